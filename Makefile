@@ -1,0 +1,109 @@
+# SPDX-License-Identifier: GPL-2.0-or-later OR BSD-2-Clause
+#
+# make            libiopt.a, libiopt.so (soname libiopt.so.0) and the iopt tool
+# make check      build and run the test suite (TAP; ends with "N passed, N failed")
+# make demo       run `iopt demo`
+# make bench      run the benchmark
+# make freestanding  compile the core with -ffreestanding -nostdlib headers only
+# make install    PREFIX=/usr/local DESTDIR= LIBDIR=$(PREFIX)/lib
+#
+# Variables: CC, CFLAGS (extra), SAN=1 (AddressSanitizer + UBSan), O=build dir.
+
+CC      ?= cc
+O       ?= build
+PREFIX  ?= /usr/local
+LIBDIR  ?= $(PREFIX)/lib
+INCDIR  ?= $(PREFIX)/include
+BINDIR  ?= $(PREFIX)/bin
+VERSION := 0.1.0
+SOMAJOR := 0
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+OPT     ?= -O2 -g
+BASE_CFLAGS := -std=c11 $(OPT) $(WARN) -Iinclude -Isrc -fPIC -D_DEFAULT_SOURCE
+ifeq ($(SAN),1)
+BASE_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDSAN   := -fsanitize=address,undefined
+endif
+ALL_CFLAGS := $(BASE_CFLAGS) $(CFLAGS)
+
+# The core builds freestanding: engine, formats, gather, arena.
+CORE_SRCS := src/pt/api.c src/gather.c src/fmt/arm_lpae.c src/fmt/x86_64.c src/mem/arena.c
+HOST_SRCS := src/mem/heap.c src/trace.c
+LIB_SRCS  := $(CORE_SRCS) $(HOST_SRCS)
+LIB_OBJS  := $(LIB_SRCS:%.c=$(O)/%.o)
+
+TOOL_SRCS := tools/iopt.c tools/replay.c tools/demo.c tools/bench.c
+TOOL_OBJS := $(TOOL_SRCS:%.c=$(O)/%.o)
+
+TEST_SRCS := $(wildcard tests/test_*.c)
+TEST_BINS := $(TEST_SRCS:tests/%.c=$(O)/tests/%)
+TEST_LIB_SRCS := tests/model.c
+TEST_LIB_OBJS := $(TEST_LIB_SRCS:%.c=$(O)/%.o)
+
+HEADERS := $(wildcard include/iopt/*.h) $(wildcard src/*.h src/pt/*.h src/fmt/*.h)
+
+.PHONY: all check demo bench freestanding install clean
+all: $(O)/libiopt.a $(O)/libiopt.so $(O)/iopt
+
+$(O)/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(O)/libiopt.a: $(LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(O)/libiopt.so: $(LIB_OBJS)
+	$(CC) -shared -Wl,-soname,libiopt.so.$(SOMAJOR) $(LDSAN) -o $@ $^
+
+$(O)/iopt: $(TOOL_OBJS) $(O)/libiopt.a
+	$(CC) $(LDSAN) -o $@ $(TOOL_OBJS) $(O)/libiopt.a
+
+$(O)/tests/%: tests/%.c $(TEST_LIB_OBJS) $(O)/libiopt.a $(HEADERS) tests/harness.h tests/model.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(TEST_LIB_OBJS) $(O)/libiopt.a $(LDSAN)
+
+check: $(TEST_BINS) $(O)/iopt
+	@O=$(O) sh tests/run.sh $(TEST_BINS)
+
+demo: $(O)/iopt
+	$(O)/iopt demo
+
+bench: $(O)/iopt
+	$(O)/iopt bench
+
+# Proves the core needs nothing but a C compiler: no hosted headers, no libc.
+freestanding:
+	@mkdir -p $(O)/freestanding
+	@for f in $(CORE_SRCS); do \
+		echo "  CC -ffreestanding $$f"; \
+		$(CC) -std=c11 -O2 $(WARN) -ffreestanding -fno-builtin -nostdinc \
+			-isystem $$($(CC) -print-file-name=include) \
+			-DIOPT_FREESTANDING -Iinclude -Isrc -c $$f \
+			-o $(O)/freestanding/$$(basename $$f .c).o || exit 1; \
+	done
+	@$(CC) -nostdlib -r -o $(O)/freestanding/core.o $(O)/freestanding/*.o 2>/dev/null || \
+		ld -r -o $(O)/freestanding/core.o $(O)/freestanding/[!c]*.o
+	@nm -u $(O)/freestanding/core.o | sed 's/^ *U /undefined: /' ; \
+	 if nm -u $(O)/freestanding/core.o | grep -q .; then \
+		echo "freestanding core references outside symbols"; exit 1; \
+	 else echo "freestanding core: no undefined symbols"; fi
+
+$(O)/iopt.pc: Makefile
+	@mkdir -p $(O)
+	@printf 'prefix=%s\nlibdir=%s\nincludedir=%s\n\nName: iopt\nDescription: IOMMU page tables in hardware formats\nVersion: %s\nLibs: -L$${libdir} -liopt\nCflags: -I$${includedir}\n' \
+		'$(PREFIX)' '$(LIBDIR)' '$(INCDIR)' '$(VERSION)' > $@
+
+install: all $(O)/iopt.pc
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)/iopt $(DESTDIR)$(BINDIR)
+	install -m 644 include/iopt/*.h $(DESTDIR)$(INCDIR)/iopt/
+	install -m 644 $(O)/libiopt.a $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(O)/libiopt.so $(DESTDIR)$(LIBDIR)/libiopt.so.$(VERSION)
+	ln -sf libiopt.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libiopt.so.$(SOMAJOR)
+	ln -sf libiopt.so.$(SOMAJOR) $(DESTDIR)$(LIBDIR)/libiopt.so
+	install -m 644 $(O)/iopt.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	install -m 755 $(O)/iopt $(DESTDIR)$(BINDIR)/
+
+clean:
+	rm -rf $(O)

@@ -1,0 +1,438 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later OR BSD-2-Clause */
+/*
+ * iopt: IOMMU page tables in the hardware's own in-memory formats.
+ *
+ * A table (struct iopt_table) is created for one configuration (format,
+ * granule, input and output address sizes, quirks) over a memory backend
+ * (struct iopt_mem). Map and unmap change it in batches; lookups walk it;
+ * a gather (struct iopt_gather) collects what an unmap requires the caller to
+ * invalidate and the table memory it may free only after that invalidation.
+ *
+ * Conventions used by every function below:
+ *  - Errors are negative errno values; each value has one meaning, listed
+ *    under "Return:" per function and named by iopt_strerror(). A function
+ *    that fails with an argument error (-EINVAL, -ERANGE, -EOVERFLOW, -EEXIST,
+ *    -EXDEV, -ENOENT from a strict unmap) has changed nothing.
+ *  - Byte counts are returned through out-parameters, never mixed with errors.
+ *  - Sizes and page sizes are powers of two where the text says "page size".
+ *  - Concurrency: the library takes no locks. Map and unmap calls on disjoint
+ *    IOVA ranges may run concurrently on one table, also when the ranges share
+ *    interior tables (new tables are published with compare-and-swap).
+ *    Lookups may run concurrently with map and unmap on ranges that nobody is
+ *    changing. Overlapping concurrent changes are the caller's bug. Each
+ *    function's "Context:" line restates this.
+ */
+#ifndef IOPT_IOPT_H
+#define IOPT_IOPT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Protection flags (the "prot" argument). READ or WRITE is required. */
+#define IOPT_READ   (1u << 0) /* device may read */
+#define IOPT_WRITE  (1u << 1) /* device may write */
+#define IOPT_NOEXEC (1u << 2) /* instruction fetches are not allowed */
+#define IOPT_CACHE  (1u << 3) /* normal write-back cacheable, coherent */
+#define IOPT_MMIO   (1u << 4) /* device (MMIO) memory; wins over CACHE */
+#define IOPT_PRIV   (1u << 5) /* privileged accesses only */
+#define IOPT_PROT_ALL (IOPT_READ | IOPT_WRITE | IOPT_NOEXEC | IOPT_CACHE | \
+		       IOPT_MMIO | IOPT_PRIV)
+
+/* iopt_iova_to_phys() result when nothing is mapped (0 is a valid address). */
+#define IOPT_PHYS_NONE UINT64_MAX
+
+enum iopt_format {
+	IOPT_FMT_ARM_LPAE_S1 = 1, /* VMSAv8-64 stage 1 */
+	IOPT_FMT_ARM_LPAE_S2 = 2, /* VMSAv8-64 stage 2 */
+	IOPT_FMT_X86_64 = 3,      /* Intel VT-d first stage / AMD v2 */
+};
+
+/* Quirks (struct iopt_config.quirks). A quirk a format does not know is -EINVAL. */
+#define IOPT_QUIRK_ARM_NS        (1u << 0) /* S1: NS on leaves, NSTable on tables */
+#define IOPT_QUIRK_ARM_S2FWB     (1u << 1) /* S2: FEAT_S2FWB MemAttr for CACHE */
+#define IOPT_QUIRK_NO_CONTIG     (1u << 2) /* ARM: do not offer contiguous-hint sizes */
+
+/**
+ * struct iopt_config - what table to build
+ * @format:      one of enum iopt_format.
+ * @granule_lg2: log2 of the translation granule: 12, 14 or 16 for ARM LPAE;
+ *               12 for x86-64. 0 selects the format's default (12).
+ * @ias:         input (IOVA) address bits. ARM: 32..48 (the start level
+ *               follows; stage 2 concatenates start tables where the
+ *               architecture requires it). x86-64: 48 (4 levels) or 57 (5
+ *               levels); IOVAs are canonical (sign-extended from bit ias-1).
+ * @oas:         output (physical) address bits. ARM: 32, 36, 40, 42, 44, 48,
+ *               or 52 with the 64K granule. x86-64: 32..52.
+ * @quirks:      IOPT_QUIRK_* bits.
+ */
+struct iopt_config {
+	enum iopt_format format;
+	unsigned int granule_lg2;
+	unsigned int ias;
+	unsigned int oas;
+	uint32_t quirks;
+};
+
+/**
+ * iopt_config_from_name() - parse a configuration name
+ * @name: a name listed by iopt_config_name(), optionally followed by
+ *        ":ias=N", ",oas=N" overrides, e.g. "arm-lpae-s2-4k:ias=40,oas=40".
+ * @cfg:  filled on success.
+ *
+ * Return: 0, or -EINVAL for an unknown name or malformed override (@cfg is
+ * then unchanged). The configuration itself is checked by iopt_init().
+ * Context: any.
+ */
+int iopt_config_from_name(const char *name, struct iopt_config *cfg);
+
+/**
+ * iopt_config_name() - the i-th named configuration
+ * @i:   index from 0.
+ * @cfg: if not NULL, filled with the configuration.
+ *
+ * Return: its name, or NULL when @i is past the last one.
+ * Context: any.
+ */
+const char *iopt_config_name(unsigned int i, struct iopt_config *cfg);
+
+/*
+ * Memory backend. Table memory is allocated in power-of-two sizes aligned to
+ * their size (physically), zeroed. The engine translates a physical address
+ * found in an entry back to a pointer either linearly (virt = phys +
+ * virt_offset, when @linear is true) or through phys_to_virt().
+ */
+struct iopt_mem_ops {
+	/* Return zeroed memory of @size bytes, physically aligned to @size, and
+	 * its physical address in *@phys; NULL when out of memory. */
+	void *(*alloc)(void *ctx, size_t size, uint64_t *phys);
+	/* Give back memory from alloc(). */
+	void (*free)(void *ctx, void *virt, uint64_t phys, size_t size);
+	/* Pointer for a physical address inside an allocated table; only used
+	 * when @linear is false. NULL means the address is not table memory. */
+	void *(*phys_to_virt)(void *ctx, uint64_t phys);
+	/* Cache maintenance for walkers that are not cache-coherent: make
+	 * [virt, virt+size) visible to the IOMMU. NULL for coherent walkers.
+	 * Called once per span of entries written in one table. */
+	void (*sync)(void *ctx, void *virt, uint64_t phys, size_t size);
+};
+
+struct iopt_mem {
+	const struct iopt_mem_ops *ops;
+	void *ctx;
+	bool linear;          /* virt = (char *)(uintptr_t)(phys + virt_offset) */
+	uint64_t virt_offset; /* modulo 2^64 */
+};
+
+/*
+ * IOTLB flush callbacks, called from iopt_gather_sync(), by map when it
+ * replaces empty tables, and by iopt_fini().
+ * Either may be NULL. When flush_range is NULL, flush_all is used instead.
+ */
+struct iopt_flush_ops {
+	/* Invalidate every cached translation and walk of the table. */
+	void (*flush_all)(void *cookie);
+	/* Invalidate [iova, iova + size). @granule_lg2 is the smallest leaf
+	 * size unmapped in the range; @leaf_only is true when no table was
+	 * removed, so walk caches need not be invalidated. */
+	void (*flush_range)(void *cookie, uint64_t iova, uint64_t size,
+			    unsigned int granule_lg2, bool leaf_only);
+};
+
+/* Counters kept per table; read with iopt_get_stats(). */
+struct iopt_stats {
+	uint64_t tables_allocated;  /* table allocations (root included) */
+	uint64_t tables_freed;      /* tables handed back to the backend */
+	uint64_t table_bytes;       /* table memory held now */
+	uint64_t table_bytes_peak;  /* most table memory ever held */
+	uint64_t walks;             /* descents started from the root */
+	uint64_t entries_written;   /* leaf and table entries stored */
+	uint64_t entries_cleared;   /* entries set to empty */
+	uint64_t flush_all_calls;
+	uint64_t flush_range_calls;
+	uint64_t cache_syncs;       /* mem sync() calls */
+};
+
+/*
+ * struct iopt_table - one page table. Callers allocate it (statically, on
+ * the stack or with malloc) and treat the fields as private: they may change
+ * between versions. Use the functions below.
+ */
+struct iopt_fmt_ops;
+struct iopt_table {
+	struct iopt_config cfg;
+	const struct iopt_fmt_ops *ops;
+	struct iopt_mem mem;
+	const struct iopt_flush_ops *flush;
+	void *cookie;
+	void *root;
+	uint64_t root_phys;
+	size_t root_size;
+	uint64_t pgsize_bitmap;
+	uint64_t fmt_priv[2];     /* format private */
+	unsigned int top_level;   /* levels are numbered up from 0 = smallest leaf */
+	unsigned int top_index_bits;
+	bool sign_extend;
+	struct iopt_stats stats;
+};
+
+/**
+ * iopt_init() - create an empty table
+ * @t:      storage for the table.
+ * @cfg:    configuration; copied.
+ * @mem:    memory backend; copied. It must outlive the table.
+ * @flush:  flush callbacks (may be NULL: nothing to invalidate); not copied.
+ * @cookie: passed to the flush callbacks.
+ *
+ * Allocates the root table.
+ * Return: 0; -EINVAL for a NULL pointer, unknown format or quirk; -ENOTSUP
+ * for a geometry the format cannot express (granule, ias, oas); -ENOMEM when
+ * the root cannot be allocated. On error @t holds no memory.
+ * Context: any; @t is not shared yet.
+ */
+int iopt_init(struct iopt_table *t, const struct iopt_config *cfg,
+	      const struct iopt_mem *mem, const struct iopt_flush_ops *flush,
+	      void *cookie);
+
+/**
+ * iopt_fini() - destroy a table and free all its memory
+ * @t: a table from iopt_init(); NULL is ignored.
+ *
+ * Calls flush_all (if set) first, so no walk cache points at freed memory,
+ * then frees every table. The IOMMU must no longer use the table.
+ * Context: no other call on @t may run.
+ */
+void iopt_fini(struct iopt_table *t);
+
+/* Root table physical address, page-size bitmap (bit n set = 2^n bytes),
+ * and the number of levels, for programming the IOMMU. Context: any. */
+uint64_t iopt_root_phys(const struct iopt_table *t);
+uint64_t iopt_pgsize_bitmap(const struct iopt_table *t);
+unsigned int iopt_levels(const struct iopt_table *t);
+
+/* Map flags */
+#define IOPT_MAP_ALL_OR_NOTHING (1u << 0) /* on -ENOMEM the table is unchanged */
+
+/* Unmap flags */
+#define IOPT_UNMAP_NO_HOLES (1u << 0) /* -ENOENT (nothing changed) if any part is unmapped */
+
+struct iopt_gather;
+
+/**
+ * iopt_map_pages() - map @pgcount pages of one size
+ * @t:       the table.
+ * @iova:    first IOVA; aligned to @pgsize.
+ * @paddr:   first physical address; aligned to @pgsize.
+ * @pgsize:  a page size in iopt_pgsize_bitmap(). Contiguous-hint sizes
+ *           (e.g. 64K with the ARM 4K granule) write runs of entries with
+ *           the contiguous bit; smaller sizes never set it.
+ * @pgcount: number of pages, at least 1.
+ * @prot:    IOPT_* protection flags; READ or WRITE required.
+ * @flags:   IOPT_MAP_* flags.
+ * @mapped:  set to the bytes mapped (also on error).
+ *
+ * Walks the range once, crossing table boundaries without returning to the
+ * root (plus one read-only check walk before it). Mapping over any existing
+ * leaf, or over a table that has a live entry below it, fails and changes
+ * nothing. Empty tables where a leaf goes (left by earlier partial unmaps)
+ * are replaced: break-before-make, so the call detaches them, calls the
+ * flush callbacks (flush_range, leaf_only false) and frees them before it
+ * writes the leaf.
+ *
+ * Return: 0 with *@mapped == @pgsize * @pgcount; -EINVAL (bad pgsize,
+ * misalignment, pgcount 0, prot without READ/WRITE, unknown flags, NULL);
+ * -EOVERFLOW (the range wraps past 2^64); -ERANGE (iova outside the input
+ * space or not canonical, paddr beyond the output size); -EEXIST (something
+ * is mapped there; nothing changed); -ENOMEM (a table could not be
+ * allocated: the table maps exactly [iova, iova + *mapped), and may keep
+ * empty tables; with IOPT_MAP_ALL_OR_NOTHING nothing changed and *mapped is 0).
+ * Context: see the header comment: disjoint ranges may be changed concurrently.
+ */
+int iopt_map_pages(struct iopt_table *t, uint64_t iova, uint64_t paddr,
+		   uint64_t pgsize, uint64_t pgcount, unsigned int prot,
+		   unsigned int flags, uint64_t *mapped);
+
+/**
+ * iopt_map_range() - map [iova, iova + size) to paddr with the largest pages
+ *
+ * As iopt_map_pages(), but the page sizes are chosen per position: the
+ * largest size in the bitmap that the alignment of iova and paddr and the
+ * remaining length allow (contiguous-hint sizes included). @iova, @paddr
+ * and @size must be aligned to the smallest page size. One walk.
+ * Return: as iopt_map_pages().
+ * Context: as iopt_map_pages().
+ */
+int iopt_map_range(struct iopt_table *t, uint64_t iova, uint64_t paddr,
+		   uint64_t size, unsigned int prot, unsigned int flags,
+		   uint64_t *mapped);
+
+/**
+ * iopt_unmap_range() - unmap [iova, iova + size)
+ * @t:        the table.
+ * @iova:     start; aligned to the smallest page size.
+ * @size:     length; a multiple of the smallest page size, not 0.
+ * @flags:    IOPT_UNMAP_* flags.
+ * @gather:   required: collects the ranges to invalidate and the tables to
+ *            free; the caller must call iopt_gather_sync() before reusing
+ *            the IOVA range for anything that relies on the invalidation.
+ * @unmapped: set to the bytes that were mapped and are now unmapped.
+ *
+ * Clears whole runs of entries per table and queues every table the range
+ * covers entirely. Holes (unmapped parts of the range) are skipped: they
+ * are not an error and not counted, so *@unmapped < @size tells the caller
+ * there were holes; IOPT_UNMAP_NO_HOLES makes any hole an error instead.
+ * A leaf (or contiguous run) that starts before @iova or ends after the
+ * range is never split: the call fails and changes nothing. Tables that only
+ * partly overlap the range stay linked, even when they become empty; a later
+ * unmap or map that covers them reclaims them.
+ *
+ * Return: 0; -EINVAL (misalignment, size 0, NULL, unknown flags); -EOVERFLOW;
+ * -ERANGE (outside the input space, not canonical); -EXDEV (the range
+ * would split a leaf; nothing changed); -ENOENT (IOPT_UNMAP_NO_HOLES and a
+ * hole; nothing changed).
+ * Context: as iopt_map_pages(). Never allocates.
+ */
+int iopt_unmap_range(struct iopt_table *t, uint64_t iova, uint64_t size,
+		     unsigned int flags, struct iopt_gather *gather,
+		     uint64_t *unmapped);
+
+/**
+ * iopt_unmap_pages() - unmap @pgcount pages of @pgsize at @iova
+ *
+ * iopt_unmap_range(t, iova, pgsize * pgcount, ...) after checking that
+ * @pgsize is in the bitmap and @iova is aligned to it. The size of what is
+ * mapped there need not be @pgsize (a range mapped with 4K pages can be
+ * unmapped as one 2M page), but no leaf may cross the range's ends.
+ * Return: as iopt_unmap_range(), plus -EINVAL for a bad pgsize or pgcount 0.
+ * Context: as iopt_unmap_range().
+ */
+int iopt_unmap_pages(struct iopt_table *t, uint64_t iova, uint64_t pgsize,
+		     uint64_t pgcount, unsigned int flags,
+		     struct iopt_gather *gather, uint64_t *unmapped);
+
+/**
+ * iopt_iova_to_phys() - translate one address
+ * Return: the physical address of @iova (page offset included), or
+ * IOPT_PHYS_NONE when nothing maps it (or @iova is outside the table).
+ * Context: concurrent with changes to other ranges. Never allocates.
+ */
+uint64_t iopt_iova_to_phys(struct iopt_table *t, uint64_t iova);
+
+/**
+ * iopt_iova_to_phys_length() - translate and report the leaf size
+ * @phys:   the physical address of @iova.
+ * @length: the size of the leaf that maps @iova: a whole contiguous-hint run
+ *          when the hint is set. The leaf starts at iova & ~(length - 1).
+ * @prot:   if not NULL, the leaf's protection as the format encodes it.
+ * One walk. Return: 0; -ENOENT (not mapped); -ERANGE (outside the input
+ * space or not canonical); -EINVAL (NULL pointer). Outputs are written only
+ * on success. Context: as iopt_iova_to_phys().
+ */
+int iopt_iova_to_phys_length(struct iopt_table *t, uint64_t iova,
+			     uint64_t *phys, uint64_t *length,
+			     unsigned int *prot);
+
+/**
+ * iopt_iova_to_pgsize() - size of the leaf that maps @iova
+ * Return: the size (as iopt_iova_to_phys_length() reports it), or 0 when
+ * nothing maps @iova. Context: as iopt_iova_to_phys().
+ */
+uint64_t iopt_iova_to_pgsize(struct iopt_table *t, uint64_t iova);
+
+/**
+ * typedef iopt_extent_fn - extent iterator callback
+ * Called once per maximal run of mapped addresses in which the physical
+ * address increases with the IOVA and the protection is the same. The run
+ * is clipped to the iterated range. Return 0 to go on, anything else to stop
+ * (iopt_for_each_extent() returns that value).
+ */
+typedef int (*iopt_extent_fn)(void *arg, uint64_t iova, uint64_t phys,
+			      uint64_t length, unsigned int prot);
+
+/**
+ * iopt_for_each_extent() - report the mapped runs of [iova, iova + size)
+ * One descent over the range.
+ * Return: 0 after the last run; the callback's non-zero value if it stopped;
+ * -EINVAL (size 0, NULL fn); -EOVERFLOW; -ERANGE.
+ * Context: as iopt_iova_to_phys(); the callback must not change @t.
+ */
+int iopt_for_each_extent(struct iopt_table *t, uint64_t iova, uint64_t size,
+			 iopt_extent_fn fn, void *arg);
+
+/* One step of a walk, for dumps and tests: see iopt_walk_path(). */
+struct iopt_path {
+	unsigned int depth;        /* entries filled in */
+	unsigned int level[8];     /* 0 = smallest-leaf level */
+	unsigned int index[8];     /* index in its table */
+	uint64_t table_phys[8];    /* table holding the entry */
+	uint64_t pte[8];           /* raw entry value (host order) */
+};
+
+/**
+ * iopt_walk_path() - the raw entries a walk of @iova reads
+ * Fills @path from the root down to the first entry that is empty or a leaf.
+ * Return: 0; -ERANGE; -EINVAL (NULL). Context: as iopt_iova_to_phys().
+ */
+int iopt_walk_path(struct iopt_table *t, uint64_t iova, struct iopt_path *path);
+
+/*
+ * Gather. Initialise with iopt_gather_init(); pass to unmaps of
+ * ONE table; call iopt_gather_sync() to flush and release table memory.
+ * Fields are private. Ranges that touch or overlap are merged; when the
+ * range list is full a new range is merged into the nearest one (the flush
+ * then covers the gap between them). When the table list is full, an unmap
+ * syncs the gather on the way (the flush callbacks run early; nothing is
+ * ever freed before the flush that covers it).
+ */
+#define IOPT_GATHER_RANGES 8
+#define IOPT_GATHER_TABLES 256
+struct iopt_gather {
+	struct iopt_table *table;
+	unsigned int nr_ranges;
+	unsigned int nr_tables;
+	struct iopt_gather_range {
+		uint64_t iova;
+		uint64_t last;          /* inclusive */
+		unsigned int granule_lg2;
+		bool leaf_only;
+	} ranges[IOPT_GATHER_RANGES];
+	/* Detached subtrees: table physical address | level (tables are at
+	 * least 64-byte aligned, so the level fits in the low bits). */
+	uint64_t tables[IOPT_GATHER_TABLES];
+};
+
+/* Make @g empty. Context: any. */
+void iopt_gather_init(struct iopt_gather *g);
+
+/**
+ * iopt_gather_sync() - flush what @g collected, then free its tables
+ * Calls flush_range once per collected range (or flush_all once when
+ * flush_range is NULL), and only then frees the queued tables. An empty gather calls nothing. @g is empty afterwards.
+ * Return: 0; -EINVAL for NULL. Context: the caller's; never allocates.
+ */
+int iopt_gather_sync(struct iopt_gather *g);
+
+/**
+ * iopt_prot_effective() - the protection a leaf mapped with @prot reports
+ * Formats cannot express every combination (ARM stage 1 cannot make a page
+ * writable but not readable, so WRITE alone reads back as READ|WRITE; PRIV
+ * means nothing in stage 2). This returns what iopt_iova_to_phys_length()
+ * and the extent iterator will report for such a leaf.
+ * Return: IOPT_* flags; 0 for a NULL table. Context: any.
+ */
+unsigned int iopt_prot_effective(const struct iopt_table *t, unsigned int prot);
+
+/* Counters of @t. Context: any (values are approximate under concurrency). */
+void iopt_get_stats(const struct iopt_table *t, struct iopt_stats *out);
+
+/* A short description of a negative errno value returned by iopt. */
+const char *iopt_strerror(int err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* IOPT_IOPT_H */

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later OR BSD-2-Clause */
+/*
+ * Built-in memory backends for table memory.
+ *
+ * arena: the embedded default. One region given by the caller; physical
+ *        address = phys_base + offset; O(1) allocation from per-size free
+ *        lists plus a bump pointer; no malloc. Freed blocks are filled with
+ *        IOPT_ARENA_POISON (which every format reads as "not present"), so a
+ *        later read of freed table memory is recognisable.
+ * heap:  aligned_alloc(); physical address = the pointer's value (hosted only).
+ */
+#ifndef IOPT_MEM_H
+#define IOPT_MEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "iopt.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define IOPT_ARENA_POISON 0xfefefefefefefefeULL
+#define IOPT_ARENA_MIN_LG2 6   /* smallest block: 64 bytes */
+#define IOPT_ARENA_MAX_LG2 30  /* largest block: 1 GiB */
+#define IOPT_ARENA_ALIGN (1u << 20) /* required alignment of phys_base */
+
+struct iopt_arena {
+	unsigned char *base;
+	uint64_t phys_base;
+	size_t size;
+	size_t bump;                 /* offset of the first never-used byte */
+	size_t free_head[IOPT_ARENA_MAX_LG2 + 1]; /* offset + 1 of first free block; 0 = none */
+	size_t used;                 /* bytes allocated now */
+	size_t peak;                 /* most bytes ever allocated */
+	uint64_t allocs;             /* successful allocations */
+	uint64_t frees;
+	uint64_t failures;           /* allocations refused */
+	uint64_t fail_at;            /* test hook: refuse allocation number N (1-based); 0 = off */
+	uint64_t attempts;           /* allocation calls, for fail_at */
+	bool poison;                 /* fill freed blocks with IOPT_ARENA_POISON */
+	uint64_t *live;              /* one bit per 64-byte unit: allocated; kept at the region's end */
+};
+
+/**
+ * iopt_arena_init() - make an arena over [mem, mem + size)
+ * @a:         the arena.
+ * @mem:       the region; not touched until allocation.
+ * @size:      its length in bytes; 1/512 of it (rounded up) at the end holds
+ *             the arena's bitmap of allocated 64-byte units.
+ * @phys_base: physical address of @mem; a multiple of IOPT_ARENA_ALIGN.
+ * Return: 0; -EINVAL for NULL, size 0, or a misaligned phys_base.
+ * Context: any.
+ */
+int iopt_arena_init(struct iopt_arena *a, void *mem, size_t size,
+		    uint64_t phys_base);
+
+/* Fill @mem with a backend that allocates from @a (linear translation). */
+void iopt_arena_mem(struct iopt_arena *a, struct iopt_mem *mem);
+
+/* True when some byte of [phys, phys + len) is arena memory that is not
+ * allocated now (freed, or never handed out). For walkers that check that
+ * they read live table memory. Addresses outside the arena give false. */
+bool iopt_arena_is_free(const struct iopt_arena *a, uint64_t phys, size_t len);
+
+/* Fill @mem with the heap backend (hosted builds only). */
+void iopt_heap_mem(struct iopt_mem *mem);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* IOPT_MEM_H */

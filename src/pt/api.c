@@ -1,0 +1,457 @@
+// SPDX-License-Identifier: GPL-2.0-or-later OR BSD-2-Clause
+/*
+ * The public entry points: argument checks that do not depend on the
+ * format, then one indirect call into the format's engine instance.
+ * Every check happens before anything is written, so a refused call
+ * changes nothing.
+ */
+#include "pt/pt_internal.h"
+
+/* ---------------------------------------------------------- configurations */
+
+static const struct {
+	const char *name;
+	struct iopt_config cfg;
+} named[] = {
+	{ "arm-lpae-s1-4k",  { IOPT_FMT_ARM_LPAE_S1, 12, 48, 48, 0 } },
+	{ "arm-lpae-s1-16k", { IOPT_FMT_ARM_LPAE_S1, 14, 48, 48, 0 } },
+	{ "arm-lpae-s1-64k", { IOPT_FMT_ARM_LPAE_S1, 16, 48, 48, 0 } },
+	{ "arm-lpae-s2-4k",  { IOPT_FMT_ARM_LPAE_S2, 12, 48, 48, 0 } },
+	{ "arm-lpae-s2-16k", { IOPT_FMT_ARM_LPAE_S2, 14, 48, 48, 0 } },
+	{ "arm-lpae-s2-64k", { IOPT_FMT_ARM_LPAE_S2, 16, 48, 48, 0 } },
+	{ "x86-64-4lvl",     { IOPT_FMT_X86_64, 12, 48, 52, 0 } },
+	{ "x86-64-5lvl",     { IOPT_FMT_X86_64, 12, 57, 52, 0 } },
+};
+
+const char *iopt_config_name(unsigned int i, struct iopt_config *cfg)
+{
+	if (i >= sizeof(named) / sizeof(named[0]))
+		return NULL;
+	if (cfg)
+		*cfg = named[i].cfg;
+	return named[i].name;
+}
+
+/* Matches @word (length @n) against @s; true if equal. */
+static bool word_is(const char *s, size_t n, const char *word)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!word[i] || word[i] != s[i])
+			return false;
+	return !word[i];
+}
+
+static bool parse_uint(const char *s, size_t n, unsigned int *out)
+{
+	unsigned int v = 0;
+
+	if (!n || n > 3)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (unsigned int)(s[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+int iopt_config_from_name(const char *name, struct iopt_config *out)
+{
+	struct iopt_config cfg;
+	const char *p;
+	size_t n = 0;
+	unsigned int i;
+
+	if (!name || !out)
+		return -EINVAL;
+	while (name[n] && name[n] != ':')
+		n++;
+	for (i = 0; iopt_config_name(i, &cfg); i++)
+		if (word_is(name, n, named[i].name))
+			break;
+	if (!iopt_config_name(i, NULL))
+		return -EINVAL;
+	/* Overrides: ":key=value,key=value" or flags "nocontig", "ns", "s2fwb". */
+	for (p = name + n; *p;) {
+		const char *key = ++p, *eq = NULL;
+		unsigned int v;
+
+		while (*p && *p != ',') {
+			if (*p == '=' && !eq)
+				eq = p;
+			p++;
+		}
+		if (!eq) {
+			size_t kn = (size_t)(p - key);
+
+			if (word_is(key, kn, "nocontig"))
+				cfg.quirks |= IOPT_QUIRK_NO_CONTIG;
+			else if (word_is(key, kn, "ns"))
+				cfg.quirks |= IOPT_QUIRK_ARM_NS;
+			else if (word_is(key, kn, "s2fwb"))
+				cfg.quirks |= IOPT_QUIRK_ARM_S2FWB;
+			else
+				return -EINVAL;
+			continue;
+		}
+		if (!parse_uint(eq + 1, (size_t)(p - eq - 1), &v))
+			return -EINVAL;
+		if (word_is(key, (size_t)(eq - key), "ias"))
+			cfg.ias = v;
+		else if (word_is(key, (size_t)(eq - key), "oas"))
+			cfg.oas = v;
+		else
+			return -EINVAL;
+	}
+	*out = cfg;
+	return 0;
+}
+
+/* ------------------------------------------------------------ table memory */
+
+void *iopt_table_alloc_(struct iopt_table *t, size_t size, uint64_t *phys)
+{
+	void *v = t->mem.ops->alloc(t->mem.ctx, size, phys);
+	uint64_t now, peak;
+
+	if (!v)
+		return NULL;
+	pt_stat_add(&t->stats.tables_allocated, 1);
+	now = __atomic_add_fetch(&t->stats.table_bytes, size, __ATOMIC_RELAXED);
+	peak = __atomic_load_n(&t->stats.table_bytes_peak, __ATOMIC_RELAXED);
+	while (now > peak &&
+	       !__atomic_compare_exchange_n(&t->stats.table_bytes_peak, &peak,
+					    now, true, __ATOMIC_RELAXED,
+					    __ATOMIC_RELAXED))
+		;
+	return v;
+}
+
+void iopt_table_free_(struct iopt_table *t, void *virt, uint64_t phys,
+		      size_t size)
+{
+	t->mem.ops->free(t->mem.ctx, virt, phys, size);
+	pt_stat_add(&t->stats.tables_freed, 1);
+	__atomic_sub_fetch(&t->stats.table_bytes, size, __ATOMIC_RELAXED);
+}
+
+/* ---------------------------------------------------------------- lifetime */
+
+int iopt_init(struct iopt_table *t, const struct iopt_config *cfg,
+	      const struct iopt_mem *mem, const struct iopt_flush_ops *flush,
+	      void *cookie)
+{
+	int ret;
+
+	if (!t || !cfg || !mem || !mem->ops || !mem->ops->alloc ||
+	    !mem->ops->free || (!mem->linear && !mem->ops->phys_to_virt))
+		return -EINVAL;
+	iopt_memset(t, 0, sizeof(*t));
+	t->cfg = *cfg;
+	t->mem = *mem;
+	t->flush = flush;
+	t->cookie = cookie;
+	switch (cfg->format) {
+	case IOPT_FMT_ARM_LPAE_S1:
+	case IOPT_FMT_ARM_LPAE_S2:
+		ret = iopt_arm_lpae_init(t);
+		break;
+	case IOPT_FMT_X86_64:
+		ret = iopt_x86_64_init(t);
+		break;
+	default:
+		ret = -EINVAL;
+	}
+	if (!ret) {
+		t->root = iopt_table_alloc_(t, t->root_size, &t->root_phys);
+		if (!t->root)
+			ret = -ENOMEM;
+		else
+			pt_sync(t, t->root, t->root_phys, t->root_size);
+	}
+	if (ret)
+		t->ops = NULL;
+	return ret;
+}
+
+void iopt_fini(struct iopt_table *t)
+{
+	if (!t || !t->ops)
+		return;
+	/* No walk cache may point at memory once it is freed. */
+	if (t->flush && t->flush->flush_all) {
+		t->flush->flush_all(t->cookie);
+		pt_stat_add(&t->stats.flush_all_calls, 1);
+	}
+	t->ops->destroy(t);
+	t->ops = NULL;
+	t->root = NULL;
+}
+
+uint64_t iopt_root_phys(const struct iopt_table *t)
+{
+	return t && t->ops ? t->root_phys : 0;
+}
+
+uint64_t iopt_pgsize_bitmap(const struct iopt_table *t)
+{
+	return t && t->ops ? t->pgsize_bitmap : 0;
+}
+
+unsigned int iopt_levels(const struct iopt_table *t)
+{
+	return t && t->ops ? t->top_level + 1 : 0;
+}
+
+/* ------------------------------------------------------------------ checks */
+
+static inline uint64_t granule(const struct iopt_table *t)
+{
+	return 1ULL << t->cfg.granule_lg2;
+}
+
+/* Does [iova, last] lie inside the input space (one canonical half)? */
+static bool in_space(const struct iopt_table *t, uint64_t iova, uint64_t last)
+{
+	uint64_t half;
+
+	if (!t->sign_extend)
+		return last <= (1ULL << t->cfg.ias) - 1;
+	half = 1ULL << (t->cfg.ias - 1);
+	return last < half || iova >= (uint64_t)0 - half;
+}
+
+/* Size, wrap and space checks of an IOVA range. */
+static int check_iova(const struct iopt_table *t, uint64_t iova,
+		      uint64_t size, uint64_t *last)
+{
+	if (!size)
+		return -EINVAL;
+	*last = iova + (size - 1);
+	if (*last < iova)
+		return -EOVERFLOW;
+	return in_space(t, iova, *last) ? 0 : -ERANGE;
+}
+
+static int check_paddr(const struct iopt_table *t, uint64_t paddr,
+		       uint64_t size)
+{
+	uint64_t last = paddr + (size - 1);
+
+	if (last < paddr || (t->cfg.oas < 64 && (last >> t->cfg.oas)))
+		return -ERANGE;
+	return 0;
+}
+
+static int check_prot(unsigned int prot)
+{
+	if (prot & ~IOPT_PROT_ALL)
+		return -EINVAL;
+	return (prot & (IOPT_READ | IOPT_WRITE)) ? 0 : -EINVAL;
+}
+
+static bool is_pgsize(const struct iopt_table *t, uint64_t pgsize)
+{
+	return pgsize && !(pgsize & (pgsize - 1)) && (t->pgsize_bitmap & pgsize);
+}
+
+static int do_map(struct iopt_table *t, uint64_t iova, uint64_t paddr,
+		  uint64_t size, uint64_t sizes, unsigned int prot,
+		  unsigned int flags, uint64_t *mapped)
+{
+	struct pt_map_req req = {
+		.iova = iova, .paddr = paddr, .sizes = sizes, .prot = prot,
+		.flags = flags,
+	};
+	int ret = check_iova(t, iova, size, &req.last);
+
+	if (!ret)
+		ret = check_paddr(t, paddr, size);
+	if (ret)
+		return ret;
+	ret = t->ops->map(t, &req);
+	*mapped = req.mapped;
+	return ret;
+}
+
+/* ---------------------------------------------------------------- map/unmap */
+
+int iopt_map_pages(struct iopt_table *t, uint64_t iova, uint64_t paddr,
+		   uint64_t pgsize, uint64_t pgcount, unsigned int prot,
+		   unsigned int flags, uint64_t *mapped)
+{
+	if (!mapped)
+		return -EINVAL;
+	*mapped = 0;
+	if (!t || !t->ops || (flags & ~IOPT_MAP_ALL_OR_NOTHING) ||
+	    check_prot(prot) || !is_pgsize(t, pgsize) || !pgcount ||
+	    ((iova | paddr) & (pgsize - 1)))
+		return -EINVAL;
+	if (pgcount > UINT64_MAX / pgsize)
+		return -EOVERFLOW;
+	return do_map(t, iova, paddr, pgsize * pgcount, pgsize, prot, flags,
+		      mapped);
+}
+
+int iopt_map_range(struct iopt_table *t, uint64_t iova, uint64_t paddr,
+		   uint64_t size, unsigned int prot, unsigned int flags,
+		   uint64_t *mapped)
+{
+	if (!mapped)
+		return -EINVAL;
+	*mapped = 0;
+	if (!t || !t->ops || (flags & ~IOPT_MAP_ALL_OR_NOTHING) ||
+	    check_prot(prot) || ((iova | paddr | size) & (granule(t) - 1)))
+		return -EINVAL;
+	return do_map(t, iova, paddr, size, t->pgsize_bitmap, prot, flags,
+		      mapped);
+}
+
+int iopt_unmap_range(struct iopt_table *t, uint64_t iova, uint64_t size,
+		     unsigned int flags, struct iopt_gather *gather,
+		     uint64_t *unmapped)
+{
+	struct pt_unmap_req req = { .iova = iova, .flags = flags,
+				    .gather = gather };
+	int ret;
+
+	if (!unmapped)
+		return -EINVAL;
+	*unmapped = 0;
+	if (!t || !t->ops || !gather || (flags & ~IOPT_UNMAP_NO_HOLES) ||
+	    ((iova | size) & (granule(t) - 1)) ||
+	    (gather->table && gather->table != t))
+		return -EINVAL;
+	ret = check_iova(t, iova, size, &req.last);
+	if (ret)
+		return ret;
+	iopt_gather_bind_(gather, t);
+	ret = t->ops->unmap(t, &req);
+	*unmapped = req.unmapped;
+	return ret;
+}
+
+int iopt_unmap_pages(struct iopt_table *t, uint64_t iova, uint64_t pgsize,
+		     uint64_t pgcount, unsigned int flags,
+		     struct iopt_gather *gather, uint64_t *unmapped)
+{
+	if (!unmapped)
+		return -EINVAL;
+	*unmapped = 0;
+	if (!t || !t->ops || !is_pgsize(t, pgsize) || !pgcount ||
+	    (iova & (pgsize - 1)))
+		return -EINVAL;
+	if (pgcount > UINT64_MAX / pgsize)
+		return -EOVERFLOW;
+	return iopt_unmap_range(t, iova, pgsize * pgcount, flags, gather,
+				unmapped);
+}
+
+/* ----------------------------------------------------------------- lookups */
+
+int iopt_iova_to_phys_length(struct iopt_table *t, uint64_t iova,
+			     uint64_t *phys, uint64_t *length,
+			     unsigned int *prot)
+{
+	struct pt_leaf leaf;
+	int ret;
+
+	if (!t || !t->ops || !phys || !length)
+		return -EINVAL;
+	if (!in_space(t, iova, iova))
+		return -ERANGE;
+	ret = t->ops->lookup(t, iova, &leaf);
+	if (ret)
+		return ret;
+	*phys = leaf.phys;
+	*length = 1ULL << leaf.size_lg2;
+	if (prot)
+		*prot = leaf.prot;
+	return 0;
+}
+
+uint64_t iopt_iova_to_phys(struct iopt_table *t, uint64_t iova)
+{
+	uint64_t phys, len;
+
+	if (iopt_iova_to_phys_length(t, iova, &phys, &len, NULL))
+		return IOPT_PHYS_NONE;
+	return phys;
+}
+
+uint64_t iopt_iova_to_pgsize(struct iopt_table *t, uint64_t iova)
+{
+	uint64_t phys, len;
+
+	if (iopt_iova_to_phys_length(t, iova, &phys, &len, NULL))
+		return 0;
+	return len;
+}
+
+int iopt_for_each_extent(struct iopt_table *t, uint64_t iova, uint64_t size,
+			 iopt_extent_fn fn, void *arg)
+{
+	uint64_t last;
+	int ret;
+
+	if (!t || !t->ops || !fn)
+		return -EINVAL;
+	ret = check_iova(t, iova, size, &last);
+	if (ret)
+		return ret;
+	return t->ops->iterate(t, iova, last, fn, arg);
+}
+
+int iopt_walk_path(struct iopt_table *t, uint64_t iova, struct iopt_path *path)
+{
+	if (!t || !t->ops || !path)
+		return -EINVAL;
+	if (!in_space(t, iova, iova))
+		return -ERANGE;
+	return t->ops->walk_path(t, iova, path);
+}
+
+unsigned int iopt_prot_effective(const struct iopt_table *t, unsigned int prot)
+{
+	if (!t || !t->ops)
+		return 0;
+	return t->ops->prot_effective(t, prot & IOPT_PROT_ALL);
+}
+
+void iopt_get_stats(const struct iopt_table *t, struct iopt_stats *out)
+{
+	if (!t || !out)
+		return;
+	*out = t->stats;
+}
+
+const char *iopt_strerror(int err)
+{
+	switch (err) {
+	case 0:
+		return "success";
+	case -EINVAL:
+		return "invalid argument (alignment, size, page size, protection, flags or NULL)";
+	case -ERANGE:
+		return "address outside the table's input or output address space";
+	case -EOVERFLOW:
+		return "range wraps past the end of the 64-bit address space";
+	case -EEXIST:
+		return "already mapped";
+	case -ENOMEM:
+		return "out of table memory";
+	case -EXDEV:
+		return "range would split a larger mapping";
+	case -ENOENT:
+		return "not mapped";
+	case -ENOTSUP:
+		return "configuration not supported by the format";
+	case -EFAULT:
+		return "table memory not addressable";
+	default:
+		return "unknown error";
+	}
+}

@@ -1,0 +1,831 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later OR BSD-2-Clause */
+/*
+ * The engine: map, unmap, lookup, iterate and free, written once.
+ *
+ * A format file defines its entry primitives as macros and then includes
+ * this file, once per granule it supports. Every primitive is inlined into
+ * the algorithms, so there is no indirect call per entry or per level; the
+ * instantiation's functions are reached through one struct iopt_fmt_ops per
+ * API call. Parameters (undefined again at the end of this file):
+ *
+ *   PT_NAME(x)                 prefix for this instantiation's functions
+ *   PT_GRANULE_LG2             log2 of the table size / smallest page
+ *   PT_KIND(t, pte, lvl)       enum pt_kind of an entry at a level
+ *   PT_TABLE_PA(t, pte)        physical address of the next table
+ *   PT_LEAF_OA(t, pte, lvl)    output address of the item (item-aligned)
+ *   PT_LEAF_CONTIG(t, pte, lvl) log2 of the items in this leaf's run (0: none)
+ *   PT_LEAF_AT(t, lvl)         may a leaf be written at this level
+ *   PT_CONTIG_AT(t, lvl)       log2 of the items in a run map may write (0: none)
+ *   PT_MAKE_TABLE(t, pa)       a table entry
+ *   PT_LEAF_BITS(t, attrs, lvl, contig)  a leaf entry without its address
+ *   PT_OA_BITS(t, oa)          the address field for @oa
+ *   PT_PROT_ATTRS(t, prot)     per-call attributes from IOPT_* flags
+ *   PT_LEAF_PROT(t, pte)       IOPT_* flags of a leaf
+ *   PT_PROT_EFFECTIVE          function: what a leaf made from prot reports
+ *
+ * Levels count up from 0, the level of the smallest leaf. Ranges are
+ * inclusive [va, last] so that the top of a 64-bit space is expressible.
+ * Every recursive walker is handed a range that lies inside the table it is
+ * given; it moves from entry to entry and descends, so a walk over many
+ * tables visits each once and never restarts from the root.
+ */
+
+#ifndef PT_ENGINE_COMMON
+#define PT_ENGINE_COMMON
+
+/* State of one map call. */
+struct pt_mctx {
+	struct iopt_table *t;
+	struct pt_map_req *req;
+	uint64_t delta;          /* paddr - iova, modulo 2^64 */
+	uint64_t attrs;
+	unsigned int leaf_mask;  /* levels where whole entries become leaves */
+	unsigned int plain_mask; /* levels where single-item leaves are allowed */
+	unsigned int contig_mask;/* levels where contiguous runs are allowed */
+	bool replace;            /* empty tables sit where leaves go */
+	uint64_t need;           /* tables the map will allocate */
+	void *pool;              /* preallocated tables (all-or-nothing) */
+	uint64_t pool_phys;
+	uint64_t written;
+	uint64_t allocated;
+};
+
+/* State of one unmap call. */
+struct pt_uctx {
+	struct iopt_table *t;
+	struct iopt_gather *g;
+	uint64_t bytes;
+	uint64_t cleared;
+};
+
+/* State of one extent iteration: the run being built. */
+struct pt_ictx {
+	iopt_extent_fn fn;
+	void *arg;
+	bool have;
+	uint64_t iova, last, phys;
+	unsigned int prot;
+	int ret;
+};
+
+static inline int pt_iter_emit(struct pt_ictx *it, uint64_t va, uint64_t last,
+			       uint64_t phys, unsigned int prot)
+{
+	if (it->have && va == it->last + 1 && prot == it->prot &&
+	    phys == it->phys + (it->last - it->iova + 1)) {
+		it->last = last;
+		return 0;
+	}
+	if (it->have) {
+		it->ret = it->fn(it->arg, it->iova, it->phys,
+				 it->last - it->iova + 1, it->prot);
+		if (it->ret)
+			return it->ret;
+	}
+	it->have = true;
+	it->iova = va;
+	it->last = last;
+	it->phys = phys;
+	it->prot = prot;
+	return 0;
+}
+
+static inline int pt_sum_extent(void *arg, uint64_t iova, uint64_t phys,
+				uint64_t length, unsigned int prot)
+{
+	(void)iova;
+	(void)phys;
+	(void)prot;
+	*(uint64_t *)arg += length;
+	return 0;
+}
+
+#endif /* PT_ENGINE_COMMON */
+
+#define PT_BITS (PT_GRANULE_LG2 - 3)
+#define PT_TABLE_SIZE (1ULL << PT_GRANULE_LG2)
+
+static inline unsigned int PT_NAME(item_lg2)(unsigned int lvl)
+{
+	return PT_GRANULE_LG2 + lvl * PT_BITS;
+}
+
+static inline unsigned int PT_NAME(index)(const struct iopt_table *t,
+					  uint64_t va, unsigned int lvl)
+{
+	unsigned int bits = lvl == t->top_level ? t->top_index_bits : PT_BITS;
+
+	return (unsigned int)((va >> PT_NAME(item_lg2)(lvl)) &
+			      ((1ULL << bits) - 1));
+}
+
+/* The IOVA of entry @i of the table at @lvl that holds @va. */
+static inline uint64_t PT_NAME(index_va)(const struct iopt_table *t,
+					 uint64_t va, unsigned int lvl,
+					 unsigned int i)
+{
+	unsigned int sh = PT_NAME(item_lg2)(lvl);
+	unsigned int bits = lvl == t->top_level ? t->top_index_bits : PT_BITS;
+	uint64_t span_mask = ((1ULL << bits) << sh) - 1;
+
+	return (va & ~span_mask) | ((uint64_t)i << sh);
+}
+
+/* ------------------------------------------------------------------ map */
+
+static void *PT_NAME(new_table)(struct pt_mctx *c, uint64_t *phys)
+{
+	void *v = c->pool;
+
+	if (v) {
+		uint64_t *w = v;
+
+		*phys = c->pool_phys;
+		c->pool = (void *)(uintptr_t)w[0];
+		c->pool_phys = w[1];
+		w[0] = 0;
+		w[1] = 0;
+		return v;
+	}
+	if (c->req->flags & IOPT_MAP_ALL_OR_NOTHING)
+		return NULL; /* never reached: the pool covers every need */
+	return iopt_table_alloc_(c->t, PT_TABLE_SIZE, phys);
+}
+
+static void PT_NAME(pool_put)(struct pt_mctx *c, void *v, uint64_t phys)
+{
+	uint64_t *w = v;
+
+	w[0] = (uint64_t)(uintptr_t)c->pool;
+	w[1] = c->pool_phys;
+	c->pool = v;
+	c->pool_phys = phys;
+}
+
+static void PT_NAME(pool_drain)(struct pt_mctx *c)
+{
+	while (c->pool) {
+		uint64_t *w = c->pool;
+		void *next = (void *)(uintptr_t)w[0];
+		uint64_t next_phys = w[1];
+
+		w[0] = 0;
+		w[1] = 0;
+		iopt_table_free_(c->t, c->pool, c->pool_phys, PT_TABLE_SIZE);
+		c->pool = next;
+		c->pool_phys = next_phys;
+	}
+}
+
+static bool PT_NAME(subtree_has_leaf)(struct iopt_table *t, const uint64_t *tab,
+				      unsigned int lvl)
+{
+	for (unsigned int i = 0; i < (1u << PT_BITS); i++) {
+		uint64_t pte = pt_load(&tab[i]);
+		enum pt_kind k = PT_KIND(t, pte, lvl);
+
+		if (k == PT_LEAF)
+			return true;
+		if (k == PT_TABLE &&
+		    PT_NAME(subtree_has_leaf)(t, pt_virt(t, PT_TABLE_PA(t, pte)),
+					      lvl - 1))
+			return true;
+	}
+	return false;
+}
+
+/* Tables needed below one whole entry at @lvl. */
+static uint64_t PT_NAME(full_cost)(const struct pt_mctx *c, unsigned int lvl)
+{
+	if ((c->leaf_mask & (1u << lvl)) || lvl == 0)
+		return 0;
+	return 1 + (1ULL << PT_BITS) * PT_NAME(full_cost)(c, lvl - 1);
+}
+
+static uint64_t PT_NAME(count_new)(const struct pt_mctx *c, unsigned int lvl,
+				   uint64_t va, uint64_t last);
+
+/* Tables needed for the part [va, last] of one entry at @lvl that is empty. */
+static uint64_t PT_NAME(entry_cost)(const struct pt_mctx *c, unsigned int lvl,
+				    uint64_t va, uint64_t last)
+{
+	uint64_t m = (1ULL << PT_NAME(item_lg2)(lvl)) - 1;
+
+	if (!(va & m) && (last & m) == m && (c->leaf_mask & (1u << lvl)))
+		return 0;
+	if (lvl == 0)
+		return 0;
+	return 1 + PT_NAME(count_new)(c, lvl - 1, va, last);
+}
+
+/*
+ * Tables needed to map [va, last] inside a new, empty table at @lvl, not
+ * counting that table. Only the two partial entries at the ends recurse;
+ * the whole entries between them cost full_cost() each.
+ */
+static uint64_t PT_NAME(count_new)(const struct pt_mctx *c, unsigned int lvl,
+				   uint64_t va, uint64_t last)
+{
+	uint64_t m = (1ULL << PT_NAME(item_lg2)(lvl)) - 1;
+	uint64_t first_last = (va | m) < last ? (va | m) : last;
+	uint64_t n = PT_NAME(entry_cost)(c, lvl, va, first_last);
+	uint64_t last_first, whole;
+
+	if (first_last == last)
+		return n;
+	last_first = last & ~m;
+	whole = (last_first - (first_last + 1)) >> PT_NAME(item_lg2)(lvl);
+	n += whole * PT_NAME(full_cost)(c, lvl);
+	return n + PT_NAME(entry_cost)(c, lvl, last_first, last);
+}
+
+/*
+ * The read-only walk before a map: fails with -EEXIST on anything mapped in
+ * the way, counts the tables the map will need and notes empty tables that
+ * leaves will replace. With @detach it instead unhooks those empty tables
+ * into @g (the caller flushes before any leaf is written).
+ */
+static int PT_NAME(map_check)(struct pt_mctx *c, uint64_t *tab, uint64_t tab_phys,
+			      unsigned int lvl, uint64_t va, uint64_t last,
+			      struct iopt_gather *g)
+{
+	struct iopt_table *t = c->t;
+	const unsigned int sh = PT_NAME(item_lg2)(lvl);
+	const uint64_t m = (1ULL << sh) - 1;
+	const bool can_leaf = c->leaf_mask & (1u << lvl);
+	unsigned int i = PT_NAME(index)(t, va, lvl);
+	const unsigned int end = PT_NAME(index)(t, last, lvl);
+	int ret;
+
+	for (;; i++) {
+		uint64_t sub_last = (va | m) < last ? (va | m) : last;
+		uint64_t pte = pt_load(&tab[i]);
+		enum pt_kind k = PT_KIND(t, pte, lvl);
+
+		if (k == PT_LEAF)
+			return -EEXIST;
+		if (can_leaf && !(va & m) && sub_last == (va | m)) {
+			if (k == PT_TABLE) {
+				uint64_t cphys = PT_TABLE_PA(t, pte);
+
+				if (g) {
+					pt_store(&tab[i], 0);
+					pt_sync(t, &tab[i], tab_phys + 8ULL * i, 8);
+					c->written++;
+					iopt_gather_add_range_(g, va, sub_last,
+							       PT_GRANULE_LG2, false);
+					iopt_gather_add_table_(g, cphys, lvl - 1);
+				} else if (PT_NAME(subtree_has_leaf)(t, pt_virt(t, cphys),
+								     lvl - 1)) {
+					return -EEXIST;
+				} else {
+					c->replace = true;
+				}
+			}
+		} else if (k == PT_TABLE) {
+			uint64_t cphys = PT_TABLE_PA(t, pte);
+
+			ret = PT_NAME(map_check)(c, pt_virt(t, cphys), cphys,
+						 lvl - 1, va, sub_last, g);
+			if (ret)
+				return ret;
+		} else if (lvl == 0) {
+			return -EINVAL; /* unreachable after the API's checks */
+		} else if (!g) {
+			c->need += 1 + PT_NAME(count_new)(c, lvl - 1, va, sub_last);
+		}
+		if (i == end)
+			return 0;
+		va = sub_last + 1;
+	}
+}
+
+/* Store leaves [from, to] of @tab starting at output address @oa. */
+static inline void PT_NAME(fill)(struct iopt_table *t, uint64_t *tab,
+				 unsigned int from, unsigned int to,
+				 uint64_t tmpl, uint64_t oa, unsigned int sh)
+{
+	for (unsigned int k = from; k <= to; k++, oa += 1ULL << sh)
+		pt_store(&tab[k], tmpl | PT_OA_BITS(t, oa));
+}
+
+/* Whole entries [i, j] of @tab, the first at @va, become leaves. */
+static int PT_NAME(write_leaves)(struct pt_mctx *c, uint64_t *tab,
+				 uint64_t tab_phys, unsigned int lvl,
+				 unsigned int i, unsigned int j, uint64_t va)
+{
+	struct iopt_table *t = c->t;
+	const unsigned int sh = PT_NAME(item_lg2)(lvl);
+	const uint64_t oa = va + c->delta;
+	const uint64_t tmpl = PT_LEAF_BITS(t, c->attrs, lvl, false);
+	unsigned int a = j + 1, b = j + 1; /* the contiguous runs: [a, b) */
+
+	if (c->contig_mask & (1u << lvl)) {
+		unsigned int n = 1u << PT_CONTIG_AT(t, lvl);
+
+		a = (i + n - 1) & ~(n - 1);
+		b = (j + 1) & ~(n - 1);
+		if (a >= b)
+			a = b = j + 1;
+	}
+	if (!(c->plain_mask & (1u << lvl)) && (a != i || b != j + 1))
+		return -EINVAL; /* unreachable after the API's alignment checks */
+	if (a > i)
+		PT_NAME(fill)(t, tab, i, a - 1, tmpl, oa, sh);
+	if (b > a)
+		PT_NAME(fill)(t, tab, a, b - 1,
+			      PT_LEAF_BITS(t, c->attrs, lvl, true),
+			      oa + ((uint64_t)(a - i) << sh), sh);
+	if (j + 1 > b)
+		PT_NAME(fill)(t, tab, b, j, tmpl,
+			      oa + ((uint64_t)(b - i) << sh), sh);
+	pt_sync(t, &tab[i], tab_phys + 8ULL * i, 8ULL * (j - i + 1));
+	c->written += j - i + 1;
+	c->req->mapped += (uint64_t)(j - i + 1) << sh;
+	return 0;
+}
+
+/* The table below entry @i of @tab, allocating and publishing it if empty. */
+static int PT_NAME(child_for_map)(struct pt_mctx *c, uint64_t *tab,
+				  uint64_t tab_phys, unsigned int i,
+				  unsigned int lvl, uint64_t **child,
+				  uint64_t *child_phys)
+{
+	struct iopt_table *t = c->t;
+
+	for (;;) {
+		uint64_t pte = pt_load(&tab[i]);
+		enum pt_kind k = PT_KIND(t, pte, lvl);
+		uint64_t phys;
+		void *v;
+
+		if (k == PT_TABLE) {
+			*child_phys = PT_TABLE_PA(t, pte);
+			*child = pt_virt(t, *child_phys);
+			return 0;
+		}
+		if (k == PT_LEAF)
+			return -EEXIST; /* raced with a map of an overlapping range */
+		v = PT_NAME(new_table)(c, &phys);
+		if (!v)
+			return -ENOMEM;
+		/* The zeroed table must be visible before anything points to it. */
+		pt_sync(t, v, phys, PT_TABLE_SIZE);
+		if (pt_install(&tab[i], pte, PT_MAKE_TABLE(t, phys))) {
+			pt_sync(t, &tab[i], tab_phys + 8ULL * i, 8);
+			c->written++;
+			c->allocated++;
+			*child = v;
+			*child_phys = phys;
+			return 0;
+		}
+		/* Another thread installed a table here first: use theirs. */
+		if (c->req->flags & IOPT_MAP_ALL_OR_NOTHING)
+			PT_NAME(pool_put)(c, v, phys);
+		else
+			iopt_table_free_(t, v, phys, PT_TABLE_SIZE);
+	}
+}
+
+static int PT_NAME(map_level)(struct pt_mctx *c, uint64_t *tab,
+			      uint64_t tab_phys, unsigned int lvl,
+			      uint64_t va, uint64_t last)
+{
+	struct iopt_table *t = c->t;
+	const unsigned int sh = PT_NAME(item_lg2)(lvl);
+	const uint64_t m = (1ULL << sh) - 1;
+	const bool can_leaf = c->leaf_mask & (1u << lvl);
+	unsigned int i = PT_NAME(index)(t, va, lvl);
+	const unsigned int end = PT_NAME(index)(t, last, lvl);
+	int ret;
+
+	for (;;) {
+		uint64_t sub_last = (va | m) < last ? (va | m) : last;
+		uint64_t *child, child_phys;
+
+		if (can_leaf && !(va & m) && sub_last == (va | m)) {
+			/* Every whole entry from here on is a leaf. */
+			unsigned int j = (last & m) == m ? end : end - 1;
+
+			ret = PT_NAME(write_leaves)(c, tab, tab_phys, lvl, i, j, va);
+			if (ret || j == end)
+				return ret;
+			va += (uint64_t)(j - i + 1) << sh;
+			i = j + 1;
+			continue;
+		}
+		if (lvl == 0)
+			return -EINVAL; /* unreachable after the API's checks */
+		ret = PT_NAME(child_for_map)(c, tab, tab_phys, i, lvl, &child,
+					     &child_phys);
+		if (ret)
+			return ret;
+		ret = PT_NAME(map_level)(c, child, child_phys, lvl - 1, va,
+					 sub_last);
+		if (ret || i == end)
+			return ret;
+		va = sub_last + 1;
+		i++;
+	}
+}
+
+static int PT_NAME(map)(struct iopt_table *t, struct pt_map_req *req)
+{
+	struct pt_mctx c = { .t = t, .req = req };
+	int ret;
+
+	c.delta = req->paddr - req->iova;
+	c.attrs = PT_PROT_ATTRS(t, req->prot);
+	for (unsigned int lvl = 0; lvl <= t->top_level; lvl++) {
+		uint64_t sz = 1ULL << PT_NAME(item_lg2)(lvl);
+		unsigned int cl = PT_CONTIG_AT(t, lvl);
+
+		if (!PT_LEAF_AT(t, lvl))
+			continue;
+		if ((req->sizes & sz) && !(c.delta & (sz - 1)))
+			c.plain_mask |= 1u << lvl;
+		if (cl && (req->sizes & (sz << cl)) &&
+		    !(c.delta & ((sz << cl) - 1)))
+			c.contig_mask |= 1u << lvl;
+	}
+	c.leaf_mask = c.plain_mask | c.contig_mask;
+	req->mapped = 0;
+
+	ret = PT_NAME(map_check)(&c, t->root, t->root_phys, t->top_level,
+				 req->iova, req->last, NULL);
+	pt_stat_add(&t->stats.walks, 1);
+	if (ret)
+		return ret;
+
+	if (req->flags & IOPT_MAP_ALL_OR_NOTHING) {
+		for (uint64_t n = 0; n < c.need; n++) {
+			uint64_t phys;
+			void *v = iopt_table_alloc_(t, PT_TABLE_SIZE, &phys);
+
+			if (!v) {
+				PT_NAME(pool_drain)(&c);
+				return -ENOMEM;
+			}
+			PT_NAME(pool_put)(&c, v, phys);
+		}
+	}
+
+	if (c.replace) {
+		/* Break-before-make: unhook the empty tables, flush, then map. */
+		struct iopt_gather g;
+
+		iopt_gather_init(&g);
+		iopt_gather_bind_(&g, t);
+		PT_NAME(map_check)(&c, t->root, t->root_phys, t->top_level,
+				   req->iova, req->last, &g);
+		iopt_gather_sync(&g);
+		pt_stat_add(&t->stats.walks, 1);
+	}
+
+	ret = PT_NAME(map_level)(&c, t->root, t->root_phys, t->top_level,
+				 req->iova, req->last);
+	pt_stat_add(&t->stats.walks, 1);
+	PT_NAME(pool_drain)(&c);
+	pt_stat_add(&t->stats.entries_written, c.written);
+	return ret;
+}
+
+/* ---------------------------------------------------------------- unmap */
+
+/* Bytes mapped below a table at @lvl; @min_lg2 gets the smallest leaf. */
+static uint64_t PT_NAME(subtree_bytes)(struct iopt_table *t, const uint64_t *tab,
+				       unsigned int lvl, unsigned int *min_lg2)
+{
+	const unsigned int sh = PT_NAME(item_lg2)(lvl);
+	uint64_t n = 0, bytes = 0;
+
+	if (lvl == 0) {
+		/* Detached: nobody writes it any more, plain loads suffice. */
+		for (unsigned int i = 0; i < (1u << PT_BITS); i++)
+			n += PT_KIND(t, iopt_le64(tab[i]), 0) != PT_EMPTY;
+		if (n)
+			*min_lg2 = sh;
+		return n << sh;
+	}
+	for (unsigned int i = 0; i < (1u << PT_BITS); i++) {
+		uint64_t pte = iopt_le64(tab[i]);
+		enum pt_kind k = PT_KIND(t, pte, lvl);
+
+		if (k == PT_LEAF) {
+			bytes += 1ULL << sh;
+			if (sh < *min_lg2)
+				*min_lg2 = sh;
+		} else if (k == PT_TABLE) {
+			bytes += PT_NAME(subtree_bytes)(t,
+					pt_virt(t, PT_TABLE_PA(t, pte)), lvl - 1,
+					min_lg2);
+		}
+	}
+	return bytes;
+}
+
+/* Invalidation granule: the smallest leaf seen, or the granule if none. */
+static inline unsigned int PT_NAME(granule)(unsigned int min_lg2)
+{
+	return min_lg2 > 63 - 1 ? PT_GRANULE_LG2 : min_lg2;
+}
+
+static void PT_NAME(unmap_level)(struct pt_uctx *c, uint64_t *tab,
+				 uint64_t tab_phys, unsigned int lvl,
+				 uint64_t va, uint64_t last)
+{
+	struct iopt_table *t = c->t;
+	const unsigned int sh = PT_NAME(item_lg2)(lvl);
+	const uint64_t m = (1ULL << sh) - 1;
+	unsigned int i = PT_NAME(index)(t, va, lvl);
+	const unsigned int end = PT_NAME(index)(t, last, lvl);
+	const uint64_t va0 = va;
+	unsigned int lo = ~0u, hi = 0, min_lg2 = 63;
+	bool tables = false;
+
+	if (lvl == 0) {
+		/* Only leaves live here: one pass clears the run. */
+		uint64_t n = 0;
+
+		for (unsigned int k = i; k <= end; k++) {
+			if (PT_KIND(t, pt_load(&tab[k]), 0) == PT_EMPTY)
+				continue;
+			pt_store(&tab[k], 0);
+			if (lo == ~0u)
+				lo = k;
+			hi = k;
+			n++;
+		}
+		c->bytes += n << sh;
+		c->cleared += n;
+		min_lg2 = sh;
+	} else {
+		for (unsigned int k = i;; k++) {
+			uint64_t sub_last = (va | m) < last ? (va | m) : last;
+			uint64_t pte = pt_load(&tab[k]);
+			enum pt_kind kind = PT_KIND(t, pte, lvl);
+
+			if (kind == PT_LEAF) {
+				/* The API checked that no leaf crosses the ends. */
+				pt_store(&tab[k], 0);
+				c->bytes += 1ULL << sh;
+				c->cleared++;
+				if (sh < min_lg2)
+					min_lg2 = sh;
+				if (lo == ~0u)
+					lo = k;
+				hi = k;
+			} else if (kind == PT_TABLE) {
+				uint64_t cphys = PT_TABLE_PA(t, pte);
+				uint64_t *child = pt_virt(t, cphys);
+
+				if (!(va & m) && sub_last == (va | m)) {
+					/* Covered entirely: unhook the subtree. */
+					c->bytes += PT_NAME(subtree_bytes)(t, child,
+								lvl - 1, &min_lg2);
+					pt_store(&tab[k], 0);
+					c->cleared++;
+					tables = true;
+					if (lo == ~0u)
+						lo = k;
+					hi = k;
+					/* Record the range before the table, so an
+					 * early sync of a full gather flushes it. */
+					iopt_gather_add_range_(c->g, va, sub_last,
+							       PT_NAME(granule)(min_lg2),
+							       false);
+					iopt_gather_add_table_(c->g, cphys, lvl - 1);
+				} else {
+					PT_NAME(unmap_level)(c, child, cphys, lvl - 1,
+							     va, sub_last);
+				}
+			}
+			if (k == end)
+				break;
+			va = sub_last + 1;
+		}
+	}
+	if (lo <= hi) {
+		pt_sync(t, &tab[lo], tab_phys + 8ULL * lo, 8ULL * (hi - lo + 1));
+		iopt_gather_add_range_(c->g, PT_NAME(index_va)(t, va0, lvl, lo),
+				       PT_NAME(index_va)(t, va0, lvl, hi) | m,
+				       PT_NAME(granule)(min_lg2), !tables);
+	}
+}
+
+/* Start and inclusive end of the leaf (or contiguous run) mapping @va. */
+static bool PT_NAME(leaf_span)(struct iopt_table *t, uint64_t va,
+			       uint64_t *start, uint64_t *end)
+{
+	const uint64_t *tab = t->root;
+
+	for (unsigned int lvl = t->top_level;; lvl--) {
+		uint64_t pte = pt_load(&tab[PT_NAME(index)(t, va, lvl)]);
+		enum pt_kind k = PT_KIND(t, pte, lvl);
+
+		if (k == PT_EMPTY)
+			return false;
+		if (k == PT_LEAF) {
+			unsigned int lg2 = PT_NAME(item_lg2)(lvl) +
+					   PT_LEAF_CONTIG(t, pte, lvl);
+			uint64_t mask = (1ULL << lg2) - 1;
+
+			*start = va & ~mask;
+			*end = va | mask;
+			return true;
+		}
+		if (lvl == 0)
+			return false; /* a table entry at level 0 is corrupt */
+		tab = pt_virt(t, PT_TABLE_PA(t, pte));
+	}
+}
+
+static int PT_NAME(iterate)(struct iopt_table *t, uint64_t iova, uint64_t last,
+			    iopt_extent_fn fn, void *arg);
+
+static int PT_NAME(unmap)(struct iopt_table *t, struct pt_unmap_req *req)
+{
+	struct pt_uctx c = { .t = t, .g = req->gather };
+	uint64_t s, e;
+
+	req->unmapped = 0;
+	/* Never split: a leaf crossing either end fails the whole call. */
+	if (PT_NAME(leaf_span)(t, req->iova, &s, &e) && s != req->iova)
+		return -EXDEV;
+	if (PT_NAME(leaf_span)(t, req->last, &s, &e) && e != req->last)
+		return -EXDEV;
+	pt_stat_add(&t->stats.walks, 2);
+	if (req->flags & IOPT_UNMAP_NO_HOLES) {
+		uint64_t bytes = 0;
+
+		PT_NAME(iterate)(t, req->iova, req->last, pt_sum_extent, &bytes);
+		if (bytes != req->last - req->iova + 1)
+			return -ENOENT;
+	}
+	PT_NAME(unmap_level)(&c, t->root, t->root_phys, t->top_level,
+			     req->iova, req->last);
+	pt_stat_add(&t->stats.walks, 1);
+	pt_stat_add(&t->stats.entries_cleared, c.cleared);
+	req->unmapped = c.bytes;
+	return 0;
+}
+
+/* --------------------------------------------------------------- lookup */
+
+static int PT_NAME(lookup)(struct iopt_table *t, uint64_t iova,
+			   struct pt_leaf *out)
+{
+	const uint64_t *tab = t->root;
+
+	pt_stat_add(&t->stats.walks, 1);
+	for (unsigned int lvl = t->top_level;; lvl--) {
+		uint64_t pte = pt_load(&tab[PT_NAME(index)(t, iova, lvl)]);
+		enum pt_kind k = PT_KIND(t, pte, lvl);
+
+		if (k == PT_LEAF) {
+			unsigned int sh = PT_NAME(item_lg2)(lvl);
+
+			out->phys = PT_LEAF_OA(t, pte, lvl) +
+				    (iova & ((1ULL << sh) - 1));
+			out->size_lg2 = sh + PT_LEAF_CONTIG(t, pte, lvl);
+			out->prot = PT_LEAF_PROT(t, pte);
+			return 0;
+		}
+		if (k == PT_EMPTY || lvl == 0)
+			return -ENOENT;
+		tab = pt_virt(t, PT_TABLE_PA(t, pte));
+		if (!tab)
+			return -EFAULT;
+	}
+}
+
+static int PT_NAME(walk_path)(struct iopt_table *t, uint64_t iova,
+			      struct iopt_path *path)
+{
+	const uint64_t *tab = t->root;
+	uint64_t tab_phys = t->root_phys;
+
+	path->depth = 0;
+	for (unsigned int lvl = t->top_level;; lvl--) {
+		unsigned int i = PT_NAME(index)(t, iova, lvl);
+		uint64_t pte = pt_load(&tab[i]);
+		unsigned int d = path->depth++;
+		enum pt_kind k = PT_KIND(t, pte, lvl);
+
+		path->level[d] = lvl;
+		path->index[d] = i;
+		path->table_phys[d] = tab_phys;
+		path->pte[d] = pte;
+		if (k != PT_TABLE || lvl == 0)
+			return 0;
+		tab_phys = PT_TABLE_PA(t, pte);
+		tab = pt_virt(t, tab_phys);
+		if (!tab)
+			return -EFAULT;
+	}
+}
+
+/* -------------------------------------------------------------- iterate */
+
+static void PT_NAME(iterate_level)(struct iopt_table *t, struct pt_ictx *it,
+				   const uint64_t *tab, unsigned int lvl,
+				   uint64_t va, uint64_t last)
+{
+	const unsigned int sh = PT_NAME(item_lg2)(lvl);
+	const uint64_t m = (1ULL << sh) - 1;
+	unsigned int i = PT_NAME(index)(t, va, lvl);
+	const unsigned int end = PT_NAME(index)(t, last, lvl);
+
+	for (;; i++) {
+		uint64_t sub_last = (va | m) < last ? (va | m) : last;
+		uint64_t pte = pt_load(&tab[i]);
+		enum pt_kind k = PT_KIND(t, pte, lvl);
+
+		if (k == PT_LEAF) {
+			if (pt_iter_emit(it, va, sub_last,
+					 PT_LEAF_OA(t, pte, lvl) + (va & m),
+					 PT_LEAF_PROT(t, pte)))
+				return;
+		} else if (k == PT_TABLE && lvl > 0) {
+			PT_NAME(iterate_level)(t, it,
+					       pt_virt(t, PT_TABLE_PA(t, pte)),
+					       lvl - 1, va, sub_last);
+			if (it->ret)
+				return;
+		}
+		if (i == end)
+			return;
+		va = sub_last + 1;
+	}
+}
+
+static int PT_NAME(iterate)(struct iopt_table *t, uint64_t iova, uint64_t last,
+			    iopt_extent_fn fn, void *arg)
+{
+	struct pt_ictx it = { .fn = fn, .arg = arg };
+
+	pt_stat_add(&t->stats.walks, 1);
+	PT_NAME(iterate_level)(t, &it, t->root, t->top_level, iova, last);
+	if (!it.ret && it.have)
+		it.ret = fn(arg, it.iova, it.phys, it.last - it.iova + 1, it.prot);
+	return it.ret;
+}
+
+/* ----------------------------------------------------------------- free */
+
+/* Free a table at @lvl and everything below it. */
+static void PT_NAME(free_tree)(struct iopt_table *t, void *virt, uint64_t phys,
+			       unsigned int lvl)
+{
+	const uint64_t *tab = virt;
+
+	if (lvl > 0) {
+		for (unsigned int i = 0; i < (1u << PT_BITS); i++) {
+			uint64_t pte = iopt_le64(tab[i]);
+
+			if (PT_KIND(t, pte, lvl) == PT_TABLE) {
+				uint64_t cphys = PT_TABLE_PA(t, pte);
+
+				PT_NAME(free_tree)(t, pt_virt(t, cphys), cphys,
+						   lvl - 1);
+			}
+		}
+	}
+	iopt_table_free_(t, virt, phys, PT_TABLE_SIZE);
+}
+
+/* Free every table, the root last (its size and width are its own). */
+static void PT_NAME(destroy)(struct iopt_table *t)
+{
+	const uint64_t *tab = t->root;
+
+	if (t->top_level > 0) {
+		for (unsigned int i = 0; i < (1u << t->top_index_bits); i++) {
+			uint64_t pte = iopt_le64(tab[i]);
+
+			if (PT_KIND(t, pte, t->top_level) == PT_TABLE) {
+				uint64_t cphys = PT_TABLE_PA(t, pte);
+
+				PT_NAME(free_tree)(t, pt_virt(t, cphys), cphys,
+						   t->top_level - 1);
+			}
+		}
+	}
+	iopt_table_free_(t, t->root, t->root_phys, t->root_size);
+}
+
+static const struct iopt_fmt_ops PT_NAME(ops) = {
+	.destroy = PT_NAME(destroy),
+	.map = PT_NAME(map),
+	.unmap = PT_NAME(unmap),
+	.lookup = PT_NAME(lookup),
+	.iterate = PT_NAME(iterate),
+	.walk_path = PT_NAME(walk_path),
+	.free_tree = PT_NAME(free_tree),
+	.prot_effective = PT_PROT_EFFECTIVE,
+};
+
+#undef PT_BITS
+#undef PT_TABLE_SIZE
+#undef PT_NAME
+#undef PT_GRANULE_LG2

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later OR BSD-2-Clause */
+/*
+ * Definitions shared by the engine, the formats, the gather and the API
+ * layer. Not installed.
+ */
+#ifndef IOPT_PT_INTERNAL_H
+#define IOPT_PT_INTERNAL_H
+
+#include "iopt_env.h"
+#include <iopt/iopt.h>
+
+/* What an entry is, as far as the engine cares. */
+enum pt_kind { PT_EMPTY = 0, PT_TABLE = 1, PT_LEAF = 2 };
+
+/* The most levels any format has (x86-64 5-level). */
+#define PT_MAX_LEVELS 6
+
+/* A map request, after the API layer validated it. */
+struct pt_map_req {
+	uint64_t iova;
+	uint64_t last;       /* inclusive */
+	uint64_t paddr;
+	uint64_t sizes;      /* leaf sizes the walk may use (bitmap) */
+	unsigned int prot;
+	unsigned int flags;
+	uint64_t mapped;     /* out */
+};
+
+struct pt_unmap_req {
+	uint64_t iova;
+	uint64_t last;       /* inclusive */
+	unsigned int flags;
+	struct iopt_gather *gather;
+	uint64_t unmapped;   /* out */
+};
+
+struct pt_leaf {
+	uint64_t phys;       /* of the looked-up address */
+	unsigned int size_lg2;
+	unsigned int prot;
+};
+
+/*
+ * One instantiation of the engine for one format and granule: the only
+ * indirect calls, one per API call.
+ */
+struct iopt_fmt_ops {
+	int (*map)(struct iopt_table *t, struct pt_map_req *req);
+	int (*unmap)(struct iopt_table *t, struct pt_unmap_req *req);
+	int (*lookup)(struct iopt_table *t, uint64_t iova, struct pt_leaf *out);
+	int (*iterate)(struct iopt_table *t, uint64_t iova, uint64_t last,
+		       iopt_extent_fn fn, void *arg);
+	int (*walk_path)(struct iopt_table *t, uint64_t iova,
+			 struct iopt_path *path);
+	void (*free_tree)(struct iopt_table *t, void *virt, uint64_t phys,
+			  unsigned int level);
+	void (*destroy)(struct iopt_table *t);
+	unsigned int (*prot_effective)(const struct iopt_table *t,
+				       unsigned int prot);
+};
+
+/* Format families: fill t->ops, geometry and page sizes from t->cfg. */
+int iopt_arm_lpae_init(struct iopt_table *t);
+int iopt_x86_64_init(struct iopt_table *t);
+
+/* Gather internals used by the engine. */
+int iopt_gather_bind_(struct iopt_gather *g, struct iopt_table *t);
+void iopt_gather_add_range_(struct iopt_gather *g, uint64_t iova,
+			    uint64_t last, unsigned int granule_lg2,
+			    bool leaf_only);
+void iopt_gather_add_table_(struct iopt_gather *g, uint64_t phys,
+			    unsigned int level);
+
+/* ---- entry access: whole little-endian words, single-copy atomic ---- */
+
+static inline uint64_t pt_load(const uint64_t *p)
+{
+	return iopt_le64(__atomic_load_n(p, __ATOMIC_RELAXED));
+}
+
+static inline void pt_store(uint64_t *p, uint64_t v)
+{
+	__atomic_store_n(p, iopt_le64(v), __ATOMIC_RELAXED);
+}
+
+/* Publish a new table: release ordering makes its zeroed contents visible
+ * to any CPU that finds the pointer. Returns false if *p was not @old. */
+static inline bool pt_install(uint64_t *p, uint64_t old, uint64_t v)
+{
+	uint64_t expect = iopt_le64(old);
+
+	return __atomic_compare_exchange_n(p, &expect, iopt_le64(v), false,
+					   __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+}
+
+static inline void pt_stat_add(uint64_t *ctr, uint64_t n)
+{
+	if (n)
+		__atomic_fetch_add(ctr, n, __ATOMIC_RELAXED);
+}
+
+/* ---- table memory ---- */
+
+static inline void *pt_virt(const struct iopt_table *t, uint64_t phys)
+{
+	if (iopt_likely(t->mem.linear))
+		return (void *)(uintptr_t)(phys + t->mem.virt_offset);
+	return t->mem.ops->phys_to_virt(t->mem.ctx, phys);
+}
+
+/* Cache maintenance for non-coherent walkers: once per written span. */
+static inline void pt_sync(struct iopt_table *t, void *virt, uint64_t phys,
+			   size_t size)
+{
+	if (t->mem.ops->sync) {
+		t->mem.ops->sync(t->mem.ctx, virt, phys, size);
+		pt_stat_add(&t->stats.cache_syncs, 1);
+	}
+}
+
+void *iopt_table_alloc_(struct iopt_table *t, size_t size, uint64_t *phys);
+void iopt_table_free_(struct iopt_table *t, void *virt, uint64_t phys,
+		      size_t size);
+
+static inline unsigned int pt_ctz64(uint64_t v)
+{
+	return (unsigned int)__builtin_ctzll(v);
+}
+
+static inline unsigned int pt_fls64(uint64_t v) /* index of highest set bit */
+{
+	return 63u - (unsigned int)__builtin_clzll(v);
+}
+
+#endif /* IOPT_PT_INTERNAL_H */

@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later OR BSD-2-Clause */
+/* The iopt tool's subcommands. Each takes the arguments after its name
+ * (argv[0] is the subcommand name) and returns the process exit status. */
+#ifndef IOPT_TOOLS_CMDS_H
+#define IOPT_TOOLS_CMDS_H
+
+int iopt_cmd_demo(int argc, char **argv);
+int iopt_cmd_replay(int argc, char **argv);
+int iopt_cmd_bench(int argc, char **argv);
+int iopt_cmd_formats(int argc, char **argv);
+
+
+#endif

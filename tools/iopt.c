@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: GPL-2.0-or-later OR BSD-2-Clause
+/* iopt: the command-line tool. Dispatches to one subcommand per file. */
+#include <stdio.h>
+#include <string.h>
+
+#include <iopt/iopt.h>
+#include <iopt/mem.h>
+#include "cmds.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: iopt COMMAND [ARGS]\n"
+		"  demo                     map, look up and tear down a 16 GiB guest (ARM LPAE stage 1, 4K)\n"
+		"  replay --format NAME [--image FILE] [--arena-size SIZE] [--keep-going] TRACE|-\n"
+		"                           apply a trace of map/unmap/lookup lines or Linux iommu ftrace text\n"
+		"  formats                  list the configuration names and their page sizes\n"
+		"  bench [--quick]          measure map/unmap/lookup costs\n");
+}
+
+static void print_size(uint64_t sz)
+{
+	static const char units[] = "KMGTPE";
+	int u = -1;
+
+	while (sz >= 1024 && (sz % 1024) == 0 && u < 5) {
+		sz /= 1024;
+		u++;
+	}
+	if (u < 0)
+		printf("%llu", (unsigned long long)sz);
+	else
+		printf("%llu%c", (unsigned long long)sz, units[u]);
+}
+
+int iopt_cmd_formats(int argc, char **argv)
+{
+	struct iopt_config cfg;
+	const char *name;
+
+	(void)argc;
+	(void)argv;
+	for (unsigned int i = 0; (name = iopt_config_name(i, &cfg)); i++) {
+		struct iopt_table t;
+		struct iopt_mem mem;
+		uint64_t bm;
+
+		/* Page sizes depend on the geometry: build an empty table to ask. */
+		printf("%-20s ias=%-2u oas=%-2u levels=", name, cfg.ias, cfg.oas);
+		iopt_heap_mem(&mem);
+		if (iopt_init(&t, &cfg, &mem, NULL, NULL)) {
+			printf("?\n");
+			continue;
+		}
+		printf("%u pagesizes=", iopt_levels(&t));
+		bm = iopt_pgsize_bitmap(&t);
+		for (int b = 0, first = 1; b < 64; b++) {
+			if (!(bm & (1ULL << b)))
+				continue;
+			if (!first)
+				printf(",");
+			print_size(1ULL << b);
+			first = 0;
+		}
+		printf("\n");
+		iopt_fini(&t);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} cmds[] = {
+		{ "demo", iopt_cmd_demo },
+		{ "replay", iopt_cmd_replay },
+		{ "formats", iopt_cmd_formats },
+		{ "bench", iopt_cmd_bench },
+	};
+
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(argv[1], cmds[i].name))
+			return cmds[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "iopt: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}
