@@ -18,7 +18,7 @@ BINDIR  ?= $(PREFIX)/bin
 VERSION := 0.1.0
 SOMAJOR := 0
 
-WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 OPT     ?= -O2 -g
 BASE_CFLAGS := -std=c11 $(OPT) $(WARN) -Iinclude -Isrc -fPIC -D_DEFAULT_SOURCE
 ifeq ($(SAN),1)

@@ -19,6 +19,7 @@
 #define EPERM 1
 #define ENOENT 2
 #define EIO 5
+#define EAGAIN 11
 #define EXDEV 18
 #define ENOMEM 12
 #define EFAULT 14

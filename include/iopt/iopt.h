@@ -57,6 +57,9 @@ enum iopt_format {
 #define IOPT_QUIRK_ARM_S2FWB     (1u << 1) /* S2: FEAT_S2FWB MemAttr for CACHE */
 #define IOPT_QUIRK_NO_CONTIG     (1u << 2) /* ARM: do not offer contiguous-hint sizes */
 
+/* Options (struct iopt_config.flags). */
+#define IOPT_CFG_STATS (1u << 0) /* count walks and entries (see struct iopt_stats) */
+
 /**
  * struct iopt_config - what table to build
  * @format:      one of enum iopt_format.
@@ -69,6 +72,7 @@ enum iopt_format {
  * @oas:         output (physical) address bits. ARM: 32, 36, 40, 42, 44, 48,
  *               or 52 with the 64K granule. x86-64: 32..52.
  * @quirks:      IOPT_QUIRK_* bits.
+ * @flags:       IOPT_CFG_* bits. Unknown bits are -EINVAL.
  */
 struct iopt_config {
 	enum iopt_format format;
@@ -76,6 +80,7 @@ struct iopt_config {
 	unsigned int ias;
 	unsigned int oas;
 	uint32_t quirks;
+	uint32_t flags;
 };
 
 /**
@@ -106,10 +111,15 @@ const char *iopt_config_name(unsigned int i, struct iopt_config *cfg);
  * found in an entry back to a pointer either linearly (virt = phys +
  * virt_offset, when @linear is true) or through phys_to_virt().
  */
+#define IOPT_MEM_NOZERO (1u << 0) /* alloc: the caller writes every byte */
+
 struct iopt_mem_ops {
-	/* Return zeroed memory of @size bytes, physically aligned to @size, and
-	 * its physical address in *@phys; NULL when out of memory. */
-	void *(*alloc)(void *ctx, size_t size, uint64_t *phys);
+	/* Return memory of @size bytes, physically aligned to @size, and its
+	 * physical address in *@phys; NULL when out of memory. The memory is
+	 * zeroed unless @flags has IOPT_MEM_NOZERO (a backend may zero it
+	 * anyway). */
+	void *(*alloc)(void *ctx, size_t size, uint64_t *phys,
+		       unsigned int flags);
 	/* Give back memory from alloc(). */
 	void (*free)(void *ctx, void *virt, uint64_t phys, size_t size);
 	/* Pointer for a physical address inside an allocated table; only used
@@ -143,7 +153,11 @@ struct iopt_flush_ops {
 			    unsigned int granule_lg2, bool leaf_only);
 };
 
-/* Counters kept per table; read with iopt_get_stats(). */
+/*
+ * Counters kept per table; read with iopt_get_stats(). The table memory and
+ * flush counters are always kept; walks and entries only with IOPT_CFG_STATS
+ * (they cost an atomic add per call, which a lookup-heavy caller notices).
+ */
 struct iopt_stats {
 	uint64_t tables_allocated;  /* table allocations (root included) */
 	uint64_t tables_freed;      /* tables handed back to the backend */

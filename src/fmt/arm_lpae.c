@@ -181,6 +181,7 @@ static inline uint64_t arm_make_table(const struct iopt_table *t,
 /* The engine's primitives; PT_GRANULE_LG2 is set per instantiation below. */
 #define PT_KIND(t, pte, lvl)            arm_kind(pte, lvl)
 #define PT_TABLE_PA(t, pte)             arm_oa_of(PT_GRANULE_LG2, pte)
+#define PT_IS_LEAF0(pte)                ((((pte) & 3) + 1) >> 2) /* 1 for 0b11 */
 #define PT_LEAF_OA(t, pte, lvl)                                              \
 	(arm_oa_of(PT_GRANULE_LG2, pte) &                                    \
 	 ~((1ULL << (PT_GRANULE_LG2 + (lvl) * (PT_GRANULE_LG2 - 3))) - 1))

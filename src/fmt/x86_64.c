@@ -69,6 +69,7 @@ static unsigned int x86_prot_effective(const struct iopt_table *t,
 
 #define PT_KIND(t, pte, lvl)            x86_kind(pte, lvl)
 #define PT_TABLE_PA(t, pte)             ((pte) & X86_PA_MASK)
+#define PT_IS_LEAF0(pte)                ((pte) & X86_P)
 #define PT_LEAF_OA(t, pte, lvl)                                              \
 	((pte) & X86_PA_MASK & ~((1ULL << (12 + 9 * (lvl))) - 1))
 #define PT_LEAF_CONTIG(t, pte, lvl)     0

@@ -29,13 +29,20 @@ static inline uint64_t link_encode(size_t off_plus_1)
 	return (uint64_t)off_plus_1 << 1;
 }
 
+/* Set or clear the live bits of a block: whole words where it can. */
 static void mark(struct iopt_arena *a, size_t off, size_t size, bool live)
 {
-	for (size_t u = off >> UNIT_LG2; u < (off + size) >> UNIT_LG2; u++) {
+	size_t u = off >> UNIT_LG2, end = (off + size) >> UNIT_LG2;
+
+	while (u < end) {
+		size_t n = end - u < 64 - u % 64 ? end - u : 64 - u % 64;
+		uint64_t bits = (n == 64 ? ~0ULL : ((1ULL << n) - 1)) << (u % 64);
+
 		if (live)
-			a->live[u / 64] |= 1ULL << (u % 64);
+			a->live[u / 64] |= bits;
 		else
-			a->live[u / 64] &= ~(1ULL << (u % 64));
+			a->live[u / 64] &= ~bits;
+		u += n;
 	}
 }
 
@@ -43,9 +50,9 @@ static void push_free(struct iopt_arena *a, size_t off, unsigned int order)
 {
 	uint64_t *w = (uint64_t *)(a->base + off);
 
+	/* IOPT_ARENA_POISON repeats one byte, so memset writes it. */
 	if (a->poison)
-		for (size_t i = 0; i < ((size_t)1 << order) / 8; i++)
-			w[i] = IOPT_ARENA_POISON;
+		iopt_memset(w, (int)(IOPT_ARENA_POISON & 0xff), (size_t)1 << order);
 	w[0] = link_encode(a->free_head[order]);
 	a->free_head[order] = off + 1;
 }
@@ -97,7 +104,8 @@ static bool take(struct iopt_arena *a, unsigned int order, size_t *off)
 	return false;
 }
 
-static void *arena_alloc(void *ctx, size_t size, uint64_t *phys)
+static void *arena_alloc(void *ctx, size_t size, uint64_t *phys,
+			 unsigned int flags)
 {
 	struct iopt_arena *a = ctx;
 	unsigned int order = UNIT_LG2;
@@ -112,7 +120,8 @@ static void *arena_alloc(void *ctx, size_t size, uint64_t *phys)
 		return NULL;
 	}
 	size = (size_t)1 << order;
-	iopt_memset(a->base + off, 0, size);
+	if (!(flags & IOPT_MEM_NOZERO))
+		iopt_memset(a->base + off, 0, size);
 	mark(a, off, size, true);
 	a->used += size;
 	if (a->used > a->peak)

@@ -9,7 +9,8 @@
 
 #include <iopt/mem.h>
 
-static void *heap_alloc(void *ctx, size_t size, uint64_t *phys)
+static void *heap_alloc(void *ctx, size_t size, uint64_t *phys,
+			unsigned int flags)
 {
 	void *p;
 
@@ -19,7 +20,8 @@ static void *heap_alloc(void *ctx, size_t size, uint64_t *phys)
 	p = aligned_alloc(size, size);
 	if (!p)
 		return NULL;
-	memset(p, 0, size);
+	if (!(flags & IOPT_MEM_NOZERO))
+		memset(p, 0, size);
 	*phys = (uint64_t)(uintptr_t)p;
 	return p;
 }

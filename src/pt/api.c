@@ -13,14 +13,14 @@ static const struct {
 	const char *name;
 	struct iopt_config cfg;
 } named[] = {
-	{ "arm-lpae-s1-4k",  { IOPT_FMT_ARM_LPAE_S1, 12, 48, 48, 0 } },
-	{ "arm-lpae-s1-16k", { IOPT_FMT_ARM_LPAE_S1, 14, 48, 48, 0 } },
-	{ "arm-lpae-s1-64k", { IOPT_FMT_ARM_LPAE_S1, 16, 48, 48, 0 } },
-	{ "arm-lpae-s2-4k",  { IOPT_FMT_ARM_LPAE_S2, 12, 48, 48, 0 } },
-	{ "arm-lpae-s2-16k", { IOPT_FMT_ARM_LPAE_S2, 14, 48, 48, 0 } },
-	{ "arm-lpae-s2-64k", { IOPT_FMT_ARM_LPAE_S2, 16, 48, 48, 0 } },
-	{ "x86-64-4lvl",     { IOPT_FMT_X86_64, 12, 48, 52, 0 } },
-	{ "x86-64-5lvl",     { IOPT_FMT_X86_64, 12, 57, 52, 0 } },
+	{ "arm-lpae-s1-4k",  { IOPT_FMT_ARM_LPAE_S1, 12, 48, 48, 0, 0 } },
+	{ "arm-lpae-s1-16k", { IOPT_FMT_ARM_LPAE_S1, 14, 48, 48, 0, 0 } },
+	{ "arm-lpae-s1-64k", { IOPT_FMT_ARM_LPAE_S1, 16, 48, 48, 0, 0 } },
+	{ "arm-lpae-s2-4k",  { IOPT_FMT_ARM_LPAE_S2, 12, 48, 48, 0, 0 } },
+	{ "arm-lpae-s2-16k", { IOPT_FMT_ARM_LPAE_S2, 14, 48, 48, 0, 0 } },
+	{ "arm-lpae-s2-64k", { IOPT_FMT_ARM_LPAE_S2, 16, 48, 48, 0, 0 } },
+	{ "x86-64-4lvl",     { IOPT_FMT_X86_64, 12, 48, 52, 0, 0 } },
+	{ "x86-64-5lvl",     { IOPT_FMT_X86_64, 12, 57, 52, 0, 0 } },
 };
 
 const char *iopt_config_name(unsigned int i, struct iopt_config *cfg)
@@ -112,9 +112,10 @@ int iopt_config_from_name(const char *name, struct iopt_config *out)
 
 /* ------------------------------------------------------------ table memory */
 
-void *iopt_table_alloc_(struct iopt_table *t, size_t size, uint64_t *phys)
+void *iopt_table_alloc_(struct iopt_table *t, size_t size, uint64_t *phys,
+			unsigned int flags)
 {
-	void *v = t->mem.ops->alloc(t->mem.ctx, size, phys);
+	void *v = t->mem.ops->alloc(t->mem.ctx, size, phys, flags);
 	uint64_t now, peak;
 
 	if (!v)
@@ -147,7 +148,8 @@ int iopt_init(struct iopt_table *t, const struct iopt_config *cfg,
 	int ret;
 
 	if (!t || !cfg || !mem || !mem->ops || !mem->ops->alloc ||
-	    !mem->ops->free || (!mem->linear && !mem->ops->phys_to_virt))
+	    !mem->ops->free || (!mem->linear && !mem->ops->phys_to_virt) ||
+	    (cfg->flags & ~IOPT_CFG_STATS))
 		return -EINVAL;
 	iopt_memset(t, 0, sizeof(*t));
 	t->cfg = *cfg;
@@ -166,7 +168,7 @@ int iopt_init(struct iopt_table *t, const struct iopt_config *cfg,
 		ret = -EINVAL;
 	}
 	if (!ret) {
-		t->root = iopt_table_alloc_(t, t->root_size, &t->root_phys);
+		t->root = iopt_table_alloc_(t, t->root_size, &t->root_phys, 0);
 		if (!t->root)
 			ret = -ENOMEM;
 		else
@@ -356,7 +358,7 @@ int iopt_iova_to_phys_length(struct iopt_table *t, uint64_t iova,
 			     uint64_t *phys, uint64_t *length,
 			     unsigned int *prot)
 {
-	struct pt_leaf leaf;
+	struct pt_leaf leaf = { .want_prot = prot != NULL };
 	int ret;
 
 	if (!t || !t->ops || !phys || !length)

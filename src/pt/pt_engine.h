@@ -14,6 +14,8 @@
  *   PT_TABLE_PA(t, pte)        physical address of the next table
  *   PT_LEAF_OA(t, pte, lvl)    output address of the item (item-aligned)
  *   PT_LEAF_CONTIG(t, pte, lvl) log2 of the items in this leaf's run (0: none)
+ *   PT_IS_LEAF0(pte)           1 if a level-0 entry is a leaf, else 0, branch-free;
+ *                              a test that some bits are all set (see subtree_bytes)
  *   PT_LEAF_AT(t, lvl)         may a leaf be written at this level
  *   PT_CONTIG_AT(t, lvl)       log2 of the items in a run map may write (0: none)
  *   PT_MAKE_TABLE(t, pa)       a table entry
@@ -133,7 +135,8 @@ static inline uint64_t PT_NAME(index_va)(const struct iopt_table *t,
 
 /* ------------------------------------------------------------------ map */
 
-static void *PT_NAME(new_table)(struct pt_mctx *c, uint64_t *phys)
+static void *PT_NAME(new_table)(struct pt_mctx *c, uint64_t *phys,
+				unsigned int flags)
 {
 	void *v = c->pool;
 
@@ -149,7 +152,7 @@ static void *PT_NAME(new_table)(struct pt_mctx *c, uint64_t *phys)
 	}
 	if (c->req->flags & IOPT_MAP_ALL_OR_NOTHING)
 		return NULL; /* never reached: the pool covers every need */
-	return iopt_table_alloc_(c->t, PT_TABLE_SIZE, phys);
+	return iopt_table_alloc_(c->t, PT_TABLE_SIZE, phys, flags);
 }
 
 static void PT_NAME(pool_put)(struct pt_mctx *c, void *v, uint64_t phys)
@@ -300,12 +303,29 @@ static int PT_NAME(map_check)(struct pt_mctx *c, uint64_t *tab, uint64_t tab_phy
 	}
 }
 
-/* Store leaves [from, to] of @tab starting at output address @oa. */
+/*
+ * Store leaves [from, to] of @tab starting at output address @oa. Where the
+ * address field is a plain bit range over the run (every format but the
+ * 64K-granule LPAE packing across 2^48), entry k is entry 0 plus k steps, a
+ * loop the compiler vectorises. Entries are aligned 64-bit words, so each
+ * store stays single-copy atomic for the walker; no CPU reads them
+ * concurrently under the locking rules.
+ */
 static inline void PT_NAME(fill)(struct iopt_table *t, uint64_t *tab,
 				 unsigned int from, unsigned int to,
 				 uint64_t tmpl, uint64_t oa, unsigned int sh)
 {
-	for (unsigned int k = from; k <= to; k++, oa += 1ULL << sh)
+	const uint64_t step = 1ULL << sh;
+	const uint64_t span = (uint64_t)(to - from) << sh;
+	uint64_t v = tmpl | PT_OA_BITS(t, oa);
+
+	(void)t;
+	if ((tmpl | PT_OA_BITS(t, oa + span)) - v == span) {
+		for (unsigned int k = from; k <= to; k++, v += step)
+			tab[k] = iopt_le64(v);
+		return;
+	}
+	for (unsigned int k = from; k <= to; k++, oa += step)
 		pt_store(&tab[k], tmpl | PT_OA_BITS(t, oa));
 }
 
@@ -366,7 +386,7 @@ static int PT_NAME(child_for_map)(struct pt_mctx *c, uint64_t *tab,
 		}
 		if (k == PT_LEAF)
 			return -EEXIST; /* raced with a map of an overlapping range */
-		v = PT_NAME(new_table)(c, &phys);
+		v = PT_NAME(new_table)(c, &phys, 0);
 		if (!v)
 			return -ENOMEM;
 		/* The zeroed table must be visible before anything points to it. */
@@ -385,6 +405,47 @@ static int PT_NAME(child_for_map)(struct pt_mctx *c, uint64_t *tab,
 		else
 			iopt_table_free_(t, v, phys, PT_TABLE_SIZE);
 	}
+}
+
+/*
+ * Entry @i of @tab (at @lvl, starting at @va) is empty and the map covers
+ * its whole span with leaves one level down: fill a new table, then publish
+ * it. -EAGAIN when the slot is not empty (or another thread filled it first):
+ * the caller takes the ordinary path.
+ */
+static int PT_NAME(build_leaf_table)(struct pt_mctx *c, uint64_t *tab,
+				     uint64_t tab_phys, unsigned int i,
+				     unsigned int lvl, uint64_t va)
+{
+	struct iopt_table *t = c->t;
+	uint64_t pte = pt_load(&tab[i]), phys, mapped = c->req->mapped;
+	uint64_t written = c->written;
+	uint64_t *v;
+	int ret;
+
+	if (PT_KIND(t, pte, lvl) != PT_EMPTY)
+		return -EAGAIN;
+	v = PT_NAME(new_table)(c, &phys, IOPT_MEM_NOZERO);
+	if (!v)
+		return -ENOMEM;
+	ret = PT_NAME(write_leaves)(c, v, phys, lvl - 1, 0,
+				    (1u << PT_BITS) - 1, va);
+	if (!ret && pt_install(&tab[i], pte, PT_MAKE_TABLE(t, phys))) {
+		pt_sync(t, &tab[i], tab_phys + 8ULL * i, 8);
+		c->written++;
+		c->allocated++;
+		return 0;
+	}
+	/* Not published: nobody saw it; undo the accounting. */
+	c->req->mapped = mapped;
+	c->written = written;
+	if (c->req->flags & IOPT_MAP_ALL_OR_NOTHING) {
+		iopt_memset(v, 0, PT_TABLE_SIZE); /* the pool holds zeroed tables */
+		PT_NAME(pool_put)(c, v, phys);
+	}
+	else
+		iopt_table_free_(t, v, phys, PT_TABLE_SIZE);
+	return ret ? ret : -EAGAIN;
 }
 
 static int PT_NAME(map_level)(struct pt_mctx *c, uint64_t *tab,
@@ -416,6 +477,20 @@ static int PT_NAME(map_level)(struct pt_mctx *c, uint64_t *tab,
 		}
 		if (lvl == 0)
 			return -EINVAL; /* unreachable after the API's checks */
+		if (!(va & m) && sub_last == (va | m) &&
+		    (c->leaf_mask & (1u << (lvl - 1)))) {
+			/* A whole table of leaves: built privately, then
+			 * published, so it is never zeroed only to be overwritten
+			 * and no walker sees it half filled. */
+			ret = PT_NAME(build_leaf_table)(c, tab, tab_phys, i, lvl, va);
+			if (ret != -EAGAIN) {
+				if (ret || i == end)
+					return ret;
+				va = sub_last + 1;
+				i++;
+				continue;
+			}
+		}
 		ret = PT_NAME(child_for_map)(c, tab, tab_phys, i, lvl, &child,
 					     &child_phys);
 		if (ret)
@@ -429,10 +504,81 @@ static int PT_NAME(map_level)(struct pt_mctx *c, uint64_t *tab,
 	}
 }
 
+/*
+ * One item at @leaf_lvl: a single descent that installs missing tables and
+ * writes the leaf. Anything unusual (a non-empty target slot, which may be
+ * an empty table to replace) goes back to the full path with -EAGAIN; a leaf
+ * above the target is -EEXIST, found before anything was written.
+ */
+static int PT_NAME(map_one)(struct iopt_table *t, struct pt_map_req *req,
+			    unsigned int leaf_lvl)
+{
+	uint64_t *tab = t->root, tab_phys = t->root_phys;
+	unsigned int lvl = t->top_level;
+	uint64_t written = 0;
+
+	for (;;) {
+		unsigned int i = PT_NAME(index)(t, req->iova, lvl);
+		uint64_t pte = pt_load(&tab[i]), phys;
+		enum pt_kind k = PT_KIND(t, pte, lvl);
+		void *v;
+
+		if (lvl == leaf_lvl) {
+			if (k != PT_EMPTY)
+				return -EAGAIN;
+			pt_store(&tab[i], PT_LEAF_BITS(t, PT_PROT_ATTRS(t, req->prot),
+						       lvl, false) |
+					  PT_OA_BITS(t, req->paddr));
+			pt_sync(t, &tab[i], tab_phys + 8ULL * i, 8);
+			req->mapped = req->last - req->iova + 1;
+			pt_stat_walk(t, &t->stats.walks, 1);
+			pt_stat_walk(t, &t->stats.entries_written, written + 1);
+			return 0;
+		}
+		if (k == PT_LEAF)
+			return -EEXIST;
+		if (k == PT_TABLE) {
+			tab_phys = PT_TABLE_PA(t, pte);
+			tab = pt_virt(t, tab_phys);
+			lvl--;
+			continue;
+		}
+		v = iopt_table_alloc_(t, PT_TABLE_SIZE, &phys, 0);
+		if (!v)
+			return -ENOMEM;
+		pt_sync(t, v, phys, PT_TABLE_SIZE);
+		if (!pt_install(&tab[i], pte, PT_MAKE_TABLE(t, phys))) {
+			iopt_table_free_(t, v, phys, PT_TABLE_SIZE); /* lost a race */
+			continue;
+		}
+		pt_sync(t, &tab[i], tab_phys + 8ULL * i, 8);
+		written++;
+		tab = v;
+		tab_phys = phys;
+		lvl--;
+	}
+}
+
 static int PT_NAME(map)(struct iopt_table *t, struct pt_map_req *req)
 {
 	struct pt_mctx c = { .t = t, .req = req };
+	uint64_t size = req->last - req->iova + 1;
 	int ret;
+
+	/* Exactly one item at some level: no larger leaf fits, no run either. */
+	if (!(size & (size - 1)) && !(req->flags & IOPT_MAP_ALL_OR_NOTHING) &&
+	    (req->sizes & size) && !((req->paddr - req->iova) & (size - 1))) {
+		unsigned int lg2 = pt_ctz64(size) - PT_GRANULE_LG2;
+		unsigned int lvl = lg2 / PT_BITS;
+
+		if (lg2 % PT_BITS == 0 && lvl <= t->top_level &&
+		    PT_LEAF_AT(t, lvl)) {
+			req->mapped = 0;
+			ret = PT_NAME(map_one)(t, req, lvl);
+			if (ret != -EAGAIN)
+				return ret;
+		}
+	}
 
 	c.delta = req->paddr - req->iova;
 	c.attrs = PT_PROT_ATTRS(t, req->prot);
@@ -453,14 +599,14 @@ static int PT_NAME(map)(struct iopt_table *t, struct pt_map_req *req)
 
 	ret = PT_NAME(map_check)(&c, t->root, t->root_phys, t->top_level,
 				 req->iova, req->last, NULL);
-	pt_stat_add(&t->stats.walks, 1);
+	pt_stat_walk(t, &t->stats.walks, 1);
 	if (ret)
 		return ret;
 
 	if (req->flags & IOPT_MAP_ALL_OR_NOTHING) {
 		for (uint64_t n = 0; n < c.need; n++) {
 			uint64_t phys;
-			void *v = iopt_table_alloc_(t, PT_TABLE_SIZE, &phys);
+			void *v = iopt_table_alloc_(t, PT_TABLE_SIZE, &phys, 0);
 
 			if (!v) {
 				PT_NAME(pool_drain)(&c);
@@ -479,14 +625,14 @@ static int PT_NAME(map)(struct iopt_table *t, struct pt_map_req *req)
 		PT_NAME(map_check)(&c, t->root, t->root_phys, t->top_level,
 				   req->iova, req->last, &g);
 		iopt_gather_sync(&g);
-		pt_stat_add(&t->stats.walks, 1);
+		pt_stat_walk(t, &t->stats.walks, 1);
 	}
 
 	ret = PT_NAME(map_level)(&c, t->root, t->root_phys, t->top_level,
 				 req->iova, req->last);
-	pt_stat_add(&t->stats.walks, 1);
+	pt_stat_walk(t, &t->stats.walks, 1);
 	PT_NAME(pool_drain)(&c);
-	pt_stat_add(&t->stats.entries_written, c.written);
+	pt_stat_walk(t, &t->stats.entries_written, c.written);
 	return ret;
 }
 
@@ -500,9 +646,17 @@ static uint64_t PT_NAME(subtree_bytes)(struct iopt_table *t, const uint64_t *tab
 	uint64_t n = 0, bytes = 0;
 
 	if (lvl == 0) {
-		/* Detached: nobody writes it any more, plain loads suffice. */
-		for (unsigned int i = 0; i < (1u << PT_BITS); i++)
-			n += PT_KIND(t, iopt_le64(tab[i]), 0) != PT_EMPTY;
+		/*
+		 * Detached: nobody writes it any more, plain loads suffice. A
+		 * full table is the common case and an AND over it proves it
+		 * (leafness is a set of bits that must all be present, so it
+		 * holds for the AND only if it holds for every entry).
+		 */
+		if (PT_IS_LEAF0(iopt_le64(pt_and_words(tab, 1u << PT_BITS))))
+			n = 1u << PT_BITS;
+		else
+			for (unsigned int i = 0; i < (1u << PT_BITS); i++)
+				n += PT_IS_LEAF0(iopt_le64(tab[i]));
 		if (n)
 			*min_lg2 = sh;
 		return n << sh;
@@ -643,18 +797,63 @@ static bool PT_NAME(leaf_span)(struct iopt_table *t, uint64_t va,
 static int PT_NAME(iterate)(struct iopt_table *t, uint64_t iova, uint64_t last,
 			    iopt_extent_fn fn, void *arg);
 
+/*
+ * Unmap of exactly one item at @lvl: one descent. A table where the item
+ * should be (it was mapped with smaller pages) goes back to the full path.
+ */
+static int PT_NAME(unmap_one)(struct iopt_table *t, struct pt_unmap_req *req,
+			      unsigned int leaf_lvl)
+{
+	uint64_t *tab = t->root, tab_phys = t->root_phys;
+
+	for (unsigned int lvl = t->top_level;; lvl--) {
+		unsigned int i = PT_NAME(index)(t, req->iova, lvl);
+		uint64_t pte = pt_load(&tab[i]);
+		enum pt_kind k = PT_KIND(t, pte, lvl);
+
+		if (k == PT_EMPTY)
+			return (req->flags & IOPT_UNMAP_NO_HOLES) ? -ENOENT : 0;
+		if (k == PT_LEAF) {
+			if (lvl != leaf_lvl || PT_LEAF_CONTIG(t, pte, lvl))
+				return -EXDEV; /* a larger leaf holds the range */
+			pt_store(&tab[i], 0);
+			pt_sync(t, &tab[i], tab_phys + 8ULL * i, 8);
+			iopt_gather_add_range_(req->gather, req->iova, req->last,
+					       PT_NAME(item_lg2)(lvl), true);
+			req->unmapped = req->last - req->iova + 1;
+			pt_stat_walk(t, &t->stats.walks, 1);
+			pt_stat_walk(t, &t->stats.entries_cleared, 1);
+			return 0;
+		}
+		if (lvl == leaf_lvl)
+			return -EAGAIN;
+		tab_phys = PT_TABLE_PA(t, pte);
+		tab = pt_virt(t, tab_phys);
+	}
+}
+
 static int PT_NAME(unmap)(struct iopt_table *t, struct pt_unmap_req *req)
 {
 	struct pt_uctx c = { .t = t, .g = req->gather };
-	uint64_t s, e;
+	uint64_t s, e, size = req->last - req->iova + 1;
+	int ret;
 
 	req->unmapped = 0;
+	if (!(size & (size - 1)) && !(req->iova & (size - 1))) {
+		unsigned int lg2 = pt_ctz64(size) - PT_GRANULE_LG2;
+
+		if (lg2 % PT_BITS == 0 && lg2 / PT_BITS <= t->top_level) {
+			ret = PT_NAME(unmap_one)(t, req, lg2 / PT_BITS);
+			if (ret != -EAGAIN)
+				return ret;
+		}
+	}
 	/* Never split: a leaf crossing either end fails the whole call. */
 	if (PT_NAME(leaf_span)(t, req->iova, &s, &e) && s != req->iova)
 		return -EXDEV;
 	if (PT_NAME(leaf_span)(t, req->last, &s, &e) && e != req->last)
 		return -EXDEV;
-	pt_stat_add(&t->stats.walks, 2);
+	pt_stat_walk(t, &t->stats.walks, 2);
 	if (req->flags & IOPT_UNMAP_NO_HOLES) {
 		uint64_t bytes = 0;
 
@@ -664,8 +863,8 @@ static int PT_NAME(unmap)(struct iopt_table *t, struct pt_unmap_req *req)
 	}
 	PT_NAME(unmap_level)(&c, t->root, t->root_phys, t->top_level,
 			     req->iova, req->last);
-	pt_stat_add(&t->stats.walks, 1);
-	pt_stat_add(&t->stats.entries_cleared, c.cleared);
+	pt_stat_walk(t, &t->stats.walks, 1);
+	pt_stat_walk(t, &t->stats.entries_cleared, c.cleared);
 	req->unmapped = c.bytes;
 	return 0;
 }
@@ -676,19 +875,21 @@ static int PT_NAME(lookup)(struct iopt_table *t, uint64_t iova,
 			   struct pt_leaf *out)
 {
 	const uint64_t *tab = t->root;
+	unsigned int lvl = t->top_level;
+	uint64_t pte = pt_load(&tab[PT_NAME(index)(t, iova, lvl)]);
 
-	pt_stat_add(&t->stats.walks, 1);
-	for (unsigned int lvl = t->top_level;; lvl--) {
-		uint64_t pte = pt_load(&tab[PT_NAME(index)(t, iova, lvl)]);
+	pt_stat_walk(t, &t->stats.walks, 1);
+	for (;;) {
 		enum pt_kind k = PT_KIND(t, pte, lvl);
+		unsigned int sh;
 
 		if (k == PT_LEAF) {
-			unsigned int sh = PT_NAME(item_lg2)(lvl);
-
+			sh = PT_NAME(item_lg2)(lvl);
 			out->phys = PT_LEAF_OA(t, pte, lvl) +
 				    (iova & ((1ULL << sh) - 1));
 			out->size_lg2 = sh + PT_LEAF_CONTIG(t, pte, lvl);
-			out->prot = PT_LEAF_PROT(t, pte);
+			if (out->want_prot)
+				out->prot = PT_LEAF_PROT(t, pte);
 			return 0;
 		}
 		if (k == PT_EMPTY || lvl == 0)
@@ -696,6 +897,10 @@ static int PT_NAME(lookup)(struct iopt_table *t, uint64_t iova,
 		tab = pt_virt(t, PT_TABLE_PA(t, pte));
 		if (!tab)
 			return -EFAULT;
+		lvl--;
+		/* Below the top every table has 2^PT_BITS entries. */
+		pte = pt_load(&tab[(iova >> PT_NAME(item_lg2)(lvl)) &
+				   ((1u << PT_BITS) - 1)]);
 	}
 }
 
@@ -764,7 +969,7 @@ static int PT_NAME(iterate)(struct iopt_table *t, uint64_t iova, uint64_t last,
 {
 	struct pt_ictx it = { .fn = fn, .arg = arg };
 
-	pt_stat_add(&t->stats.walks, 1);
+	pt_stat_walk(t, &t->stats.walks, 1);
 	PT_NAME(iterate_level)(t, &it, t->root, t->top_level, iova, last);
 	if (!it.ret && it.have)
 		it.ret = fn(arg, it.iova, it.phys, it.last - it.iova + 1, it.prot);

@@ -35,6 +35,7 @@ struct pt_unmap_req {
 };
 
 struct pt_leaf {
+	bool want_prot;      /* in: decode the protection too */
 	uint64_t phys;       /* of the looked-up address */
 	unsigned int size_lg2;
 	unsigned int prot;
@@ -99,6 +100,37 @@ static inline void pt_stat_add(uint64_t *ctr, uint64_t n)
 		__atomic_fetch_add(ctr, n, __ATOMIC_RELAXED);
 }
 
+/*
+ * AND of @n raw words (n a multiple of 8), as wide as the compiler's
+ * generic vectors allow: reading a whole table this way costs about what
+ * clearing it would.
+ */
+static inline uint64_t pt_and_words(const uint64_t *p, size_t n)
+{
+	typedef uint64_t v2 __attribute__((vector_size(16)));
+	v2 a = { ~0ULL, ~0ULL }, b = a, c = a, d = a, x;
+
+	for (size_t i = 0; i < n; i += 8) {
+		__builtin_memcpy(&x, p + i, 16);
+		a &= x;
+		__builtin_memcpy(&x, p + i + 2, 16);
+		b &= x;
+		__builtin_memcpy(&x, p + i + 4, 16);
+		c &= x;
+		__builtin_memcpy(&x, p + i + 6, 16);
+		d &= x;
+	}
+	a &= b & c & d;
+	return a[0] & a[1];
+}
+
+/* Walk and entry counters: only with IOPT_CFG_STATS. */
+static inline void pt_stat_walk(struct iopt_table *t, uint64_t *ctr, uint64_t n)
+{
+	if (t->cfg.flags & IOPT_CFG_STATS)
+		pt_stat_add(ctr, n);
+}
+
 /* ---- table memory ---- */
 
 static inline void *pt_virt(const struct iopt_table *t, uint64_t phys)
@@ -118,7 +150,8 @@ static inline void pt_sync(struct iopt_table *t, void *virt, uint64_t phys,
 	}
 }
 
-void *iopt_table_alloc_(struct iopt_table *t, size_t size, uint64_t *phys);
+void *iopt_table_alloc_(struct iopt_table *t, size_t size, uint64_t *phys,
+			unsigned int flags);
 void iopt_table_free_(struct iopt_table *t, void *virt, uint64_t phys,
 		      size_t size);
 
