@@ -191,6 +191,8 @@ struct iopt_table {
 	unsigned int top_level;   /* levels are numbered up from 0 = smallest leaf */
 	unsigned int top_index_bits;
 	bool sign_extend;
+	uint64_t va_lo_last;      /* last IOVA of the (lower) input space */
+	uint64_t va_hi_first;     /* first IOVA of the upper half (sign_extend) */
 	struct iopt_stats stats;
 };
 

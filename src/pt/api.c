@@ -168,6 +168,10 @@ int iopt_init(struct iopt_table *t, const struct iopt_config *cfg,
 		ret = -EINVAL;
 	}
 	if (!ret) {
+		unsigned int bits = t->sign_extend ? cfg->ias - 1 : cfg->ias;
+
+		t->va_lo_last = (1ULL << bits) - 1;
+		t->va_hi_first = t->sign_extend ? (uint64_t)0 - (1ULL << bits) : 0;
 		t->root = iopt_table_alloc_(t, t->root_size, &t->root_phys, 0);
 		if (!t->root)
 			ret = -ENOMEM;
@@ -216,14 +220,10 @@ static inline uint64_t granule(const struct iopt_table *t)
 }
 
 /* Does [iova, last] lie inside the input space (one canonical half)? */
-static bool in_space(const struct iopt_table *t, uint64_t iova, uint64_t last)
+static inline bool in_space(const struct iopt_table *t, uint64_t iova,
+			    uint64_t last)
 {
-	uint64_t half;
-
-	if (!t->sign_extend)
-		return last <= (1ULL << t->cfg.ias) - 1;
-	half = 1ULL << (t->cfg.ias - 1);
-	return last < half || iova >= (uint64_t)0 - half;
+	return last <= t->va_lo_last || (t->sign_extend && iova >= t->va_hi_first);
 }
 
 /* Size, wrap and space checks of an IOVA range. */
@@ -377,11 +377,12 @@ int iopt_iova_to_phys_length(struct iopt_table *t, uint64_t iova,
 
 uint64_t iopt_iova_to_phys(struct iopt_table *t, uint64_t iova)
 {
-	uint64_t phys, len;
+	struct pt_leaf leaf = { .want_prot = false };
 
-	if (iopt_iova_to_phys_length(t, iova, &phys, &len, NULL))
+	if (!t || !t->ops || !in_space(t, iova, iova) ||
+	    t->ops->lookup(t, iova, &leaf))
 		return IOPT_PHYS_NONE;
-	return phys;
+	return leaf.phys;
 }
 
 uint64_t iopt_iova_to_pgsize(struct iopt_table *t, uint64_t iova)

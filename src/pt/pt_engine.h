@@ -567,7 +567,7 @@ static int PT_NAME(map)(struct iopt_table *t, struct pt_map_req *req)
 
 	/* Exactly one item at some level: no larger leaf fits, no run either. */
 	if (!(size & (size - 1)) && !(req->flags & IOPT_MAP_ALL_OR_NOTHING) &&
-	    (req->sizes & size) && !((req->paddr - req->iova) & (size - 1))) {
+	    (req->sizes & size) && !((req->iova | req->paddr) & (size - 1))) {
 		unsigned int lg2 = pt_ctz64(size) - PT_GRANULE_LG2;
 		unsigned int lvl = lg2 / PT_BITS;
 
@@ -871,38 +871,55 @@ static int PT_NAME(unmap)(struct iopt_table *t, struct pt_unmap_req *req)
 
 /* --------------------------------------------------------------- lookup */
 
+static inline int PT_NAME(lookup_leaf)(struct iopt_table *t, uint64_t pte,
+				       unsigned int lvl, uint64_t iova,
+				       struct pt_leaf *out)
+{
+	unsigned int sh = PT_NAME(item_lg2)(lvl);
+
+	if (PT_KIND(t, pte, lvl) != PT_LEAF)
+		return -ENOENT;
+	out->phys = PT_LEAF_OA(t, pte, lvl) + (iova & ((1ULL << sh) - 1));
+	out->size_lg2 = sh + PT_LEAF_CONTIG(t, pte, lvl);
+	if (out->want_prot)
+		out->prot = PT_LEAF_PROT(t, pte);
+	return 0;
+}
+
+/* One level of the unrolled lookup: @L is a constant in each case. */
+#define PT_LOOKUP_STEP(L)                                                    \
+	case L:                                                              \
+		if (PT_KIND(t, pte, L) != PT_TABLE)                          \
+			return PT_NAME(lookup_leaf)(t, pte, L, iova, out);   \
+		tab = pt_virt(t, PT_TABLE_PA(t, pte));                       \
+		pte = pt_load(&tab[(iova >> PT_NAME(item_lg2)((L) - 1)) &    \
+				   ((1u << PT_BITS) - 1)]);                  \
+		__attribute__((fallthrough))
+
+/*
+ * A single-address walk, unrolled: every level below the top is a case
+ * with constant shifts and masks (only the top table's width varies).
+ */
 static int PT_NAME(lookup)(struct iopt_table *t, uint64_t iova,
 			   struct pt_leaf *out)
 {
 	const uint64_t *tab = t->root;
-	unsigned int lvl = t->top_level;
-	uint64_t pte = pt_load(&tab[PT_NAME(index)(t, iova, lvl)]);
+	uint64_t pte = pt_load(&tab[PT_NAME(index)(t, iova, t->top_level)]);
 
 	pt_stat_walk(t, &t->stats.walks, 1);
-	for (;;) {
-		enum pt_kind k = PT_KIND(t, pte, lvl);
-		unsigned int sh;
-
-		if (k == PT_LEAF) {
-			sh = PT_NAME(item_lg2)(lvl);
-			out->phys = PT_LEAF_OA(t, pte, lvl) +
-				    (iova & ((1ULL << sh) - 1));
-			out->size_lg2 = sh + PT_LEAF_CONTIG(t, pte, lvl);
-			if (out->want_prot)
-				out->prot = PT_LEAF_PROT(t, pte);
-			return 0;
-		}
-		if (k == PT_EMPTY || lvl == 0)
-			return -ENOENT;
-		tab = pt_virt(t, PT_TABLE_PA(t, pte));
-		if (!tab)
-			return -EFAULT;
-		lvl--;
-		/* Below the top every table has 2^PT_BITS entries. */
-		pte = pt_load(&tab[(iova >> PT_NAME(item_lg2)(lvl)) &
-				   ((1u << PT_BITS) - 1)]);
+	switch (t->top_level) {
+	PT_LOOKUP_STEP(5);
+	PT_LOOKUP_STEP(4);
+	PT_LOOKUP_STEP(3);
+	PT_LOOKUP_STEP(2);
+	PT_LOOKUP_STEP(1);
+	case 0:
+		return PT_NAME(lookup_leaf)(t, pte, 0, iova, out);
+	default:
+		return -EFAULT;
 	}
 }
+#undef PT_LOOKUP_STEP
 
 static int PT_NAME(walk_path)(struct iopt_table *t, uint64_t iova,
 			      struct iopt_path *path)

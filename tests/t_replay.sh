@@ -1,0 +1,324 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later OR BSD-2-Clause
+#
+# End-to-end tests of `iopt replay`: both trace syntaxes, the exact lookup
+# output, errors (line numbers, exit status, nothing applied after a bad
+# line), the image file, the arena size, formats, stdin and usage.
+# Prints TAP and ends with "N passed, N failed". Uses sh, coreutils, grep,
+# sed, awk and od only. Expected values are worked out by hand below.
+O=${O:-build}
+IOPT=$O/iopt
+T=$(mktemp -d) || exit 1
+trap 'rm -rf "$T"' EXIT
+
+n=0; pass=0; fail=0
+ok()    { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n - $1"; }
+notok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $1"; }
+finish() {
+	echo "1..$n"
+	echo "$pass passed, $fail failed"
+	[ "$fail" -eq 0 ]
+	exit
+}
+
+# run ARGS...: replay; stdout in $T/out, stderr in $T/err, status in $rc.
+run() {
+	"$IOPT" replay "$@" >"$T/out" 2>"$T/err"
+	rc=$?
+}
+
+show() {
+	sed 's/^/#   stdout: /' "$T/out"
+	sed 's/^/#   stderr: /' "$T/err"
+	echo "#   exit status: $rc"
+}
+
+# check DESC COND...: one test point; COND is a command.
+check() {
+	d=$1; shift
+	if "$@"; then ok "$d"; else notok "$d"; show; fi
+}
+
+# out_is TEXT: stdout is exactly TEXT (one lookup result per line).
+out_is() {
+	[ "$(cat "$T/out")" = "$1" ] && return 0
+	printf '%s\n' "$1" | sed 's/^/#   expected: /'
+	return 1
+}
+status_is() { [ "$rc" -eq "$1" ]; }
+err_has() { grep -q -- "$1" "$T/err"; }
+err_empty() { [ ! -s "$T/err" ]; }
+lines_in_err() { [ "$(grep -c '^iopt replay: ' "$T/err")" -eq "$1" ]; }
+
+if [ ! -x "$IOPT" ]; then
+	notok "$IOPT is built"
+	finish
+fi
+
+X86=x86-64-4lvl    # page sizes 4K, 2M, 1G
+
+# ---- iopt syntax and the exact output format ------------------------------
+cat >"$T/basic.trace" <<'EOF'
+# iopt syntax: comments, blank lines, suffixes, PROT
+map 0x200000 0x80000000 2M          # one 2M leaf
+
+map 0x1000 0x5000 8K r              # two 4K leaves
+map 0x40000000 0x100000000 1G rwx   # one 1G leaf
+	map	4M	0x90000000	0x201000	# 2M at 4M, then 4K at 6M
+lookup 0x201234
+lookup 0x2000
+lookup 0x3000
+lookup 0x7ffff123
+lookup 0x600fff
+lookup 0x400000
+lookup 0X0000000000ABC000
+unmap 0x200000 2M
+lookup 0x200000
+lookup 0
+EOF
+run --format "$X86" "$T/basic.trace"
+# 0x201234 is 0x1234 into the 2M leaf at 0x200000 -> 0x80000000.
+# 0x2000 is the second 4K page of the 8K map at 0x1000 -> 0x5000 + 0x1000.
+# 0x7ffff123 is 0x3ffff123 into the 1G leaf at 0x40000000 -> 0x100000000.
+# 4M + 0x201000: 2M leaf at 0x400000 (both sides 2M aligned), then a 4K
+# leaf at 0x600000 -> 0x90200000; 0x600fff is its last byte.
+check "iopt syntax: exact lookup lines" out_is "0x201234 0x80001234 0x200000
+0x2000 0x6000 0x1000
+0x3000 unmapped
+0x7ffff123 0x13ffff123 0x40000000
+0x600fff 0x90200fff 0x1000
+0x400000 0x90000000 0x200000
+0xabc000 unmapped
+0x200000 unmapped
+0x0 unmapped"
+check "iopt syntax: exit status 0, stderr empty" \
+	eval 'status_is 0 && err_empty'
+
+# CRLF line ends, as from a Windows editor.
+printf 'map 0x1000 0x2000 4K\r\nlookup 0x1fff\r\n# done\r\n' >"$T/crlf.trace"
+run --format "$X86" "$T/crlf.trace"
+check "CRLF line ends" eval 'status_is 0 && out_is "0x1fff 0x2fff 0x1000"'
+
+# ARM 4K granule: an aligned 64K map is one contiguous-hint run, and the
+# lookup reports the whole run.
+printf 'map 0x10000 0x30000 64K\nlookup 0x1f000\nmap 0x200000 0x400000 2M\nlookup 0x3fffff\n' |
+	"$IOPT" replay --format arm-lpae-s1-4k - >"$T/out" 2>"$T/err"; rc=$?
+check "ARM 4K: 64K contiguous run and 2M block sizes" \
+	eval 'status_is 0 && out_is "0x1f000 0x3f000 0x10000
+0x3fffff 0x5fffff 0x200000"'
+
+# ---- Linux ftrace text, all three layouts, mixed with iopt lines ---------
+cat >"$T/ftrace.trace" <<'EOF'
+# tracer: nop
+#
+# entries-in-buffer/entries-written: 9/9   #P:8
+#
+#           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION
+#              | |         |   |||||     |         |
+  qemu-system-x86-4242  [003] d..1. 12345.678901: map: IOMMU: iova=0x0000000000100000 - 0x0000000000200000 paddr=0x0000000123400000 size=1048576
+          <idle>-0       [001] d..2. 12345.700000: sched_switch: prev_comm=swapper/1 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=bash next_pid=1 next_prio=120
+  qemu-system-x86-4242  [003] d..1. 12345.800000: map: IOMMU: iova=0x0000000000400000 paddr=0x0000000080000000 size=2097152
+  qemu-system-x86-4242  [003] d..1. 12345.900000: map: IOMMU: dev=0000:00:02.0 iova=0x0000000000800000 paddr=0x0000000000a00000 size=4096
+lookup 0x100abc
+lookup 0x4ff000
+lookup 0x800010
+  qemu-system-x86-4242  [003] d..1. 12346.000000: unmap: IOMMU: iova=0x0000000000100000 - 0x0000000000200000 size=1048576 unmapped_size=1048576
+  qemu-system-x86-4242  [003] d..1. 12346.100000: unmap: IOMMU: iova=0x0000000000400000 size=2097152 unmapped_size=2097152
+  qemu-system-x86-4242  [003] d..1. 12346.200000: unmap: IOMMU: dev=0000:00:02.0 iova=0x0000000000800000 size=4096 unmapped_size=0
+  qemu-system-x86-4242  [003] d..1. 12346.300000: map: IOMMU: iova=0x0000000000900000 paddr=0x0000000000900000 size=0
+lookup 0x100000
+lookup 0x400000
+lookup 0x800000
+lookup 0x900000
+EOF
+run --format "$X86" "$T/ftrace.trace"
+# 0x100000+1M is not 2M aligned: 4K pages. 0x400000 -> 0x80000000 is one 2M
+# page. The dev= unmap reports unmapped_size=0: the kernel removed nothing,
+# so 0x800000 stays mapped. A map of 0 bytes maps nothing.
+check "ftrace: three layouts, other events and headers" \
+	eval 'status_is 0 && err_empty && out_is "0x100abc 0x123400abc 0x1000
+0x4ff000 0x800ff000 0x200000
+0x800010 0xa00010 0x1000
+0x100000 unmapped
+0x400000 unmapped
+0x800000 0xa00000 0x1000
+0x900000 unmapped"'
+
+# An ftrace unmap of bytes the replayed table never had is divergence.
+printf '%s\n' \
+	'  qemu-4242  [003] d..1. 1.0: map: IOMMU: iova=0x0000000000001000 paddr=0x0000000000001000 size=4096' \
+	'  qemu-4242  [003] d..1. 2.0: unmap: IOMMU: iova=0x0000000000001000 size=8192 unmapped_size=8192' \
+	>"$T/hole.trace"
+run --format "$X86" "$T/hole.trace"
+check "ftrace: unmap over a hole in the replayed table is an error" \
+	eval 'status_is 1 && err_has "hole.trace:2: unmap 0x1000 0x2000: .*holes"'
+
+# An ftrace end address that is not iova + size is malformed.
+printf '%s\n' \
+	'  qemu-4242  [003] d..1. 1.0: map: IOMMU: iova=0x0000000000001000 - 0x0000000000003000 paddr=0x0000000000001000 size=4096' \
+	>"$T/end.trace"
+run --format "$X86" "$T/end.trace"
+check "ftrace: end address mismatch" \
+	eval 'status_is 1 && err_has "end.trace:1: map event: end address 0x3000 is not iova + size = 0x2000"'
+
+# ---- malformed input: line number, exit status, nothing applied after ----
+cat >"$T/bad.trace" <<'EOF'
+map 0x1000 0x1000 4K
+lookup 0x1000
+map 0x2000 0x2000 zz
+lookup 0x2000
+map 0x5000 0x5000 4K
+lookup 0x5000
+frobnicate
+lookup 0x5000
+EOF
+head -n 2 "$T/bad.trace" >"$T/good2.trace"
+
+run --format "$X86" --image "$T/bad.img" "$T/bad.trace"
+check "malformed line: exit 1, FILE:LINE and reason on stderr" \
+	eval 'status_is 1 && err_has "^iopt replay: $T/bad.trace:3: map: SIZE .zz. is not a number$"'
+check "malformed line: the replay stops there (one error, one lookup)" \
+	eval 'lines_in_err 1 && out_is "0x1000 0x1000 0x1000"'
+run --format "$X86" --image "$T/good2.img" "$T/good2.trace"
+check "malformed line: image equals the trace cut before the bad line" \
+	eval '[ "$(cksum <"$T/bad.img")" = "$(cksum <"$T/good2.img")" ]'
+
+run --format "$X86" --keep-going --image "$T/kg.img" "$T/bad.trace"
+check "--keep-going: reports each bad line, applies the rest, exit 1" \
+	eval 'status_is 1 && lines_in_err 2 && err_has "bad.trace:3: " &&
+	      err_has "bad.trace:7: unknown command .frobnicate." &&
+	      out_is "0x1000 0x1000 0x1000
+0x2000 unmapped
+0x5000 0x5000 0x1000
+0x5000 0x5000 0x1000"'
+check "--keep-going: image differs (later lines were applied)" \
+	eval '[ "$(cksum <"$T/kg.img")" != "$(cksum <"$T/good2.img")" ]'
+
+# Failed operations name the operation and the library's reason.
+cat >"$T/ops.trace" <<'EOF'
+map 0x200000 0x200000 2M
+map 0x200000 0x400000 4K
+unmap 0x201000 4K
+map 0x1001 0x1000 4K
+lookup 0x0000800000000000
+lookup 0x200000
+EOF
+run --format "$X86" --keep-going "$T/ops.trace"
+check "failed operations: map over a mapping, leaf split, misaligned, bad IOVA" \
+	eval 'status_is 1 && lines_in_err 4 &&
+	      err_has "ops.trace:2: map 0x200000 0x400000 0x1000: " &&
+	      err_has "ops.trace:3: unmap 0x201000 0x1000: " &&
+	      err_has "ops.trace:4: map 0x1001 0x1000 0x1000: " &&
+	      err_has "ops.trace:5: lookup 0x800000000000: " &&
+	      out_is "0x200000 0x200000 0x200000"'
+
+# Binary junk: a NUL byte, and control bytes.
+printf 'lookup 0x1000\n\000\001\002junk\nlookup 0x2000\n' >"$T/bin.trace"
+run --format "$X86" "$T/bin.trace"
+check "binary junk: NUL byte is an error on its line" \
+	eval 'status_is 1 && err_has "bin.trace:2: .*NUL" && out_is "0x1000 unmapped"'
+printf '\177ELF\002\001\001\n' >"$T/elf.trace"
+run --format "$X86" "$T/elf.trace"
+check "binary junk: control bytes are quoted, not printed raw" \
+	eval 'status_is 1 && err_has "elf.trace:1: unknown command .\\\\x7fELF\\\\x02"'
+
+# ---- --image ---------------------------------------------------------------
+printf 'map 0x1000 0x5000 4K rw\n' >"$T/img.trace"
+run --format "$X86" --image "$T/one.img" "$T/img.trace"
+
+# le64 FILE OFFSET: the little-endian u64 at OFFSET, as 16 hex digits.
+le64() {
+	od -An -tx1 -j "$2" -N8 "$1" |
+		awk '{ for (i = NF; i >= 1; i--) s = s $i } END { print s }'
+}
+size=$(wc -c <"$T/one.img")
+magic=$(od -An -tx1 -N8 "$T/one.img" | tr -d ' \n')
+root=$(le64 "$T/one.img" 8)
+first=$(le64 "$T/one.img" 16)
+count=$(le64 "$T/one.img" 24)
+check "image: magic IOPTIMG1" eval '[ "$magic" = "494f5054494d4731" ]'
+check "image: first byte is at physical 0x40000000" \
+	eval '[ "$first" = "0000000040000000" ]'
+# x86-64 4-level: root, PDPT, PD and PT, 4K each, from the arena's start.
+check "image: byte count is 4 tables of 4K and matches the file size" \
+	eval '[ "$count" = "0000000000004000" ] && [ $((size - 32)) -eq 16384 ]'
+check "image: root table lies inside the image" \
+	eval '[ $((0x$root)) -ge $((0x40000000)) ] &&
+	      [ $((0x$root)) -lt $((0x40000000 + 0x$count)) ]'
+
+# Walk the image like another program would: 0x1000 has indices 0, 0, 0, 1.
+# Entry address bits are 51..12: hex digits 4 to 13 of the 16.
+walk_ok() {
+	tab=$((0x$root))
+	for idx in 0 0 0; do
+		e=$(le64 "$T/one.img" $((32 + tab - 0x40000000 + 8 * idx)))
+		case $e in *[13579bdf]) ;; *) echo "# entry $e not present"; return 1;; esac
+		tab=$((0x$(echo "$e" | cut -c4-13)000))
+	done
+	e=$(le64 "$T/one.img" $((32 + tab - 0x40000000 + 8)))
+	case $e in *[13579bdf]) ;; *) echo "# leaf $e not present"; return 1;; esac
+	[ $((0x$(echo "$e" | cut -c4-13)000)) -eq $((0x5000)) ] ||
+		{ echo "# leaf $e does not map 0x5000"; return 1; }
+}
+check "image: walking it finds 0x1000 -> 0x5000" walk_ok
+
+# ---- arena size -------------------------------------------------------------
+printf 'lookup 0x1000\nmap 0x1000 0x1000 4K\nlookup 0x1000\n' >"$T/small.trace"
+run --format "$X86" --arena-size 8K "$T/small.trace"
+check "arena full: clear message suggesting --arena-size, exit 1" \
+	eval 'status_is 1 && err_has "small.trace:2: map 0x1000 0x1000 0x1000: .*arena is full.*--arena-size"'
+check "arena full: the lookup before ran, the failed map left nothing" \
+	eval 'out_is "0x1000 unmapped"'
+run --format "$X86" --arena-size 8K --keep-going "$T/small.trace"
+check "arena full with --keep-going: the map is all or nothing" \
+	eval 'status_is 1 && out_is "0x1000 unmapped
+0x1000 unmapped"'
+run --format "$X86" --arena-size 1K "$T/small.trace"
+check "arena too small for the root: clear message, exit 1" \
+	eval 'status_is 1 && err_has "root table.*--arena-size" && out_is ""'
+run --format "$X86" --arena-size 1M "$T/small.trace"
+check "--arena-size 1M (suffix)" eval 'status_is 0 && out_is "0x1000 unmapped
+0x1000 0x1000 0x1000"'
+run --format "$X86" --arena-size=0x20000 "$T/small.trace"
+check "--arena-size=0x20000" eval 'status_is 0'
+run --format "$X86" --arena-size 12Q "$T/small.trace"
+check "--arena-size 12Q is a usage error" \
+	eval 'status_is 2 && err_has "arena-size"'
+
+# ---- formats, stdin, usage -------------------------------------------------
+run --format no-such-format "$T/small.trace"
+check "unknown format: exit 2, points at iopt formats" \
+	eval 'status_is 2 && err_has "no-such-format" && err_has "iopt formats"'
+
+"$IOPT" replay --format "$X86" - <"$T/basic.trace" >"$T/out" 2>"$T/err"; rc=$?
+check "stdin: same output as from the file" \
+	eval 'status_is 0 && [ "$(cat "$T/out")" = "$("$IOPT" replay --format "$X86" "$T/basic.trace")" ]'
+printf 'lookup 0x1000\nbogus\n' |
+	"$IOPT" replay --format "$X86" - >"$T/out" 2>"$T/err"; rc=$?
+check "stdin: errors name <stdin> and the line" \
+	eval 'status_is 1 && err_has "^iopt replay: <stdin>:2: unknown command .bogus."'
+
+run
+check "no arguments: exit 2" eval 'status_is 2 && err_has "usage"'
+run --format "$X86"
+check "no trace: exit 2" status_is 2
+run --format "$X86" --frobnicate "$T/small.trace"
+check "unknown option: exit 2" eval 'status_is 2 && err_has "frobnicate"'
+run --format "$X86" "$T/small.trace" "$T/small.trace"
+check "two traces: exit 2" status_is 2
+run --format "$X86" --image "$T/none.img" "$T/does-not-exist"
+check "missing trace file: exit 1 with the name, no image" \
+	eval 'status_is 1 && err_has "does-not-exist" && [ ! -e "$T/none.img" ]'
+run --format "$X86" --image "$T/no-such-dir/x.img" "$T/small.trace"
+check "image cannot be created: exit 1 with the name" \
+	eval 'status_is 1 && err_has "cannot create image .*no-such-dir/x.img"'
+run --format "$X86" --stats "$T/small.trace"
+check "--stats: summary on stderr, stdout unchanged" \
+	eval 'status_is 0 && err_has "3 lines, 1 maps, 0 unmaps, 2 lookups, 0 failed" &&
+	      out_is "0x1000 unmapped
+0x1000 0x1000 0x1000"'
+run --help
+check "--help: exit 0, usage on stdout" \
+	eval 'status_is 0 && grep -q "usage: iopt replay" "$T/out"'
+
+finish
