@@ -124,7 +124,6 @@ int iopt_cmd_demo(int argc, char **argv)
 	struct iopt_stats st;
 	struct census census = { { 0 }, 0 };
 	struct run *runs = malloc(max_runs * sizeof(*runs));
-	void *region = aligned_alloc(1 << 20, arena_size);
 	uint64_t mapped_total = 0, unmapped_total = 0, seed = 1, s;
 	uint64_t lookups = 0, bad = 0, after_map_bytes, peak_tables;
 	size_t n;
@@ -133,14 +132,13 @@ int iopt_cmd_demo(int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
-	if (!runs || !region) {
+	if (!runs || iopt_arena_create(&arena, arena_size, 0x80000000ULL)) {
 		fprintf(stderr, "iopt demo: out of memory\n");
 		return 1;
 	}
 	n = build_layout(runs, max_runs, 0x5eed1234abcdULL);
 	iopt_config_from_name("arm-lpae-s1-4k", &cfg);
 	cfg.flags |= IOPT_CFG_STATS;
-	iopt_arena_init(&arena, region, arena_size, 0x80000000ULL);
 	iopt_arena_mem(&arena, &mem);
 	ret = iopt_init(&t, &cfg, &mem, &flush, &fc);
 	if (ret) {
@@ -253,6 +251,6 @@ int iopt_cmd_demo(int argc, char **argv)
 	if (ret)
 		printf("demo FAILED: wrong lookups, leaked memory or unmatched sizes\n");
 	free(runs);
-	free(region);
+	iopt_arena_destroy(&arena);
 	return ret;
 }

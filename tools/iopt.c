@@ -12,7 +12,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: iopt COMMAND [ARGS]\n"
 		"  demo                     map, look up and tear down a 16 GiB guest (ARM LPAE stage 1, 4K)\n"
-		"  replay --format NAME [--image FILE] [--arena-size SIZE] [--keep-going] TRACE|-\n"
+		"  replay --format NAME [--image FILE] [--arena-size SIZE] [--keep-going] [--stats] TRACE|-\n"
 		"                           apply a trace of map/unmap/lookup lines or Linux iommu ftrace text\n"
 		"  formats                  list the configuration names and their page sizes\n"
 		"  bench [--quick]          measure map/unmap/lookup costs\n");

@@ -55,6 +55,19 @@ struct iopt_arena {
 int iopt_arena_init(struct iopt_arena *a, void *mem, size_t size,
 		    uint64_t phys_base);
 
+/**
+ * iopt_arena_create() - an arena over a region allocated once (hosted only)
+ * @a:         the arena.
+ * @size:      bytes to allocate for it (including the bitmap, as above).
+ * @phys_base: physical address of the region; a multiple of IOPT_ARENA_ALIGN.
+ * Return: 0; -EINVAL as iopt_arena_init(); -ENOMEM if malloc failed.
+ * Release it with iopt_arena_destroy(). Context: any.
+ */
+int iopt_arena_create(struct iopt_arena *a, size_t size, uint64_t phys_base);
+
+/* Free the region of an arena made by iopt_arena_create(). */
+void iopt_arena_destroy(struct iopt_arena *a);
+
 /* Fill @mem with a backend that allocates from @a (linear translation). */
 void iopt_arena_mem(struct iopt_arena *a, struct iopt_mem *mem);
 

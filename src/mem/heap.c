@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later OR BSD-2-Clause
 /*
- * The heap backend: tables from aligned_alloc(), physical address = the
- * pointer's value. For hosted programs and tests; not part of the
- * freestanding core.
+ * Hosted conveniences, not part of the freestanding core: the heap backend
+ * (tables from aligned_alloc(), physical address = the pointer's value) and
+ * arenas over a region malloc'd once.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,4 +46,28 @@ void iopt_heap_mem(struct iopt_mem *mem)
 	mem->ctx = NULL;
 	mem->linear = true;
 	mem->virt_offset = 0;
+}
+
+int iopt_arena_create(struct iopt_arena *a, size_t size, uint64_t phys_base)
+{
+	void *region;
+	int ret;
+
+	if (!a || !size)
+		return -EINVAL;
+	region = aligned_alloc(4096, (size + 4095) & ~(size_t)4095);
+	if (!region)
+		return -ENOMEM;
+	ret = iopt_arena_init(a, region, size, phys_base);
+	if (ret)
+		free(region);
+	return ret;
+}
+
+void iopt_arena_destroy(struct iopt_arena *a)
+{
+	if (a && a->base) {
+		free(a->base);
+		a->base = NULL;
+	}
 }
