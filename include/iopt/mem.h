@@ -6,7 +6,9 @@
  *        address = phys_base + offset; O(1) allocation from per-size free
  *        lists plus a bump pointer; no malloc. Freed blocks are filled with
  *        IOPT_ARENA_POISON (which every format reads as "not present"), so a
- *        later read of freed table memory is recognisable.
+ *        later read of freed table memory is recognisable; only their first
+ *        8 bytes differ: they link the free list and keep bit 0 clear, so
+ *        they too read as "not present".
  * heap:  aligned_alloc(); physical address = the pointer's value (hosted only).
  */
 #ifndef IOPT_MEM_H

@@ -1,0 +1,1285 @@
+// SPDX-License-Identifier: GPL-2.0-or-later OR BSD-2-Clause
+/*
+ * Edges of the map/unmap contracts, run on every configuration in
+ * h_configs[]: the top of the input space, every page size at its level,
+ * contiguous runs, refusals that must leave the table memory bit-identical
+ * (-EXDEV, -EEXIST, -ENOENT, argument errors), replacement and reclaim of
+ * empty tables, holes, and -ENOMEM with the arena's fail_at hook.
+ *
+ * "Bit-identical" is checked on the arena bytes [0, bump): every table lives
+ * there, and freed blocks hold the poison pattern, so a call that allocated
+ * and gave back memory inside that window would also show.
+ */
+#define HARNESS_MAIN
+#include "harness.h"
+
+#include <errno.h>
+#include <iopt/mem.h>
+
+#define R IOPT_READ
+#define W IOPT_WRITE
+
+#define ARENA_BYTES (16u << 20)
+#define ARENA_PHYS 0x40000000ULL
+#define ARM_CONT (1ULL << 52)
+#define MAX_FLUSH 64
+#define MAX_WATCH 8
+
+/* Records flush callbacks; checks watched tables are still allocated. */
+struct flush_rec {
+	struct iopt_arena *a;
+	unsigned int nr_all, nr_range;
+	struct {
+		uint64_t iova, size;
+		unsigned int granule_lg2;
+		bool leaf_only;
+	} r[MAX_FLUSH];
+	unsigned int nr_watch;
+	uint64_t watch[MAX_WATCH];
+	size_t watch_size;
+	unsigned int watch_freed_early;
+};
+
+static void rec_check_watch(struct flush_rec *f)
+{
+	for (unsigned int i = 0; i < f->nr_watch; i++)
+		if (iopt_arena_is_free(f->a, f->watch[i], f->watch_size))
+			f->watch_freed_early++;
+}
+
+static void rec_flush_all(void *cookie)
+{
+	struct flush_rec *f = cookie;
+
+	f->nr_all++;
+	rec_check_watch(f);
+}
+
+static void rec_flush_range(void *cookie, uint64_t iova, uint64_t size,
+			    unsigned int granule_lg2, bool leaf_only)
+{
+	struct flush_rec *f = cookie;
+
+	if (f->nr_range < MAX_FLUSH) {
+		f->r[f->nr_range].iova = iova;
+		f->r[f->nr_range].size = size;
+		f->r[f->nr_range].granule_lg2 = granule_lg2;
+		f->r[f->nr_range].leaf_only = leaf_only;
+	}
+	f->nr_range++;
+	rec_check_watch(f);
+}
+
+static const struct iopt_flush_ops rec_ops = {
+	.flush_all = rec_flush_all,
+	.flush_range = rec_flush_range,
+};
+
+static void rec_reset(struct flush_rec *f)
+{
+	struct iopt_arena *a = f->a;
+
+	memset(f, 0, sizeof(*f));
+	f->a = a;
+}
+
+/* Does some recorded range cover [iova, iova + size)? */
+static bool rec_covers(const struct flush_rec *f, uint64_t iova,
+		       uint64_t size, bool need_walk)
+{
+	for (unsigned int i = 0; i < f->nr_range && i < MAX_FLUSH; i++) {
+		uint64_t last = f->r[i].iova + (f->r[i].size - 1);
+
+		if (need_walk && f->r[i].leaf_only)
+			continue;
+		if (f->r[i].iova <= iova && iova + (size - 1) <= last)
+			return true;
+	}
+	return f->nr_all > 0;
+}
+
+struct env {
+	struct iopt_arena a;
+	struct iopt_mem mem;
+	struct iopt_config cfg;
+	struct iopt_table t;
+	struct flush_rec fl;
+	struct iopt_gather g;
+	void *buf;
+	bool up;
+	/* geometry, from the bitmap and the config */
+	uint64_t bitmap;
+	unsigned int gr;      /* log2 granule */
+	uint64_t gsz;         /* granule bytes */
+	uint64_t blk;         /* first block size above the granule level */
+	bool x86;
+	uint64_t top;         /* ARM: 2^ias; x86: 2^(ias-1), the lower half */
+};
+
+static int env_open(struct env *e, const char *name)
+{
+	int ret;
+
+	memset(e, 0, sizeof(*e));
+	ret = iopt_config_from_name(name, &e->cfg);
+	if (ret) {
+		H_FAIL("iopt_config_from_name(\"%s\") = %d", name, ret);
+		return ret;
+	}
+	e->buf = aligned_alloc(4096, ARENA_BYTES);
+	if (!e->buf) {
+		H_FAIL("out of host memory");
+		return -ENOMEM;
+	}
+	ret = iopt_arena_init(&e->a, e->buf, ARENA_BYTES, ARENA_PHYS);
+	if (ret) {
+		H_FAIL("iopt_arena_init = %d", ret);
+		return ret;
+	}
+	e->a.poison = true;
+	iopt_arena_mem(&e->a, &e->mem);
+	e->fl.a = &e->a;
+	ret = iopt_init(&e->t, &e->cfg, &e->mem, &rec_ops, &e->fl);
+	if (ret) {
+		H_FAIL("%s: iopt_init = %d", name, ret);
+		return ret;
+	}
+	e->up = true;
+	iopt_gather_init(&e->g);
+	e->bitmap = iopt_pgsize_bitmap(&e->t);
+	e->gr = (unsigned int)__builtin_ctzll(e->bitmap);
+	e->gsz = 1ULL << e->gr;
+	/* One level up: a table of 2^(gr-3) entries of the granule. */
+	e->blk = 1ULL << (2 * e->gr - 3);
+	e->x86 = e->cfg.format == IOPT_FMT_X86_64;
+	e->top = 1ULL << (e->x86 ? e->cfg.ias - 1 : e->cfg.ias);
+	return 0;
+}
+
+static void env_close(struct env *e)
+{
+	if (e->up) {
+		iopt_fini(&e->t);
+		e->up = false;
+		if (e->a.used)
+			H_FAIL("arena still holds %zu bytes after iopt_fini",
+			       e->a.used);
+	}
+	free(e->buf);
+	e->buf = NULL;
+}
+
+static int do_map(struct env *e, uint64_t iova, uint64_t pa, uint64_t pgsize,
+		  uint64_t count, unsigned int prot)
+{
+	uint64_t mapped = ~0ULL;
+	int ret = iopt_map_pages(&e->t, iova, pa, pgsize, count, prot, 0,
+				 &mapped);
+
+	if (ret)
+		H_FAIL("map iova 0x%" PRIx64 " pa 0x%" PRIx64 " size 0x%"
+		       PRIx64 " x%" PRIu64 ": %d", iova, pa, pgsize, count,
+		       ret);
+	else if (mapped != pgsize * count)
+		H_FAIL("map iova 0x%" PRIx64 ": mapped 0x%" PRIx64, iova,
+		       mapped);
+	return ret;
+}
+
+static int do_unmap(struct env *e, uint64_t iova, uint64_t size,
+		    uint64_t expect)
+{
+	uint64_t unmapped = ~0ULL;
+	int ret = iopt_unmap_range(&e->t, iova, size, 0, &e->g, &unmapped);
+
+	if (ret)
+		H_FAIL("unmap 0x%" PRIx64 "+0x%" PRIx64 ": %d", iova, size, ret);
+	else if (unmapped != expect)
+		H_FAIL("unmap 0x%" PRIx64 "+0x%" PRIx64 ": unmapped 0x%" PRIx64
+		       ", expected 0x%" PRIx64, iova, size, unmapped, expect);
+	return ret;
+}
+
+static void do_sync(struct env *e)
+{
+	CHECK_EQ(iopt_gather_sync(&e->g), 0);
+}
+
+static unsigned int lg2(uint64_t v)
+{
+	return 63u - (unsigned int)__builtin_clzll(v);
+}
+
+/* The level whose entries make up a leaf of @size, and the entry size. */
+static unsigned int size_level(const struct env *e, uint64_t size,
+			       uint64_t *esize)
+{
+	unsigned int bits = e->gr - 3, l = (lg2(size) - e->gr) / bits;
+
+	*esize = 1ULL << (e->gr + l * bits);
+	return l;
+}
+
+/* ---- snapshots of the table memory ---- */
+
+static unsigned char snap_buf[ARENA_BYTES];
+
+struct snap {
+	size_t bump, used;
+};
+
+static void snap_take(struct env *e, struct snap *s)
+{
+	s->bump = e->a.bump;
+	s->used = e->a.used;
+	memcpy(snap_buf, e->a.base, s->bump);
+}
+
+/* @strict: the arena's bump pointer must not have moved either. */
+static bool snap_same(struct env *e, const struct snap *s, bool strict)
+{
+	if (strict && e->a.bump != s->bump)
+		return false;
+	return e->a.used == s->used && e->a.bump >= s->bump &&
+	       !memcmp(snap_buf, e->a.base, s->bump);
+}
+
+/* Expect @call to fail with @err and change nothing. */
+#define EXPECT_ERR(e, s, call, err)                                          \
+	do {                                                                 \
+		int r_ = (call);                                             \
+		if (r_ != (err))                                             \
+			H_FAIL("%s: %s = %d, expected %d", cfg->name, #call, \
+			       r_, (int)(err));                              \
+		if (!snap_same((e), (s), true))                              \
+			H_FAIL("%s: %s changed the table memory", cfg->name, \
+			       #call);                                       \
+	} while (0)
+
+/* ------------------------------------------------------------------ */
+
+/*
+ * Largest and smallest page at the last possible IOVA (and, on x86, at the
+ * top of both canonical halves and the start of the upper half), mapped to
+ * the highest output address, looked up, unmapped.
+ */
+TEST_CFG(top_of_address_space)
+{
+	struct env e;
+	uint64_t sizes[2], ends[3];
+	unsigned int nr_ends = 0;
+
+	if (env_open(&e, cfg->name))
+		goto out;
+	sizes[0] = e.gsz;
+	sizes[1] = 1ULL << lg2(e.bitmap);
+	ends[nr_ends++] = e.top;
+	if (e.x86)
+		ends[nr_ends++] = 0; /* 2^64: the upper half's end */
+
+	for (unsigned int s = 0; s < 2; s++) {
+		uint64_t size = sizes[s];
+		uint64_t pa = (1ULL << e.cfg.oas) - size;
+
+		for (unsigned int k = 0; k < nr_ends + e.x86; k++) {
+			uint64_t iova, phys = 0, len = 0, unmapped = 0;
+
+			/* k == nr_ends on x86: the first upper-half page */
+			iova = k < nr_ends ? ends[k] - size : 0 - e.top;
+			if (do_map(&e, iova, pa, size, 1, R | W))
+				continue;
+			CHECK_EQ(iopt_iova_to_phys(&e.t, iova + size - 1),
+				 pa + size - 1);
+			CHECK_EQ(iopt_iova_to_phys(&e.t, iova), pa);
+			CHECK_EQ(iopt_iova_to_phys_length(&e.t, iova + size - 1,
+							  &phys, &len, NULL), 0);
+			CHECK_EQ(phys, pa + size - 1);
+			CHECK_EQ(len, size);
+			CHECK_EQ(iopt_iova_to_pgsize(&e.t, iova), size);
+			if (iova)
+				CHECK_EQ(iopt_iova_to_phys(&e.t, iova - 1),
+					 IOPT_PHYS_NONE);
+			/* Mapping it again is refused. */
+			{
+				uint64_t m = 1;
+
+				CHECK_EQ(iopt_map_pages(&e.t, iova, pa, size, 1,
+							R, 0, &m), -EEXIST);
+				CHECK_EQ(m, 0);
+			}
+			if (k == 1) {
+				/* the range ends exactly at 2^64: no wrap */
+				CHECK_EQ(iopt_unmap_range(&e.t, iova, size,
+					 IOPT_UNMAP_NO_HOLES, &e.g, &unmapped), 0);
+			} else {
+				CHECK_EQ(iopt_unmap_pages(&e.t, iova, size, 1,
+					 IOPT_UNMAP_NO_HOLES, &e.g, &unmapped), 0);
+			}
+			CHECK_EQ(unmapped, size);
+			do_sync(&e);
+			CHECK_EQ(iopt_iova_to_phys(&e.t, iova), IOPT_PHYS_NONE);
+			CHECK_EQ(iopt_iova_to_phys(&e.t, iova + size - 1),
+				 IOPT_PHYS_NONE);
+			/* map_range gets the same page at the same place */
+			{
+				uint64_t m = 0;
+
+				CHECK_EQ(iopt_map_range(&e.t, iova, pa, size,
+							R, 0, &m), 0);
+				CHECK_EQ(m, size);
+				CHECK_EQ(iopt_iova_to_pgsize(&e.t, iova), size);
+				do_unmap(&e, iova, size, size);
+				do_sync(&e);
+			}
+		}
+	}
+
+	/* Past the end: outside the input space. */
+	{
+		uint64_t m = 1, phys, len;
+		struct iopt_path p;
+
+		CHECK_EQ(iopt_map_pages(&e.t, e.top, 0, e.gsz, 1, R, 0, &m),
+			 -ERANGE);
+		CHECK_EQ(m, 0);
+		CHECK_EQ(iopt_map_pages(&e.t, e.top - e.gsz, 0, e.gsz, 2, R, 0,
+					&m), -ERANGE);
+		CHECK_EQ(m, 0);
+		CHECK_EQ(iopt_iova_to_phys(&e.t, e.top), IOPT_PHYS_NONE);
+		CHECK_EQ(iopt_iova_to_phys_length(&e.t, e.top, &phys, &len,
+						  NULL), -ERANGE);
+		CHECK_EQ(iopt_walk_path(&e.t, e.top, &p), -ERANGE);
+		CHECK_EQ(iopt_unmap_range(&e.t, e.top - e.gsz, 2 * e.gsz, 0,
+					  &e.g, &m), -ERANGE);
+		if (e.x86) {
+			/* the last non-canonical page below the upper half */
+			CHECK_EQ(iopt_map_pages(&e.t, 0 - e.top - e.gsz, 0,
+						e.gsz, 1, R, 0, &m), -ERANGE);
+		}
+	}
+	/* Nothing left but the root. */
+	CHECK_EQ(iopt_iova_to_phys(&e.t, 0), IOPT_PHYS_NONE);
+out:
+	env_close(&e);
+}
+
+/*
+ * Every page size in the bitmap, each at iova 2 * size (so the regions do
+ * not overlap), found at the level it belongs to, with the contiguous bit
+ * exactly when the size spans several entries.
+ */
+TEST_CFG(every_size_every_level)
+{
+	struct env e;
+	uint64_t total = 0;
+
+	if (env_open(&e, cfg->name))
+		goto out;
+	for (unsigned int pass = 0; pass < 2; pass++) {
+		for (uint64_t bm = e.bitmap; bm; bm &= bm - 1) {
+			uint64_t s = bm & -bm, iova = 2 * s, esize, phys, len;
+			unsigned int level = size_level(&e, s, &esize);
+			struct iopt_path p;
+
+			if (pass == 0) {
+				if (do_map(&e, iova, iova, s, 1, R | W))
+					continue;
+			} else {
+				uint64_t m = 0;
+
+				/* map_range picks the same size here */
+				CHECK_EQ(iopt_map_range(&e.t, iova, iova, s,
+							R | W, 0, &m), 0);
+				CHECK_EQ(m, s);
+			}
+			total += s;
+			CHECK_EQ(iopt_iova_to_pgsize(&e.t, iova), s);
+			CHECK_EQ(iopt_iova_to_pgsize(&e.t, iova + s - 1), s);
+			CHECK_EQ(iopt_iova_to_phys_length(&e.t, iova + s / 2,
+							  &phys, &len, NULL), 0);
+			CHECK_EQ(phys, iova + s / 2);
+			CHECK_EQ(len, s);
+			CHECK_EQ(iopt_iova_to_phys(&e.t, iova - 1),
+				 IOPT_PHYS_NONE);
+			CHECK_EQ(iopt_iova_to_phys(&e.t, iova + s),
+				 IOPT_PHYS_NONE);
+			for (unsigned int end = 0; end < 2; end++) {
+				uint64_t at = end ? iova + s - esize : iova;
+
+				if (iopt_walk_path(&e.t, at, &p) || !p.depth) {
+					H_FAIL("walk 0x%" PRIx64, at);
+					continue;
+				}
+				if (p.level[p.depth - 1] != level)
+					H_FAIL("%s: size 0x%" PRIx64 " leaf at level"
+					       " %u, expected %u", cfg->name, s,
+					       p.level[p.depth - 1], level);
+				if (e.x86)
+					continue;
+				if (!!(p.pte[p.depth - 1] & ARM_CONT) !=
+				    (esize != s))
+					H_FAIL("%s: size 0x%" PRIx64 " pte 0x%"
+					       PRIx64 ": contiguous bit wrong",
+					       cfg->name, s, p.pte[p.depth - 1]);
+			}
+		}
+		for (uint64_t bm = e.bitmap; bm; bm &= bm - 1) {
+			uint64_t s = bm & -bm, unmapped = 0;
+
+			CHECK_EQ(iopt_unmap_pages(&e.t, 2 * s, s, 1, 0, &e.g,
+						  &unmapped), 0);
+			CHECK_EQ(unmapped, s);
+			total -= s;
+		}
+		do_sync(&e);
+		for (uint64_t bm = e.bitmap; bm; bm &= bm - 1) {
+			uint64_t s = bm & -bm;
+
+			CHECK_EQ(iopt_iova_to_phys(&e.t, 2 * s), IOPT_PHYS_NONE);
+		}
+	}
+	CHECK_EQ(total, 0);
+out:
+	env_close(&e);
+}
+
+/*
+ * map_range over a region aligned to the first size above the granule uses
+ * that size (a contiguous run on ARM); with a misaligned paddr it cannot.
+ */
+TEST_CFG(contiguous_runs)
+{
+	struct env e;
+	uint64_t c, esize, x, m, len, phys;
+	struct iopt_path p;
+	bool is_run;
+
+	if (env_open(&e, cfg->name))
+		goto out;
+	c = (e.bitmap & (e.bitmap - 1)) & -(e.bitmap & (e.bitmap - 1));
+	size_level(&e, c, &esize);
+	is_run = esize != c;
+	if (!e.x86 && !is_run)
+		H_FAIL("%s: no contiguous size above the granule", cfg->name);
+	x = 4 * e.blk > 4 * c ? 4 * e.blk : 4 * c;
+
+	/* aligned iova and paddr: one leaf of c */
+	CHECK_EQ(iopt_map_range(&e.t, x, 0x80000000ULL, c, R | W, 0, &m), 0);
+	CHECK_EQ(m, c);
+	for (uint64_t off = 0; off < c; off += e.gsz) {
+		CHECK_EQ(iopt_iova_to_phys_length(&e.t, x + off, &phys, &len,
+						  NULL), 0);
+		CHECK_EQ(phys, 0x80000000ULL + off);
+		if (len != c) {
+			H_FAIL("%s: aligned map_range: length 0x%" PRIx64
+			       " at +0x%" PRIx64, cfg->name, len, off);
+			break;
+		}
+	}
+	if (is_run && !iopt_walk_path(&e.t, x + c - e.gsz, &p) && p.depth)
+		CHECK(p.pte[p.depth - 1] & ARM_CONT);
+
+	/* paddr misaligned by one granule: only granule pages */
+	x += 2 * c;
+	CHECK_EQ(iopt_map_range(&e.t, x, 0x80000000ULL + e.gsz, c, R | W, 0,
+				&m), 0);
+	CHECK_EQ(m, c);
+	for (uint64_t off = 0; off < c; off += e.gsz) {
+		CHECK_EQ(iopt_iova_to_phys_length(&e.t, x + off, &phys, &len,
+						  NULL), 0);
+		CHECK_EQ(phys, 0x80000000ULL + e.gsz + off);
+		if (len != e.gsz) {
+			H_FAIL("%s: misaligned map_range: length 0x%" PRIx64
+			       " at +0x%" PRIx64, cfg->name, len, off);
+			break;
+		}
+		if (!e.x86 && !iopt_walk_path(&e.t, x + off, &p) && p.depth &&
+		    (p.pte[p.depth - 1] & ARM_CONT)) {
+			H_FAIL("%s: contiguous bit without alignment",
+			       cfg->name);
+			break;
+		}
+	}
+
+	/* c + granule: a run of c then one granule page */
+	x += 2 * c;
+	CHECK_EQ(iopt_map_range(&e.t, x, 0x80000000ULL, c + e.gsz, R, 0, &m),
+		 0);
+	CHECK_EQ(m, c + e.gsz);
+	CHECK_EQ(iopt_iova_to_pgsize(&e.t, x), c);
+	CHECK_EQ(iopt_iova_to_pgsize(&e.t, x + c - 1), c);
+	CHECK_EQ(iopt_iova_to_pgsize(&e.t, x + c), e.gsz);
+
+	/* c - granule: too short for a run */
+	x += 2 * c;
+	CHECK_EQ(iopt_map_range(&e.t, x, 0x80000000ULL, c - e.gsz, R, 0, &m),
+		 0);
+	CHECK_EQ(iopt_iova_to_pgsize(&e.t, x), e.gsz);
+
+	/* iova misaligned, paddr aligned: granule pages */
+	x += 2 * c + e.gsz;
+	CHECK_EQ(iopt_map_range(&e.t, x, 0x80000000ULL, c, R, 0, &m), 0);
+	CHECK_EQ(iopt_iova_to_pgsize(&e.t, x), e.gsz);
+	CHECK_EQ(iopt_iova_to_pgsize(&e.t, x + c - e.gsz), e.gsz);
+
+	/* Two runs side by side; an unmap across their seam splits both. */
+	x += 3 * c - e.gsz;
+	CHECK_EQ(iopt_map_range(&e.t, x, 0x80000000ULL, 2 * c, R, 0, &m), 0);
+	CHECK_EQ(iopt_iova_to_pgsize(&e.t, x + c), c);
+	{
+		struct snap s;
+		uint64_t u = 1;
+
+		snap_take(&e, &s);
+		EXPECT_ERR(&e, &s, iopt_unmap_range(&e.t, x + c - e.gsz,
+						    2 * e.gsz, 0, &e.g, &u),
+			   -EXDEV);
+		CHECK_EQ(u, 0);
+		/* the whole run, as granule pages: fine */
+		CHECK_EQ(iopt_unmap_pages(&e.t, x, e.gsz, c / e.gsz, 0, &e.g,
+					  &u), 0);
+		CHECK_EQ(u, c);
+		CHECK_EQ(iopt_iova_to_pgsize(&e.t, x + c), c);
+		do_sync(&e);
+	}
+out:
+	env_close(&e);
+}
+
+/*
+ * An unmap whose range starts or ends inside a leaf (or a contiguous run)
+ * fails with -EXDEV and changes nothing.
+ */
+TEST_CFG(no_split)
+{
+	struct env e;
+
+	if (env_open(&e, cfg->name))
+		goto out;
+	/* a neighbour page, so that the table is not otherwise empty */
+	do_map(&e, 0, 0, e.gsz, 1, R);
+	for (uint64_t bm = e.bitmap & (e.bitmap - 1); bm; bm &= bm - 1) {
+		uint64_t s = bm & -bm, x = 2 * s, g = e.gsz, u;
+		struct snap sn;
+
+		if (do_map(&e, x, x, s, 1, R | W))
+			continue;
+		do_map(&e, x - g, 0x1000000ULL, g, 1, R);
+		rec_reset(&e.fl);
+		snap_take(&e, &sn);
+		u = 1;
+		EXPECT_ERR(&e, &sn, iopt_unmap_range(&e.t, x + g, g, 0, &e.g,
+						     &u), -EXDEV);
+		CHECK_EQ(u, 0);
+		EXPECT_ERR(&e, &sn, iopt_unmap_range(&e.t, x, s - g, 0, &e.g,
+						     &u), -EXDEV);
+		EXPECT_ERR(&e, &sn, iopt_unmap_range(&e.t, x + g, s, 0, &e.g,
+						     &u), -EXDEV);
+		EXPECT_ERR(&e, &sn, iopt_unmap_range(&e.t, x - g, 2 * g, 0,
+						     &e.g, &u), -EXDEV);
+		EXPECT_ERR(&e, &sn, iopt_unmap_range(&e.t, x + s - g, 2 * g,
+						     0, &e.g, &u), -EXDEV);
+		EXPECT_ERR(&e, &sn, iopt_unmap_pages(&e.t, x + g, g, 1, 0,
+						     &e.g, &u), -EXDEV);
+		EXPECT_ERR(&e, &sn, iopt_unmap_pages(&e.t, x, g, s / g - 1, 0,
+						     &e.g, &u), -EXDEV);
+		CHECK_EQ(u, 0);
+		/* nothing was queued: the gather flushes nothing */
+		do_sync(&e);
+		CHECK_EQ(e.fl.nr_range + e.fl.nr_all, 0);
+		CHECK_EQ(iopt_iova_to_pgsize(&e.t, x + g), s);
+		CHECK_EQ(iopt_iova_to_phys(&e.t, x - g), 0x1000000ULL);
+		/* covering it whole (plus the neighbour) works */
+		do_unmap(&e, x - g, s + g, s + g);
+		do_sync(&e);
+		CHECK_EQ(iopt_iova_to_phys(&e.t, x), IOPT_PHYS_NONE);
+	}
+
+	/*
+	 * Whole leaf tables before (or after) the leaf that would be split:
+	 * they must not be cleared or queued either.
+	 */
+	{
+		uint64_t b = e.blk, x = 8 * b, n = b / e.gsz, u = 1;
+		struct snap sn;
+
+		if (do_map(&e, x, x, b, 1, R) ||
+		    do_map(&e, x - 2 * b, 0, e.gsz, 2 * n, R) ||
+		    do_map(&e, x + b, 0, e.gsz, 2 * n, R))
+			goto out;
+		rec_reset(&e.fl);
+		snap_take(&e, &sn);
+		EXPECT_ERR(&e, &sn, iopt_unmap_range(&e.t, x - 2 * b,
+						     2 * b + e.gsz, 0, &e.g,
+						     &u), -EXDEV);
+		EXPECT_ERR(&e, &sn, iopt_unmap_range(&e.t, x + e.gsz,
+						     3 * b - e.gsz, 0, &e.g,
+						     &u), -EXDEV);
+		EXPECT_ERR(&e, &sn, iopt_unmap_range(&e.t, x - b,
+						     b + b / 2, 0, &e.g, &u),
+			   -EXDEV);
+		CHECK_EQ(u, 0);
+		do_sync(&e);
+		CHECK_EQ(e.fl.nr_range + e.fl.nr_all, 0);
+		CHECK_EQ(iopt_iova_to_phys(&e.t, x - 2 * b), 0);
+		CHECK_EQ(iopt_iova_to_phys(&e.t, x + 3 * b - e.gsz),
+			 2 * b - e.gsz);
+		do_unmap(&e, x - 2 * b, 5 * b, 5 * b);
+		do_sync(&e);
+	}
+out:
+	env_close(&e);
+}
+
+/*
+ * Mapping over an existing leaf, over a table that has a live entry below,
+ * or partly over either fails with -EEXIST and changes nothing.
+ */
+TEST_CFG(no_overmap)
+{
+	struct env e;
+	uint64_t g, b, x, y, big, m;
+	struct snap s;
+
+	if (env_open(&e, cfg->name))
+		goto out;
+	g = e.gsz;
+	b = e.blk;
+	x = 4 * b;
+	y = 8 * b;
+	big = 1ULL << lg2(e.bitmap);
+	if (do_map(&e, x + g, 0x80000000ULL, g, 1, R | W) ||
+	    do_map(&e, y, 0x80000000ULL, b, 1, R | W))
+		goto out;
+	snap_take(&e, &s);
+#define EEX(call)                                                            \
+	do {                                                                 \
+		m = 1;                                                       \
+		EXPECT_ERR(&e, &s, call, -EEXIST);                           \
+		CHECK_EQ(m, 0);                                              \
+	} while (0)
+	/* the same page again, with the same or other attributes */
+	EEX(iopt_map_pages(&e.t, x + g, 0x80000000ULL, g, 1, R | W, 0, &m));
+	EEX(iopt_map_pages(&e.t, x + g, 0x90000000ULL, g, 1, R, 0, &m));
+	/* a run whose second page is taken: the first is not written */
+	EEX(iopt_map_pages(&e.t, x, 0x80000000ULL, g, 3, R, 0, &m));
+	EEX(iopt_map_range(&e.t, x, 0x80000000ULL, 3 * g, R, 0, &m));
+	EEX(iopt_map_pages(&e.t, x, 0x80000000ULL, g, 3, R,
+			   IOPT_MAP_ALL_OR_NOTHING, &m));
+	/* a block over the table holding that page */
+	EEX(iopt_map_pages(&e.t, x, 0x80000000ULL, b, 1, R, 0, &m));
+	EEX(iopt_map_range(&e.t, x, 0x80000000ULL, b, R, 0, &m));
+	/* the largest size over everything, including the tables above */
+	EEX(iopt_map_pages(&e.t, 0, 0, big, 1, R, 0, &m));
+	/* every size in between whose region holds the page */
+	for (uint64_t bm = e.bitmap & (e.bitmap - 1); bm; bm &= bm - 1) {
+		uint64_t sz = bm & -bm;
+
+		EEX(iopt_map_pages(&e.t, (x + g) & ~(sz - 1), 0, sz, 1, R, 0,
+				   &m));
+	}
+	/* inside, over and around the block at y */
+	EEX(iopt_map_pages(&e.t, y + g, 0x80000000ULL, g, 1, R, 0, &m));
+	EEX(iopt_map_pages(&e.t, y, 0x80000000ULL, b, 1, R, 0, &m));
+	EEX(iopt_map_pages(&e.t, y - g, 0x80000000ULL, g, 2, R, 0, &m));
+	EEX(iopt_map_pages(&e.t, y - b, 0x80000000ULL, b, 2, R, 0, &m));
+	EEX(iopt_map_range(&e.t, y - g, 0, 2 * g, R, 0, &m));
+	EEX(iopt_map_range(&e.t, y + b - g, 0, 2 * g, R, 0, &m));
+#undef EEX
+	CHECK_EQ(iopt_iova_to_phys(&e.t, x), IOPT_PHYS_NONE);
+	CHECK_EQ(iopt_iova_to_phys(&e.t, y - g), IOPT_PHYS_NONE);
+	CHECK_EQ(iopt_iova_to_phys(&e.t, y + b), IOPT_PHYS_NONE);
+	CHECK_EQ(iopt_iova_to_phys(&e.t, x + g), 0x80000000ULL);
+	CHECK_EQ(iopt_iova_to_pgsize(&e.t, y), b);
+	/* next to them is free */
+	CHECK_EQ(iopt_map_pages(&e.t, x, 0x80000000ULL, g, 1, R, 0, &m), 0);
+	CHECK_EQ(iopt_map_pages(&e.t, y + b, 0x80000000ULL, b, 1, R, 0, &m),
+		 0);
+out:
+	env_close(&e);
+}
+
+/*
+ * Partial unmaps leave empty tables linked. A block mapped over them
+ * replaces them: flush (leaf_only false) while they are still allocated,
+ * then free them. An unmap covering them reclaims them through the gather.
+ */
+TEST_CFG(empty_table_replacement)
+{
+	struct env e;
+	struct iopt_path p;
+	uint64_t g, b, x, m, u;
+	uint64_t lvl1 = 0;
+
+	if (env_open(&e, cfg->name))
+		goto out;
+	g = e.gsz;
+	b = e.blk;
+	x = 4 * b;
+
+	/* 1. one empty leaf table under a block-sized slot */
+	if (do_map(&e, x + g, 0x80000000ULL, g, 1, R | W))
+		goto out;
+	ASSERT_EQ(iopt_walk_path(&e.t, x + g, &p), 0);
+	ASSERT(p.depth >= 2);
+	do_unmap(&e, x + g, g, g);
+	rec_reset(&e.fl);
+	e.fl.watch[0] = p.table_phys[p.depth - 1];
+	e.fl.nr_watch = 1;
+	e.fl.watch_size = 64;
+	do_sync(&e);
+	CHECK(e.fl.nr_range >= 1);
+	CHECK(e.fl.nr_range < 1 || e.fl.r[0].leaf_only);
+	CHECK(!iopt_arena_is_free(&e.a, e.fl.watch[0], 64));
+	CHECK_EQ(iopt_iova_to_phys(&e.t, x + g), IOPT_PHYS_NONE);
+	/* the empty table is still linked */
+	ASSERT_EQ(iopt_walk_path(&e.t, x + g, &p), 0);
+	CHECK_EQ(p.table_phys[p.depth - 1], e.fl.watch[0]);
+	CHECK_EQ(p.pte[p.depth - 1], 0);
+
+	rec_reset(&e.fl);
+	e.fl.watch[0] = p.table_phys[p.depth - 1];
+	e.fl.nr_watch = 1;
+	e.fl.watch_size = 64;
+	m = 0;
+	CHECK_EQ(iopt_map_pages(&e.t, x, 0x80000000ULL, b, 1, R | W, 0, &m),
+		 0);
+	CHECK_EQ(m, b);
+	CHECK_EQ(iopt_iova_to_pgsize(&e.t, x), b);
+	CHECK_EQ(iopt_iova_to_phys(&e.t, x + g), 0x80000000ULL + g);
+	CHECK_EQ(e.fl.watch_freed_early, 0);
+	CHECK(e.fl.nr_range + e.fl.nr_all >= 1);
+	if (!rec_covers(&e.fl, x, b, true))
+		H_FAIL("%s: replacing the empty table flushed no walk range "
+		       "over [0x%" PRIx64 ", +0x%" PRIx64 ")", cfg->name, x, b);
+	if (!iopt_arena_is_free(&e.a, e.fl.watch[0], 64))
+		H_FAIL("%s: the replaced empty table was not freed",
+		       cfg->name);
+	else /* (the arena's own tests check every word of a freed block) */
+		CHECK_EQ(*(uint64_t *)(void *)(e.a.base + 56 +
+			 (e.fl.watch[0] - ARENA_PHYS)), IOPT_ARENA_POISON);
+
+	/* 2. two nested empty tables under the next real leaf level */
+	for (uint64_t bm = e.bitmap; bm; bm &= bm - 1) {
+		uint64_t s = bm & -bm, es;
+
+		if (s > b && size_level(&e, s, &es) == 2 && es == s)
+			lvl1 = s;
+	}
+	if (lvl1 && 2 * lvl1 + lvl1 <= e.top) {
+		uint64_t y = 2 * lvl1;
+
+		if (do_map(&e, y + g, 0x80000000ULL, g, 1, R))
+			goto out;
+		ASSERT_EQ(iopt_walk_path(&e.t, y + g, &p), 0);
+		ASSERT(p.depth >= 3);
+		do_unmap(&e, y + g, g, g);
+		do_sync(&e);
+		rec_reset(&e.fl);
+		e.fl.watch[0] = p.table_phys[p.depth - 1];
+		e.fl.watch[1] = p.table_phys[p.depth - 2];
+		e.fl.nr_watch = 2;
+		e.fl.watch_size = 64;
+		/* a live leaf in a sibling table blocks the large page */
+		do_map(&e, y + lvl1 - g, 0x80000000ULL, g, 1, R);
+		{
+			struct snap s;
+
+			snap_take(&e, &s);
+			m = 1;
+			EXPECT_ERR(&e, &s, iopt_map_pages(&e.t, y, 0, lvl1, 1, R,
+							  0, &m), -EEXIST);
+			CHECK_EQ(m, 0);
+		}
+		do_unmap(&e, y + lvl1 - g, g, g);
+		do_sync(&e);
+		rec_reset(&e.fl);
+		e.fl.watch[0] = p.table_phys[p.depth - 1];
+		e.fl.watch[1] = p.table_phys[p.depth - 2];
+		e.fl.nr_watch = 2;
+		e.fl.watch_size = 64;
+		CHECK_EQ(iopt_map_pages(&e.t, y, 0, lvl1, 1, R, 0, &m), 0);
+		CHECK_EQ(iopt_iova_to_pgsize(&e.t, y + g), lvl1);
+		CHECK_EQ(e.fl.watch_freed_early, 0);
+		CHECK(rec_covers(&e.fl, y, lvl1, true));
+		CHECK(iopt_arena_is_free(&e.a, e.fl.watch[0], 64));
+		CHECK(iopt_arena_is_free(&e.a, e.fl.watch[1], 64));
+	}
+
+	/* 3. an unmap that covers an empty table reclaims it */
+	x = 12 * b;
+	if (do_map(&e, x + g, 0x80000000ULL, g, 1, R))
+		goto out;
+	ASSERT_EQ(iopt_walk_path(&e.t, x + g, &p), 0);
+	do_unmap(&e, x + g, g, g);
+	do_sync(&e);
+	CHECK(!iopt_arena_is_free(&e.a, p.table_phys[p.depth - 1], 64));
+	u = 1;
+	CHECK_EQ(iopt_unmap_range(&e.t, x, b, 0, &e.g, &u), 0);
+	CHECK_EQ(u, 0);
+	/* queued, not freed, until the gather is synced */
+	CHECK(!iopt_arena_is_free(&e.a, p.table_phys[p.depth - 1], 64));
+	rec_reset(&e.fl);
+	e.fl.watch[0] = p.table_phys[p.depth - 1];
+	e.fl.nr_watch = 1;
+	e.fl.watch_size = 64;
+	do_sync(&e);
+	CHECK_EQ(e.fl.watch_freed_early, 0);
+	CHECK(rec_covers(&e.fl, x, b, true));
+	CHECK(iopt_arena_is_free(&e.a, e.fl.watch[0], 64));
+	/* and the slot is empty now: a block fits without a flush */
+	rec_reset(&e.fl);
+	CHECK_EQ(iopt_map_pages(&e.t, x, 0, b, 1, R, 0, &m), 0);
+	CHECK_EQ(e.fl.nr_range + e.fl.nr_all, 0);
+out:
+	env_close(&e);
+}
+
+/*
+ * A map that fails leaves empty tables it would have replaced alone: on
+ * -EEXIST later in the range, and on -ENOMEM with IOPT_MAP_ALL_OR_NOTHING.
+ */
+TEST_CFG(failed_map_keeps_empty_tables)
+{
+	struct env e;
+	struct iopt_path p;
+	uint64_t g, b, x, m, empty;
+	struct snap s;
+
+	if (env_open(&e, cfg->name))
+		goto out;
+	g = e.gsz;
+	b = e.blk;
+	x = 16 * b;
+	/* an empty leaf table at slot x */
+	if (do_map(&e, x + g, 0, g, 1, R))
+		goto out;
+	ASSERT_EQ(iopt_walk_path(&e.t, x + g, &p), 0);
+	empty = p.table_phys[p.depth - 1];
+	do_unmap(&e, x + g, g, g);
+	do_sync(&e);
+	/* a live page in the slot after it */
+	if (do_map(&e, x + b + g, 0, g, 1, R))
+		goto out;
+
+	rec_reset(&e.fl);
+	snap_take(&e, &s);
+	m = 1;
+	EXPECT_ERR(&e, &s, iopt_map_pages(&e.t, x, 0, b, 2, R, 0, &m),
+		   -EEXIST);
+	CHECK_EQ(m, 0);
+	EXPECT_ERR(&e, &s, iopt_map_range(&e.t, x, 0, 2 * b, R, 0, &m),
+		   -EEXIST);
+	EXPECT_ERR(&e, &s, iopt_map_range(&e.t, x, 0, b + 2 * g, R,
+					  IOPT_MAP_ALL_OR_NOTHING, &m),
+		   -EEXIST);
+	CHECK_EQ(e.fl.nr_range + e.fl.nr_all, 0);
+	CHECK(!iopt_arena_is_free(&e.a, empty, 64));
+
+	/* a block over the empty table, then a page that needs a new leaf
+	 * table, whose allocation fails */
+	do_unmap(&e, x + b + g, g, g);
+	do_unmap(&e, x + b, b, 0); /* reclaims that table */
+	do_sync(&e);
+	rec_reset(&e.fl);
+	snap_take(&e, &s);
+	e.a.fail_at = e.a.attempts + 1;
+	m = 1;
+	CHECK_EQ(iopt_map_range(&e.t, x, 0, b + g, R, IOPT_MAP_ALL_OR_NOTHING,
+				&m), -ENOMEM);
+	e.a.fail_at = 0;
+	CHECK_EQ(m, 0);
+	if (!snap_same(&e, &s, false))
+		H_FAIL("%s: -ENOMEM with ALL_OR_NOTHING changed the table "
+		       "memory (used %zu -> %zu); empty table 0x%" PRIx64
+		       " %s", cfg->name, s.used, e.a.used, empty,
+		       iopt_arena_is_free(&e.a, empty, 64) ? "freed" : "kept");
+	CHECK_EQ(iopt_iova_to_phys(&e.t, x), IOPT_PHYS_NONE);
+	CHECK_EQ(iopt_iova_to_phys(&e.t, x + b), IOPT_PHYS_NONE);
+
+	/* without the flag: the block goes in, the page does not */
+	e.a.fail_at = e.a.attempts + 1;
+	m = 1;
+	CHECK_EQ(iopt_map_range(&e.t, x, 0, b + g, R, 0, &m), -ENOMEM);
+	e.a.fail_at = 0;
+	CHECK(m == 0 || m == b);
+	CHECK_EQ(iopt_iova_to_phys(&e.t, x), m ? 0 : IOPT_PHYS_NONE);
+	CHECK_EQ(iopt_iova_to_phys(&e.t, x + b), IOPT_PHYS_NONE);
+	if (m) {
+		CHECK(iopt_arena_is_free(&e.a, empty, 64));
+		CHECK(rec_covers(&e.fl, x, b, true));
+	}
+out:
+	env_close(&e);
+}
+
+/* Unmap over holes: only the mapped bytes count; NO_HOLES refuses. */
+TEST_CFG(holes)
+{
+	struct env e;
+	uint64_t g, b, x, u;
+	struct snap s;
+
+	if (env_open(&e, cfg->name))
+		goto out;
+	g = e.gsz;
+	b = e.blk;
+	x = 4 * b;
+	if (do_map(&e, x, 0x80000000ULL, g, 1, R) ||
+	    do_map(&e, x + 2 * g, 0x80000000ULL, g, 1, R) ||
+	    do_map(&e, x + b, 0x80000000ULL, b, 1, R))
+		goto out;
+	snap_take(&e, &s);
+	u = 1;
+	EXPECT_ERR(&e, &s, iopt_unmap_range(&e.t, x, 3 * g,
+					    IOPT_UNMAP_NO_HOLES, &e.g, &u),
+		   -ENOENT);
+	CHECK_EQ(u, 0);
+	EXPECT_ERR(&e, &s, iopt_unmap_range(&e.t, x, 2 * b,
+					    IOPT_UNMAP_NO_HOLES, &e.g, &u),
+		   -ENOENT);
+	EXPECT_ERR(&e, &s, iopt_unmap_range(&e.t, x + g, g,
+					    IOPT_UNMAP_NO_HOLES, &e.g, &u),
+		   -ENOENT);
+	EXPECT_ERR(&e, &s, iopt_unmap_pages(&e.t, x, g, 3,
+					    IOPT_UNMAP_NO_HOLES, &e.g, &u),
+		   -ENOENT);
+	/* a hole before a block */
+	EXPECT_ERR(&e, &s, iopt_unmap_range(&e.t, x + b - g, b + g,
+					    IOPT_UNMAP_NO_HOLES, &e.g, &u),
+		   -ENOENT);
+	/* far away, in tables that do not exist */
+	EXPECT_ERR(&e, &s, iopt_unmap_range(&e.t, e.top - g, g,
+					    IOPT_UNMAP_NO_HOLES, &e.g, &u),
+		   -ENOENT);
+	rec_reset(&e.fl);
+	do_sync(&e);
+	CHECK_EQ(e.fl.nr_range + e.fl.nr_all, 0);
+	CHECK_EQ(iopt_iova_to_phys(&e.t, x), 0x80000000ULL);
+	CHECK_EQ(iopt_iova_to_phys(&e.t, x + 2 * g), 0x80000000ULL);
+
+	/* without the flag: holes are skipped, not counted */
+	u = 0;
+	CHECK_EQ(iopt_unmap_range(&e.t, e.top - g, g, 0, &e.g, &u), 0);
+	CHECK_EQ(u, 0);
+	do_unmap(&e, x, 3 * g, 2 * g);
+	CHECK_EQ(iopt_iova_to_phys(&e.t, x), IOPT_PHYS_NONE);
+	CHECK_EQ(iopt_iova_to_phys(&e.t, x + 2 * g), IOPT_PHYS_NONE);
+	do_unmap(&e, x + b - g, b + g, b);
+	do_unmap(&e, x, 2 * b, 0);
+	rec_reset(&e.fl);
+	do_sync(&e);
+	CHECK(e.fl.nr_range + e.fl.nr_all >= 1);
+	CHECK(rec_covers(&e.fl, x, g, false));
+	CHECK(rec_covers(&e.fl, x + 2 * g, g, false));
+	CHECK(rec_covers(&e.fl, x + b, b, false));
+	/* NO_HOLES on a fully mapped range works */
+	if (!do_map(&e, x, 0, g, 4, R)) {
+		CHECK_EQ(iopt_unmap_range(&e.t, x, 4 * g, IOPT_UNMAP_NO_HOLES,
+					  &e.g, &u), 0);
+		CHECK_EQ(u, 4 * g);
+		do_sync(&e);
+	}
+out:
+	env_close(&e);
+}
+
+static int count_extent(void *arg, uint64_t iova, uint64_t phys,
+			uint64_t length, unsigned int prot)
+{
+	(void)iova;
+	(void)phys;
+	(void)length;
+	(void)prot;
+	(*(unsigned int *)arg)++;
+	return 0;
+}
+
+/* Argument errors: the documented code, and nothing changes. */
+TEST_CFG(bad_input)
+{
+	struct env e;
+	uint64_t g, b, x, y, pa, oas_end, m, u, phys, len;
+	unsigned int prot, cnt = 0;
+	struct iopt_path p;
+	struct snap s;
+
+	if (env_open(&e, cfg->name))
+		goto out;
+	g = e.gsz;
+	b = e.blk;
+	x = 4 * b;
+	y = 8 * b;
+	pa = 0x80000000ULL;
+	oas_end = 1ULL << e.cfg.oas;
+	if (do_map(&e, x, pa, g, 1, R) || do_map(&e, y, pa, b, 1, R))
+		goto out;
+	snap_take(&e, &s);
+
+#define BAD_MAP(call, err)                                                   \
+	do {                                                                 \
+		m = 1;                                                       \
+		EXPECT_ERR(&e, &s, call, err);                               \
+		CHECK_EQ(m, 0);                                              \
+	} while (0)
+	/* misalignment */
+	BAD_MAP(iopt_map_pages(&e.t, x + b + g, pa, b, 1, R, 0, &m), -EINVAL);
+	BAD_MAP(iopt_map_pages(&e.t, x + b, pa + g, b, 1, R, 0, &m), -EINVAL);
+	BAD_MAP(iopt_map_pages(&e.t, x + g + 8, pa, g, 1, R, 0, &m), -EINVAL);
+	BAD_MAP(iopt_map_pages(&e.t, x + g, pa + 8, g, 1, R, 0, &m), -EINVAL);
+	BAD_MAP(iopt_map_range(&e.t, x + g + g / 2, pa, g, R, 0, &m),
+		-EINVAL);
+	BAD_MAP(iopt_map_range(&e.t, x + g, pa + g / 2, g, R, 0, &m),
+		-EINVAL);
+	BAD_MAP(iopt_map_range(&e.t, x + g, pa, g + g / 2, R, 0, &m),
+		-EINVAL);
+	/* page sizes not in the bitmap */
+	BAD_MAP(iopt_map_pages(&e.t, x + b, pa, 2 * g, 1, R, 0, &m), -EINVAL);
+	BAD_MAP(iopt_map_pages(&e.t, x + b, pa, g / 2, 1, R, 0, &m), -EINVAL);
+	BAD_MAP(iopt_map_pages(&e.t, x + b, pa, 0, 1, R, 0, &m), -EINVAL);
+	BAD_MAP(iopt_map_pages(&e.t, x + b, pa, g | b, 1, R, 0, &m), -EINVAL);
+	BAD_MAP(iopt_map_pages(&e.t, 0, 0, 1ULL << 63, 1, R, 0, &m), -EINVAL);
+	BAD_MAP(iopt_map_pages(&e.t, x + b, pa, 3, 1, R, 0, &m), -EINVAL);
+	/* counts and sizes of zero */
+	BAD_MAP(iopt_map_pages(&e.t, x + g, pa, g, 0, R, 0, &m), -EINVAL);
+	BAD_MAP(iopt_map_range(&e.t, x + g, pa, 0, R, 0, &m), -EINVAL);
+	/* prot without READ or WRITE */
+	for (prot = 0; prot <= IOPT_PROT_ALL; prot++) {
+		if (prot & (R | W))
+			continue;
+		BAD_MAP(iopt_map_pages(&e.t, x + g, pa, g, 1, prot, 0, &m),
+			-EINVAL);
+		BAD_MAP(iopt_map_range(&e.t, x + g, pa, g, prot, 0, &m),
+			-EINVAL);
+	}
+	/* unknown flags */
+	BAD_MAP(iopt_map_pages(&e.t, x + g, pa, g, 1, R, 1u << 5, &m),
+		-EINVAL);
+	BAD_MAP(iopt_map_pages(&e.t, x + g, pa, g, 1, R, ~0u, &m), -EINVAL);
+	BAD_MAP(iopt_map_range(&e.t, x + g, pa, g, R, 1u << 1, &m), -EINVAL);
+	/* NULL */
+	BAD_MAP(iopt_map_pages(NULL, x + g, pa, g, 1, R, 0, &m), -EINVAL);
+	BAD_MAP(iopt_map_range(NULL, x + g, pa, g, R, 0, &m), -EINVAL);
+	EXPECT_ERR(&e, &s, iopt_map_pages(&e.t, x + g, pa, g, 1, R, 0, NULL),
+		   -EINVAL);
+	EXPECT_ERR(&e, &s, iopt_map_range(&e.t, x + g, pa, g, R, 0, NULL),
+		   -EINVAL);
+	/* wrapping past 2^64 */
+	BAD_MAP(iopt_map_pages(&e.t, x + g, pa, g, 1ULL << (64 - e.gr), R, 0,
+			       &m), -EOVERFLOW);
+	BAD_MAP(iopt_map_pages(&e.t, x + g, pa, g, ~0ULL, R, 0, &m),
+		-EOVERFLOW);
+	BAD_MAP(iopt_map_range(&e.t, 2 * g, 0, 0 - g, R, 0, &m), -EOVERFLOW);
+	if (e.x86) {
+		BAD_MAP(iopt_map_pages(&e.t, 0 - g, pa, g, 2, R, 0, &m),
+			-EOVERFLOW);
+		BAD_MAP(iopt_map_range(&e.t, 0 - g, pa, 2 * g, R, 0, &m),
+			-EOVERFLOW);
+	}
+	/* outside the input space */
+	BAD_MAP(iopt_map_pages(&e.t, e.top, pa, g, 1, R, 0, &m), -ERANGE);
+	BAD_MAP(iopt_map_pages(&e.t, e.top - g, pa, g, 2, R, 0, &m), -ERANGE);
+	BAD_MAP(iopt_map_range(&e.t, e.top - g, pa, 2 * g, R, 0, &m), -ERANGE);
+	BAD_MAP(iopt_map_pages(&e.t, 1ULL << 62, pa, g, 1, R, 0, &m),
+		-ERANGE);
+	if (!e.x86)
+		BAD_MAP(iopt_map_pages(&e.t, 0 - g, pa, g, 1, R, 0, &m),
+			-ERANGE);
+	else
+		BAD_MAP(iopt_map_pages(&e.t, 0 - e.top - g, pa, g, 1, R, 0,
+				       &m), -ERANGE);
+	/* beyond the output size */
+	BAD_MAP(iopt_map_pages(&e.t, x + g, oas_end, g, 1, R, 0, &m), -ERANGE);
+	BAD_MAP(iopt_map_pages(&e.t, x + g, oas_end - g, g, 2, R, 0, &m),
+		-ERANGE);
+	BAD_MAP(iopt_map_range(&e.t, x + g, oas_end - g, 2 * g, R, 0, &m),
+		-ERANGE);
+	BAD_MAP(iopt_map_pages(&e.t, x + b, 1ULL << 63, b, 1, R, 0, &m),
+		-ERANGE);
+#undef BAD_MAP
+
+#define BAD_UNMAP(call, err)                                                 \
+	do {                                                                 \
+		u = 1;                                                       \
+		EXPECT_ERR(&e, &s, call, err);                               \
+		CHECK_EQ(u, 0);                                              \
+	} while (0)
+	BAD_UNMAP(iopt_unmap_range(&e.t, x + g / 2, g, 0, &e.g, &u), -EINVAL);
+	BAD_UNMAP(iopt_unmap_range(&e.t, x, g / 2, 0, &e.g, &u), -EINVAL);
+	BAD_UNMAP(iopt_unmap_range(&e.t, x, g + 8, 0, &e.g, &u), -EINVAL);
+	BAD_UNMAP(iopt_unmap_range(&e.t, x, 0, 0, &e.g, &u), -EINVAL);
+	BAD_UNMAP(iopt_unmap_range(&e.t, x, g, 1u << 4, &e.g, &u), -EINVAL);
+	BAD_UNMAP(iopt_unmap_range(&e.t, x, g, ~0u, &e.g, &u), -EINVAL);
+	BAD_UNMAP(iopt_unmap_range(NULL, x, g, 0, &e.g, &u), -EINVAL);
+	BAD_UNMAP(iopt_unmap_range(&e.t, x, g, 0, NULL, &u), -EINVAL);
+	EXPECT_ERR(&e, &s, iopt_unmap_range(&e.t, x, g, 0, &e.g, NULL),
+		   -EINVAL);
+	BAD_UNMAP(iopt_unmap_range(&e.t, 2 * g, 0 - g, 0, &e.g, &u),
+		  -EOVERFLOW);
+	BAD_UNMAP(iopt_unmap_range(&e.t, e.top, g, 0, &e.g, &u), -ERANGE);
+	BAD_UNMAP(iopt_unmap_range(&e.t, e.top - g, 2 * g, 0, &e.g, &u),
+		  -ERANGE);
+	if (e.x86) {
+		BAD_UNMAP(iopt_unmap_range(&e.t, 0 - g, 2 * g, 0, &e.g, &u),
+			  -EOVERFLOW);
+		BAD_UNMAP(iopt_unmap_range(&e.t, 0 - e.top - g, g, 0, &e.g,
+					   &u), -ERANGE);
+	}
+	BAD_UNMAP(iopt_unmap_pages(&e.t, y, 2 * g, 1, 0, &e.g, &u), -EINVAL);
+	BAD_UNMAP(iopt_unmap_pages(&e.t, y, 0, 1, 0, &e.g, &u), -EINVAL);
+	BAD_UNMAP(iopt_unmap_pages(&e.t, y, b, 0, 0, &e.g, &u), -EINVAL);
+	BAD_UNMAP(iopt_unmap_pages(&e.t, y + g, b, 1, 0, &e.g, &u), -EINVAL);
+	BAD_UNMAP(iopt_unmap_pages(&e.t, y, b, 1, 1u << 3, &e.g, &u),
+		  -EINVAL);
+	BAD_UNMAP(iopt_unmap_pages(&e.t, y, b, 1, 0, NULL, &u), -EINVAL);
+#undef BAD_UNMAP
+
+	/* lookups */
+	EXPECT_ERR(&e, &s, iopt_walk_path(&e.t, x, NULL), -EINVAL);
+	EXPECT_ERR(&e, &s, iopt_walk_path(NULL, x, &p), -EINVAL);
+	EXPECT_ERR(&e, &s, iopt_iova_to_phys_length(&e.t, x, NULL, &len,
+						    NULL), -EINVAL);
+	EXPECT_ERR(&e, &s, iopt_iova_to_phys_length(&e.t, x, &phys, NULL,
+						    NULL), -EINVAL);
+	EXPECT_ERR(&e, &s, iopt_iova_to_phys_length(NULL, x, &phys, &len,
+						    NULL), -EINVAL);
+	EXPECT_ERR(&e, &s, iopt_iova_to_phys_length(&e.t, x + g, &phys, &len,
+						    NULL), -ENOENT);
+	EXPECT_ERR(&e, &s, iopt_iova_to_phys_length(&e.t, e.top, &phys, &len,
+						    NULL), -ERANGE);
+	CHECK_EQ(iopt_iova_to_phys(&e.t, e.top), IOPT_PHYS_NONE);
+	CHECK_EQ(iopt_iova_to_pgsize(&e.t, e.top), 0);
+	CHECK_EQ(iopt_iova_to_pgsize(&e.t, x + g), 0);
+	EXPECT_ERR(&e, &s, iopt_for_each_extent(&e.t, 0, 0, count_extent,
+						&cnt), -EINVAL);
+	EXPECT_ERR(&e, &s, iopt_for_each_extent(&e.t, 0, g, NULL, &cnt),
+		   -EINVAL);
+	EXPECT_ERR(&e, &s, iopt_for_each_extent(&e.t, 2 * g, 0 - g,
+						count_extent, &cnt),
+		   -EOVERFLOW);
+	EXPECT_ERR(&e, &s, iopt_for_each_extent(&e.t, e.top - g, 2 * g,
+						count_extent, &cnt), -ERANGE);
+	CHECK_EQ(cnt, 0);
+	EXPECT_ERR(&e, &s, iopt_for_each_extent(&e.t, 0, e.top, count_extent,
+						&cnt), 0);
+	CHECK_EQ(cnt, 2);
+	EXPECT_ERR(&e, &s, iopt_gather_sync(NULL), -EINVAL);
+
+	/* nothing was queued by any of the failures */
+	rec_reset(&e.fl);
+	do_sync(&e);
+	CHECK_EQ(e.fl.nr_range + e.fl.nr_all, 0);
+	CHECK_EQ(iopt_iova_to_phys(&e.t, x), pa);
+	CHECK_EQ(iopt_iova_to_pgsize(&e.t, y), b);
+out:
+	env_close(&e);
+}
+
+/* The page at index @i of a map at @x is mapped iff i * g < @mapped. */
+static void check_prefix(struct env *e, uint64_t x, uint64_t pa,
+			 uint64_t pages, uint64_t mapped, const char *name,
+			 uint64_t k)
+{
+	for (uint64_t i = 0; i < pages; i++) {
+		uint64_t want = i * e->gsz < mapped ? pa + i * e->gsz :
+						      IOPT_PHYS_NONE;
+		uint64_t got = iopt_iova_to_phys(&e->t, x + i * e->gsz);
+
+		if (got != want) {
+			H_FAIL("%s fail_at +%" PRIu64 ": page %" PRIu64
+			       " -> 0x%" PRIx64 ", expected 0x%" PRIx64
+			       " (mapped 0x%" PRIx64 ")", name, k, i, got,
+			       want, mapped);
+			return;
+		}
+	}
+}
+
+/*
+ * -ENOMEM through fail_at, at each allocation in turn: without the flag
+ * exactly [iova, iova + mapped) is mapped; with IOPT_MAP_ALL_OR_NOTHING the
+ * table memory is bit-identical and the arena holds what it held.
+ */
+TEST_CFG(enomem)
+{
+	bool failed_once = false;
+
+	for (unsigned int mode = 0; mode < 8; mode++) {
+		bool aon = mode & 1, dirty = mode & 2, range = mode & 4;
+
+		for (uint64_t k = 1; k < 16; k++) {
+			struct env e;
+			uint64_t g, x, pages, m = ~0ULL, pa;
+			unsigned int flags = aon ? IOPT_MAP_ALL_OR_NOTHING : 0;
+			struct snap s;
+			int ret;
+
+			if (env_open(&e, cfg->name)) {
+				env_close(&e);
+				return;
+			}
+			g = e.gsz;
+			x = 4 * e.blk;
+			/* misaligned for every larger size: granule pages only,
+			 * so map_range needs the leaf tables too */
+			pa = 0x80000000ULL + g;
+			/* two leaf tables' worth */
+			pages = 2 * (e.blk / g);
+			if (dirty) {
+				/* freed tables on the arena's free lists */
+				do_map(&e, 4 * e.blk, 0, g, 1, R);
+				do_map(&e, 6 * e.blk, 0, g, 1, R);
+				do_unmap(&e, 0, e.top, 2 * g);
+				do_sync(&e);
+				/* and a live neighbour in the tables used */
+				do_map(&e, x - g, 0, g, 1, R);
+			}
+			snap_take(&e, &s);
+			e.a.fail_at = e.a.attempts + k;
+			if (range)
+				ret = iopt_map_range(&e.t, x, pa, pages * g,
+						     R | W, flags, &m);
+			else
+				ret = iopt_map_pages(&e.t, x, pa, g, pages,
+						     R | W, flags, &m);
+			e.a.fail_at = 0;
+			if (ret == 0) {
+				CHECK_EQ(m, pages * g);
+				check_prefix(&e, x, pa, pages, m, cfg->name, k);
+				env_close(&e);
+				break;
+			}
+			failed_once = true;
+			if (ret != -ENOMEM) {
+				H_FAIL("%s fail_at +%" PRIu64 ": map = %d",
+				       cfg->name, k, ret);
+				env_close(&e);
+				break;
+			}
+			CHECK(m % g == 0 && m < pages * g);
+			if (aon) {
+				CHECK_EQ(m, 0);
+				if (!snap_same(&e, &s, false))
+					H_FAIL("%s fail_at +%" PRIu64 ": ALL_OR_"
+					       "NOTHING changed the table "
+					       "memory (used %zu -> %zu)",
+					       cfg->name, k, s.used, e.a.used);
+			}
+			check_prefix(&e, x, pa, pages, m, cfg->name, k);
+			if (dirty)
+				CHECK_EQ(iopt_iova_to_phys(&e.t, x - g), 0);
+			/* It can be finished afterwards. */
+			if (m < pages * g) {
+				uint64_t m2 = 0;
+
+				CHECK_EQ(iopt_map_pages(&e.t, x + m, pa + m, g,
+							pages - m / g, R | W, 0,
+							&m2), 0);
+				check_prefix(&e, x, pa, pages, pages * g,
+					     cfg->name, k);
+			}
+			env_close(&e);
+		}
+	}
+	CHECK(failed_once);
+}
