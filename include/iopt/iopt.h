@@ -398,9 +398,9 @@ int iopt_walk_path(struct iopt_table *t, uint64_t iova, struct iopt_path *path);
 /*
  * Gather. Initialise with iopt_gather_init(); pass to unmaps of
  * ONE table; call iopt_gather_sync() to flush and release table memory.
- * Fields are private. Ranges that touch or overlap are merged; when the
- * range list is full a new range is merged into the nearest one (the flush
- * then covers the gap between them). When the table list is full, an unmap
+ * Fields are private. A range that touches or overlaps the most recent one
+ * is merged into it; when the range list is full a new range is merged into
+ * the most recent one anyway (the flush then covers the gap between them). When the table list is full, an unmap
  * syncs the gather on the way (the flush callbacks run early; nothing is
  * ever freed before the flush that covers it).
  */
