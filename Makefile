@@ -109,3 +109,7 @@ install: all $(O)/iopt.pc
 
 clean:
 	rm -rf $(O)
+
+# Optional parts (sanitizer variants, fuzzing, cross builds) add their
+# targets in mk/*.mk; each documents itself at its top.
+-include $(wildcard mk/*.mk)
