@@ -41,6 +41,8 @@ TEST_BINS := $(TEST_SRCS:tests/%.c=$(O)/tests/%)
 TEST_LIB_SRCS := tests/model.c
 TEST_LIB_OBJS := $(TEST_LIB_SRCS:%.c=$(O)/%.o)
 
+.SECONDARY: $(TEST_LIB_OBJS)
+
 HEADERS := $(wildcard include/iopt/*.h) $(wildcard src/*.h src/pt/*.h src/fmt/*.h)
 
 .PHONY: all check demo bench freestanding install clean

@@ -100,9 +100,11 @@ int iopt_gather_sync(struct iopt_gather *g)
 	/* Only now may the detached tables go back to the backend. */
 	for (unsigned int i = 0; i < g->nr_tables; i++) {
 		uint64_t phys = g->tables[i] & ~63ULL;
+		void *virt = pt_table(t, phys);
 
-		t->ops->free_tree(t, pt_virt(t, phys), phys,
-				  (unsigned int)(g->tables[i] & 63));
+		if (virt) /* only tables the engine could read were queued */
+			t->ops->free_tree(t, virt, phys,
+					  (unsigned int)(g->tables[i] & 63));
 	}
 out:
 	g->nr_ranges = 0;

@@ -136,6 +136,14 @@ struct iopt_mem {
 	void *ctx;
 	bool linear;          /* virt = (char *)(uintptr_t)(phys + virt_offset) */
 	uint64_t virt_offset; /* modulo 2^64 */
+	/*
+	 * Linear backends: where table memory can be. A table address found in
+	 * an entry outside [bound_lo, bound_lo + bound_size) is never
+	 * dereferenced (the walk fails with -EFAULT), so corrupt or hostile
+	 * tables cannot make the engine read elsewhere. bound_size 0: no bound.
+	 */
+	uint64_t bound_lo;
+	uint64_t bound_size;
 };
 
 /*
@@ -191,6 +199,8 @@ struct iopt_table {
 	unsigned int top_level;   /* levels are numbered up from 0 = smallest leaf */
 	unsigned int top_index_bits;
 	bool sign_extend;
+	uint64_t tbl_lo;          /* tables must lie in [tbl_lo, tbl_lo + tbl_span] */
+	uint64_t tbl_span;        /* (start addresses), from the mem bound */
 	uint64_t va_lo_last;      /* last IOVA of the (lower) input space */
 	uint64_t va_hi_first;     /* first IOVA of the upper half (sign_extend) */
 	struct iopt_stats stats;

@@ -180,6 +180,8 @@ void iopt_arena_mem(struct iopt_arena *a, struct iopt_mem *mem)
 	mem->ctx = a;
 	mem->linear = true;
 	mem->virt_offset = (uint64_t)(uintptr_t)a->base - a->phys_base;
+	mem->bound_lo = a->phys_base;
+	mem->bound_size = a->size;
 }
 
 bool iopt_arena_is_free(const struct iopt_arena *a, uint64_t phys, size_t len)

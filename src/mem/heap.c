@@ -46,6 +46,8 @@ void iopt_heap_mem(struct iopt_mem *mem)
 	mem->ctx = NULL;
 	mem->linear = true;
 	mem->virt_offset = 0;
+	mem->bound_lo = 0;
+	mem->bound_size = 0; /* any address: the heap's tables are anywhere */
 }
 
 int iopt_arena_create(struct iopt_arena *a, size_t size, uint64_t phys_base)

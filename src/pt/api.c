@@ -170,6 +170,14 @@ int iopt_init(struct iopt_table *t, const struct iopt_config *cfg,
 	if (!ret) {
 		unsigned int bits = t->sign_extend ? cfg->ias - 1 : cfg->ias;
 
+		uint64_t gsz = 1ULL << cfg->granule_lg2;
+
+		/* Where a granule-sized table may start (see pt_table()). */
+		t->tbl_lo = mem->bound_size ? mem->bound_lo : 0;
+		t->tbl_span = !mem->bound_size ? UINT64_MAX :
+			      mem->bound_size >= gsz ? mem->bound_size - gsz : 0;
+		if (mem->bound_size && mem->bound_size < gsz)
+			t->tbl_lo = 1; /* nothing fits: every address is refused */
 		t->va_lo_last = (1ULL << bits) - 1;
 		t->va_hi_first = t->sign_extend ? (uint64_t)0 - (1ULL << bits) : 0;
 		t->root = iopt_table_alloc_(t, t->root_size, &t->root_phys, 0);

@@ -107,6 +107,13 @@ static inline int pt_sum_extent(void *arg, uint64_t iova, uint64_t phys,
 #define PT_BITS (PT_GRANULE_LG2 - 3)
 #define PT_TABLE_SIZE (1ULL << PT_GRANULE_LG2)
 
+/* A table below the top (all are PT_TABLE_SIZE bytes); NULL if not ours. */
+static inline uint64_t *PT_NAME(table)(const struct iopt_table *t,
+				       uint64_t phys)
+{
+	return pt_table(t, phys);
+}
+
 static inline unsigned int PT_NAME(item_lg2)(unsigned int lvl)
 {
 	return PT_GRANULE_LG2 + lvl * PT_BITS;
@@ -183,6 +190,8 @@ static void PT_NAME(pool_drain)(struct pt_mctx *c)
 static bool PT_NAME(subtree_has_leaf)(struct iopt_table *t, const uint64_t *tab,
 				      unsigned int lvl)
 {
+	if (!tab)
+		return true; /* unreadable: treat as occupied */
 	for (unsigned int i = 0; i < (1u << PT_BITS); i++) {
 		uint64_t pte = pt_load(&tab[i]);
 		enum pt_kind k = PT_KIND(t, pte, lvl);
@@ -190,7 +199,7 @@ static bool PT_NAME(subtree_has_leaf)(struct iopt_table *t, const uint64_t *tab,
 		if (k == PT_LEAF)
 			return true;
 		if (k == PT_TABLE &&
-		    PT_NAME(subtree_has_leaf)(t, pt_virt(t, PT_TABLE_PA(t, pte)),
+		    PT_NAME(subtree_has_leaf)(t, PT_NAME(table)(t, PT_TABLE_PA(t, pte)),
 					      lvl - 1))
 			return true;
 	}
@@ -278,7 +287,7 @@ static int PT_NAME(map_check)(struct pt_mctx *c, uint64_t *tab, uint64_t tab_phy
 					iopt_gather_add_range_(g, va, sub_last,
 							       PT_GRANULE_LG2, false);
 					iopt_gather_add_table_(g, cphys, lvl - 1);
-				} else if (PT_NAME(subtree_has_leaf)(t, pt_virt(t, cphys),
+				} else if (PT_NAME(subtree_has_leaf)(t, PT_NAME(table)(t, cphys),
 								     lvl - 1)) {
 					return -EEXIST;
 				} else {
@@ -288,8 +297,12 @@ static int PT_NAME(map_check)(struct pt_mctx *c, uint64_t *tab, uint64_t tab_phy
 		} else if (k == PT_TABLE) {
 			uint64_t cphys = PT_TABLE_PA(t, pte);
 
-			ret = PT_NAME(map_check)(c, pt_virt(t, cphys), cphys,
-						 lvl - 1, va, sub_last, g);
+			uint64_t *child = PT_NAME(table)(t, cphys);
+
+			if (!child)
+				return -EFAULT;
+			ret = PT_NAME(map_check)(c, child, cphys, lvl - 1, va,
+						 sub_last, g);
 			if (ret)
 				return ret;
 		} else if (lvl == 0) {
@@ -381,8 +394,8 @@ static int PT_NAME(child_for_map)(struct pt_mctx *c, uint64_t *tab,
 
 		if (k == PT_TABLE) {
 			*child_phys = PT_TABLE_PA(t, pte);
-			*child = pt_virt(t, *child_phys);
-			return 0;
+			*child = PT_NAME(table)(t, *child_phys);
+			return *child ? 0 : -EFAULT;
 		}
 		if (k == PT_LEAF)
 			return -EEXIST; /* raced with a map of an overlapping range */
@@ -539,7 +552,9 @@ static int PT_NAME(map_one)(struct iopt_table *t, struct pt_map_req *req,
 			return -EEXIST;
 		if (k == PT_TABLE) {
 			tab_phys = PT_TABLE_PA(t, pte);
-			tab = pt_virt(t, tab_phys);
+			tab = PT_NAME(table)(t, tab_phys);
+			if (!tab)
+				return -EFAULT;
 			lvl--;
 			continue;
 		}
@@ -670,9 +685,11 @@ static uint64_t PT_NAME(subtree_bytes)(struct iopt_table *t, const uint64_t *tab
 			if (sh < *min_lg2)
 				*min_lg2 = sh;
 		} else if (k == PT_TABLE) {
-			bytes += PT_NAME(subtree_bytes)(t,
-					pt_virt(t, PT_TABLE_PA(t, pte)), lvl - 1,
-					min_lg2);
+			const uint64_t *child = PT_NAME(table)(t, PT_TABLE_PA(t, pte));
+
+			if (child)
+				bytes += PT_NAME(subtree_bytes)(t, child, lvl - 1,
+								min_lg2);
 		}
 	}
 	return bytes;
@@ -731,9 +748,17 @@ static void PT_NAME(unmap_level)(struct pt_uctx *c, uint64_t *tab,
 				hi = k;
 			} else if (kind == PT_TABLE) {
 				uint64_t cphys = PT_TABLE_PA(t, pte);
-				uint64_t *child = pt_virt(t, cphys);
+				uint64_t *child = PT_NAME(table)(t, cphys);
 
-				if (!(va & m) && sub_last == (va | m)) {
+				if (!child) {
+					/* Not table memory: drop the entry only. */
+					pt_store(&tab[k], 0);
+					c->cleared++;
+					tables = true;
+					if (lo == ~0u)
+						lo = k;
+					hi = k;
+				} else if (!(va & m) && sub_last == (va | m)) {
 					/* Covered entirely: unhook the subtree. */
 					c->bytes += PT_NAME(subtree_bytes)(t, child,
 								lvl - 1, &min_lg2);
@@ -790,7 +815,9 @@ static bool PT_NAME(leaf_span)(struct iopt_table *t, uint64_t va,
 		}
 		if (lvl == 0)
 			return false; /* a table entry at level 0 is corrupt */
-		tab = pt_virt(t, PT_TABLE_PA(t, pte));
+		tab = PT_NAME(table)(t, PT_TABLE_PA(t, pte));
+		if (!tab)
+			return false;
 	}
 }
 
@@ -828,7 +855,9 @@ static int PT_NAME(unmap_one)(struct iopt_table *t, struct pt_unmap_req *req,
 		if (lvl == leaf_lvl)
 			return -EAGAIN;
 		tab_phys = PT_TABLE_PA(t, pte);
-		tab = pt_virt(t, tab_phys);
+		tab = PT_NAME(table)(t, tab_phys);
+		if (!tab)
+			return -EFAULT;
 	}
 }
 
@@ -891,7 +920,9 @@ static inline int PT_NAME(lookup_leaf)(struct iopt_table *t, uint64_t pte,
 	case L:                                                              \
 		if (PT_KIND(t, pte, L) != PT_TABLE)                          \
 			return PT_NAME(lookup_leaf)(t, pte, L, iova, out);   \
-		tab = pt_virt(t, PT_TABLE_PA(t, pte));                       \
+		tab = PT_NAME(table)(t, PT_TABLE_PA(t, pte));                \
+		if (!tab)                                                    \
+			return -EFAULT;                                      \
 		pte = pt_load(&tab[(iova >> PT_NAME(item_lg2)((L) - 1)) &    \
 				   ((1u << PT_BITS) - 1)]);                  \
 		__attribute__((fallthrough))
@@ -941,7 +972,7 @@ static int PT_NAME(walk_path)(struct iopt_table *t, uint64_t iova,
 		if (k != PT_TABLE || lvl == 0)
 			return 0;
 		tab_phys = PT_TABLE_PA(t, pte);
-		tab = pt_virt(t, tab_phys);
+		tab = PT_NAME(table)(t, tab_phys);
 		if (!tab)
 			return -EFAULT;
 	}
@@ -969,9 +1000,13 @@ static void PT_NAME(iterate_level)(struct iopt_table *t, struct pt_ictx *it,
 					 PT_LEAF_PROT(t, pte)))
 				return;
 		} else if (k == PT_TABLE && lvl > 0) {
-			PT_NAME(iterate_level)(t, it,
-					       pt_virt(t, PT_TABLE_PA(t, pte)),
-					       lvl - 1, va, sub_last);
+			const uint64_t *child = PT_NAME(table)(t, PT_TABLE_PA(t, pte));
+
+			if (!child) {
+				it->ret = -EFAULT;
+				return;
+			}
+			PT_NAME(iterate_level)(t, it, child, lvl - 1, va, sub_last);
 			if (it->ret)
 				return;
 		}
@@ -1007,9 +1042,10 @@ static void PT_NAME(free_tree)(struct iopt_table *t, void *virt, uint64_t phys,
 
 			if (PT_KIND(t, pte, lvl) == PT_TABLE) {
 				uint64_t cphys = PT_TABLE_PA(t, pte);
+				uint64_t *child = PT_NAME(table)(t, cphys);
 
-				PT_NAME(free_tree)(t, pt_virt(t, cphys), cphys,
-						   lvl - 1);
+				if (child)
+					PT_NAME(free_tree)(t, child, cphys, lvl - 1);
 			}
 		}
 	}
@@ -1027,9 +1063,11 @@ static void PT_NAME(destroy)(struct iopt_table *t)
 
 			if (PT_KIND(t, pte, t->top_level) == PT_TABLE) {
 				uint64_t cphys = PT_TABLE_PA(t, pte);
+				uint64_t *child = PT_NAME(table)(t, cphys);
 
-				PT_NAME(free_tree)(t, pt_virt(t, cphys), cphys,
-						   t->top_level - 1);
+				if (child)
+					PT_NAME(free_tree)(t, child, cphys,
+							   t->top_level - 1);
 			}
 		}
 	}

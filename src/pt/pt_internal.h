@@ -133,10 +133,19 @@ static inline void pt_stat_walk(struct iopt_table *t, uint64_t *ctr, uint64_t n)
 
 /* ---- table memory ---- */
 
-static inline void *pt_virt(const struct iopt_table *t, uint64_t phys)
+/*
+ * Pointer to the granule-sized table at @phys, or NULL when @phys is not
+ * table memory: outside the backend's bound (precomputed by iopt_init() as
+ * tbl_lo/tbl_span), or refused by its phys_to_virt(). Every descent goes
+ * through here, so a corrupt entry can at worst make a walk fail.
+ */
+static inline void *pt_table(const struct iopt_table *t, uint64_t phys)
 {
-	if (iopt_likely(t->mem.linear))
+	if (iopt_likely(t->mem.linear)) {
+		if (phys - t->tbl_lo > t->tbl_span)
+			return NULL;
 		return (void *)(uintptr_t)(phys + t->mem.virt_offset);
+	}
 	return t->mem.ops->phys_to_virt(t->mem.ctx, phys);
 }
 
