@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later OR BSD-2-Clause */
+/*
+ * A domain: the page-size policy and map/unmap loops of an IOMMU core
+ * (Linux's iommu_map / iommu_unmap / iommu_map_sg) over one iopt table.
+ *
+ * A request is split into runs of (page size, count): each run uses the
+ * largest size in the bitmap that the alignment of iova and paddr and the
+ * remaining length allow, and stops where a larger size becomes possible.
+ * Two ways to reach the engine are kept so their costs can be compared:
+ * IOPT_DOMAIN_BATCHED hands each run to the engine in one call;
+ * IOPT_DOMAIN_PER_PAGE makes one engine call per page or block, as
+ * io-pgtable users did before map_pages/unmap_pages (2021).
+ */
+#ifndef IOPT_DOMAIN_H
+#define IOPT_DOMAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "iopt.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum iopt_domain_mode {
+	IOPT_DOMAIN_BATCHED = 0,
+	IOPT_DOMAIN_PER_PAGE = 1,
+};
+
+/* What the domain did, counted by the domain itself. */
+struct iopt_domain_stats {
+	uint64_t map_calls;      /* iopt_domain_map / map_sg calls */
+	uint64_t unmap_calls;    /* iopt_domain_unmap calls */
+	uint64_t engine_calls;   /* iopt_map_pages + iopt_unmap_pages calls */
+	uint64_t rollbacks;      /* failed maps undone */
+};
+
+struct iopt_domain {
+	struct iopt_table *table;
+	enum iopt_domain_mode mode;
+	uint64_t pgsize_bitmap;
+	struct iopt_domain_stats stats;
+};
+
+/* One physically contiguous segment of a scatter list. */
+struct iopt_sg {
+	uint64_t paddr;
+	uint64_t length;
+};
+
+/**
+ * iopt_domain_init() - a domain over @t
+ * @d:      the domain.
+ * @t:      an initialised table; it must outlive the domain.
+ * @mode:   IOPT_DOMAIN_BATCHED or IOPT_DOMAIN_PER_PAGE.
+ * Return: 0; -EINVAL for NULL or an unknown mode. Context: any.
+ */
+int iopt_domain_init(struct iopt_domain *d, struct iopt_table *t,
+		     enum iopt_domain_mode mode);
+
+/**
+ * iopt_domain_pgsize() - the next run of a map or unmap
+ * @bitmap: supported page sizes (bit n = 2^n bytes).
+ * @iova:   where the run starts.
+ * @paddr:  its physical address (pass @iova again for unmaps).
+ * @size:   bytes left in the request.
+ * @count:  set to the number of pages of the returned size in the run.
+ *
+ * The largest size s in @bitmap with s <= @size and iova, paddr both
+ * multiples of s; the run ends where the next larger supported size could
+ * start (iova and paddr both aligned to it, with enough length left), or at
+ * the end of the request.
+ * Return: the page size, or 0 when none fits (misaligned or @size too small).
+ * Context: any; pure.
+ */
+uint64_t iopt_domain_pgsize(uint64_t bitmap, uint64_t iova, uint64_t paddr,
+			    uint64_t size, uint64_t *count);
+
+/**
+ * iopt_domain_map() - map [iova, iova + size) to [paddr, paddr + size)
+ * @prot:  IOPT_* protection.
+ * iova, paddr and size must be multiples of the smallest page size.
+ * On failure everything this call mapped is unmapped again (and flushed
+ * through the table's callbacks), so the table maps exactly what it mapped
+ * before. Return: 0; the first engine error (-EINVAL, -ERANGE, -EOVERFLOW,
+ * -EEXIST, -ENOMEM). Context: as iopt_map_pages().
+ */
+int iopt_domain_map(struct iopt_domain *d, uint64_t iova, uint64_t paddr,
+		    uint64_t size, unsigned int prot);
+
+/**
+ * iopt_domain_map_sg() - map segments at consecutive IOVAs from @iova
+ * Physically contiguous neighbours are merged into one run first, so a
+ * large page can span segments. Every segment length must be a multiple of
+ * the smallest page size. On failure everything mapped is undone.
+ * @mapped: set to the bytes mapped (the sum of the lengths on success).
+ * Return: as iopt_domain_map(). Context: as iopt_map_pages().
+ */
+int iopt_domain_map_sg(struct iopt_domain *d, uint64_t iova,
+		       const struct iopt_sg *sg, size_t nents, unsigned int prot,
+		       uint64_t *mapped);
+
+/**
+ * iopt_domain_unmap() - unmap [iova, iova + size)
+ * @gather:   collects what to invalidate and free; the caller syncs it.
+ * @unmapped: set to the bytes that were mapped and are now unmapped.
+ * Split into runs as for a map (with paddr = iova). A leaf that crosses a
+ * run boundary fails that run (-EXDEV): runs before it stay unmapped and are
+ * counted, as Linux's iommu_unmap stops at the first failure.
+ * Return: 0, or the engine error that stopped it. Context: as
+ * iopt_unmap_range().
+ */
+int iopt_domain_unmap(struct iopt_domain *d, uint64_t iova, uint64_t size,
+		      struct iopt_gather *gather, uint64_t *unmapped);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* IOPT_DOMAIN_H */

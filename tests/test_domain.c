@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: GPL-2.0-or-later OR BSD-2-Clause
+/*
+ * The domain layer: page-size splitting against a brute-force reference,
+ * batched and per-page paths building the same mappings, rollback, map_sg.
+ */
+#define HARNESS_MAIN
+#include "harness.h"
+
+#include <errno.h>
+
+#include <iopt/domain.h>
+#include <iopt/mem.h>
+
+#define ARENA_BYTES (64u << 20)
+#define ARENA_PHYS  0x40000000ULL
+
+/* The largest size in @bitmap that fits at (p, pa) with @left bytes left. */
+static uint64_t best_size(uint64_t bitmap, uint64_t p, uint64_t pa,
+			  uint64_t left)
+{
+	uint64_t best = 0;
+
+	for (unsigned int b = 0; b < 64; b++) {
+		uint64_t s = 1ULL << b;
+
+		if ((bitmap & s) && s <= left && !(p % s) && !(pa % s))
+			best = s;
+	}
+	return best;
+}
+
+/* Brute force: walk page by page while the greedy choice stays the same. */
+static uint64_t ref_pgsize(uint64_t bitmap, uint64_t iova, uint64_t pa,
+			   uint64_t size, uint64_t *count)
+{
+	uint64_t s = best_size(bitmap, iova, pa, size), off = 0;
+
+	*count = 0;
+	if (!s)
+		return 0;
+	while (size - off >= s && best_size(bitmap, iova + off, pa + off,
+					    size - off) == s) {
+		off += s;
+		(*count)++;
+	}
+	return s;
+}
+
+/* Every pair of alignments of iova and paddr up to the largest size. */
+TEST(pgsize_matches_brute_force)
+{
+	static const uint64_t bitmaps[] = {
+		0x40201000ULL,                 /* 4K 2M 1G */
+		0x42211000ULL,                 /* + 64K 32M (ARM 4K contig) */
+		0x420210000ULL,                /* 64K 2M 512M 16G */
+	};
+	uint64_t checked = 0;
+
+	for (unsigned int bi = 0; bi < 3; bi++) {
+		uint64_t bm = bitmaps[bi];
+		unsigned int lo = (unsigned int)__builtin_ctzll(bm);
+		unsigned int hi = 63 - (unsigned int)__builtin_clzll(bm);
+
+		for (unsigned int ai = lo; ai <= hi + 1; ai++) {
+			for (unsigned int ap = lo; ap <= hi + 1; ap++) {
+				/* iova aligned to exactly 2^ai (odd multiple), same for pa */
+				uint64_t iova = (1ULL << ai) * 3;
+				uint64_t pa = (1ULL << ap) * 5;
+				static const uint64_t units[] = {
+					1, 2, 3, 16, 17, 512, 513, 1024, 5000,
+				};
+
+				/* Small sizes, and sizes past the next alignment. */
+				for (unsigned int k = 0; k < 18; k++) {
+					uint64_t size = units[k % 9] << lo, c1, c2;
+					uint64_t s1, s2;
+
+					if (k >= 9)
+						size += 2ULL << (ai > ap ? ai : ap);
+					s1 = iopt_domain_pgsize(bm, iova, pa, size, &c1);
+					s2 = ref_pgsize(bm, iova, pa, size, &c2);
+					if (s1 != s2 || c1 != c2) {
+						H_FAIL("bitmap 0x%" PRIx64 " iova 0x%" PRIx64
+						       " pa 0x%" PRIx64 " size 0x%" PRIx64
+						       ": got 0x%" PRIx64 " x%" PRIu64
+						       ", reference 0x%" PRIx64 " x%" PRIu64,
+						       bm, iova, pa, size, s1, c1, s2, c2);
+						return;
+					}
+					checked++;
+				}
+			}
+		}
+	}
+	CHECK(checked > 1000);
+	printf("# %" PRIu64 " (bitmap, iova, paddr, size) cases\n", checked);
+}
+
+/* Linux's documented examples (io_pgtable.md section 3.1). */
+TEST(pgsize_worked_examples)
+{
+	const uint64_t bm = 0x40201000ULL;
+	uint64_t c;
+
+	CHECK_EQ(iopt_domain_pgsize(bm, 0x10000000, 0x80200000, 8 << 20, &c), 2 << 20);
+	CHECK_EQ(c, 4);
+	CHECK_EQ(iopt_domain_pgsize(bm, 0x3fe00000, 0x13fe00000ULL, (1 << 30) + (2 << 20), &c), 2 << 20);
+	CHECK_EQ(c, 1);
+	CHECK_EQ(iopt_domain_pgsize(bm, 0x40000000, 0x140000000ULL, 1 << 30, &c), 1 << 30);
+	CHECK_EQ(c, 1);
+	CHECK_EQ(iopt_domain_pgsize(bm, 0x1000, 0x201000, 2 << 20, &c), 4096);
+	CHECK_EQ(c, 512);
+	CHECK_EQ(iopt_domain_pgsize(bm, 0, 0, 3ULL << 30, &c), 1 << 30);
+	CHECK_EQ(c, 3);
+	CHECK_EQ(iopt_domain_pgsize(bm, 0x800, 0, 4096, &c), 0);   /* misaligned */
+	CHECK_EQ(iopt_domain_pgsize(bm, 0, 0, 2048, &c), 0);       /* too small */
+}
+
+struct denv {
+	struct iopt_arena a;
+	struct iopt_mem mem;
+	struct iopt_table t;
+	struct iopt_domain d;
+};
+
+static int denv_open(struct denv *e, const char *name,
+		     enum iopt_domain_mode mode)
+{
+	struct iopt_config cfg;
+
+	memset(e, 0, sizeof(*e));
+	if (iopt_config_from_name(name, &cfg) ||
+	    iopt_arena_create(&e->a, ARENA_BYTES, ARENA_PHYS))
+		return -1;
+	iopt_arena_mem(&e->a, &e->mem);
+	if (iopt_init(&e->t, &cfg, &e->mem, NULL, NULL))
+		return -1;
+	return iopt_domain_init(&e->d, &e->t, mode);
+}
+
+static void denv_close(struct denv *e)
+{
+	iopt_fini(&e->t);
+	CHECK_EQ(e->a.used, 0);
+	iopt_arena_destroy(&e->a);
+}
+
+struct leaf_list {
+	uint64_t n, iova[4096], phys[4096], len[4096];
+};
+
+/* Every leaf of [iova, iova + size), by stepping with iova_to_phys_length. */
+static void leaves(struct iopt_table *t, uint64_t iova, uint64_t size,
+		   struct leaf_list *l)
+{
+	l->n = 0;
+	for (uint64_t p = iova; p < iova + size && l->n < 4096;) {
+		uint64_t phys, len;
+
+		if (iopt_iova_to_phys_length(t, p, &phys, &len, NULL)) {
+			p += 4096;
+			continue;
+		}
+		l->iova[l->n] = p;
+		l->phys[l->n] = phys;
+		l->len[l->n++] = len;
+		p = (p & ~(len - 1)) + len;
+	}
+}
+
+/* Both paths build the same leaves; batched makes far fewer engine calls. */
+TEST_CFG(batched_and_per_page_agree)
+{
+	static struct leaf_list lb, lp;
+	struct denv b, p;
+	const uint64_t iova = 0x40000000ULL - (3ULL << 21) - 0x30000;
+	uint64_t size = (1ULL << 31) + 0x50000;
+	uint64_t pa = 0x200000000ULL - (3ULL << 21) - 0x30000, u;
+	uint64_t gran;
+	struct iopt_gather g;
+
+	ASSERT(denv_open(&b, cfg->name, IOPT_DOMAIN_BATCHED) == 0);
+	ASSERT(denv_open(&p, cfg->name, IOPT_DOMAIN_PER_PAGE) == 0);
+	gran = iopt_pgsize_bitmap(&b.t) & -iopt_pgsize_bitmap(&b.t);
+	size &= ~(gran - 1);
+	if ((iova | pa) & (gran - 1)) {
+		denv_close(&b);
+		denv_close(&p);
+		return; /* 64K/16K granule: use aligned variants below */
+	}
+	if (b.t.cfg.oas < 34 || b.t.cfg.ias < 33)
+		size = 1ULL << 28, pa &= (1ULL << 31) - 1;
+	ASSERT_EQ(iopt_domain_map(&b.d, iova, pa, size, IOPT_READ | IOPT_WRITE), 0);
+	ASSERT_EQ(iopt_domain_map(&p.d, iova, pa, size, IOPT_READ | IOPT_WRITE), 0);
+	leaves(&b.t, iova, size, &lb);
+	leaves(&p.t, iova, size, &lp);
+	ASSERT_EQ(lb.n, lp.n);
+	for (uint64_t i = 0; i < lb.n; i++) {
+		CHECK_EQ(lb.iova[i], lp.iova[i]);
+		CHECK_EQ(lb.phys[i], lp.phys[i]);
+		CHECK_EQ(lb.len[i], lp.len[i]);
+	}
+	CHECK(b.d.stats.engine_calls < p.d.stats.engine_calls);
+	printf("# %s: %" PRIu64 " leaves; engine calls batched %" PRIu64
+	       ", per page %" PRIu64 "\n", cfg->name, lb.n,
+	       b.d.stats.engine_calls, p.d.stats.engine_calls);
+	iopt_gather_init(&g);
+	CHECK_EQ(iopt_domain_unmap(&b.d, iova, size, &g, &u), 0);
+	CHECK_EQ(u, size);
+	iopt_gather_sync(&g);
+	iopt_gather_init(&g);
+	CHECK_EQ(iopt_domain_unmap(&p.d, iova, size, &g, &u), 0);
+	CHECK_EQ(u, size);
+	iopt_gather_sync(&g);
+	CHECK_EQ(iopt_iova_to_phys(&b.t, iova), IOPT_PHYS_NONE);
+	CHECK_EQ(iopt_iova_to_phys(&p.t, iova + size - 1), IOPT_PHYS_NONE);
+	denv_close(&b);
+	denv_close(&p);
+}
+
+static int count_extents(void *arg, uint64_t iova, uint64_t phys,
+			 uint64_t length, unsigned int prot)
+{
+	(void)iova;
+	(void)phys;
+	(void)length;
+	(void)prot;
+	(*(uint64_t *)arg)++;
+	return 0;
+}
+
+/* A map that fails part-way (out of table memory, or over a mapping)
+ * leaves nothing of itself behind. */
+TEST(map_failure_rolls_back)
+{
+	struct denv e;
+	uint64_t n = 0, u, undone = 0;
+	struct iopt_gather g;
+
+	for (int mode = 0; mode < 2; mode++) {
+		for (uint64_t fail = 1; fail < 12; fail++) {
+			ASSERT(denv_open(&e, "arm-lpae-s1-4k", (enum iopt_domain_mode)mode) == 0);
+			e.a.fail_at = e.a.attempts + fail;
+			if (iopt_domain_map(&e.d, 0x1000, 0x80001000ULL, 0x3ff000ULL * 9,
+					    IOPT_READ) == 0) {
+				denv_close(&e);
+				continue;
+			}
+			n = 0;
+			iopt_for_each_extent(&e.t, 0, 1ULL << 40, count_extents, &n);
+			CHECK_EQ(n, 0);
+			CHECK(e.d.stats.rollbacks <= 1); /* 0: failed before mapping */
+			undone += e.d.stats.rollbacks;
+			denv_close(&e);
+		}
+		/* Over an existing mapping in the middle. */
+		ASSERT(denv_open(&e, "arm-lpae-s1-4k", (enum iopt_domain_mode)mode) == 0);
+		ASSERT_EQ(iopt_domain_map(&e.d, 0x800000, 0x10800000, 0x1000, IOPT_READ), 0);
+		CHECK_EQ(iopt_domain_map(&e.d, 0, 0x10000000, 0x1000000, IOPT_READ), -EEXIST);
+		n = 0;
+		iopt_for_each_extent(&e.t, 0, 1ULL << 40, count_extents, &n);
+		CHECK_EQ(n, 1);
+		CHECK_EQ(iopt_iova_to_phys(&e.t, 0x800000), 0x10800000);
+		CHECK_EQ(iopt_iova_to_phys(&e.t, 0), IOPT_PHYS_NONE);
+		iopt_gather_init(&g);
+		CHECK_EQ(iopt_domain_unmap(&e.d, 0x800000, 0x1000, &g, &u), 0);
+		iopt_gather_sync(&g);
+		denv_close(&e);
+	}
+	CHECK(undone > 0); /* the rollback path really ran */
+}
+
+/* map_sg merges physically contiguous segments, so a 2M block can span
+ * two segments; the IOVAs are consecutive. */
+TEST(map_sg_merges_segments)
+{
+	static const struct iopt_sg sg[] = {
+		{ 0x80000000ULL, 0x100000 }, { 0x80100000ULL, 0x100000 }, /* one 2M */
+		{ 0x90000000ULL, 0x1000 }, { 0xa0000000ULL, 0x3000 },
+	};
+	struct denv e;
+	uint64_t mapped, phys, len, u;
+	struct iopt_gather g;
+
+	ASSERT(denv_open(&e, "arm-lpae-s1-4k", IOPT_DOMAIN_BATCHED) == 0);
+	ASSERT_EQ(iopt_domain_map_sg(&e.d, 0x40000000ULL, sg, 4, IOPT_READ, &mapped), 0);
+	CHECK_EQ(mapped, 0x204000);
+	CHECK_EQ(iopt_iova_to_phys_length(&e.t, 0x40100000ULL, &phys, &len, NULL), 0);
+	CHECK_EQ(phys, 0x80100000ULL);
+	CHECK_EQ(len, 2 << 20);
+	CHECK_EQ(iopt_iova_to_phys(&e.t, 0x40200000ULL), 0x90000000ULL);
+	CHECK_EQ(iopt_iova_to_phys(&e.t, 0x40203004ULL), 0xa0002004ULL);
+	CHECK_EQ(iopt_iova_to_phys(&e.t, 0x40204000ULL), IOPT_PHYS_NONE);
+	/* A misaligned segment fails and leaves nothing behind. */
+	{
+		const struct iopt_sg bad[] = { { 0x80000000ULL, 0x2000 }, { 0x1234, 0x1000 } };
+
+		CHECK_EQ(iopt_domain_map_sg(&e.d, 0x50000000ULL, bad, 2, IOPT_READ, &mapped), -EINVAL);
+		CHECK_EQ(mapped, 0);
+		CHECK_EQ(iopt_iova_to_phys(&e.t, 0x50000000ULL), IOPT_PHYS_NONE);
+	}
+	iopt_gather_init(&g);
+	CHECK_EQ(iopt_domain_unmap(&e.d, 0x40000000ULL, 0x204000, &g, &u), 0);
+	CHECK_EQ(u, 0x204000);
+	iopt_gather_sync(&g);
+	denv_close(&e);
+}
