@@ -31,6 +31,12 @@ ALL_CFLAGS := $(BASE_CFLAGS) $(CFLAGS)
 CORE_SRCS := src/pt/api.c src/gather.c src/fmt/arm_lpae.c src/fmt/x86_64.c src/mem/arena.c \
              src/domain.c
 HOST_SRCS := src/mem/heap.c src/trace.c
+
+# Optional parts add sources (HOST_SRCS += ...) and targets (sanitizer
+# variants, fuzzing, cross builds) in mk/*.mk; each documents itself at its
+# top. Included here, before the object lists are derived.
+.DEFAULT_GOAL := all
+-include $(wildcard mk/*.mk)
 LIB_SRCS  := $(CORE_SRCS) $(HOST_SRCS)
 LIB_OBJS  := $(LIB_SRCS:%.c=$(O)/%.o)
 
@@ -44,7 +50,7 @@ TEST_LIB_OBJS := $(TEST_LIB_SRCS:%.c=$(O)/%.o)
 
 .SECONDARY: $(TEST_LIB_OBJS)
 
-HEADERS := $(wildcard include/iopt/*.h) $(wildcard src/*.h src/pt/*.h src/fmt/*.h)
+HEADERS := $(wildcard include/iopt/*.h src/*.h src/*/*.h)
 
 .PHONY: all check demo bench freestanding install clean
 all: $(O)/libiopt.a $(O)/libiopt.so $(O)/iopt
@@ -113,6 +119,3 @@ install: all $(O)/iopt.pc
 clean:
 	rm -rf $(O)
 
-# Optional parts (sanitizer variants, fuzzing, cross builds) add their
-# targets in mk/*.mk; each documents itself at its top.
--include $(wildcard mk/*.mk)
