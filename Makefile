@@ -69,7 +69,7 @@ $(O)/libiopt.so: $(LIB_OBJS)
 $(O)/iopt: $(TOOL_OBJS) $(O)/libiopt.a
 	$(CC) $(LDSAN) -o $@ $(TOOL_OBJS) $(O)/libiopt.a
 
-$(O)/tests/%: tests/%.c $(TEST_LIB_OBJS) $(O)/libiopt.a $(HEADERS) tests/harness.h tests/model.h
+$(O)/tests/%: tests/%.c $(TEST_LIB_OBJS) $(O)/libiopt.a $(HEADERS) $(wildcard tests/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(TEST_LIB_OBJS) $(O)/libiopt.a $(LDSAN)
 

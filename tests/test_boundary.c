@@ -12,6 +12,7 @@
  */
 #define HARNESS_MAIN
 #include "harness.h"
+#include "env.h"
 
 #include <errno.h>
 #include <iopt/mem.h>
@@ -19,199 +20,17 @@
 #define R IOPT_READ
 #define W IOPT_WRITE
 
-#define ARENA_BYTES (16u << 20)
-#define ARENA_PHYS 0x40000000ULL
 #define ARM_CONT (1ULL << 52)
-#define MAX_FLUSH 64
-#define MAX_WATCH 8
 
-/* Records flush callbacks; checks watched tables are still allocated. */
-struct flush_rec {
-	struct iopt_arena *a;
-	unsigned int nr_all, nr_range;
-	struct {
-		uint64_t iova, size;
-		unsigned int granule_lg2;
-		bool leaf_only;
-	} r[MAX_FLUSH];
-	unsigned int nr_watch;
-	uint64_t watch[MAX_WATCH];
-	size_t watch_size;
-	unsigned int watch_freed_early;
-};
+static const struct tenv_opts recording = { .flush = &tenv_rec_ops };
 
-static void rec_check_watch(struct flush_rec *f)
-{
-	for (unsigned int i = 0; i < f->nr_watch; i++)
-		if (iopt_arena_is_free(f->a, f->watch[i], f->watch_size))
-			f->watch_freed_early++;
-}
-
-static void rec_flush_all(void *cookie)
-{
-	struct flush_rec *f = cookie;
-
-	f->nr_all++;
-	rec_check_watch(f);
-}
-
-static void rec_flush_range(void *cookie, uint64_t iova, uint64_t size,
-			    unsigned int granule_lg2, bool leaf_only)
-{
-	struct flush_rec *f = cookie;
-
-	if (f->nr_range < MAX_FLUSH) {
-		f->r[f->nr_range].iova = iova;
-		f->r[f->nr_range].size = size;
-		f->r[f->nr_range].granule_lg2 = granule_lg2;
-		f->r[f->nr_range].leaf_only = leaf_only;
-	}
-	f->nr_range++;
-	rec_check_watch(f);
-}
-
-static const struct iopt_flush_ops rec_ops = {
-	.flush_all = rec_flush_all,
-	.flush_range = rec_flush_range,
-};
-
-static void rec_reset(struct flush_rec *f)
-{
-	struct iopt_arena *a = f->a;
-
-	memset(f, 0, sizeof(*f));
-	f->a = a;
-}
-
-/* Does some recorded range cover [iova, iova + size)? */
-static bool rec_covers(const struct flush_rec *f, uint64_t iova,
-		       uint64_t size, bool need_walk)
-{
-	for (unsigned int i = 0; i < f->nr_range && i < MAX_FLUSH; i++) {
-		uint64_t last = f->r[i].iova + (f->r[i].size - 1);
-
-		if (need_walk && f->r[i].leaf_only)
-			continue;
-		if (f->r[i].iova <= iova && iova + (size - 1) <= last)
-			return true;
-	}
-	return f->nr_all > 0;
-}
-
-struct env {
-	struct iopt_arena a;
-	struct iopt_mem mem;
-	struct iopt_config cfg;
-	struct iopt_table t;
-	struct flush_rec fl;
-	struct iopt_gather g;
-	void *buf;
-	bool up;
-	/* geometry, from the bitmap and the config */
-	uint64_t bitmap;
-	unsigned int gr;      /* log2 granule */
-	uint64_t gsz;         /* granule bytes */
-	uint64_t blk;         /* first block size above the granule level */
-	bool x86;
-	uint64_t top;         /* ARM: 2^ias; x86: 2^(ias-1), the lower half */
-};
-
-static int env_open(struct env *e, const char *name)
-{
-	int ret;
-
-	memset(e, 0, sizeof(*e));
-	ret = iopt_config_from_name(name, &e->cfg);
-	if (ret) {
-		H_FAIL("iopt_config_from_name(\"%s\") = %d", name, ret);
-		return ret;
-	}
-	e->buf = aligned_alloc(4096, ARENA_BYTES);
-	if (!e->buf) {
-		H_FAIL("out of host memory");
-		return -ENOMEM;
-	}
-	ret = iopt_arena_init(&e->a, e->buf, ARENA_BYTES, ARENA_PHYS);
-	if (ret) {
-		H_FAIL("iopt_arena_init = %d", ret);
-		return ret;
-	}
-	e->a.poison = true;
-	iopt_arena_mem(&e->a, &e->mem);
-	e->fl.a = &e->a;
-	ret = iopt_init(&e->t, &e->cfg, &e->mem, &rec_ops, &e->fl);
-	if (ret) {
-		H_FAIL("%s: iopt_init = %d", name, ret);
-		return ret;
-	}
-	e->up = true;
-	iopt_gather_init(&e->g);
-	e->bitmap = iopt_pgsize_bitmap(&e->t);
-	e->gr = (unsigned int)__builtin_ctzll(e->bitmap);
-	e->gsz = 1ULL << e->gr;
-	/* One level up: a table of 2^(gr-3) entries of the granule. */
-	e->blk = 1ULL << (2 * e->gr - 3);
-	e->x86 = e->cfg.format == IOPT_FMT_X86_64;
-	e->top = 1ULL << (e->x86 ? e->cfg.ias - 1 : e->cfg.ias);
-	return 0;
-}
-
-static void env_close(struct env *e)
-{
-	if (e->up) {
-		iopt_fini(&e->t);
-		e->up = false;
-		if (e->a.used)
-			H_FAIL("arena still holds %zu bytes after iopt_fini",
-			       e->a.used);
-	}
-	free(e->buf);
-	e->buf = NULL;
-}
-
-static int do_map(struct env *e, uint64_t iova, uint64_t pa, uint64_t pgsize,
-		  uint64_t count, unsigned int prot)
-{
-	uint64_t mapped = ~0ULL;
-	int ret = iopt_map_pages(&e->t, iova, pa, pgsize, count, prot, 0,
-				 &mapped);
-
-	if (ret)
-		H_FAIL("map iova 0x%" PRIx64 " pa 0x%" PRIx64 " size 0x%"
-		       PRIx64 " x%" PRIu64 ": %d", iova, pa, pgsize, count,
-		       ret);
-	else if (mapped != pgsize * count)
-		H_FAIL("map iova 0x%" PRIx64 ": mapped 0x%" PRIx64, iova,
-		       mapped);
-	return ret;
-}
-
-static int do_unmap(struct env *e, uint64_t iova, uint64_t size,
-		    uint64_t expect)
-{
-	uint64_t unmapped = ~0ULL;
-	int ret = iopt_unmap_range(&e->t, iova, size, 0, &e->g, &unmapped);
-
-	if (ret)
-		H_FAIL("unmap 0x%" PRIx64 "+0x%" PRIx64 ": %d", iova, size, ret);
-	else if (unmapped != expect)
-		H_FAIL("unmap 0x%" PRIx64 "+0x%" PRIx64 ": unmapped 0x%" PRIx64
-		       ", expected 0x%" PRIx64, iova, size, unmapped, expect);
-	return ret;
-}
-
-static void do_sync(struct env *e)
+static void do_sync(struct tenv *e)
 {
 	CHECK_EQ(iopt_gather_sync(&e->g), 0);
 }
 
-static unsigned int lg2(uint64_t v)
-{
-	return 63u - (unsigned int)__builtin_clzll(v);
-}
-
 /* The level whose entries make up a leaf of @size, and the entry size. */
-static unsigned int size_level(const struct env *e, uint64_t size,
+static unsigned int size_level(const struct tenv *e, uint64_t size,
 			       uint64_t *esize)
 {
 	unsigned int bits = e->gr - 3, l = (lg2(size) - e->gr) / bits;
@@ -228,7 +47,7 @@ struct snap {
 	size_t bump, used;
 };
 
-static void snap_take(struct env *e, struct snap *s)
+static void snap_take(struct tenv *e, struct snap *s)
 {
 	s->bump = e->a.bump;
 	s->used = e->a.used;
@@ -236,7 +55,7 @@ static void snap_take(struct env *e, struct snap *s)
 }
 
 /* @strict: the arena's bump pointer must not have moved either. */
-static bool snap_same(struct env *e, const struct snap *s, bool strict)
+static bool snap_same(struct tenv *e, const struct snap *s, bool strict)
 {
 	if (strict && e->a.bump != s->bump)
 		return false;
@@ -256,6 +75,14 @@ static bool snap_same(struct env *e, const struct snap *s, bool strict)
 			       #call);                                       \
 	} while (0)
 
+/* The same, for a call that must also report 0 bytes through @out. */
+#define EXPECT_ERR_NONE(e, s, out, call, err)                                \
+	do {                                                                 \
+		(out) = 1;                                                   \
+		EXPECT_ERR(e, s, call, err);                                 \
+		CHECK_EQ(out, 0);                                            \
+	} while (0)
+
 /* ------------------------------------------------------------------ */
 
 /*
@@ -265,11 +92,11 @@ static bool snap_same(struct env *e, const struct snap *s, bool strict)
  */
 TEST_CFG(top_of_address_space)
 {
-	struct env e;
+	struct tenv e;
 	uint64_t sizes[2], ends[3];
 	unsigned int nr_ends = 0;
 
-	if (env_open(&e, cfg->name))
+	if (tenv_open(&e, cfg->name, &recording))
 		goto out;
 	sizes[0] = e.gsz;
 	sizes[1] = 1ULL << lg2(e.bitmap);
@@ -286,7 +113,7 @@ TEST_CFG(top_of_address_space)
 
 			/* k == nr_ends on x86: the first upper-half page */
 			iova = k < nr_ends ? ends[k] - size : 0 - e.top;
-			if (do_map(&e, iova, pa, size, 1, R | W))
+			if (tenv_map(&e, iova, pa, size, 1, R | W))
 				continue;
 			CHECK_EQ(iopt_iova_to_phys(&e.t, iova + size - 1),
 				 pa + size - 1);
@@ -328,7 +155,7 @@ TEST_CFG(top_of_address_space)
 							R, 0, &m), 0);
 				CHECK_EQ(m, size);
 				CHECK_EQ(iopt_iova_to_pgsize(&e.t, iova), size);
-				do_unmap(&e, iova, size, size);
+				tenv_unmap(&e, iova, size, size);
 				do_sync(&e);
 			}
 		}
@@ -360,7 +187,7 @@ TEST_CFG(top_of_address_space)
 	/* Nothing left but the root. */
 	CHECK_EQ(iopt_iova_to_phys(&e.t, 0), IOPT_PHYS_NONE);
 out:
-	env_close(&e);
+	tenv_close(&e);
 }
 
 /*
@@ -370,10 +197,10 @@ out:
  */
 TEST_CFG(every_size_every_level)
 {
-	struct env e;
+	struct tenv e;
 	uint64_t total = 0;
 
-	if (env_open(&e, cfg->name))
+	if (tenv_open(&e, cfg->name, &recording))
 		goto out;
 	for (unsigned int pass = 0; pass < 2; pass++) {
 		for (uint64_t bm = e.bitmap; bm; bm &= bm - 1) {
@@ -382,7 +209,7 @@ TEST_CFG(every_size_every_level)
 			struct iopt_path p;
 
 			if (pass == 0) {
-				if (do_map(&e, iova, iova, s, 1, R | W))
+				if (tenv_map(&e, iova, iova, s, 1, R | W))
 					continue;
 			} else {
 				uint64_t m = 0;
@@ -440,7 +267,7 @@ TEST_CFG(every_size_every_level)
 	}
 	CHECK_EQ(total, 0);
 out:
-	env_close(&e);
+	tenv_close(&e);
 }
 
 /*
@@ -449,12 +276,12 @@ out:
  */
 TEST_CFG(contiguous_runs)
 {
-	struct env e;
+	struct tenv e;
 	uint64_t c, esize, x, m, len, phys;
 	struct iopt_path p;
 	bool is_run;
 
-	if (env_open(&e, cfg->name))
+	if (tenv_open(&e, cfg->name, &recording))
 		goto out;
 	c = (e.bitmap & (e.bitmap - 1)) & -(e.bitmap & (e.bitmap - 1));
 	size_level(&e, c, &esize);
@@ -543,7 +370,7 @@ TEST_CFG(contiguous_runs)
 		do_sync(&e);
 	}
 out:
-	env_close(&e);
+	tenv_close(&e);
 }
 
 /*
@@ -552,20 +379,20 @@ out:
  */
 TEST_CFG(no_split)
 {
-	struct env e;
+	struct tenv e;
 
-	if (env_open(&e, cfg->name))
+	if (tenv_open(&e, cfg->name, &recording))
 		goto out;
 	/* a neighbour page, so that the table is not otherwise empty */
-	do_map(&e, 0, 0, e.gsz, 1, R);
+	tenv_map(&e, 0, 0, e.gsz, 1, R);
 	for (uint64_t bm = e.bitmap & (e.bitmap - 1); bm; bm &= bm - 1) {
 		uint64_t s = bm & -bm, x = 2 * s, g = e.gsz, u;
 		struct snap sn;
 
-		if (do_map(&e, x, x, s, 1, R | W))
+		if (tenv_map(&e, x, x, s, 1, R | W))
 			continue;
-		do_map(&e, x - g, 0x1000000ULL, g, 1, R);
-		rec_reset(&e.fl);
+		tenv_map(&e, x - g, 0x1000000ULL, g, 1, R);
+		tenv_rec_reset(&e);
 		snap_take(&e, &sn);
 		u = 1;
 		EXPECT_ERR(&e, &sn, iopt_unmap_range(&e.t, x + g, g, 0, &e.g,
@@ -586,11 +413,11 @@ TEST_CFG(no_split)
 		CHECK_EQ(u, 0);
 		/* nothing was queued: the gather flushes nothing */
 		do_sync(&e);
-		CHECK_EQ(e.fl.nr_range + e.fl.nr_all, 0);
+		CHECK_EQ(e.nr_range + e.nr_all, 0);
 		CHECK_EQ(iopt_iova_to_pgsize(&e.t, x + g), s);
 		CHECK_EQ(iopt_iova_to_phys(&e.t, x - g), 0x1000000ULL);
 		/* covering it whole (plus the neighbour) works */
-		do_unmap(&e, x - g, s + g, s + g);
+		tenv_unmap(&e, x - g, s + g, s + g);
 		do_sync(&e);
 		CHECK_EQ(iopt_iova_to_phys(&e.t, x), IOPT_PHYS_NONE);
 	}
@@ -603,11 +430,11 @@ TEST_CFG(no_split)
 		uint64_t b = e.blk, x = 8 * b, n = b / e.gsz, u = 1;
 		struct snap sn;
 
-		if (do_map(&e, x, x, b, 1, R) ||
-		    do_map(&e, x - 2 * b, 0, e.gsz, 2 * n, R) ||
-		    do_map(&e, x + b, 0, e.gsz, 2 * n, R))
+		if (tenv_map(&e, x, x, b, 1, R) ||
+		    tenv_map(&e, x - 2 * b, 0, e.gsz, 2 * n, R) ||
+		    tenv_map(&e, x + b, 0, e.gsz, 2 * n, R))
 			goto out;
-		rec_reset(&e.fl);
+		tenv_rec_reset(&e);
 		snap_take(&e, &sn);
 		EXPECT_ERR(&e, &sn, iopt_unmap_range(&e.t, x - 2 * b,
 						     2 * b + e.gsz, 0, &e.g,
@@ -620,15 +447,15 @@ TEST_CFG(no_split)
 			   -EXDEV);
 		CHECK_EQ(u, 0);
 		do_sync(&e);
-		CHECK_EQ(e.fl.nr_range + e.fl.nr_all, 0);
+		CHECK_EQ(e.nr_range + e.nr_all, 0);
 		CHECK_EQ(iopt_iova_to_phys(&e.t, x - 2 * b), 0);
 		CHECK_EQ(iopt_iova_to_phys(&e.t, x + 3 * b - e.gsz),
 			 2 * b - e.gsz);
-		do_unmap(&e, x - 2 * b, 5 * b, 5 * b);
+		tenv_unmap(&e, x - 2 * b, 5 * b, 5 * b);
 		do_sync(&e);
 	}
 out:
-	env_close(&e);
+	tenv_close(&e);
 }
 
 /*
@@ -637,27 +464,22 @@ out:
  */
 TEST_CFG(no_overmap)
 {
-	struct env e;
+	struct tenv e;
 	uint64_t g, b, x, y, big, m;
 	struct snap s;
 
-	if (env_open(&e, cfg->name))
+	if (tenv_open(&e, cfg->name, &recording))
 		goto out;
 	g = e.gsz;
 	b = e.blk;
 	x = 4 * b;
 	y = 8 * b;
 	big = 1ULL << lg2(e.bitmap);
-	if (do_map(&e, x + g, 0x80000000ULL, g, 1, R | W) ||
-	    do_map(&e, y, 0x80000000ULL, b, 1, R | W))
+	if (tenv_map(&e, x + g, 0x80000000ULL, g, 1, R | W) ||
+	    tenv_map(&e, y, 0x80000000ULL, b, 1, R | W))
 		goto out;
 	snap_take(&e, &s);
-#define EEX(call)                                                            \
-	do {                                                                 \
-		m = 1;                                                       \
-		EXPECT_ERR(&e, &s, call, -EEXIST);                           \
-		CHECK_EQ(m, 0);                                              \
-	} while (0)
+#define EEX(call) EXPECT_ERR_NONE(&e, &s, m, call, -EEXIST)
 	/* the same page again, with the same or other attributes */
 	EEX(iopt_map_pages(&e.t, x + g, 0x80000000ULL, g, 1, R | W, 0, &m));
 	EEX(iopt_map_pages(&e.t, x + g, 0x90000000ULL, g, 1, R, 0, &m));
@@ -696,7 +518,7 @@ TEST_CFG(no_overmap)
 	CHECK_EQ(iopt_map_pages(&e.t, y + b, 0x80000000ULL, b, 1, R, 0, &m),
 		 0);
 out:
-	env_close(&e);
+	tenv_close(&e);
 }
 
 /*
@@ -706,58 +528,54 @@ out:
  */
 TEST_CFG(empty_table_replacement)
 {
-	struct env e;
+	struct tenv e;
 	struct iopt_path p;
 	uint64_t g, b, x, m, u;
 	uint64_t lvl1 = 0;
 
-	if (env_open(&e, cfg->name))
+	if (tenv_open(&e, cfg->name, &recording))
 		goto out;
 	g = e.gsz;
 	b = e.blk;
 	x = 4 * b;
 
 	/* 1. one empty leaf table under a block-sized slot */
-	if (do_map(&e, x + g, 0x80000000ULL, g, 1, R | W))
+	if (tenv_map(&e, x + g, 0x80000000ULL, g, 1, R | W))
 		goto out;
 	ASSERT_EQ(iopt_walk_path(&e.t, x + g, &p), 0);
 	ASSERT(p.depth >= 2);
-	do_unmap(&e, x + g, g, g);
-	rec_reset(&e.fl);
-	e.fl.watch[0] = p.table_phys[p.depth - 1];
-	e.fl.nr_watch = 1;
-	e.fl.watch_size = 64;
+	tenv_unmap(&e, x + g, g, g);
+	tenv_rec_reset(&e);
+	tenv_watch(&e, p.table_phys[p.depth - 1]);
 	do_sync(&e);
-	CHECK(e.fl.nr_range >= 1);
-	CHECK(e.fl.nr_range < 1 || e.fl.r[0].leaf_only);
-	CHECK(!iopt_arena_is_free(&e.a, e.fl.watch[0], 64));
+	CHECK(e.nr_range >= 1);
+	CHECK(e.nr_range < 1 || e.r[0].leaf_only);
+	CHECK(!iopt_arena_is_free(&e.a, e.watch[0], 64));
 	CHECK_EQ(iopt_iova_to_phys(&e.t, x + g), IOPT_PHYS_NONE);
 	/* the empty table is still linked */
 	ASSERT_EQ(iopt_walk_path(&e.t, x + g, &p), 0);
-	CHECK_EQ(p.table_phys[p.depth - 1], e.fl.watch[0]);
+	CHECK_EQ(p.table_phys[p.depth - 1], e.watch[0]);
 	CHECK_EQ(p.pte[p.depth - 1], 0);
 
-	rec_reset(&e.fl);
-	e.fl.watch[0] = p.table_phys[p.depth - 1];
-	e.fl.nr_watch = 1;
-	e.fl.watch_size = 64;
+	tenv_rec_reset(&e);
+	tenv_watch(&e, p.table_phys[p.depth - 1]);
 	m = 0;
 	CHECK_EQ(iopt_map_pages(&e.t, x, 0x80000000ULL, b, 1, R | W, 0, &m),
 		 0);
 	CHECK_EQ(m, b);
 	CHECK_EQ(iopt_iova_to_pgsize(&e.t, x), b);
 	CHECK_EQ(iopt_iova_to_phys(&e.t, x + g), 0x80000000ULL + g);
-	CHECK_EQ(e.fl.watch_freed_early, 0);
-	CHECK(e.fl.nr_range + e.fl.nr_all >= 1);
-	if (!rec_covers(&e.fl, x, b, true))
+	CHECK_EQ(e.freed_early, 0);
+	CHECK(e.nr_range + e.nr_all >= 1);
+	if (!tenv_flushed(&e, x, b, true))
 		H_FAIL("%s: replacing the empty table flushed no walk range "
 		       "over [0x%" PRIx64 ", +0x%" PRIx64 ")", cfg->name, x, b);
-	if (!iopt_arena_is_free(&e.a, e.fl.watch[0], 64))
+	if (!iopt_arena_is_free(&e.a, e.watch[0], 64))
 		H_FAIL("%s: the replaced empty table was not freed",
 		       cfg->name);
 	else /* (the arena's own tests check every word of a freed block) */
 		CHECK_EQ(*(uint64_t *)(void *)(e.a.base + 56 +
-			 (e.fl.watch[0] - ARENA_PHYS)), IOPT_ARENA_POISON);
+			 (e.watch[0] - ARENA_PHYS)), IOPT_ARENA_POISON);
 
 	/* 2. two nested empty tables under the next real leaf level */
 	for (uint64_t bm = e.bitmap; bm; bm &= bm - 1) {
@@ -769,19 +587,17 @@ TEST_CFG(empty_table_replacement)
 	if (lvl1 && 2 * lvl1 + lvl1 <= e.top) {
 		uint64_t y = 2 * lvl1;
 
-		if (do_map(&e, y + g, 0x80000000ULL, g, 1, R))
+		if (tenv_map(&e, y + g, 0x80000000ULL, g, 1, R))
 			goto out;
 		ASSERT_EQ(iopt_walk_path(&e.t, y + g, &p), 0);
 		ASSERT(p.depth >= 3);
-		do_unmap(&e, y + g, g, g);
+		tenv_unmap(&e, y + g, g, g);
 		do_sync(&e);
-		rec_reset(&e.fl);
-		e.fl.watch[0] = p.table_phys[p.depth - 1];
-		e.fl.watch[1] = p.table_phys[p.depth - 2];
-		e.fl.nr_watch = 2;
-		e.fl.watch_size = 64;
+		tenv_rec_reset(&e);
+		tenv_watch(&e, p.table_phys[p.depth - 1]);
+		tenv_watch(&e, p.table_phys[p.depth - 2]);
 		/* a live leaf in a sibling table blocks the large page */
-		do_map(&e, y + lvl1 - g, 0x80000000ULL, g, 1, R);
+		tenv_map(&e, y + lvl1 - g, 0x80000000ULL, g, 1, R);
 		{
 			struct snap s;
 
@@ -791,27 +607,25 @@ TEST_CFG(empty_table_replacement)
 							  0, &m), -EEXIST);
 			CHECK_EQ(m, 0);
 		}
-		do_unmap(&e, y + lvl1 - g, g, g);
+		tenv_unmap(&e, y + lvl1 - g, g, g);
 		do_sync(&e);
-		rec_reset(&e.fl);
-		e.fl.watch[0] = p.table_phys[p.depth - 1];
-		e.fl.watch[1] = p.table_phys[p.depth - 2];
-		e.fl.nr_watch = 2;
-		e.fl.watch_size = 64;
+		tenv_rec_reset(&e);
+		tenv_watch(&e, p.table_phys[p.depth - 1]);
+		tenv_watch(&e, p.table_phys[p.depth - 2]);
 		CHECK_EQ(iopt_map_pages(&e.t, y, 0, lvl1, 1, R, 0, &m), 0);
 		CHECK_EQ(iopt_iova_to_pgsize(&e.t, y + g), lvl1);
-		CHECK_EQ(e.fl.watch_freed_early, 0);
-		CHECK(rec_covers(&e.fl, y, lvl1, true));
-		CHECK(iopt_arena_is_free(&e.a, e.fl.watch[0], 64));
-		CHECK(iopt_arena_is_free(&e.a, e.fl.watch[1], 64));
+		CHECK_EQ(e.freed_early, 0);
+		CHECK(tenv_flushed(&e, y, lvl1, true));
+		CHECK(iopt_arena_is_free(&e.a, e.watch[0], 64));
+		CHECK(iopt_arena_is_free(&e.a, e.watch[1], 64));
 	}
 
 	/* 3. an unmap that covers an empty table reclaims it */
 	x = 12 * b;
-	if (do_map(&e, x + g, 0x80000000ULL, g, 1, R))
+	if (tenv_map(&e, x + g, 0x80000000ULL, g, 1, R))
 		goto out;
 	ASSERT_EQ(iopt_walk_path(&e.t, x + g, &p), 0);
-	do_unmap(&e, x + g, g, g);
+	tenv_unmap(&e, x + g, g, g);
 	do_sync(&e);
 	CHECK(!iopt_arena_is_free(&e.a, p.table_phys[p.depth - 1], 64));
 	u = 1;
@@ -819,20 +633,18 @@ TEST_CFG(empty_table_replacement)
 	CHECK_EQ(u, 0);
 	/* queued, not freed, until the gather is synced */
 	CHECK(!iopt_arena_is_free(&e.a, p.table_phys[p.depth - 1], 64));
-	rec_reset(&e.fl);
-	e.fl.watch[0] = p.table_phys[p.depth - 1];
-	e.fl.nr_watch = 1;
-	e.fl.watch_size = 64;
+	tenv_rec_reset(&e);
+	tenv_watch(&e, p.table_phys[p.depth - 1]);
 	do_sync(&e);
-	CHECK_EQ(e.fl.watch_freed_early, 0);
-	CHECK(rec_covers(&e.fl, x, b, true));
-	CHECK(iopt_arena_is_free(&e.a, e.fl.watch[0], 64));
+	CHECK_EQ(e.freed_early, 0);
+	CHECK(tenv_flushed(&e, x, b, true));
+	CHECK(iopt_arena_is_free(&e.a, e.watch[0], 64));
 	/* and the slot is empty now: a block fits without a flush */
-	rec_reset(&e.fl);
+	tenv_rec_reset(&e);
 	CHECK_EQ(iopt_map_pages(&e.t, x, 0, b, 1, R, 0, &m), 0);
-	CHECK_EQ(e.fl.nr_range + e.fl.nr_all, 0);
+	CHECK_EQ(e.nr_range + e.nr_all, 0);
 out:
-	env_close(&e);
+	tenv_close(&e);
 }
 
 /*
@@ -841,28 +653,28 @@ out:
  */
 TEST_CFG(failed_map_keeps_empty_tables)
 {
-	struct env e;
+	struct tenv e;
 	struct iopt_path p;
 	uint64_t g, b, x, m, empty;
 	struct snap s;
 
-	if (env_open(&e, cfg->name))
+	if (tenv_open(&e, cfg->name, &recording))
 		goto out;
 	g = e.gsz;
 	b = e.blk;
 	x = 16 * b;
 	/* an empty leaf table at slot x */
-	if (do_map(&e, x + g, 0, g, 1, R))
+	if (tenv_map(&e, x + g, 0, g, 1, R))
 		goto out;
 	ASSERT_EQ(iopt_walk_path(&e.t, x + g, &p), 0);
 	empty = p.table_phys[p.depth - 1];
-	do_unmap(&e, x + g, g, g);
+	tenv_unmap(&e, x + g, g, g);
 	do_sync(&e);
 	/* a live page in the slot after it */
-	if (do_map(&e, x + b + g, 0, g, 1, R))
+	if (tenv_map(&e, x + b + g, 0, g, 1, R))
 		goto out;
 
-	rec_reset(&e.fl);
+	tenv_rec_reset(&e);
 	snap_take(&e, &s);
 	m = 1;
 	EXPECT_ERR(&e, &s, iopt_map_pages(&e.t, x, 0, b, 2, R, 0, &m),
@@ -873,15 +685,15 @@ TEST_CFG(failed_map_keeps_empty_tables)
 	EXPECT_ERR(&e, &s, iopt_map_range(&e.t, x, 0, b + 2 * g, R,
 					  IOPT_MAP_ALL_OR_NOTHING, &m),
 		   -EEXIST);
-	CHECK_EQ(e.fl.nr_range + e.fl.nr_all, 0);
+	CHECK_EQ(e.nr_range + e.nr_all, 0);
 	CHECK(!iopt_arena_is_free(&e.a, empty, 64));
 
 	/* a block over the empty table, then a page that needs a new leaf
 	 * table, whose allocation fails */
-	do_unmap(&e, x + b + g, g, g);
-	do_unmap(&e, x + b, b, 0); /* reclaims that table */
+	tenv_unmap(&e, x + b + g, g, g);
+	tenv_unmap(&e, x + b, b, 0); /* reclaims that table */
 	do_sync(&e);
-	rec_reset(&e.fl);
+	tenv_rec_reset(&e);
 	snap_take(&e, &s);
 	e.a.fail_at = e.a.attempts + 1;
 	m = 1;
@@ -907,27 +719,27 @@ TEST_CFG(failed_map_keeps_empty_tables)
 	CHECK_EQ(iopt_iova_to_phys(&e.t, x + b), IOPT_PHYS_NONE);
 	if (m) {
 		CHECK(iopt_arena_is_free(&e.a, empty, 64));
-		CHECK(rec_covers(&e.fl, x, b, true));
+		CHECK(tenv_flushed(&e, x, b, true));
 	}
 out:
-	env_close(&e);
+	tenv_close(&e);
 }
 
 /* Unmap over holes: only the mapped bytes count; NO_HOLES refuses. */
 TEST_CFG(holes)
 {
-	struct env e;
+	struct tenv e;
 	uint64_t g, b, x, u;
 	struct snap s;
 
-	if (env_open(&e, cfg->name))
+	if (tenv_open(&e, cfg->name, &recording))
 		goto out;
 	g = e.gsz;
 	b = e.blk;
 	x = 4 * b;
-	if (do_map(&e, x, 0x80000000ULL, g, 1, R) ||
-	    do_map(&e, x + 2 * g, 0x80000000ULL, g, 1, R) ||
-	    do_map(&e, x + b, 0x80000000ULL, b, 1, R))
+	if (tenv_map(&e, x, 0x80000000ULL, g, 1, R) ||
+	    tenv_map(&e, x + 2 * g, 0x80000000ULL, g, 1, R) ||
+	    tenv_map(&e, x + b, 0x80000000ULL, b, 1, R))
 		goto out;
 	snap_take(&e, &s);
 	u = 1;
@@ -952,9 +764,9 @@ TEST_CFG(holes)
 	EXPECT_ERR(&e, &s, iopt_unmap_range(&e.t, e.top - g, g,
 					    IOPT_UNMAP_NO_HOLES, &e.g, &u),
 		   -ENOENT);
-	rec_reset(&e.fl);
+	tenv_rec_reset(&e);
 	do_sync(&e);
-	CHECK_EQ(e.fl.nr_range + e.fl.nr_all, 0);
+	CHECK_EQ(e.nr_range + e.nr_all, 0);
 	CHECK_EQ(iopt_iova_to_phys(&e.t, x), 0x80000000ULL);
 	CHECK_EQ(iopt_iova_to_phys(&e.t, x + 2 * g), 0x80000000ULL);
 
@@ -962,26 +774,26 @@ TEST_CFG(holes)
 	u = 0;
 	CHECK_EQ(iopt_unmap_range(&e.t, e.top - g, g, 0, &e.g, &u), 0);
 	CHECK_EQ(u, 0);
-	do_unmap(&e, x, 3 * g, 2 * g);
+	tenv_unmap(&e, x, 3 * g, 2 * g);
 	CHECK_EQ(iopt_iova_to_phys(&e.t, x), IOPT_PHYS_NONE);
 	CHECK_EQ(iopt_iova_to_phys(&e.t, x + 2 * g), IOPT_PHYS_NONE);
-	do_unmap(&e, x + b - g, b + g, b);
-	do_unmap(&e, x, 2 * b, 0);
-	rec_reset(&e.fl);
+	tenv_unmap(&e, x + b - g, b + g, b);
+	tenv_unmap(&e, x, 2 * b, 0);
+	tenv_rec_reset(&e);
 	do_sync(&e);
-	CHECK(e.fl.nr_range + e.fl.nr_all >= 1);
-	CHECK(rec_covers(&e.fl, x, g, false));
-	CHECK(rec_covers(&e.fl, x + 2 * g, g, false));
-	CHECK(rec_covers(&e.fl, x + b, b, false));
+	CHECK(e.nr_range + e.nr_all >= 1);
+	CHECK(tenv_flushed(&e, x, g, false));
+	CHECK(tenv_flushed(&e, x + 2 * g, g, false));
+	CHECK(tenv_flushed(&e, x + b, b, false));
 	/* NO_HOLES on a fully mapped range works */
-	if (!do_map(&e, x, 0, g, 4, R)) {
+	if (!tenv_map(&e, x, 0, g, 4, R)) {
 		CHECK_EQ(iopt_unmap_range(&e.t, x, 4 * g, IOPT_UNMAP_NO_HOLES,
 					  &e.g, &u), 0);
 		CHECK_EQ(u, 4 * g);
 		do_sync(&e);
 	}
 out:
-	env_close(&e);
+	tenv_close(&e);
 }
 
 static int count_extent(void *arg, uint64_t iova, uint64_t phys,
@@ -998,13 +810,13 @@ static int count_extent(void *arg, uint64_t iova, uint64_t phys,
 /* Argument errors: the documented code, and nothing changes. */
 TEST_CFG(bad_input)
 {
-	struct env e;
+	struct tenv e;
 	uint64_t g, b, x, y, pa, oas_end, m, u, phys, len;
 	unsigned int prot, cnt = 0;
 	struct iopt_path p;
 	struct snap s;
 
-	if (env_open(&e, cfg->name))
+	if (tenv_open(&e, cfg->name, &recording))
 		goto out;
 	g = e.gsz;
 	b = e.blk;
@@ -1012,16 +824,11 @@ TEST_CFG(bad_input)
 	y = 8 * b;
 	pa = 0x80000000ULL;
 	oas_end = 1ULL << e.cfg.oas;
-	if (do_map(&e, x, pa, g, 1, R) || do_map(&e, y, pa, b, 1, R))
+	if (tenv_map(&e, x, pa, g, 1, R) || tenv_map(&e, y, pa, b, 1, R))
 		goto out;
 	snap_take(&e, &s);
 
-#define BAD_MAP(call, err)                                                   \
-	do {                                                                 \
-		m = 1;                                                       \
-		EXPECT_ERR(&e, &s, call, err);                               \
-		CHECK_EQ(m, 0);                                              \
-	} while (0)
+#define BAD_MAP(call, err) EXPECT_ERR_NONE(&e, &s, m, call, err)
 	/* misalignment */
 	BAD_MAP(iopt_map_pages(&e.t, x + b + g, pa, b, 1, R, 0, &m), -EINVAL);
 	BAD_MAP(iopt_map_pages(&e.t, x + b, pa + g, b, 1, R, 0, &m), -EINVAL);
@@ -1098,12 +905,7 @@ TEST_CFG(bad_input)
 		-ERANGE);
 #undef BAD_MAP
 
-#define BAD_UNMAP(call, err)                                                 \
-	do {                                                                 \
-		u = 1;                                                       \
-		EXPECT_ERR(&e, &s, call, err);                               \
-		CHECK_EQ(u, 0);                                              \
-	} while (0)
+#define BAD_UNMAP(call, err) EXPECT_ERR_NONE(&e, &s, u, call, err)
 	BAD_UNMAP(iopt_unmap_range(&e.t, x + g / 2, g, 0, &e.g, &u), -EINVAL);
 	BAD_UNMAP(iopt_unmap_range(&e.t, x, g / 2, 0, &e.g, &u), -EINVAL);
 	BAD_UNMAP(iopt_unmap_range(&e.t, x, g + 8, 0, &e.g, &u), -EINVAL);
@@ -1166,17 +968,17 @@ TEST_CFG(bad_input)
 	EXPECT_ERR(&e, &s, iopt_gather_sync(NULL), -EINVAL);
 
 	/* nothing was queued by any of the failures */
-	rec_reset(&e.fl);
+	tenv_rec_reset(&e);
 	do_sync(&e);
-	CHECK_EQ(e.fl.nr_range + e.fl.nr_all, 0);
+	CHECK_EQ(e.nr_range + e.nr_all, 0);
 	CHECK_EQ(iopt_iova_to_phys(&e.t, x), pa);
 	CHECK_EQ(iopt_iova_to_pgsize(&e.t, y), b);
 out:
-	env_close(&e);
+	tenv_close(&e);
 }
 
 /* The page at index @i of a map at @x is mapped iff i * g < @mapped. */
-static void check_prefix(struct env *e, uint64_t x, uint64_t pa,
+static void check_prefix(struct tenv *e, uint64_t x, uint64_t pa,
 			 uint64_t pages, uint64_t mapped, const char *name,
 			 uint64_t k)
 {
@@ -1208,14 +1010,14 @@ TEST_CFG(enomem)
 		bool aon = mode & 1, dirty = mode & 2, range = mode & 4;
 
 		for (uint64_t k = 1; k < 16; k++) {
-			struct env e;
+			struct tenv e;
 			uint64_t g, x, pages, m = ~0ULL, pa;
 			unsigned int flags = aon ? IOPT_MAP_ALL_OR_NOTHING : 0;
 			struct snap s;
 			int ret;
 
-			if (env_open(&e, cfg->name)) {
-				env_close(&e);
+			if (tenv_open(&e, cfg->name, &recording)) {
+				tenv_close(&e);
 				return;
 			}
 			g = e.gsz;
@@ -1227,12 +1029,12 @@ TEST_CFG(enomem)
 			pages = 2 * (e.blk / g);
 			if (dirty) {
 				/* freed tables on the arena's free lists */
-				do_map(&e, 4 * e.blk, 0, g, 1, R);
-				do_map(&e, 6 * e.blk, 0, g, 1, R);
-				do_unmap(&e, 0, e.top, 2 * g);
+				tenv_map(&e, 4 * e.blk, 0, g, 1, R);
+				tenv_map(&e, 6 * e.blk, 0, g, 1, R);
+				tenv_unmap(&e, 0, e.top, 2 * g);
 				do_sync(&e);
 				/* and a live neighbour in the tables used */
-				do_map(&e, x - g, 0, g, 1, R);
+				tenv_map(&e, x - g, 0, g, 1, R);
 			}
 			snap_take(&e, &s);
 			e.a.fail_at = e.a.attempts + k;
@@ -1246,14 +1048,14 @@ TEST_CFG(enomem)
 			if (ret == 0) {
 				CHECK_EQ(m, pages * g);
 				check_prefix(&e, x, pa, pages, m, cfg->name, k);
-				env_close(&e);
+				tenv_close(&e);
 				break;
 			}
 			failed_once = true;
 			if (ret != -ENOMEM) {
 				H_FAIL("%s fail_at +%" PRIu64 ": map = %d",
 				       cfg->name, k, ret);
-				env_close(&e);
+				tenv_close(&e);
 				break;
 			}
 			CHECK(m % g == 0 && m < pages * g);
@@ -1278,7 +1080,7 @@ TEST_CFG(enomem)
 				check_prefix(&e, x, pa, pages, pages * g,
 					     cfg->name, k);
 			}
-			env_close(&e);
+			tenv_close(&e);
 		}
 	}
 	CHECK(failed_once);

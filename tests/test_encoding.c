@@ -15,6 +15,7 @@
  */
 #define HARNESS_MAIN
 #include "harness.h"
+#include "env.h"
 
 #include <errno.h>
 #include <iopt/mem.h>
@@ -39,78 +40,7 @@
 /* The ARM contiguous hint, bit 52. */
 #define ARM_CONT (1ULL << 52)
 
-#define ARENA_BYTES (16u << 20)
-#define ARENA_PHYS 0x40000000ULL
-
-struct env {
-	struct iopt_arena a;
-	struct iopt_mem mem;
-	struct iopt_config cfg;
-	struct iopt_table t;
-	void *buf;
-	bool up;
-};
-
-/* Build a table for @name (plus @quirks) over a fresh 16 MiB arena. */
-static int env_open(struct env *e, const char *name, uint32_t quirks)
-{
-	int ret;
-
-	memset(e, 0, sizeof(*e));
-	ret = iopt_config_from_name(name, &e->cfg);
-	if (ret) {
-		H_FAIL("iopt_config_from_name(\"%s\") = %d", name, ret);
-		return ret;
-	}
-	e->cfg.quirks |= quirks;
-	e->buf = aligned_alloc(4096, ARENA_BYTES);
-	if (!e->buf) {
-		H_FAIL("out of host memory");
-		return -ENOMEM;
-	}
-	ret = iopt_arena_init(&e->a, e->buf, ARENA_BYTES, ARENA_PHYS);
-	if (ret) {
-		H_FAIL("iopt_arena_init = %d", ret);
-		return ret;
-	}
-	e->a.poison = true;
-	iopt_arena_mem(&e->a, &e->mem);
-	ret = iopt_init(&e->t, &e->cfg, &e->mem, NULL, NULL);
-	e->up = ret == 0;
-	return ret;
-}
-
-static void env_close(struct env *e)
-{
-	if (e->up) {
-		iopt_fini(&e->t);
-		e->up = false;
-		if (e->a.used)
-			H_FAIL("arena still holds %zu bytes after iopt_fini",
-			       e->a.used);
-	}
-	free(e->buf);
-	e->buf = NULL;
-}
-
-static int map1(struct env *e, uint64_t iova, uint64_t pa, uint64_t pgsize,
-		uint64_t count, unsigned int prot)
-{
-	uint64_t mapped = ~0ULL;
-	int ret = iopt_map_pages(&e->t, iova, pa, pgsize, count, prot, 0,
-				 &mapped);
-
-	if (ret)
-		H_FAIL("map iova 0x%" PRIx64 " pa 0x%" PRIx64 " size 0x%"
-		       PRIx64 " x%" PRIu64 " prot 0x%x: %d", iova, pa, pgsize,
-		       count, prot, ret);
-	else if (mapped != pgsize * count)
-		H_FAIL("map iova 0x%" PRIx64 ": mapped 0x%" PRIx64, iova,
-		       mapped);
-	return ret;
-}
-
-static bool get_path(struct env *e, uint64_t iova, struct iopt_path *p)
+static bool get_path(struct tenv *e, uint64_t iova, struct iopt_path *p)
 {
 	int ret;
 
@@ -124,8 +54,15 @@ static bool get_path(struct env *e, uint64_t iova, struct iopt_path *p)
 	return true;
 }
 
+/* Map one page of @size at @iova to @pa and walk to it. */
+static bool map_path(struct tenv *e, uint64_t iova, uint64_t pa, uint64_t size,
+		     unsigned int prot, struct iopt_path *p)
+{
+	return !tenv_map(e, iova, pa, size, 1, prot) && get_path(e, iova, p);
+}
+
 /* The raw entry that a walk of @iova ends on, and its level. */
-static uint64_t leaf_pte(struct env *e, uint64_t iova, unsigned int *level)
+static uint64_t leaf_pte(struct tenv *e, uint64_t iova, unsigned int *level)
 {
 	struct iopt_path p;
 
@@ -141,7 +78,7 @@ static uint64_t leaf_pte(struct env *e, uint64_t iova, unsigned int *level)
  * next table's address plus @tbits, and that next table must be live,
  * aligned table memory in the arena. table_phys[0] must be the root.
  */
-static void check_table_entries(struct env *e, uint64_t iova, uint64_t tbits,
+static void check_table_entries(struct tenv *e, uint64_t iova, uint64_t tbits,
 				uint64_t tbl_align)
 {
 	struct iopt_path p;
@@ -175,7 +112,7 @@ struct enc_case {
  * Map one page of @pgsize per case at @iova0 + i * @stride, all to @pa, and
  * compare the leaf entry with the hand-derived value.
  */
-static void check_cases(struct env *e, const char *what, uint64_t iova0,
+static void check_cases(struct tenv *e, const char *what, uint64_t iova0,
 			uint64_t stride, uint64_t pa, uint64_t pgsize,
 			unsigned int level, const struct enc_case *c, size_t n)
 {
@@ -183,7 +120,7 @@ static void check_cases(struct env *e, const char *what, uint64_t iova0,
 		uint64_t iova = iova0 + i * stride, pte;
 		unsigned int lvl = ~0u;
 
-		if (map1(e, iova, pa, pgsize, 1, c[i].prot))
+		if (tenv_map(e, iova, pa, pgsize, 1, c[i].prot))
 			continue;
 		pte = leaf_pte(e, iova, &lvl);
 		if (pte != c[i].pte)
@@ -198,12 +135,32 @@ static void check_cases(struct env *e, const char *what, uint64_t iova0,
 	}
 }
 
+/* One read/write page and its hand-derived leaf entry. */
+struct page_case {
+	uint64_t iova, pa, size;
+	unsigned int level;
+	uint64_t pte;
+	const char *why;
+};
+
+/* check_cases() for each page, mapped R | W. */
+static void check_pages(struct tenv *e, const char *what,
+			const struct page_case *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct enc_case ec = { R | W, c[i].pte, c[i].why };
+
+		check_cases(e, what, c[i].iova, 0, c[i].pa, c[i].size,
+			    c[i].level, &ec, 1);
+	}
+}
+
 /*
  * Check a contiguous run: @n entries of @esize from @iova, each carrying
  * ARM_CONT and the OA @pa + i * @esize over the low attribute bits @low
  * (derived by hand by the caller), and a lookup reporting the whole run.
  */
-static void check_run(struct env *e, uint64_t iova, uint64_t pa,
+static void check_run(struct tenv *e, uint64_t iova, uint64_t pa,
 		      uint64_t esize, unsigned int n, unsigned int level,
 		      uint64_t low, bool sides)
 {
@@ -230,6 +187,15 @@ static void check_run(struct env *e, uint64_t iova, uint64_t pa,
 			CHECK_EQ(iopt_iova_to_phys(&e->t, iova - 1),
 				 IOPT_PHYS_NONE);
 	}
+}
+
+/* Map @n entries of @esize as one page and check_run() it, with its sides. */
+static void map_run(struct tenv *e, uint64_t iova, uint64_t pa,
+		    uint64_t esize, unsigned int n, unsigned int prot,
+		    unsigned int level, uint64_t low)
+{
+	if (!tenv_map(e, iova, pa, esize * n, 1, prot))
+		check_run(e, iova, pa, esize, n, level, low, true);
 }
 
 /* ------------------------------------------------------------------ */
@@ -260,7 +226,7 @@ TEST(config_names)
 	unsigned int found = 0, n;
 	const char *name;
 
-	for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(named); i++) {
 		memset(&cfg, 0, sizeof(cfg));
 		ASSERT_EQ(iopt_config_from_name(named[i].name, &cfg), 0);
 		CHECK_EQ(cfg.format, named[i].fmt);
@@ -285,7 +251,7 @@ TEST(config_names)
 	CHECK_EQ(cfg.ias, 57);
 	CHECK_EQ(cfg.oas, 52);
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		memset(&cfg, 0x5a, sizeof(cfg));
 		memcpy(&cfg2, &cfg, sizeof(cfg));
 		if (iopt_config_from_name(bad[i], &cfg) != -EINVAL)
@@ -302,7 +268,7 @@ TEST(config_names)
 		ASSERT_EQ(iopt_config_from_name(name, &cfg2), 0);
 		CHECK(!memcmp(&cfg, &cfg2, sizeof(cfg)));
 		CHECK_EQ(iopt_config_name(n, NULL) == name, 1);
-		for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++)
+		for (size_t i = 0; i < ARRAY_SIZE(named); i++)
 			if (!strcmp(name, named[i].name))
 				found |= 1u << i;
 	}
@@ -364,8 +330,8 @@ TEST(config_errors)
 		  "ARM quirk on x86" },
 	};
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct env e;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct tenv e;
 		int ret;
 
 		memset(&e, 0, sizeof(e));
@@ -393,7 +359,7 @@ TEST(config_errors)
 	}
 
 	{
-		struct env e;
+		struct tenv e;
 
 		memset(&e, 0, sizeof(e));
 		ASSERT_EQ(iopt_config_from_name("arm-lpae-s1-4k", &e.cfg), 0);
@@ -503,16 +469,13 @@ TEST(geometry)
 		  "PML5 [56:48], last lower-half page" },
 	};
 
-	for (size_t i = 0; i < sizeof(g) / sizeof(g[0]); i++) {
-		struct env e;
+	for (size_t i = 0; i < ARRAY_SIZE(g); i++) {
+		struct tenv e;
 		struct iopt_path p;
 		uint64_t pg;
-		int ret;
 
-		ret = env_open(&e, g[i].name, 0);
-		if (ret) {
-			H_FAIL("%s: iopt_init = %d", g[i].name, ret);
-			env_close(&e);
+		if (tenv_open(&e, g[i].name, NULL)) {
+			tenv_close(&e);
 			continue;
 		}
 		if (iopt_levels(&e.t) != g[i].levels)
@@ -524,8 +487,8 @@ TEST(geometry)
 		/* The root is aligned to its own size (concatenated too). */
 		CHECK_EQ(iopt_root_phys(&e.t) % g[i].root_bytes, 0);
 		pg = iopt_pgsize_bitmap(&e.t) & -iopt_pgsize_bitmap(&e.t);
-		if (map1(&e, g[i].last_iova, 0x80000000ULL, pg, 1, R | W)) {
-			env_close(&e);
+		if (tenv_map(&e, g[i].last_iova, 0x80000000ULL, pg, 1, R | W)) {
+			tenv_close(&e);
 			continue;
 		}
 		if (get_path(&e, g[i].last_iova, &p)) {
@@ -543,8 +506,7 @@ TEST(geometry)
 			}
 		}
 		/* Page 0: index 0 everywhere. */
-		if (!map1(&e, 0, 0x80000000ULL, pg, 1, R) &&
-		    get_path(&e, 0, &p)) {
+		if (map_path(&e, 0, 0x80000000ULL, pg, R, &p)) {
 			CHECK_EQ(p.depth, g[i].levels);
 			for (unsigned int d = 0; d < p.depth; d++)
 				CHECK_EQ(p.index[d], 0);
@@ -552,7 +514,7 @@ TEST(geometry)
 		/* One page past the end is outside the input space. */
 		CHECK_EQ(iopt_walk_path(&e.t, g[i].last_iova + pg, &p),
 			 -ERANGE);
-		env_close(&e);
+		tenv_close(&e);
 	}
 }
 
@@ -605,18 +567,16 @@ TEST(pgsize_bitmaps)
 		{ "x86-64-5lvl", 0, 0x40201000ULL },
 	};
 
-	for (size_t i = 0; i < sizeof(b) / sizeof(b[0]); i++) {
-		struct env e;
-		int ret = env_open(&e, b[i].name, b[i].quirks);
+	for (size_t i = 0; i < ARRAY_SIZE(b); i++) {
+		struct tenv_opts o = { .quirks = b[i].quirks };
+		struct tenv e;
 
-		if (ret) {
-			H_FAIL("%s: iopt_init = %d", b[i].name, ret);
-		} else if (iopt_pgsize_bitmap(&e.t) != b[i].bitmap) {
+		if (!tenv_open(&e, b[i].name, &o) &&
+		    iopt_pgsize_bitmap(&e.t) != b[i].bitmap)
 			H_FAIL("%s quirks 0x%x: bitmap 0x%" PRIx64
 			       " expected 0x%" PRIx64, b[i].name, b[i].quirks,
 			       iopt_pgsize_bitmap(&e.t), b[i].bitmap);
-		}
-		env_close(&e);
+		tenv_close(&e);
 	}
 }
 
@@ -662,16 +622,16 @@ static const struct enc_case s1_block[] = {
 
 TEST(arm_s1_4k_encoding)
 {
-	struct env e;
+	struct tenv e;
 	struct iopt_path p;
 
-	ASSERT_EQ(env_open(&e, "arm-lpae-s1-4k", 0), 0);
+	ASSERT_EQ(tenv_open(&e, "arm-lpae-s1-4k", NULL), 0);
 	/* Fresh arena: the 4K root sits at its base. */
 	CHECK_EQ(iopt_root_phys(&e.t), ARENA_PHYS);
 
 	/* Level 0: 4K pages at iova 0, 4K, 8K, ... all to OA 0x80000000. */
 	check_cases(&e, "s1 4k page", 0, SZ_4K, 0x80000000ULL, SZ_4K, 0,
-		    s1_page, sizeof(s1_page) / sizeof(s1_page[0]));
+		    s1_page, ARRAY_SIZE(s1_page));
 	/*
 	 * The first map allocated L1, L2 and L3 tables in that order from
 	 * the bump pointer: 0x40001000, 0x40002000, 0x40003000. A table
@@ -689,7 +649,7 @@ TEST(arm_s1_4k_encoding)
 
 	/* Level 1: 2M blocks at 1G + i * 2M, OA 0x80000000. */
 	check_cases(&e, "s1 4k 2M", SZ_1G, SZ_2M, 0x80000000ULL, SZ_2M, 1,
-		    s1_block, sizeof(s1_block) / sizeof(s1_block[0]));
+		    s1_block, ARRAY_SIZE(s1_block));
 	check_table_entries(&e, SZ_1G, 0x3, SZ_4K);
 
 	/* Level 2: 1G blocks at 512G + i * 1G, OA 0x140000000 (5G). */
@@ -708,11 +668,9 @@ TEST(arm_s1_4k_encoding)
 
 	/* 64K = 16 x 4K contiguous, iova 4G, OA 0x80010000: each entry
 	 * Cont | OA + i * 4K | 0xe43. */
-	if (!map1(&e, 0x100000000ULL, 0x80010000ULL, SZ_64K, 1, R | W))
-		check_run(&e, 0x100000000ULL, 0x80010000ULL, SZ_4K, 16, 0,
-			  0xe43, true);
+	map_run(&e, 0x100000000ULL, 0x80010000ULL, SZ_4K, 16, R | W, 0, 0xe43);
 	/* Two 64K runs in one call: 32 entries, two runs of 16. */
-	if (!map1(&e, 0x100100000ULL, 0x80100000ULL, SZ_64K, 2, R)) {
+	if (!tenv_map(&e, 0x100100000ULL, 0x80100000ULL, SZ_64K, 2, R)) {
 		/* adjacent runs: each reports its own 64K */
 		check_run(&e, 0x100100000ULL, 0x80100000ULL, SZ_4K, 16, 0,
 			  0xec3, false);
@@ -725,34 +683,26 @@ TEST(arm_s1_4k_encoding)
 	}
 	/* 32M = 16 x 2M contiguous, iova 8G, OA 0x102000000: each entry
 	 * Cont | OA + i * 2M | 0xe41 (block). */
-	if (!map1(&e, 0x200000000ULL, 0x102000000ULL, SZ_32M, 1, R | W))
-		check_run(&e, 0x200000000ULL, 0x102000000ULL, SZ_2M, 16, 1,
-			  0xe41, true);
+	map_run(&e, 0x200000000ULL, 0x102000000ULL, SZ_2M, 16, R | W, 1, 0xe41);
 	/* Plain 4K and 2M leaves never carry the hint. */
 	CHECK_EQ(leaf_pte(&e, 0, NULL) & ARM_CONT, 0);
 	CHECK_EQ(leaf_pte(&e, SZ_1G, NULL) & ARM_CONT, 0);
 
 	/* Highest OA for oas 48: PA 2^48 - size. */
 	{
-		static const struct enc_case c4[] = {
-			{ R | W, 0x0000fffffffffe43ULL,
-			  "OA 0xfffffffff000 | 0xe43" } };
-		static const struct enc_case c2[] = {
-			{ R | W, 0x0000ffffffe00e41ULL,
-			  "OA 0xffffffe00000 | 0xe41" } };
-		static const struct enc_case c1[] = {
-			{ R | W, 0x0000ffffc0000e41ULL,
-			  "OA 0xffffc0000000 | 0xe41" } };
-		check_cases(&e, "s1 4k max OA", 0x300000000ULL, SZ_4K,
-			    0xfffffffff000ULL, SZ_4K, 0, c4, 1);
-		check_cases(&e, "s1 4k max OA", 0x300200000ULL, SZ_2M,
-			    0xffffffe00000ULL, SZ_2M, 1, c2, 1);
-		check_cases(&e, "s1 4k max OA", 0x340000000ULL, SZ_1G,
-			    0xffffc0000000ULL, SZ_1G, 2, c1, 1);
+		static const struct page_case c[] = {
+			{ 0x300000000ULL, 0xfffffffff000ULL, SZ_4K, 0,
+			  0x0000fffffffffe43ULL, "OA 0xfffffffff000 | 0xe43" },
+			{ 0x300200000ULL, 0xffffffe00000ULL, SZ_2M, 1,
+			  0x0000ffffffe00e41ULL, "OA 0xffffffe00000 | 0xe41" },
+			{ 0x340000000ULL, 0xffffc0000000ULL, SZ_1G, 2,
+			  0x0000ffffc0000e41ULL, "OA 0xffffc0000000 | 0xe41" },
+		};
+
+		check_pages(&e, "s1 4k max OA", c, ARRAY_SIZE(c));
 	}
 	/* The highest IOVA: indices 511 at every level. */
-	if (!map1(&e, 0xfffffffff000ULL, 0x80000000ULL, SZ_4K, 1, R | W) &&
-	    get_path(&e, 0xfffffffff000ULL, &p)) {
+	if (map_path(&e, 0xfffffffff000ULL, 0x80000000ULL, SZ_4K, R | W, &p)) {
 		CHECK_EQ(p.depth, 4);
 		for (unsigned int d = 0; d < 4; d++) {
 			CHECK_EQ(p.index[d], 511);
@@ -761,7 +711,7 @@ TEST(arm_s1_4k_encoding)
 		CHECK_EQ(p.pte[3], 0x0000000080000e43ULL);
 	}
 	check_table_entries(&e, 0xfffffffff000ULL, 0x3, SZ_4K);
-	env_close(&e);
+	tenv_close(&e);
 }
 
 /* IOPT_QUIRK_ARM_NS: NS (bit 5) on leaves, NSTable (bit 63) on tables. */
@@ -774,89 +724,79 @@ TEST(arm_s1_ns_quirk)
 	static const struct enc_case block[] = {
 		{ R | W | MM, 0x0000000080000e69ULL, "NS | 0xe49" },
 	};
-	struct env e;
+	static const struct tenv_opts ns = { .quirks = IOPT_QUIRK_ARM_NS };
+	struct tenv e;
 
-	ASSERT_EQ(env_open(&e, "arm-lpae-s1-4k", IOPT_QUIRK_ARM_NS), 0);
+	ASSERT_EQ(tenv_open(&e, "arm-lpae-s1-4k", &ns), 0);
 	check_cases(&e, "s1 ns page", 0, SZ_4K, 0x80000000ULL, SZ_4K, 0, page,
 		    2);
 	check_cases(&e, "s1 ns 2M", SZ_1G, SZ_2M, 0x80000000ULL, SZ_2M, 1,
 		    block, 1);
 	check_table_entries(&e, 0, 0x8000000000000003ULL, SZ_4K);
 	check_table_entries(&e, SZ_1G, 0x8000000000000003ULL, SZ_4K);
-	env_close(&e);
+	tenv_close(&e);
 }
 
 TEST(arm_s1_16k_encoding)
 {
-	struct env e;
+	struct tenv e;
 
-	ASSERT_EQ(env_open(&e, "arm-lpae-s1-16k", 0), 0);
+	ASSERT_EQ(tenv_open(&e, "arm-lpae-s1-16k", NULL), 0);
 	/* Level 0: 16K pages, same attribute bits as 4K pages. */
 	check_cases(&e, "s1 16k page", 0, SZ_16K, 0x80000000ULL, SZ_16K, 0,
-		    s1_page, sizeof(s1_page) / sizeof(s1_page[0]));
+		    s1_page, ARRAY_SIZE(s1_page));
 	check_table_entries(&e, 0, 0x3, SZ_16K);
 	/* Level 1: 32M blocks. */
 	check_cases(&e, "s1 16k 32M", SZ_1G, SZ_32M, 0x80000000ULL, SZ_32M, 1,
-		    s1_block, sizeof(s1_block) / sizeof(s1_block[0]));
+		    s1_block, ARRAY_SIZE(s1_block));
 	check_table_entries(&e, SZ_1G, 0x3, SZ_16K);
 	/* 2M = 128 x 16K contiguous at iova 4G: Cont | OA | 0xe43. */
-	if (!map1(&e, 0x100000000ULL, 0x80000000ULL, SZ_2M, 1, R | W))
-		check_run(&e, 0x100000000ULL, 0x80000000ULL, SZ_16K, 128, 0,
-			  0xe43, true);
+	map_run(&e, 0x100000000ULL, 0x80000000ULL, SZ_16K, 128, R | W, 0,
+		0xe43);
 	/* 1G = 32 x 32M contiguous at iova 8G, OA 2G: Cont | OA | 0xe41. */
-	if (!map1(&e, 0x200000000ULL, 0x80000000ULL, SZ_1G, 1, R | W))
-		check_run(&e, 0x200000000ULL, 0x80000000ULL, SZ_32M, 32, 1,
-			  0xe41, true);
+	map_run(&e, 0x200000000ULL, 0x80000000ULL, SZ_32M, 32, R | W, 1, 0xe41);
 	/* Highest OA: 2^48 - 16K and 2^48 - 32M. */
 	{
-		static const struct enc_case c0[] = {
-			{ R | W, 0x0000ffffffffce43ULL,
-			  "OA 0xffffffffc000 | 0xe43" } };
-		static const struct enc_case c1[] = {
-			{ R | W, 0x0000fffffe000e41ULL,
-			  "OA 0xfffffe000000 | 0xe41" } };
-		check_cases(&e, "s1 16k max OA", 0x300000000ULL, SZ_16K,
-			    0xffffffffc000ULL, SZ_16K, 0, c0, 1);
-		check_cases(&e, "s1 16k max OA", 0x302000000ULL, SZ_32M,
-			    0xfffffe000000ULL, SZ_32M, 1, c1, 1);
+		static const struct page_case c[] = {
+			{ 0x300000000ULL, 0xffffffffc000ULL, SZ_16K, 0,
+			  0x0000ffffffffce43ULL, "OA 0xffffffffc000 | 0xe43" },
+			{ 0x302000000ULL, 0xfffffe000000ULL, SZ_32M, 1,
+			  0x0000fffffe000e41ULL, "OA 0xfffffe000000 | 0xe41" },
+		};
+
+		check_pages(&e, "s1 16k max OA", c, ARRAY_SIZE(c));
 	}
-	env_close(&e);
+	tenv_close(&e);
 }
 
 TEST(arm_s1_64k_encoding)
 {
-	struct env e;
+	struct tenv e;
 
-	ASSERT_EQ(env_open(&e, "arm-lpae-s1-64k", 0), 0);
+	ASSERT_EQ(tenv_open(&e, "arm-lpae-s1-64k", NULL), 0);
 	check_cases(&e, "s1 64k page", 0, SZ_64K, 0x80000000ULL, SZ_64K, 0,
-		    s1_page, sizeof(s1_page) / sizeof(s1_page[0]));
+		    s1_page, ARRAY_SIZE(s1_page));
 	check_table_entries(&e, 0, 0x3, SZ_64K);
 	/* Level 1: 512M blocks at 8G + i * 512M. */
 	check_cases(&e, "s1 64k 512M", 0x200000000ULL, SZ_512M, 0x80000000ULL,
-		    SZ_512M, 1, s1_block,
-		    sizeof(s1_block) / sizeof(s1_block[0]));
+		    SZ_512M, 1, s1_block, ARRAY_SIZE(s1_block));
 	check_table_entries(&e, 0x200000000ULL, 0x3, SZ_64K);
 	/* 2M = 32 x 64K contiguous. */
-	if (!map1(&e, 0x100000000ULL, 0x80000000ULL, SZ_2M, 1, R | W))
-		check_run(&e, 0x100000000ULL, 0x80000000ULL, SZ_64K, 32, 0,
-			  0xe43, true);
+	map_run(&e, 0x100000000ULL, 0x80000000ULL, SZ_64K, 32, R | W, 0, 0xe43);
 	/* 16G = 32 x 512M contiguous at iova 16G, OA 16G. */
-	if (!map1(&e, SZ_16G, SZ_16G, SZ_16G, 1, R | W))
-		check_run(&e, SZ_16G, SZ_16G, SZ_512M, 32, 1, 0xe41, true);
+	map_run(&e, SZ_16G, SZ_16G, SZ_512M, 32, R | W, 1, 0xe41);
 	/* oas 48: no 4T, and OA bits [15:12] stay clear. */
 	{
-		static const struct enc_case c0[] = {
-			{ R | W, 0x0000ffffffff0e43ULL,
-			  "OA 0xffffffff0000 | 0xe43" } };
-		static const struct enc_case c1[] = {
-			{ R | W, 0x0000ffffe0000e41ULL,
-			  "OA 0xffffe0000000 | 0xe41" } };
-		check_cases(&e, "s1 64k max OA", 0x300000000ULL, SZ_64K,
-			    0xffffffff0000ULL, SZ_64K, 0, c0, 1);
-		check_cases(&e, "s1 64k max OA", 0x320000000ULL, SZ_512M,
-			    0xffffe0000000ULL, SZ_512M, 1, c1, 1);
+		static const struct page_case c[] = {
+			{ 0x300000000ULL, 0xffffffff0000ULL, SZ_64K, 0,
+			  0x0000ffffffff0e43ULL, "OA 0xffffffff0000 | 0xe43" },
+			{ 0x320000000ULL, 0xffffe0000000ULL, SZ_512M, 1,
+			  0x0000ffffe0000e41ULL, "OA 0xffffe0000000 | 0xe41" },
+		};
+
+		check_pages(&e, "s1 64k max OA", c, ARRAY_SIZE(c));
 	}
-	env_close(&e);
+	tenv_close(&e);
 }
 
 /*
@@ -865,12 +805,7 @@ TEST(arm_s1_64k_encoding)
  */
 TEST(arm_64k_oas52_packing)
 {
-	static const struct {
-		uint64_t iova, pa, size;
-		unsigned int level;
-		uint64_t pte;
-		const char *why;
-	} c[] = {
+	static const struct page_case c[] = {
 		{ 0, 0x000a000012340000ULL, SZ_64K, 0, 0x000000001234ae43ULL,
 		  "OA[47:16] 0x12340000 | OA[51:48]=0xa << 12 | 0xe43" },
 		{ 0x10000, 0x000fffffffff0000ULL, SZ_64K, 0,
@@ -895,17 +830,18 @@ TEST(arm_64k_oas52_packing)
 				"arm-lpae-s1-64k:ias=42,oas=52" };
 
 	for (unsigned int n = 0; n < 2; n++) {
-		struct env e;
+		struct tenv e;
 
-		ASSERT_EQ(env_open(&e, names[n], 0), 0);
-		for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		ASSERT_EQ(tenv_open(&e, names[n], NULL), 0);
+		for (size_t i = 0; i < ARRAY_SIZE(c); i++) {
 			unsigned int lvl = ~0u;
 			uint64_t pte, phys = 0, len = 0;
 
 			/* ias 42 has no 4T level */
 			if (c[i].size == SZ_4T && n == 1)
 				continue;
-			if (map1(&e, c[i].iova, c[i].pa, c[i].size, 1, R | W))
+			if (tenv_map(&e, c[i].iova, c[i].pa, c[i].size, 1,
+				     R | W))
 				continue;
 			pte = leaf_pte(&e, c[i].iova, &lvl);
 			if (pte != c[i].pte)
@@ -953,7 +889,7 @@ TEST(arm_64k_oas52_packing)
 			CHECK_EQ(m, 0);
 		}
 		check_table_entries(&e, 0, 0x3, SZ_64K);
-		env_close(&e);
+		tenv_close(&e);
 	}
 }
 
@@ -990,12 +926,12 @@ static const struct enc_case s2_block[] = {
 
 TEST(arm_s2_4k_encoding)
 {
-	struct env e;
+	struct tenv e;
 	struct iopt_path p;
 
-	ASSERT_EQ(env_open(&e, "arm-lpae-s2-4k", 0), 0);
+	ASSERT_EQ(tenv_open(&e, "arm-lpae-s2-4k", NULL), 0);
 	check_cases(&e, "s2 4k page", 0, SZ_4K, 0x80000000ULL, SZ_4K, 0,
-		    s2_page, sizeof(s2_page) / sizeof(s2_page[0]));
+		    s2_page, ARRAY_SIZE(s2_page));
 	check_table_entries(&e, 0, 0x3, SZ_4K);
 	if (get_path(&e, 0, &p)) {
 		CHECK_EQ(p.pte[0], 0x0000000040001003ULL);
@@ -1003,7 +939,7 @@ TEST(arm_s2_4k_encoding)
 		CHECK_EQ(p.pte[2], 0x0000000040003003ULL);
 	}
 	check_cases(&e, "s2 4k 2M", SZ_1G, SZ_2M, 0x80000000ULL, SZ_2M, 1,
-		    s2_block, sizeof(s2_block) / sizeof(s2_block[0]));
+		    s2_block, ARRAY_SIZE(s2_block));
 	{
 		static const struct enc_case c[] = {
 			{ R | W, 0x00000001400006d5ULL, "OA 5G | 0x6d5" } };
@@ -1012,13 +948,10 @@ TEST(arm_s2_4k_encoding)
 	}
 	check_table_entries(&e, 0x8000000000ULL, 0x3, SZ_4K);
 	/* 64K contiguous: Cont | OA + i * 4K | 0x6d7 */
-	if (!map1(&e, 0x100000000ULL, 0x80010000ULL, SZ_64K, 1, R | W))
-		check_run(&e, 0x100000000ULL, 0x80010000ULL, SZ_4K, 16, 0,
-			  0x6d7, true);
+	map_run(&e, 0x100000000ULL, 0x80010000ULL, SZ_4K, 16, R | W, 0, 0x6d7);
 	/* 32M contiguous: Cont | OA + i * 2M | 0x7fd (cacheable block) */
-	if (!map1(&e, 0x200000000ULL, 0x102000000ULL, SZ_32M, 1, R | W | CA))
-		check_run(&e, 0x200000000ULL, 0x102000000ULL, SZ_2M, 16, 1,
-			  0x7fd, true);
+	map_run(&e, 0x200000000ULL, 0x102000000ULL, SZ_2M, 16, R | W | CA, 1,
+		0x7fd);
 	{
 		static const struct enc_case c[] = {
 			{ R | W, 0x0000fffffffff6d7ULL,
@@ -1026,7 +959,7 @@ TEST(arm_s2_4k_encoding)
 		check_cases(&e, "s2 4k max OA", 0x300000000ULL, SZ_4K,
 			    0xfffffffff000ULL, SZ_4K, 0, c, 1);
 	}
-	env_close(&e);
+	tenv_close(&e);
 }
 
 /* FEAT_S2FWB: CACHE becomes MemAttr 0110 (0x18); the rest is unchanged. */
@@ -1042,42 +975,39 @@ TEST(arm_s2_fwb)
 	static const struct enc_case b[] = {
 		{ R | W | CA, 0x00000000800007d9ULL, "0x7db - 2" },
 	};
-	struct env e;
+	static const struct tenv_opts fwb = { .quirks = IOPT_QUIRK_ARM_S2FWB };
+	struct tenv e;
 
-	ASSERT_EQ(env_open(&e, "arm-lpae-s2-4k", IOPT_QUIRK_ARM_S2FWB), 0);
+	ASSERT_EQ(tenv_open(&e, "arm-lpae-s2-4k", &fwb), 0);
 	check_cases(&e, "s2 fwb page", 0, SZ_4K, 0x80000000ULL, SZ_4K, 0, c,
 		    4);
 	check_cases(&e, "s2 fwb 2M", SZ_1G, SZ_2M, 0x80000000ULL, SZ_2M, 1, b,
 		    1);
-	env_close(&e);
+	tenv_close(&e);
 }
 
 TEST(arm_s2_16k_64k_encoding)
 {
-	struct env e;
+	struct tenv e;
 
-	ASSERT_EQ(env_open(&e, "arm-lpae-s2-16k", 0), 0);
+	ASSERT_EQ(tenv_open(&e, "arm-lpae-s2-16k", NULL), 0);
 	check_cases(&e, "s2 16k page", 0, SZ_16K, 0x80000000ULL, SZ_16K, 0,
-		    s2_page, sizeof(s2_page) / sizeof(s2_page[0]));
+		    s2_page, ARRAY_SIZE(s2_page));
 	check_cases(&e, "s2 16k 32M", SZ_1G, SZ_32M, 0x80000000ULL, SZ_32M, 1,
-		    s2_block, sizeof(s2_block) / sizeof(s2_block[0]));
+		    s2_block, ARRAY_SIZE(s2_block));
 	check_table_entries(&e, 0, 0x3, SZ_16K);
 	check_table_entries(&e, SZ_1G, 0x3, SZ_16K);
-	if (!map1(&e, 0x100000000ULL, 0x80000000ULL, SZ_2M, 1, R))
-		check_run(&e, 0x100000000ULL, 0x80000000ULL, SZ_16K, 128, 0,
-			  0x657, true);
-	env_close(&e);
+	map_run(&e, 0x100000000ULL, 0x80000000ULL, SZ_16K, 128, R, 0, 0x657);
+	tenv_close(&e);
 
-	ASSERT_EQ(env_open(&e, "arm-lpae-s2-64k", 0), 0);
+	ASSERT_EQ(tenv_open(&e, "arm-lpae-s2-64k", NULL), 0);
 	check_cases(&e, "s2 64k page", 0, SZ_64K, 0x80000000ULL, SZ_64K, 0,
-		    s2_page, sizeof(s2_page) / sizeof(s2_page[0]));
+		    s2_page, ARRAY_SIZE(s2_page));
 	check_cases(&e, "s2 64k 512M", 0x200000000ULL, SZ_512M, 0x80000000ULL,
-		    SZ_512M, 1, s2_block,
-		    sizeof(s2_block) / sizeof(s2_block[0]));
+		    SZ_512M, 1, s2_block, ARRAY_SIZE(s2_block));
 	check_table_entries(&e, 0, 0x3, SZ_64K);
-	if (!map1(&e, SZ_16G, SZ_16G, SZ_16G, 1, R | W))
-		check_run(&e, SZ_16G, SZ_16G, SZ_512M, 32, 1, 0x6d5, true);
-	env_close(&e);
+	map_run(&e, SZ_16G, SZ_16G, SZ_512M, 32, R | W, 1, 0x6d5);
+	tenv_close(&e);
 }
 
 /*
@@ -1086,14 +1016,13 @@ TEST(arm_s2_16k_64k_encoding)
  */
 TEST(arm_s2_concatenated_walks)
 {
-	struct env e;
+	struct tenv e;
 	struct iopt_path p;
 
 	/* 4K, ias=oas=40: root L1 indexes [39:30] (1024 entries). */
-	ASSERT_EQ(env_open(&e, "arm-lpae-s2-4k:ias=40,oas=40", 0), 0);
+	ASSERT_EQ(tenv_open(&e, "arm-lpae-s2-4k:ias=40,oas=40", NULL), 0);
 	/* iova 0x8040201000: [39:30] = 0x201, [29:21] = 1, [20:12] = 1 */
-	if (!map1(&e, 0x8040201000ULL, 0xfffffff000ULL, SZ_4K, 1, R | W) &&
-	    get_path(&e, 0x8040201000ULL, &p)) {
+	if (map_path(&e, 0x8040201000ULL, 0xfffffff000ULL, SZ_4K, R | W, &p)) {
 		CHECK_EQ(p.depth, 3);
 		CHECK_EQ(p.index[0], 0x201);
 		CHECK_EQ(p.index[1], 1);
@@ -1103,39 +1032,36 @@ TEST(arm_s2_concatenated_walks)
 	}
 	check_table_entries(&e, 0x8040201000ULL, 0x3, SZ_4K);
 	/* 1G block in the upper concatenated table: index 0x3ff */
-	if (!map1(&e, 0xffc0000000ULL, 0xffc0000000ULL, SZ_1G, 1, R) &&
-	    get_path(&e, 0xffc0000000ULL, &p)) {
+	if (map_path(&e, 0xffc0000000ULL, 0xffc0000000ULL, SZ_1G, R, &p)) {
 		CHECK_EQ(p.depth, 1);
 		CHECK_EQ(p.index[0], 0x3ff);
 		CHECK_EQ(p.level[0], 2);
 		/* OA 0xffc0000000 | AF|SH=10|R|0101|block = 0x655 */
 		CHECK_EQ(p.pte[0], 0x000000ffc0000655ULL);
 	}
-	env_close(&e);
+	tenv_close(&e);
 
 	/* 16K, ias=oas=40: root L2 indexes [39:25] (32768 entries). */
-	ASSERT_EQ(env_open(&e, "arm-lpae-s2-16k:ias=40,oas=40", 0), 0);
+	ASSERT_EQ(tenv_open(&e, "arm-lpae-s2-16k:ias=40,oas=40", NULL), 0);
 	/* iova 0xa002004000: [39:25] = 0x5001, [24:14] = 1 */
-	if (!map1(&e, 0xa002004000ULL, 0x80000000ULL, SZ_16K, 1, R | W) &&
-	    get_path(&e, 0xa002004000ULL, &p)) {
+	if (map_path(&e, 0xa002004000ULL, 0x80000000ULL, SZ_16K, R | W, &p)) {
 		CHECK_EQ(p.depth, 2);
 		CHECK_EQ(p.index[0], 0x5001);
 		CHECK_EQ(p.index[1], 1);
 		CHECK_EQ(p.pte[1], 0x00000000800006d7ULL);
 	}
 	check_table_entries(&e, 0xa002004000ULL, 0x3, SZ_16K);
-	env_close(&e);
+	tenv_close(&e);
 
 	/* 16K, ias 48: root L1 indexes [47:36] (4096 entries). */
-	ASSERT_EQ(env_open(&e, "arm-lpae-s2-16k", 0), 0);
+	ASSERT_EQ(tenv_open(&e, "arm-lpae-s2-16k", NULL), 0);
 	/* iova 0x900000000000: [47:36] = 0x900 */
-	if (!map1(&e, 0x900000000000ULL, 0x80000000ULL, SZ_16K, 1, R) &&
-	    get_path(&e, 0x900000000000ULL, &p)) {
+	if (map_path(&e, 0x900000000000ULL, 0x80000000ULL, SZ_16K, R, &p)) {
 		CHECK_EQ(p.depth, 3);
 		CHECK_EQ(p.index[0], 0x900);
 		CHECK_EQ(p.level[0], 2);
 	}
-	env_close(&e);
+	tenv_close(&e);
 }
 
 /* ---- x86-64 ---- */
@@ -1167,13 +1093,13 @@ static const struct enc_case x86_2m[] = {
 
 TEST(x86_4lvl_encoding)
 {
-	struct env e;
+	struct tenv e;
 	struct iopt_path p;
 
-	ASSERT_EQ(env_open(&e, "x86-64-4lvl", 0), 0);
+	ASSERT_EQ(tenv_open(&e, "x86-64-4lvl", NULL), 0);
 	CHECK_EQ(iopt_root_phys(&e.t), ARENA_PHYS);
 	check_cases(&e, "x86 4k", 0, SZ_4K, 0x80000000ULL, SZ_4K, 0, x86_4k,
-		    sizeof(x86_4k) / sizeof(x86_4k[0]));
+		    ARRAY_SIZE(x86_4k));
 	/* Tables from the bump pointer: PA | P|RW|U|A. */
 	if (get_path(&e, 0, &p)) {
 		CHECK_EQ(p.depth, 4);
@@ -1183,7 +1109,7 @@ TEST(x86_4lvl_encoding)
 	}
 	check_table_entries(&e, 0, 0x27, SZ_4K);
 	check_cases(&e, "x86 2M", SZ_1G, SZ_2M, 0x80000000ULL, SZ_2M, 1,
-		    x86_2m, sizeof(x86_2m) / sizeof(x86_2m[0]));
+		    x86_2m, ARRAY_SIZE(x86_2m));
 	{
 		static const struct enc_case c[] = {
 			{ R | W, 0x00000000400000e7ULL, "1G PA | 0xe7" },
@@ -1194,25 +1120,20 @@ TEST(x86_4lvl_encoding)
 	}
 	/* Highest PA, oas 52. */
 	{
-		static const struct enc_case c4[] = {
-			{ R | W, 0x000ffffffffff067ULL,
-			  "PA 0xffffffffff000 | 0x67" } };
-		static const struct enc_case c2[] = {
-			{ R | W, 0x000fffffffe000e7ULL,
-			  "PA 0xfffffffe00000 | 0xe7" } };
-		static const struct enc_case c1[] = {
-			{ R | W, 0x000fffffc00000e7ULL,
-			  "PA 0xfffffc0000000 | 0xe7" } };
-		check_cases(&e, "x86 max PA", 0x300000000ULL, SZ_4K,
-			    0xffffffffff000ULL, SZ_4K, 0, c4, 1);
-		check_cases(&e, "x86 max PA", 0x300200000ULL, SZ_2M,
-			    0xfffffffe00000ULL, SZ_2M, 1, c2, 1);
-		check_cases(&e, "x86 max PA", 0x340000000ULL, SZ_1G,
-			    0xfffffc0000000ULL, SZ_1G, 2, c1, 1);
+		static const struct page_case c[] = {
+			{ 0x300000000ULL, 0xffffffffff000ULL, SZ_4K, 0,
+			  0x000ffffffffff067ULL, "PA 0xffffffffff000 | 0x67" },
+			{ 0x300200000ULL, 0xfffffffe00000ULL, SZ_2M, 1,
+			  0x000fffffffe000e7ULL, "PA 0xfffffffe00000 | 0xe7" },
+			{ 0x340000000ULL, 0xfffffc0000000ULL, SZ_1G, 2,
+			  0x000fffffc00000e7ULL, "PA 0xfffffc0000000 | 0xe7" },
+		};
+
+		check_pages(&e, "x86 max PA", c, ARRAY_SIZE(c));
 	}
 	/* Upper half: the first canonical upper address, index 256. */
-	if (!map1(&e, 0xffff800000000000ULL, 0x80000000ULL, SZ_4K, 1, R | W) &&
-	    get_path(&e, 0xffff800000000000ULL, &p)) {
+	if (map_path(&e, 0xffff800000000000ULL, 0x80000000ULL, SZ_4K, R | W,
+		     &p)) {
 		CHECK_EQ(p.depth, 4);
 		CHECK_EQ(p.index[0], 256);
 		CHECK_EQ(p.index[1], 0);
@@ -1222,8 +1143,7 @@ TEST(x86_4lvl_encoding)
 	}
 	check_table_entries(&e, 0xffff800000000000ULL, 0x27, SZ_4K);
 	/* The last page of the space: 511 everywhere. */
-	if (!map1(&e, 0xfffffffffffff000ULL, 0xabcde000ULL, SZ_4K, 1, R) &&
-	    get_path(&e, 0xfffffffffffff000ULL, &p)) {
+	if (map_path(&e, 0xfffffffffffff000ULL, 0xabcde000ULL, SZ_4K, R, &p)) {
 		CHECK_EQ(p.depth, 4);
 		for (unsigned int d = 0; d < 4; d++) {
 			CHECK_EQ(p.index[d], 511);
@@ -1234,8 +1154,8 @@ TEST(x86_4lvl_encoding)
 			 0xabcdefffULL);
 	}
 	/* A 1G page at the top of the upper half. */
-	if (!map1(&e, 0xffffffff80000000ULL, 0x80000000ULL, SZ_1G, 1, R | W) &&
-	    get_path(&e, 0xffffffff80000000ULL, &p)) {
+	if (map_path(&e, 0xffffffff80000000ULL, 0x80000000ULL, SZ_1G, R | W,
+		     &p)) {
 		CHECK_EQ(p.depth, 2);
 		CHECK_EQ(p.index[0], 511);
 		CHECK_EQ(p.index[1], 510);
@@ -1260,18 +1180,18 @@ TEST(x86_4lvl_encoding)
 				 IOPT_PHYS_NONE);
 		}
 	}
-	env_close(&e);
+	tenv_close(&e);
 }
 
 TEST(x86_5lvl_encoding)
 {
-	struct env e;
+	struct tenv e;
 	struct iopt_path p;
 
-	ASSERT_EQ(env_open(&e, "x86-64-5lvl", 0), 0);
+	ASSERT_EQ(tenv_open(&e, "x86-64-5lvl", NULL), 0);
 	CHECK_EQ(iopt_levels(&e.t), 5);
 	check_cases(&e, "x86-5 4k", 0, SZ_4K, 0x80000000ULL, SZ_4K, 0, x86_4k,
-		    sizeof(x86_4k) / sizeof(x86_4k[0]));
+		    ARRAY_SIZE(x86_4k));
 	if (get_path(&e, 0, &p)) {
 		CHECK_EQ(p.depth, 5);
 		CHECK_EQ(p.pte[0], 0x0000000040001027ULL);
@@ -1283,26 +1203,25 @@ TEST(x86_5lvl_encoding)
 	}
 	check_table_entries(&e, 0, 0x27, SZ_4K);
 	check_cases(&e, "x86-5 2M", SZ_1G, SZ_2M, 0x80000000ULL, SZ_2M, 1,
-		    x86_2m, sizeof(x86_2m) / sizeof(x86_2m[0]));
+		    x86_2m, ARRAY_SIZE(x86_2m));
 	/* Lower-half top 0x00fffffffffff000: 255, then 511 x 4. */
-	if (!map1(&e, 0x00fffffffffff000ULL, 0x80000000ULL, SZ_4K, 1, R | W) &&
-	    get_path(&e, 0x00fffffffffff000ULL, &p)) {
+	if (map_path(&e, 0x00fffffffffff000ULL, 0x80000000ULL, SZ_4K, R | W,
+		     &p)) {
 		CHECK_EQ(p.depth, 5);
 		CHECK_EQ(p.index[0], 255);
 		for (unsigned int d = 1; d < 5; d++)
 			CHECK_EQ(p.index[d], 511);
 	}
 	/* Upper-half start 0xff00000000000000: index 256 at PML5. */
-	if (!map1(&e, 0xff00000000000000ULL, 0x80000000ULL, SZ_2M, 1, R | W) &&
-	    get_path(&e, 0xff00000000000000ULL, &p)) {
+	if (map_path(&e, 0xff00000000000000ULL, 0x80000000ULL, SZ_2M, R | W,
+		     &p)) {
 		CHECK_EQ(p.depth, 4);
 		CHECK_EQ(p.index[0], 256);
 		CHECK_EQ(p.pte[3], 0x00000000800000e7ULL);
 	}
 	check_table_entries(&e, 0xff00000000000000ULL, 0x27, SZ_4K);
 	/* Top page: 511 x 5. */
-	if (!map1(&e, 0xfffffffffffff000ULL, 0x80000000ULL, SZ_4K, 1, R) &&
-	    get_path(&e, 0xfffffffffffff000ULL, &p)) {
+	if (map_path(&e, 0xfffffffffffff000ULL, 0x80000000ULL, SZ_4K, R, &p)) {
 		CHECK_EQ(p.depth, 5);
 		for (unsigned int d = 0; d < 5; d++)
 			CHECK_EQ(p.index[d], 511);
@@ -1321,7 +1240,7 @@ TEST(x86_5lvl_encoding)
 					1, R, 0, &m), 0);
 		CHECK_EQ(iopt_iova_to_phys(&e.t, 0x0000800000000010ULL), 0x10);
 	}
-	env_close(&e);
+	tenv_close(&e);
 }
 
 /* ---- protection read-back ---- */
@@ -1333,12 +1252,11 @@ struct eff_case {
 static void check_effective(const char *name, const struct eff_case *c,
 			    size_t n, unsigned int ignore)
 {
-	struct env e;
+	struct tenv e;
 	uint64_t pg;
 
-	if (env_open(&e, name, 0)) {
-		H_FAIL("%s: iopt_init failed", name);
-		env_close(&e);
+	if (tenv_open(&e, name, NULL)) {
+		tenv_close(&e);
 		return;
 	}
 	pg = iopt_pgsize_bitmap(&e.t) & -iopt_pgsize_bitmap(&e.t);
@@ -1352,7 +1270,7 @@ static void check_effective(const char *name, const struct eff_case *c,
 			H_FAIL("%s: prot_effective(0x%x) = 0x%x, expected 0x%x",
 			       name, c[i].prot, eff, c[i].eff);
 		/* What a leaf reports must be what prot_effective says. */
-		if (map1(&e, i * pg, 0x80000000ULL, pg, 1, c[i].prot))
+		if (tenv_map(&e, i * pg, 0x80000000ULL, pg, 1, c[i].prot))
 			continue;
 		CHECK_EQ(iopt_iova_to_phys_length(&e.t, i * pg, &phys, &len,
 						  &got), 0);
@@ -1361,7 +1279,7 @@ static void check_effective(const char *name, const struct eff_case *c,
 			       "prot_effective says 0x%x", name, c[i].prot,
 			       got, eff);
 	}
-	env_close(&e);
+	tenv_close(&e);
 }
 
 TEST(prot_effective)
@@ -1395,10 +1313,10 @@ TEST(prot_effective)
 		{ IOPT_PROT_ALL, R | W | NX | MM | PV },
 	};
 
-	check_effective("arm-lpae-s1-4k", s1, sizeof(s1) / sizeof(s1[0]), 0);
-	check_effective("arm-lpae-s1-64k", s1, sizeof(s1) / sizeof(s1[0]), 0);
-	check_effective("arm-lpae-s2-4k", s2, sizeof(s2) / sizeof(s2[0]), 0);
-	check_effective("arm-lpae-s2-16k", s2, sizeof(s2) / sizeof(s2[0]), 0);
-	check_effective("x86-64-4lvl", x86, sizeof(x86) / sizeof(x86[0]), CA);
+	check_effective("arm-lpae-s1-4k", s1, ARRAY_SIZE(s1), 0);
+	check_effective("arm-lpae-s1-64k", s1, ARRAY_SIZE(s1), 0);
+	check_effective("arm-lpae-s2-4k", s2, ARRAY_SIZE(s2), 0);
+	check_effective("arm-lpae-s2-16k", s2, ARRAY_SIZE(s2), 0);
+	check_effective("x86-64-4lvl", x86, ARRAY_SIZE(x86), CA);
 	CHECK_EQ(iopt_prot_effective(NULL, R | W), 0);
 }

@@ -18,6 +18,7 @@
  */
 #define HARNESS_MAIN
 #include "harness.h"
+#include "env.h"
 
 #include <errno.h>
 #include <iopt/mem.h>
@@ -25,41 +26,15 @@
 #define R IOPT_READ
 #define W IOPT_WRITE
 
-#define ARENA_BYTES (16u << 20)
-#define ARENA_PHYS 0x40000000ULL
-#define MAX_FLUSH 64
-#define MAX_WATCH 8
 #define MAX_TABLES 512
 
-struct env {
-	struct iopt_arena a;
-	struct iopt_mem arena_mem;   /* the arena's own backend */
-	struct iopt_mem_ops ops;     /* our wrapper around it */
-	struct iopt_mem mem;         /* what the table uses */
-	struct iopt_config cfg;
-	struct iopt_table t;
-	struct iopt_gather g;
-	void *buf;
-	bool up;
-
-	/* geometry */
-	uint64_t bitmap, gsz, blk, top;
-	unsigned int gr, levels;
-	bool x86;
-
-	/* flush callbacks seen */
-	unsigned int nr_all, nr_range;
-	struct {
-		uint64_t iova, size;
-		unsigned int granule_lg2;
-		bool leaf_only;
-	} r[MAX_FLUSH];
-
-	/* tables that must still be allocated whenever a flush runs */
-	unsigned int nr_watch;
-	uint64_t watch[MAX_WATCH];
+/*
+ * What our flush and memory hooks check, for the table open now (the tenv
+ * records the flushes and the watched tables); env_open() clears it.
+ */
+static struct {
+	/* no arena free at all while tables are watched */
 	uint64_t frees_at_arm;       /* arena frees when watching began */
-	unsigned int flushed_too_late;
 
 	/* the fini test: flush_all must come before any free */
 	bool fini_armed;
@@ -74,50 +49,41 @@ struct env {
 	uint64_t tbl_phys[MAX_TABLES], tbl_iova[MAX_TABLES];
 	uint64_t tbl_span;
 	unsigned int freed_uncovered, freed_listed;
-};
+} mon;
 
 static unsigned char synced[ARENA_BYTES / 8];  /* per 8-byte word */
 static unsigned char was_live[ARENA_BYTES / 64]; /* per 64-byte unit */
 static unsigned char snap[ARENA_BYTES];
 static size_t snap_bump;
 
-/* ---- flush callbacks ---- */
+/* ---- flush callbacks: recorded in the tenv, checked here ---- */
 
-static void check_watch(struct env *e)
+static void check_frees(struct tenv *e)
 {
-	for (unsigned int i = 0; i < e->nr_watch; i++)
-		if (iopt_arena_is_free(&e->a, e->watch[i], 64))
-			e->flushed_too_late++;
-	if (e->nr_watch && e->a.frees != e->frees_at_arm)
-		e->flushed_too_late++;
+	if (e->nr_watch && e->a.frees != mon.frees_at_arm)
+		e->freed_early++;
 }
 
 static void f_all(void *cookie)
 {
-	struct env *e = cookie;
+	struct tenv *e = cookie;
 
-	e->nr_all++;
-	check_watch(e);
-	if (e->fini_armed) {
-		if (e->a.frees != e->frees_at_arm ||
+	tenv_record_all(e);
+	check_frees(e);
+	if (mon.fini_armed) {
+		if (e->a.frees != mon.frees_at_arm ||
 		    iopt_arena_is_free(&e->a, iopt_root_phys(&e->t), 64))
-			e->fini_bad++;
+			mon.fini_bad++;
 	}
 }
 
 static void f_range(void *cookie, uint64_t iova, uint64_t size,
 		    unsigned int granule_lg2, bool leaf_only)
 {
-	struct env *e = cookie;
+	struct tenv *e = cookie;
 
-	if (e->nr_range < MAX_FLUSH) {
-		e->r[e->nr_range].iova = iova;
-		e->r[e->nr_range].size = size;
-		e->r[e->nr_range].granule_lg2 = granule_lg2;
-		e->r[e->nr_range].leaf_only = leaf_only;
-	}
-	e->nr_range++;
-	check_watch(e);
+	tenv_record_range(e, iova, size, granule_lg2, leaf_only);
+	check_frees(e);
 }
 
 static const struct iopt_flush_ops flush_both = {
@@ -129,64 +95,41 @@ static const struct iopt_flush_ops flush_all_only = {
 	.flush_all = f_all,
 };
 
-static void rec_reset(struct env *e)
-{
-	e->nr_all = e->nr_range = 0;
-	e->nr_watch = 0;
-	e->flushed_too_late = 0;
-}
-
-/* The recorded range that covers [iova, iova + size), or -1. */
-static int rec_find(const struct env *e, uint64_t iova, uint64_t size,
-		    bool need_walk)
-{
-	for (unsigned int i = 0; i < e->nr_range && i < MAX_FLUSH; i++) {
-		uint64_t last = e->r[i].iova + (e->r[i].size - 1);
-
-		if (need_walk && e->r[i].leaf_only)
-			continue;
-		if (e->r[i].iova <= iova && iova + (size - 1) <= last)
-			return (int)i;
-	}
-	return -1;
-}
-
 /* ---- the wrapping memory backend ---- */
 
 static void *w_alloc(void *ctx, size_t size, uint64_t *phys,
 		     unsigned int flags)
 {
-	struct env *e = ctx;
+	struct tenv *e = ctx;
 
 	return e->arena_mem.ops->alloc(e->arena_mem.ctx, size, phys, flags);
 }
 
 static void w_free(void *ctx, void *virt, uint64_t phys, size_t size)
 {
-	struct env *e = ctx;
+	struct tenv *e = ctx;
 
-	for (unsigned int i = 0; i < e->nr_tbl; i++) {
-		if (e->tbl_phys[i] != phys)
+	for (unsigned int i = 0; i < mon.nr_tbl; i++) {
+		if (mon.tbl_phys[i] != phys)
 			continue;
-		e->freed_listed++;
-		if (rec_find(e, e->tbl_iova[i], e->tbl_span, true) < 0 &&
-		    !e->nr_all)
-			e->freed_uncovered++;
+		mon.freed_listed++;
+		if (!tenv_flushed(e, mon.tbl_iova[i], mon.tbl_span, true))
+			mon.freed_uncovered++;
 	}
 	e->arena_mem.ops->free(e->arena_mem.ctx, virt, phys, size);
 }
 
 static void w_sync(void *ctx, void *virt, uint64_t phys, size_t size)
 {
-	struct env *e = ctx;
+	struct tenv *e = ctx;
 	uint64_t off = phys - ARENA_PHYS;
 
-	e->sync_calls++;
-	e->sync_bytes += size;
+	mon.sync_calls++;
+	mon.sync_bytes += size;
 	if (!size || phys < ARENA_PHYS || off + size > e->a.size ||
 	    (uint64_t)(uintptr_t)virt != phys + e->mem.virt_offset ||
 	    (phys | size) & 7) {
-		e->bad_sync++;
+		mon.bad_sync++;
 		return;
 	}
 	memset(synced + off / 8, 1, size / 8);
@@ -194,96 +137,20 @@ static void w_sync(void *ctx, void *virt, uint64_t phys, size_t size)
 		e->arena_mem.ops->sync(e->arena_mem.ctx, virt, phys, size);
 }
 
-static int env_open(struct env *e, const char *name,
+static const struct iopt_mem_ops wrap_ops = {
+	.alloc = w_alloc,
+	.free = w_free,
+	.sync = w_sync,
+};
+
+/* A table over the arena wrapped in our ops, with flush ops @fl. */
+static int env_open(struct tenv *e, const char *name,
 		    const struct iopt_flush_ops *fl)
 {
-	int ret;
+	const struct tenv_opts o = { .flush = fl, .mem_ops = &wrap_ops };
 
-	memset(e, 0, sizeof(*e));
-	ret = iopt_config_from_name(name, &e->cfg);
-	if (ret) {
-		H_FAIL("iopt_config_from_name(\"%s\") = %d", name, ret);
-		return ret;
-	}
-	e->buf = aligned_alloc(4096, ARENA_BYTES);
-	if (!e->buf) {
-		H_FAIL("out of host memory");
-		return -ENOMEM;
-	}
-	ret = iopt_arena_init(&e->a, e->buf, ARENA_BYTES, ARENA_PHYS);
-	if (ret) {
-		H_FAIL("iopt_arena_init = %d", ret);
-		return ret;
-	}
-	e->a.poison = true;
-	iopt_arena_mem(&e->a, &e->arena_mem);
-	e->ops.alloc = w_alloc;
-	e->ops.free = w_free;
-	e->ops.sync = w_sync;
-	e->mem.ops = &e->ops;
-	e->mem.ctx = e;
-	e->mem.linear = true;
-	e->mem.virt_offset = e->arena_mem.virt_offset;
-	ret = iopt_init(&e->t, &e->cfg, &e->mem, fl, e);
-	if (ret) {
-		H_FAIL("%s: iopt_init = %d", name, ret);
-		return ret;
-	}
-	e->up = true;
-	iopt_gather_init(&e->g);
-	e->bitmap = iopt_pgsize_bitmap(&e->t);
-	e->gr = (unsigned int)__builtin_ctzll(e->bitmap);
-	e->gsz = 1ULL << e->gr;
-	e->blk = 1ULL << (2 * e->gr - 3);
-	e->levels = iopt_levels(&e->t);
-	e->x86 = e->cfg.format == IOPT_FMT_X86_64;
-	e->top = 1ULL << (e->x86 ? e->cfg.ias - 1 : e->cfg.ias);
-	return 0;
-}
-
-static void env_close(struct env *e)
-{
-	if (e->up) {
-		iopt_fini(&e->t);
-		e->up = false;
-		if (e->a.used)
-			H_FAIL("arena still holds %zu bytes after iopt_fini",
-			       e->a.used);
-	}
-	free(e->buf);
-	e->buf = NULL;
-}
-
-static int do_map(struct env *e, uint64_t iova, uint64_t pa, uint64_t pgsize,
-		  uint64_t count, unsigned int prot)
-{
-	uint64_t mapped = ~0ULL;
-	int ret = iopt_map_pages(&e->t, iova, pa, pgsize, count, prot, 0,
-				 &mapped);
-
-	if (ret)
-		H_FAIL("map iova 0x%" PRIx64 " pa 0x%" PRIx64 " size 0x%"
-		       PRIx64 " x%" PRIu64 ": %d", iova, pa, pgsize, count,
-		       ret);
-	else if (mapped != pgsize * count)
-		H_FAIL("map iova 0x%" PRIx64 ": mapped 0x%" PRIx64, iova,
-		       mapped);
-	return ret;
-}
-
-static uint64_t do_unmap(struct env *e, uint64_t iova, uint64_t size)
-{
-	uint64_t unmapped = 0;
-	int ret = iopt_unmap_range(&e->t, iova, size, 0, &e->g, &unmapped);
-
-	if (ret)
-		H_FAIL("unmap 0x%" PRIx64 "+0x%" PRIx64 ": %d", iova, size, ret);
-	return unmapped;
-}
-
-static unsigned int lg2(uint64_t v)
-{
-	return 63u - (unsigned int)__builtin_clzll(v);
+	memset(&mon, 0, sizeof(mon));
+	return tenv_open(e, name, &o);
 }
 
 static bool all_poison(const struct iopt_arena *a, uint64_t phys,
@@ -307,7 +174,7 @@ static bool all_poison(const struct iopt_arena *a, uint64_t phys,
  */
 TEST_CFG(usage_returns_to_zero)
 {
-	struct env e;
+	struct tenv e;
 	uint64_t root_bytes, total = 0, unmapped = 0, run;
 	struct iopt_stats st;
 
@@ -318,7 +185,7 @@ TEST_CFG(usage_returns_to_zero)
 	for (uint64_t bm = e.bitmap; bm; bm &= bm - 1) {
 		uint64_t s = bm & -bm;
 
-		if (!do_map(&e, 2 * s, 2 * s, s, 1, R | W))
+		if (!tenv_map(&e, 2 * s, 2 * s, s, 1, R | W))
 			total += s;
 	}
 	/* a run of granule pages across a leaf-table boundary, misaligned
@@ -331,16 +198,16 @@ TEST_CFG(usage_returns_to_zero)
 					8 * e.gsz, R, 0, &m), 0);
 		total += m;
 	}
-	if (e.x86 && !do_map(&e, 0 - e.gsz, 0, e.gsz, 1, R))
+	if (e.x86 && !tenv_map(&e, 0 - e.gsz, 0, e.gsz, 1, R))
 		total += e.gsz;
 	CHECK(e.a.used > root_bytes);
 	iopt_get_stats(&e.t, &st);
 	CHECK_EQ(st.table_bytes, e.a.used);
 	CHECK_EQ(st.tables_allocated - st.tables_freed, e.a.allocs - e.a.frees);
 
-	unmapped = do_unmap(&e, 0, e.top);
+	unmapped = tenv_unmapped(&e, 0, e.top);
 	if (e.x86)
-		unmapped += do_unmap(&e, 0 - e.top, e.top);
+		unmapped += tenv_unmapped(&e, 0 - e.top, e.top);
 	CHECK_EQ(unmapped, total);
 	CHECK_EQ(iopt_gather_sync(&e.g), 0);
 	if (e.a.used != root_bytes)
@@ -358,7 +225,7 @@ TEST_CFG(usage_returns_to_zero)
 	CHECK_EQ(e.a.used, 0);
 	CHECK_EQ(e.a.allocs, e.a.frees);
 out:
-	env_close(&e);
+	tenv_close(&e);
 }
 
 /*
@@ -367,7 +234,7 @@ out:
  */
 TEST_CFG(deferred_free)
 {
-	struct env e;
+	struct tenv e;
 	struct iopt_path p;
 	uint64_t span, base, unmapped, frees0, expect;
 	unsigned int n = 0;
@@ -378,22 +245,23 @@ TEST_CFG(deferred_free)
 	/* what one entry of the root covers */
 	span = 1ULL << (e.gr + (e.levels - 1) * (e.gr - 3));
 	base = span; /* the second root entry */
-	if (do_map(&e, base + e.gsz, 0x80000000ULL, e.gsz, 1, R | W))
+	if (tenv_map(&e, base + e.gsz, 0x80000000ULL, e.gsz, 1, R | W))
 		goto out;
 	expect = e.gsz;
-	if (3 * e.blk <= span && !do_map(&e, base + 2 * e.blk, 0, e.blk, 1, R))
+	if (3 * e.blk <= span &&
+	    !tenv_map(&e, base + 2 * e.blk, 0, e.blk, 1, R))
 		expect += e.blk;
 	ASSERT_EQ(iopt_walk_path(&e.t, base + e.gsz, &p), 0);
 	ASSERT_EQ(p.depth, e.levels);
-	for (unsigned int d = 1; d < p.depth && n < MAX_WATCH; d++)
+	for (unsigned int d = 1; d < p.depth && n < TENV_MAX_WATCH; d++)
 		e.watch[n++] = p.table_phys[d];
 	iopt_get_stats(&e.t, &st0);
 
 	frees0 = e.a.frees;
-	rec_reset(&e);
+	tenv_rec_reset(&e);
 	e.nr_watch = n;
-	e.frees_at_arm = frees0;
-	unmapped = do_unmap(&e, base, span);
+	mon.frees_at_arm = frees0;
+	unmapped = tenv_unmapped(&e, base, span);
 	CHECK_EQ(unmapped, expect);
 	/* queued, not freed */
 	CHECK_EQ(e.a.frees, frees0);
@@ -404,7 +272,7 @@ TEST_CFG(deferred_free)
 
 	CHECK_EQ(iopt_gather_sync(&e.g), 0);
 	CHECK(e.nr_range + e.nr_all >= 1);
-	if (e.flushed_too_late)
+	if (e.freed_early)
 		H_FAIL("%s: a removed table was freed before the flush ran",
 		       cfg->name);
 	e.nr_watch = 0;
@@ -419,24 +287,18 @@ TEST_CFG(deferred_free)
 	iopt_get_stats(&e.t, &st1);
 	CHECK_EQ(st1.tables_freed - st0.tables_freed, n);
 	/* The flush covers what was unmapped and says tables went. */
-	{
-		int i = rec_find(&e, base + e.gsz, e.gsz, true);
-
-		if (i < 0 && !e.nr_all)
-			H_FAIL("%s: no walk flush covers the unmapped page",
-			       cfg->name);
-		if (expect > e.gsz)
-			CHECK(rec_find(&e, base + 2 * e.blk, e.blk, true) >= 0 ||
-			      e.nr_all);
-		for (unsigned int k = 0; k < e.nr_range && k < MAX_FLUSH; k++)
-			CHECK(!e.r[k].leaf_only);
-	}
+	if (!tenv_flushed(&e, base + e.gsz, e.gsz, true))
+		H_FAIL("%s: no walk flush covers the unmapped page", cfg->name);
+	if (expect > e.gsz)
+		CHECK(tenv_flushed(&e, base + 2 * e.blk, e.blk, true));
+	for (unsigned int k = 0; k < e.nr_range && k < TENV_MAX_FLUSH; k++)
+		CHECK(!e.r[k].leaf_only);
 	/* An empty gather flushes nothing. */
-	rec_reset(&e);
+	tenv_rec_reset(&e);
 	CHECK_EQ(iopt_gather_sync(&e.g), 0);
 	CHECK_EQ(e.nr_range + e.nr_all, 0);
 out:
-	env_close(&e);
+	tenv_close(&e);
 }
 
 /*
@@ -446,7 +308,7 @@ out:
  */
 TEST_CFG(flush_coverage)
 {
-	struct env e;
+	struct tenv e;
 	uint64_t q, g, b, u;
 	const unsigned int npages = 20;
 
@@ -458,9 +320,9 @@ TEST_CFG(flush_coverage)
 
 	/* 20 pages, each in its own leaf table, unmapped one by one */
 	for (unsigned int i = 0; i < npages; i++)
-		if (do_map(&e, q + i * (b + g), 0x80000000ULL, g, 1, R))
+		if (tenv_map(&e, q + i * (b + g), 0x80000000ULL, g, 1, R))
 			goto out;
-	rec_reset(&e);
+	tenv_rec_reset(&e);
 	for (unsigned int i = 0; i < npages; i++) {
 		CHECK_EQ(iopt_unmap_pages(&e.t, q + i * (b + g), g, 1, 0, &e.g,
 					  &u), 0);
@@ -472,7 +334,7 @@ TEST_CFG(flush_coverage)
 	CHECK(e.nr_range >= 1 && e.nr_range <= IOPT_GATHER_RANGES);
 	CHECK_EQ(e.nr_all, 0);
 	for (unsigned int i = 0; i < npages; i++) {
-		int k = rec_find(&e, q + i * (b + g), g, false);
+		int k = tenv_flush_find(&e, q + i * (b + g), g, false);
 
 		if (k < 0) {
 			H_FAIL("%s: page %u at 0x%" PRIx64 " not flushed",
@@ -481,13 +343,13 @@ TEST_CFG(flush_coverage)
 		}
 		CHECK_EQ(e.r[k].granule_lg2, e.gr);
 	}
-	for (unsigned int k = 0; k < e.nr_range && k < MAX_FLUSH; k++)
+	for (unsigned int k = 0; k < e.nr_range && k < TENV_MAX_FLUSH; k++)
 		CHECK(e.r[k].leaf_only);
 
 	/* blocks only: the leaf size reported is the block's */
-	rec_reset(&e);
+	tenv_rec_reset(&e);
 	for (unsigned int i = 0; i < 4; i++)
-		if (do_map(&e, q / 2 + 2 * i * b, 0, b, 1, R))
+		if (tenv_map(&e, q / 2 + 2 * i * b, 0, b, 1, R))
 			goto out;
 	for (unsigned int i = 0; i < 4; i++)
 		CHECK_EQ(iopt_unmap_pages(&e.t, q / 2 + 2 * i * b, b, 1, 0,
@@ -495,7 +357,7 @@ TEST_CFG(flush_coverage)
 	CHECK_EQ(iopt_gather_sync(&e.g), 0);
 	CHECK(e.nr_range >= 1);
 	for (unsigned int i = 0; i < 4; i++) {
-		int k = rec_find(&e, q / 2 + 2 * i * b, b, false);
+		int k = tenv_flush_find(&e, q / 2 + 2 * i * b, b, false);
 
 		CHECK(k >= 0);
 		if (k >= 0) {
@@ -505,7 +367,7 @@ TEST_CFG(flush_coverage)
 	}
 
 	/* the 20 empty leaf tables: an unmap over them frees them */
-	rec_reset(&e);
+	tenv_rec_reset(&e);
 	u = 1;
 	CHECK_EQ(iopt_unmap_range(&e.t, q, npages * (b + g) + b - g, 0, &e.g,
 				  &u), 0);
@@ -515,17 +377,17 @@ TEST_CFG(flush_coverage)
 	for (unsigned int i = 0; i < npages; i++) {
 		uint64_t t0 = (q + i * (b + g)) & ~(b - 1);
 
-		if (rec_find(&e, t0, b, true) < 0 && !e.nr_all)
+		if (!tenv_flushed(&e, t0, b, true))
 			H_FAIL("%s: removed table over 0x%" PRIx64 " has no walk "
 			       "flush", cfg->name, t0);
 	}
 
 	/* without flush_range, each sync is one flush_all */
-	env_close(&e);
+	tenv_close(&e);
 	if (env_open(&e, cfg->name, &flush_all_only))
 		goto out;
 	for (unsigned int i = 0; i < 3; i++)
-		do_map(&e, q + i * (b + g), 0, g, 1, R);
+		tenv_map(&e, q + i * (b + g), 0, g, 1, R);
 	for (unsigned int i = 0; i < 3; i++)
 		CHECK_EQ(iopt_unmap_pages(&e.t, q + i * (b + g), g, 1, 0, &e.g,
 					  &u), 0);
@@ -535,7 +397,7 @@ TEST_CFG(flush_coverage)
 	CHECK_EQ(iopt_gather_sync(&e.g), 0);
 	CHECK_EQ(e.nr_all, 1);
 out:
-	env_close(&e);
+	tenv_close(&e);
 }
 
 /*
@@ -544,7 +406,7 @@ out:
  */
 TEST(gather_table_overflow)
 {
-	struct env e;
+	struct tenv e;
 	const unsigned int n = 300;
 	uint64_t base = 0x40000000ULL, u = 0, freed_during;
 	struct iopt_path p;
@@ -553,44 +415,44 @@ TEST(gather_table_overflow)
 	if (env_open(&e, "arm-lpae-s1-4k", &flush_both))
 		goto out;
 	for (unsigned int i = 0; i < n; i++) {
-		if (do_map(&e, base + i * 0x200000ULL + 0x3000, 0x80000000ULL,
-			   0x1000, 1, R | W))
+		if (tenv_map(&e, base + i * 0x200000ULL + 0x3000,
+			     0x80000000ULL, 0x1000, 1, R | W))
 			goto out;
 		ASSERT_EQ(iopt_walk_path(&e.t, base + i * 0x200000ULL + 0x3000,
 					 &p), 0);
 		ASSERT_EQ(p.depth, 4);
-		e.tbl_phys[i] = p.table_phys[3];
-		e.tbl_iova[i] = base + i * 0x200000ULL;
+		mon.tbl_phys[i] = p.table_phys[3];
+		mon.tbl_iova[i] = base + i * 0x200000ULL;
 	}
-	e.nr_tbl = n;
-	e.tbl_span = 0x200000ULL;
-	rec_reset(&e);
+	mon.nr_tbl = n;
+	mon.tbl_span = 0x200000ULL;
+	tenv_rec_reset(&e);
 	CHECK_EQ(iopt_unmap_range(&e.t, base, n * 0x200000ULL, 0, &e.g, &u), 0);
 	CHECK_EQ(u, n * 0x1000ULL);
-	freed_during = e.freed_listed;
+	freed_during = mon.freed_listed;
 	/* the list overflowed, so some were flushed and freed already */
 	CHECK(freed_during >= 1);
 	CHECK(e.nr_range + e.nr_all >= 1);
 	CHECK_EQ(iopt_gather_sync(&e.g), 0);
-	CHECK_EQ(e.freed_listed, n);
-	if (e.freed_uncovered)
+	CHECK_EQ(mon.freed_listed, n);
+	if (mon.freed_uncovered)
 		H_FAIL("%u tables freed before a flush covered them",
-		       e.freed_uncovered);
+		       mon.freed_uncovered);
 	for (unsigned int i = 0; i < n; i++)
-		CHECK(iopt_arena_is_free(&e.a, e.tbl_phys[i], 4096));
-	e.nr_tbl = 0;
+		CHECK(iopt_arena_is_free(&e.a, mon.tbl_phys[i], 4096));
+	mon.nr_tbl = 0;
 	/* the L2 table is only partly covered: it stays */
 	ASSERT_EQ(iopt_walk_path(&e.t, base, &p), 0);
 	CHECK_EQ(p.depth, 3);
 	CHECK_EQ(p.pte[2], 0);
 out:
-	env_close(&e);
+	tenv_close(&e);
 }
 
 /* ---- the cache-maintenance hook ---- */
 
 /* Remember the table memory and which units are live before an operation. */
-static void sync_begin(struct env *e)
+static void sync_begin(struct tenv *e)
 {
 	size_t units = e->a.size / 64;
 
@@ -600,7 +462,7 @@ static void sync_begin(struct env *e)
 	for (size_t u = 0; u < units; u++)
 		was_live[u] = !iopt_arena_is_free(&e->a, ARENA_PHYS + u * 64,
 						  64);
-	e->sync_calls = e->sync_bytes = e->bad_sync = 0;
+	mon.sync_calls = mon.sync_bytes = mon.bad_sync = 0;
 }
 
 /*
@@ -608,7 +470,7 @@ static void sync_begin(struct env *e)
  * A word in memory that was not live before counts when it is not zero
  * (fresh tables arrive zeroed from the allocator).
  */
-static uint64_t sync_missed(struct env *e, uint64_t *first)
+static uint64_t sync_missed(struct tenv *e, uint64_t *first)
 {
 	const uint64_t *cur = (const uint64_t *)(const void *)e->a.base;
 	const uint64_t *old = (const uint64_t *)(const void *)snap;
@@ -634,12 +496,12 @@ static uint64_t sync_missed(struct env *e, uint64_t *first)
 		if (n_)                                                      \
 			H_FAIL("%s: %" PRIu64 " changed entries never synced"\
 			       " (first at 0x%" PRIx64 ")", what, n_, first_);\
-		CHECK_EQ((e)->bad_sync, 0);                                  \
+		CHECK_EQ(mon.bad_sync, 0);                                  \
 	} while (0)
 
 TEST(sync_once_per_span)
 {
-	struct env e;
+	struct tenv e;
 	struct iopt_stats st0, st1;
 	uint64_t calls;
 
@@ -650,26 +512,27 @@ TEST(sync_once_per_span)
 	 * L3), one entry written in each parent and one run of 512 leaves. */
 	sync_begin(&e);
 	iopt_get_stats(&e.t, &st0);
-	if (do_map(&e, 0, 0x80000000ULL, 0x1000, 512, R | W))
+	if (tenv_map(&e, 0, 0x80000000ULL, 0x1000, 512, R | W))
 		goto out;
 	iopt_get_stats(&e.t, &st1);
-	CHECK_EQ(st1.cache_syncs - st0.cache_syncs, e.sync_calls);
-	if (e.sync_calls < 2 || e.sync_calls > 8)
+	CHECK_EQ(st1.cache_syncs - st0.cache_syncs, mon.sync_calls);
+	if (mon.sync_calls < 2 || mon.sync_calls > 8)
 		H_FAIL("2 MiB of 4K pages: %" PRIu64 " sync calls, expected "
-		       "2..8 (one per new table + one per span)", e.sync_calls);
-	CHECK(e.sync_bytes >= 512 * 8 + 3 * 8);
+		       "2..8 (one per new table + one per span)",
+		       mon.sync_calls);
+	CHECK(mon.sync_bytes >= 512 * 8 + 3 * 8);
 	CHECK_SYNCED(&e, "map 2 MiB");
 
 	/* 1 GiB of 4K pages at 1G: a new L2 table and 512 L3 tables. */
 	sync_begin(&e);
-	if (do_map(&e, 0x40000000ULL, 0x80000000ULL, 0x1000, 262144, R | W))
+	if (tenv_map(&e, 0x40000000ULL, 0x80000000ULL, 0x1000, 262144, R | W))
 		goto out;
-	calls = e.sync_calls;
+	calls = mon.sync_calls;
 	if (calls < 512 || calls > 2 * 512 + 8)
 		H_FAIL("1 GiB of 4K pages: %" PRIu64 " sync calls, expected "
 		       "about 2 x 512", calls);
-	CHECK(e.sync_bytes >= 262144ULL * 8 + 512 * 8);
-	CHECK(e.sync_bytes <= 2 * (262144ULL * 8 + 512 * 8 + 4096));
+	CHECK(mon.sync_bytes >= 262144ULL * 8 + 512 * 8);
+	CHECK(mon.sync_bytes <= 2 * (262144ULL * 8 + 512 * 8 + 4096));
 	CHECK_SYNCED(&e, "map 1 GiB");
 
 	/* The same with map_range and 2M-misaligned paddr (4K pages). */
@@ -681,33 +544,34 @@ TEST(sync_once_per_span)
 					R, 0, &m), 0);
 		CHECK_EQ(m, 0x40000000ULL);
 	}
-	if (e.sync_calls < 512 || e.sync_calls > 2 * 512 + 8)
-		H_FAIL("map_range 1 GiB: %" PRIu64 " sync calls", e.sync_calls);
+	if (mon.sync_calls < 512 || mon.sync_calls > 2 * 512 + 8)
+		H_FAIL("map_range 1 GiB: %" PRIu64 " sync calls",
+		       mon.sync_calls);
 	CHECK_SYNCED(&e, "map_range 1 GiB");
 
 	/* Unmapping 1 MiB inside one leaf table: one span cleared. */
 	sync_begin(&e);
-	CHECK_EQ(do_unmap(&e, 0x40100000ULL, 0x100000ULL), 0x100000ULL);
-	if (e.sync_calls < 1 || e.sync_calls > 2)
+	CHECK_EQ(tenv_unmapped(&e, 0x40100000ULL, 0x100000ULL), 0x100000ULL);
+	if (mon.sync_calls < 1 || mon.sync_calls > 2)
 		H_FAIL("unmap 256 entries: %" PRIu64 " sync calls",
-		       e.sync_calls);
+		       mon.sync_calls);
 	CHECK_SYNCED(&e, "unmap 1 MiB");
 	CHECK_EQ(iopt_gather_sync(&e.g), 0);
 
 	/* Unmapping 3 MiB across two leaf tables: about one span each. */
 	sync_begin(&e);
-	CHECK_EQ(do_unmap(&e, 0x40300000ULL, 0x300000ULL), 0x300000ULL);
-	if (e.sync_calls < 2 || e.sync_calls > 6)
-		H_FAIL("unmap 3 MiB: %" PRIu64 " sync calls", e.sync_calls);
+	CHECK_EQ(tenv_unmapped(&e, 0x40300000ULL, 0x300000ULL), 0x300000ULL);
+	if (mon.sync_calls < 2 || mon.sync_calls > 6)
+		H_FAIL("unmap 3 MiB: %" PRIu64 " sync calls", mon.sync_calls);
 	CHECK_SYNCED(&e, "unmap 3 MiB");
 	CHECK_EQ(iopt_gather_sync(&e.g), 0);
 
 	/* Unmapping the whole GiB: one L1 entry cleared, 513 tables freed. */
 	sync_begin(&e);
-	CHECK_EQ(do_unmap(&e, 0x40000000ULL, 0x40000000ULL),
+	CHECK_EQ(tenv_unmapped(&e, 0x40000000ULL, 0x40000000ULL),
 		 0x40000000ULL - 0x400000ULL);
-	if (e.sync_calls > 4)
-		H_FAIL("unmap 1 GiB: %" PRIu64 " sync calls", e.sync_calls);
+	if (mon.sync_calls > 4)
+		H_FAIL("unmap 1 GiB: %" PRIu64 " sync calls", mon.sync_calls);
 	CHECK_SYNCED(&e, "unmap 1 GiB");
 	CHECK_EQ(iopt_gather_sync(&e.g), 0);
 	CHECK_SYNCED(&e, "unmap 1 GiB + sync");
@@ -715,18 +579,18 @@ TEST(sync_once_per_span)
 	/* A map over memory the allocator had freed (poisoned): the engine
 	 * reuses blocks; what it writes must still be synced. */
 	sync_begin(&e);
-	if (!do_map(&e, 0x40000000ULL, 0x80000000ULL, 0x1000, 1024, R))
+	if (!tenv_map(&e, 0x40000000ULL, 0x80000000ULL, 0x1000, 1024, R))
 		CHECK_SYNCED(&e, "map into reused tables");
-	if (e.sync_calls > 8)
-		H_FAIL("map 4 MiB: %" PRIu64 " sync calls", e.sync_calls);
+	if (mon.sync_calls > 8)
+		H_FAIL("map 4 MiB: %" PRIu64 " sync calls", mon.sync_calls);
 out:
-	env_close(&e);
+	tenv_close(&e);
 }
 
 /* Every config: a run of granule pages is synced per span, not per entry. */
 TEST_CFG(sync_bounded)
 {
-	struct env e;
+	struct tenv e;
 	uint64_t x, entries;
 
 	if (env_open(&e, cfg->name, &flush_both))
@@ -734,50 +598,50 @@ TEST_CFG(sync_bounded)
 	entries = e.blk / e.gsz;
 	x = 4 * e.blk;
 	sync_begin(&e);
-	if (do_map(&e, x, 0x80000000ULL + e.gsz, e.gsz, 2 * entries, R))
+	if (tenv_map(&e, x, 0x80000000ULL + e.gsz, e.gsz, 2 * entries, R))
 		goto out;
 	/* two leaf tables: a span each, their parent entries, and at most
 	 * one new table per level above */
-	if (e.sync_calls < 2 || e.sync_calls > 2 * (e.levels + 2))
+	if (mon.sync_calls < 2 || mon.sync_calls > 2 * (e.levels + 2))
 		H_FAIL("%s: %" PRIu64 " sync calls for %" PRIu64 " entries",
-		       cfg->name, e.sync_calls, 2 * entries);
+		       cfg->name, mon.sync_calls, 2 * entries);
 	CHECK_SYNCED(&e, cfg->name);
 	sync_begin(&e);
-	CHECK_EQ(do_unmap(&e, x, 2 * e.blk), 2 * e.blk);
-	CHECK(e.sync_calls >= 1 && e.sync_calls <= 4);
+	CHECK_EQ(tenv_unmapped(&e, x, 2 * e.blk), 2 * e.blk);
+	CHECK(mon.sync_calls >= 1 && mon.sync_calls <= 4);
 	CHECK_EQ(iopt_gather_sync(&e.g), 0);
 	CHECK_SYNCED(&e, cfg->name);
 out:
-	env_close(&e);
+	tenv_close(&e);
 }
 
 /* ---- iopt_fini ---- */
 
 TEST_CFG(fini_flushes_first)
 {
-	struct env e;
+	struct tenv e;
 	uint64_t frees0;
 
 	if (env_open(&e, cfg->name, &flush_both))
 		goto out;
-	do_map(&e, 0, 0, e.gsz, 1, R);
-	do_map(&e, 4 * e.blk, 0, e.blk, 1, R);
-	do_map(&e, e.top - e.gsz, 0, e.gsz, 1, R);
-	rec_reset(&e);
+	tenv_map(&e, 0, 0, e.gsz, 1, R);
+	tenv_map(&e, 4 * e.blk, 0, e.blk, 1, R);
+	tenv_map(&e, e.top - e.gsz, 0, e.gsz, 1, R);
+	tenv_rec_reset(&e);
 	frees0 = e.a.frees;
-	e.frees_at_arm = frees0;
-	e.fini_armed = true;
+	mon.frees_at_arm = frees0;
+	mon.fini_armed = true;
 	iopt_fini(&e.t);
 	e.up = false;
-	e.fini_armed = false;
+	mon.fini_armed = false;
 	CHECK_EQ(e.nr_all, 1);
-	CHECK_EQ(e.fini_bad, 0);
+	CHECK_EQ(mon.fini_bad, 0);
 	CHECK(e.a.frees > frees0);
 	CHECK_EQ(e.a.used, 0);
 	CHECK_EQ(e.a.allocs, e.a.frees);
 	iopt_fini(NULL);
 out:
-	env_close(&e);
+	tenv_close(&e);
 }
 
 /* ---- the arena ---- */
