@@ -1,0 +1,508 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later OR BSD-2-Clause */
+/*
+ * hwsim: a simulated IOMMU that reads page tables as the hardware would.
+ *
+ * Three parts, usable separately:
+ *
+ *  - Walkers (iopt_hwsim_walk()): translate (iova, access) to a physical
+ *    address or a fault by reading table memory, one per format, written
+ *    from the architecture's descriptor formats rather than from iopt's
+ *    engine, so that they are a second opinion on what the engine builds.
+ *    Table memory is read through struct iopt_hwsim_mem: a caller's read
+ *    callback, an arena, or a plain image. Entries are little-endian 64-bit
+ *    words whatever the host. The walkers treat table memory as untrusted:
+ *    at most one read per level, every read checked against the memory's
+ *    bounds (or left to the callback, which may fail), no loops.
+ *
+ *  - A simulated IOMMU (struct iopt_hwsim): the walker plus an IOTLB of leaf
+ *    translations (set associative; a contiguous-hint run is one entry) and
+ *    a walk cache of table descriptors per level, with the invalidation
+ *    commands a driver issues (all; by range with a granule and a leaf-only
+ *    flag) and counters for both. In strict mode it also caches "no
+ *    translation" results, as VT-d caching mode allows, so a map that is not
+ *    followed by an invalidation leaves a stale entry.
+ *
+ *  - Oracles for tests: iopt_hwsim_check_coherent() compares every cached
+ *    entry with a fresh walk of table memory and reports each one that
+ *    disagrees (stale); a walk that reads table memory the arena has freed,
+ *    in particular through a cached table pointer, is reported as a
+ *    use-after-free event.
+ *
+ * iopt_hwsim_flush_ops() wires a simulated IOMMU to a table: pass the ops
+ * and cookie to iopt_init(), then iopt_hwsim_set_root(), and every
+ * iopt_gather_sync() becomes invalidation commands of the simulated IOMMU.
+ *
+ * Architecture choices of the model (where the hardware has options):
+ *  - ARM: the access flag is not managed by hardware (AF = 0 is an access
+ *    flag fault); 52-bit addresses with the 64K granule follow FEAT_LPA
+ *    (descriptor bits [15:12] hold address bits [51:48], level-1 blocks are
+ *    valid), no FEAT_LPA2 (4K level-0 and 16K level-1 blocks are invalid);
+ *    no FEAT_XNX (stage 2 bit 54 is XN, bit 53 is ignored); stage 1 is the
+ *    EL1&0 regime, so a page writable by unprivileged accesses is
+ *    privileged-execute-never. The stage-2 start level concatenates start
+ *    tables where the Arm ARM requires it (4K granule starting at level 0
+ *    with oas below 44 bits; 16K starting at level 0; 16K starting at
+ *    level 1 with oas of 40 bits or less).
+ *  - x86-64: present, R/W, U/S and XD combine over all levels (XD honoured;
+ *    supervisor writes honour R/W; no supervisor-execute protection); PS at
+ *    PML4 or PML5 and non-zero reserved address bits of large pages are
+ *    reserved-bit faults; address bits at or above oas (MAXPHYADDR) are
+ *    address-size faults.
+ *  - An IOTLB range invalidation acts at every granule step from @iova, as
+ *    per-page TLBI commands do: an entry smaller than the granule between
+ *    two steps survives it (so a gather that under-reports its granule is
+ *    caught).
+ *
+ * Levels are numbered as in struct iopt_path: 0 is the level of the
+ * smallest leaf (ARM level 3, the x86 PT).
+ */
+#ifndef IOPT_HWSIM_H
+#define IOPT_HWSIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "iopt.h"
+#include "mem.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define IOPT_HWSIM_MAX_LEVELS 5
+
+/* Access kinds of a translation request (combine; PRIV qualifies the rest). */
+#define IOPT_HWSIM_READ  (1u << 0)
+#define IOPT_HWSIM_WRITE (1u << 1)
+#define IOPT_HWSIM_EXEC  (1u << 2) /* instruction fetch */
+#define IOPT_HWSIM_PRIV  (1u << 3) /* privileged (supervisor) request */
+
+/* What a translation allows (struct iopt_hwsim_result.perm). */
+#define IOPT_HWSIM_PERM_UR (1u << 0) /* unprivileged read */
+#define IOPT_HWSIM_PERM_UW (1u << 1) /* unprivileged write */
+#define IOPT_HWSIM_PERM_UX (1u << 2) /* unprivileged execute */
+#define IOPT_HWSIM_PERM_PR (1u << 3) /* privileged read */
+#define IOPT_HWSIM_PERM_PW (1u << 4) /* privileged write */
+#define IOPT_HWSIM_PERM_PX (1u << 5) /* privileged execute */
+
+enum iopt_hwsim_fault {
+	IOPT_HWSIM_FAULT_NONE = 0,
+	IOPT_HWSIM_FAULT_TRANSLATION, /* an entry on the way is not present / invalid */
+	IOPT_HWSIM_FAULT_PERMISSION,  /* translated, but the access is not allowed */
+	IOPT_HWSIM_FAULT_ADDR_SIZE,   /* input out of range or not canonical (input
+				       * is true), or a table or output address
+				       * at or above 2^oas */
+	IOPT_HWSIM_FAULT_ACCESS_FLAG, /* ARM: leaf with AF = 0 */
+	IOPT_HWSIM_FAULT_RESERVED,    /* x86: a reserved bit is set */
+	IOPT_HWSIM_FAULT_WALK_ABORT,  /* table memory could not be read */
+};
+
+/**
+ * struct iopt_hwsim_geom - what the walker needs to know of a table
+ * @format:      enum iopt_format.
+ * @granule_lg2: 12, 14 or 16.
+ * @ias:         input address bits (x86-64: 48 or 57, sign-extended).
+ * @oas:         output address bits.
+ * @levels:      levels walked, from the start table to level 0.
+ * @top_bits:    index bits of the start table (concatenation included).
+ * @concat:      start tables concatenated (1: none).
+ * @stage2:      ARM stage 2 descriptors.
+ * @sign_extend: inputs must be canonical (x86-64).
+ *
+ * Filled by iopt_hwsim_geometry() as the hardware's registers (T0SZ, SL0,
+ * TG, PS; or the paging mode and MAXPHYADDR) would be programmed.
+ */
+struct iopt_hwsim_geom {
+	enum iopt_format format;
+	unsigned int granule_lg2;
+	unsigned int ias;
+	unsigned int oas;
+	unsigned int levels;
+	unsigned int top_bits;
+	unsigned int concat;
+	bool stage2;
+	bool sign_extend;
+};
+
+/**
+ * struct iopt_hwsim_mem - how the walker reads table memory
+ * @read:       if set: read @len bytes at physical address @phys into @buf
+ *              (memory order, i.e. little-endian entries); return 0, or a
+ *              negative errno when the address is not readable (the walk
+ *              then ends with IOPT_HWSIM_FAULT_WALK_ABORT). Called with
+ *              @len == 8 and @phys 8-byte aligned.
+ * @ctx:        passed to @read.
+ * @arena:      if set: read from it directly when @read is NULL (addresses
+ *              outside the arena abort the walk), and check every read
+ *              against iopt_arena_is_free() to report use after free.
+ * @image:      when neither @read nor @arena is set: a plain byte image of
+ *              physical memory [@image_phys, @image_phys + @image_size).
+ * @image_phys: physical address of @image.
+ * @image_size: its size in bytes.
+ */
+struct iopt_hwsim_mem {
+	int (*read)(void *ctx, uint64_t phys, void *buf, size_t len);
+	void *ctx;
+	const struct iopt_arena *arena;
+	const void *image;
+	uint64_t image_phys;
+	size_t image_size;
+};
+
+/**
+ * struct iopt_hwsim_result - outcome of one translation
+ * @fault:      IOPT_HWSIM_FAULT_NONE when translated.
+ * @input:      ADDR_SIZE fault caused by the input address.
+ * @cached:     answered from the IOTLB (simulated IOMMU only).
+ * @contig:     the leaf has the ARM contiguous hint (@size_lg2 is the run).
+ * @level:      level of the entry that ended the walk (the leaf, or the
+ *              entry that faulted).
+ * @phys:       the physical address of the input (also on a permission
+ *              fault); IOPT_PHYS_NONE when not translated.
+ * @size_lg2:   log2 of the translation's size: the leaf, or the whole run
+ *              when the contiguous hint is set.
+ * @leaf_lg2:   log2 of the size one leaf entry maps.
+ * @perm:       IOPT_HWSIM_PERM_* the translation allows.
+ * @pte:        the last entry read (host order); 0 if none was read.
+ * @pte_phys:   its physical address.
+ * @freed_read: some table memory read was free in the arena (the first such
+ *              address is @freed_phys).
+ * @freed_phys: see @freed_read.
+ */
+struct iopt_hwsim_result {
+	enum iopt_hwsim_fault fault;
+	bool input;
+	bool cached;
+	bool contig;
+	unsigned int level;
+	uint64_t phys;
+	unsigned int size_lg2;
+	unsigned int leaf_lg2;
+	unsigned int perm;
+	uint64_t pte;
+	uint64_t pte_phys;
+	bool freed_read;
+	uint64_t freed_phys;
+};
+
+/**
+ * iopt_hwsim_geometry() - derive the walk geometry of a configuration
+ * @cfg: a configuration as given to iopt_init().
+ * @g:   filled on success.
+ *
+ * Computed from the architecture's rules (formats.md), not asked of the
+ * engine: compare @g->levels with iopt_levels() to check the engine.
+ * Return: 0; -EINVAL for a NULL pointer or unknown format; -ENOTSUP for a
+ * geometry the hardware cannot walk (granule, ias, oas, more than 16
+ * concatenated start tables).
+ * Context: any.
+ */
+int iopt_hwsim_geometry(const struct iopt_config *cfg,
+			struct iopt_hwsim_geom *g);
+
+/**
+ * iopt_hwsim_mem_arena() - read table memory straight from an arena
+ * @m: filled.
+ * @a: the arena; also used for the use-after-free checks.
+ * Context: any.
+ */
+void iopt_hwsim_mem_arena(struct iopt_hwsim_mem *m, const struct iopt_arena *a);
+
+/**
+ * iopt_hwsim_mem_image() - read table memory from a byte image
+ * @m:     filled.
+ * @image: the bytes of physical memory [@phys, @phys + @size).
+ * @size:  their number.
+ * @phys:  physical address of the first byte.
+ * Context: any.
+ */
+void iopt_hwsim_mem_image(struct iopt_hwsim_mem *m, const void *image,
+			  size_t size, uint64_t phys);
+
+/**
+ * iopt_hwsim_walk() - translate one address with a fresh walk, no caches
+ * @g:         geometry from iopt_hwsim_geometry().
+ * @m:         table memory.
+ * @root_phys: the start table (the base register's value; address bits
+ *             below the start table's alignment are ignored).
+ * @iova:      the input address.
+ * @access:    IOPT_HWSIM_* access kinds to check; 0 checks none.
+ * @r:         the outcome.
+ *
+ * Return: 0 when translated and allowed; -EFAULT when the walk faulted
+ * (@r->fault says how); -EINVAL for a NULL pointer or an invalid geometry.
+ * Context: any; reads table memory, writes nothing but @r.
+ */
+int iopt_hwsim_walk(const struct iopt_hwsim_geom *g,
+		    const struct iopt_hwsim_mem *m, uint64_t root_phys,
+		    uint64_t iova, unsigned int access,
+		    struct iopt_hwsim_result *r);
+
+/* Simulated IOMMU options (struct iopt_hwsim_params.flags). */
+#define IOPT_HWSIM_STRICT       (1u << 0) /* cache "no translation" results too */
+#define IOPT_HWSIM_VERIFY_HITS  (1u << 1) /* compare each IOTLB hit with memory */
+
+/**
+ * struct iopt_hwsim_params - cache shapes of a simulated IOMMU
+ * @tlb_entries:  IOTLB entries; 0 disables the IOTLB.
+ * @tlb_ways:     IOTLB associativity; 0 means fully associative. Must
+ *                divide @tlb_entries.
+ * @walk_entries: walk-cache entries per level; 0 disables the walk cache.
+ * @walk_ways:    walk-cache associativity; 0 means fully associative.
+ * @flags:        IOPT_HWSIM_STRICT, IOPT_HWSIM_VERIFY_HITS.
+ */
+struct iopt_hwsim_params {
+	unsigned int tlb_entries;
+	unsigned int tlb_ways;
+	unsigned int walk_entries;
+	unsigned int walk_ways;
+	unsigned int flags;
+};
+
+/* Counters of a simulated IOMMU (iopt_hwsim_get_counters()). */
+struct iopt_hwsim_counters {
+	uint64_t translations;   /* iopt_hwsim_translate() calls */
+	uint64_t faults;         /* of which ended in a fault */
+	uint64_t tlb_hits;       /* IOTLB hits on translations */
+	uint64_t tlb_neg_hits;   /* IOTLB hits on cached "no translation" */
+	uint64_t tlb_misses;
+	uint64_t tlb_fills;
+	uint64_t tlb_evictions;
+	uint64_t walks;          /* table walks started (after a miss) */
+	uint64_t walk_hits[IOPT_HWSIM_MAX_LEVELS]; /* walks resumed below a
+						    * cached descriptor of
+						    * that level */
+	uint64_t walk_misses;    /* walks that started from the root */
+	uint64_t walk_fills;
+	uint64_t walk_evictions;
+	uint64_t entry_reads;    /* table entries read by walks */
+	uint64_t inv_all;        /* invalidate-all commands */
+	uint64_t inv_range;      /* range commands (leaf-only included) */
+	uint64_t inv_range_leaf; /* of which leaf-only */
+	uint64_t tlb_dropped;    /* IOTLB entries invalidated */
+	uint64_t walk_dropped;   /* walk-cache entries invalidated */
+	uint64_t stale;          /* stale entries found (events) */
+	uint64_t use_after_free; /* walks that read freed table memory */
+};
+
+enum iopt_hwsim_event_kind {
+	IOPT_HWSIM_EV_STALE_TLB = 1,    /* an IOTLB entry disagrees with memory */
+	IOPT_HWSIM_EV_STALE_WALK,       /* a walk-cache entry disagrees */
+	IOPT_HWSIM_EV_USE_AFTER_FREE,   /* a walk read freed table memory */
+};
+
+/**
+ * struct iopt_hwsim_event - a stale entry or a use after free
+ * @kind:        enum iopt_hwsim_event_kind.
+ * @iova:        STALE_TLB: the address whose cached translation differs
+ *               (the first such in the entry); STALE_WALK: the first
+ *               address the cached descriptor covers; USE_AFTER_FREE: the
+ *               address being translated.
+ * @level:       level of the cached entry, or of the freed table read.
+ * @cached:      STALE_TLB: cached physical address of @iova (IOPT_PHYS_NONE
+ *               for a cached "no translation"); STALE_WALK: the cached
+ *               next-table address; USE_AFTER_FREE: the freed address read.
+ * @fresh:       STALE_TLB: the physical address a fresh walk gives
+ *               (IOPT_PHYS_NONE if it faults); STALE_WALK: the next-table
+ *               address in memory (IOPT_PHYS_NONE if there is none);
+ *               USE_AFTER_FREE: the value read there.
+ * @cached_size_lg2, @fresh_size_lg2: STALE_TLB: the translation sizes.
+ * @cached_perm, @fresh_perm: STALE_TLB: IOPT_HWSIM_PERM_*; STALE_WALK:
+ *               the accumulated table restrictions (internal bits).
+ * @fresh_fault: STALE_*: how the fresh walk ended.
+ * @via_cache:   USE_AFTER_FREE: the walk started from a cached table
+ *               pointer (the walk cache kept a pointer to a freed table).
+ */
+struct iopt_hwsim_event {
+	enum iopt_hwsim_event_kind kind;
+	uint64_t iova;
+	unsigned int level;
+	uint64_t cached;
+	uint64_t fresh;
+	unsigned int cached_size_lg2;
+	unsigned int fresh_size_lg2;
+	unsigned int cached_perm;
+	unsigned int fresh_perm;
+	enum iopt_hwsim_fault fresh_fault;
+	bool via_cache;
+};
+
+/* Event callback: called for every event as it happens. */
+typedef void (*iopt_hwsim_event_fn)(void *arg,
+				    const struct iopt_hwsim_event *ev);
+
+struct iopt_hwsim_tlbe;
+struct iopt_hwsim_wce;
+
+/*
+ * struct iopt_hwsim - a simulated IOMMU for one table. Callers allocate it;
+ * the fields are private.
+ */
+struct iopt_hwsim {
+	struct iopt_hwsim_geom geom;
+	struct iopt_hwsim_mem mem;
+	struct iopt_hwsim_params params;
+	uint64_t root_phys;
+	bool has_root;
+	struct iopt_hwsim_tlbe *tlb;     /* tlb_sets * tlb_ways */
+	unsigned int tlb_sets;
+	unsigned int tlb_ways;
+	struct iopt_hwsim_wce *wc;       /* per level 1..levels-1: wc_sets * wc_ways */
+	unsigned int wc_sets;
+	unsigned int wc_ways;
+	unsigned int sizes_lg2[16];      /* translation sizes the IOTLB probes */
+	unsigned int nr_sizes;
+	uint64_t clock;                  /* LRU time */
+	struct iopt_hwsim_counters cnt;
+	iopt_hwsim_event_fn event_fn;
+	void *event_arg;
+	struct iopt_hwsim_event last_event;
+};
+
+/**
+ * iopt_hwsim_init() - create a simulated IOMMU
+ * @sim:    storage.
+ * @cfg:    the configuration of the tables it will walk.
+ * @mem:    how it reads table memory; copied (the arena, image or callback
+ *          context must outlive @sim).
+ * @params: cache shapes; NULL for no caches at all.
+ *
+ * No root is programmed yet: see iopt_hwsim_set_root().
+ * Return: 0; -EINVAL (NULL @sim, @cfg or @mem, ways not dividing entries,
+ * unknown flags); -ENOTSUP (as iopt_hwsim_geometry()); -ENOMEM.
+ * Context: process (allocates with malloc).
+ */
+int iopt_hwsim_init(struct iopt_hwsim *sim, const struct iopt_config *cfg,
+		    const struct iopt_hwsim_mem *mem,
+		    const struct iopt_hwsim_params *params);
+
+/**
+ * iopt_hwsim_fini() - release a simulated IOMMU's memory
+ * @sim: from iopt_hwsim_init(); NULL is ignored.
+ * Context: process.
+ */
+void iopt_hwsim_fini(struct iopt_hwsim *sim);
+
+/**
+ * iopt_hwsim_set_root() - program the start table address
+ * @sim:       the simulated IOMMU.
+ * @root_phys: e.g. iopt_root_phys() of the table.
+ *
+ * Like rewriting the base register of a context: every cached entry is
+ * dropped (not counted as an invalidation command).
+ * Return: 0; -EINVAL for NULL. Context: as iopt_hwsim_translate().
+ */
+int iopt_hwsim_set_root(struct iopt_hwsim *sim, uint64_t root_phys);
+
+/**
+ * iopt_hwsim_translate() - a device access through the simulated IOMMU
+ * @sim:    the simulated IOMMU.
+ * @iova:   the input address.
+ * @access: IOPT_HWSIM_* access kinds; 0 translates without a check.
+ * @r:      the outcome; @r->cached says whether the IOTLB answered.
+ *
+ * Looks the address up in the IOTLB; on a miss resumes the walk below the
+ * deepest cached table descriptor, or starts it at the root, filling both
+ * caches (translations that fault for permission are cached; in strict
+ * mode "not present" is cached as a granule-sized negative entry). A walk
+ * that reads freed arena memory raises a use-after-free event.
+ * Return: 0 when translated and allowed; -EFAULT on a fault (@r->fault);
+ * -EINVAL for NULL or when no root is programmed.
+ * Context: one caller at a time per @sim; table memory must not change
+ * under the walk.
+ */
+int iopt_hwsim_translate(struct iopt_hwsim *sim, uint64_t iova,
+			 unsigned int access, struct iopt_hwsim_result *r);
+
+/**
+ * iopt_hwsim_inv_all() - the invalidate-all command
+ * @sim: the simulated IOMMU.
+ * Drops every IOTLB and walk-cache entry.
+ * Return: 0; -EINVAL for NULL. Context: as iopt_hwsim_translate().
+ */
+int iopt_hwsim_inv_all(struct iopt_hwsim *sim);
+
+/**
+ * iopt_hwsim_inv_range() - the invalidate-by-range command
+ * @sim:         the simulated IOMMU.
+ * @iova:        first address.
+ * @size:        bytes; @iova + @size may be exactly 2^64.
+ * @granule_lg2: the step: IOTLB entries containing @iova + k * 2^granule
+ *               (inside the range) are dropped.
+ * @leaf_only:   keep the walk cache; otherwise walk-cache entries whose
+ *               region overlaps the range are dropped too.
+ *
+ * Return: 0; -EINVAL for NULL, size 0, a range that wraps past 2^64, or a
+ * granule of 64 or more. Context: as iopt_hwsim_translate().
+ */
+int iopt_hwsim_inv_range(struct iopt_hwsim *sim, uint64_t iova, uint64_t size,
+			 unsigned int granule_lg2, bool leaf_only);
+
+/**
+ * iopt_hwsim_flush_ops() - flush callbacks that drive a simulated IOMMU
+ * @sim:    the simulated IOMMU.
+ * @cookie: set to the cookie to pass with them (@sim).
+ *
+ * flush_all becomes iopt_hwsim_inv_all(), flush_range becomes
+ * iopt_hwsim_inv_range() with the range's granule and leaf-only flag.
+ * Return: the ops (static, shared by all simulated IOMMUs).
+ * Context: any.
+ */
+const struct iopt_flush_ops *iopt_hwsim_flush_ops(struct iopt_hwsim *sim,
+						  void **cookie);
+
+/**
+ * iopt_hwsim_check_coherent() - compare every cached entry with memory
+ * @sim: the simulated IOMMU.
+ * @fn:  if not NULL, called with each stale entry found.
+ * @arg: passed to @fn.
+ *
+ * The oracle for invalidation: after the caller's invalidations (a gather
+ * sync), no IOTLB entry (each leaf of a cached contiguous run included,
+ * negative entries included) and no walk-cache entry may disagree with a
+ * fresh walk of table memory. Each one that does is a stale event (also
+ * counted and passed to the event callback). Nothing is dropped.
+ * Return: the number of stale entries (0: coherent); -EINVAL for NULL or
+ * no root. Context: as iopt_hwsim_translate().
+ */
+int iopt_hwsim_check_coherent(struct iopt_hwsim *sim, iopt_hwsim_event_fn fn,
+			      void *arg);
+
+/**
+ * iopt_hwsim_set_event_fn() - be told about every event
+ * @sim: the simulated IOMMU.
+ * @fn:  called for each stale or use-after-free event; NULL for none.
+ * @arg: passed to @fn.
+ * Context: as iopt_hwsim_translate().
+ */
+void iopt_hwsim_set_event_fn(struct iopt_hwsim *sim, iopt_hwsim_event_fn fn,
+			     void *arg);
+
+/**
+ * iopt_hwsim_get_counters() - read the counters
+ * @sim: the simulated IOMMU.
+ * @out: filled (zeroed when @sim is NULL).
+ * Context: as iopt_hwsim_translate().
+ */
+void iopt_hwsim_get_counters(const struct iopt_hwsim *sim,
+			     struct iopt_hwsim_counters *out);
+
+/**
+ * iopt_hwsim_reset_counters() - zero the counters
+ * @sim: the simulated IOMMU; NULL is ignored.
+ * Context: as iopt_hwsim_translate().
+ */
+void iopt_hwsim_reset_counters(struct iopt_hwsim *sim);
+
+/**
+ * iopt_hwsim_fault_name() - a short name of a fault kind
+ * @f: the fault.
+ * Return: a static string ("none", "translation", ...; "?" if unknown).
+ * Context: any.
+ */
+const char *iopt_hwsim_fault_name(enum iopt_hwsim_fault f);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* IOPT_HWSIM_H */

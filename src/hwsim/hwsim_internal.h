@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later OR BSD-2-Clause */
+/*
+ * Shared between the parts of the simulated IOMMU: the walkers (walk.c),
+ * the caches (iotlb.c) and the device-facing API (hwsim.c).
+ */
+#ifndef IOPT_HWSIM_INTERNAL_H
+#define IOPT_HWSIM_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <iopt/hwsim.h>
+
+/*
+ * Restrictions that table descriptors pass down to everything below them
+ * (ARM stage 1 APTable/XNTable bits; x86 R/W, U/S and XD of upper levels).
+ */
+#define HWSIM_A_NO_WRITE (1u << 0)
+#define HWSIM_A_NO_USER  (1u << 1)
+#define HWSIM_A_UXN      (1u << 2)
+#define HWSIM_A_PXN      (1u << 3)
+
+/* Called for each valid table descriptor a walk reads. @iova is the first
+ * address the descriptor covers; @attrs includes the descriptor's own. */
+typedef void (*hwsim_table_fn)(void *arg, unsigned int level, uint64_t iova,
+			       uint64_t next, uint32_t attrs);
+
+struct hwsim_walk {
+	const struct iopt_hwsim_geom *g;
+	const struct iopt_hwsim_mem *m;
+	hwsim_table_fn table_fn;	/* may be NULL */
+	void *arg;
+	unsigned int reads;		/* entries read by this walk */
+};
+
+/* An IOTLB entry; stamp 0 means invalid. */
+struct iopt_hwsim_tlbe {
+	uint64_t iova;		/* aligned to 1 << size_lg2 */
+	uint64_t phys;		/* physical address of @iova */
+	uint64_t stamp;
+	uint8_t size_lg2;
+	uint8_t leaf_lg2;
+	uint8_t level;
+	uint8_t perm;
+	bool neg;		/* cached "no translation" */
+	bool contig;
+};
+
+/* A walk-cache entry: one table descriptor; stamp 0 means invalid. */
+struct iopt_hwsim_wce {
+	uint64_t iova;		/* first address the descriptor covers */
+	uint64_t next;		/* the table it points to */
+	uint64_t stamp;
+	uint32_t attrs;		/* accumulated restrictions, this one included */
+	uint8_t level;
+};
+
+/* walk.c */
+bool hwsim_geom_valid_(const struct iopt_hwsim_geom *g);
+unsigned int hwsim_shift_(const struct iopt_hwsim_geom *g, unsigned int level);
+bool hwsim_input_ok_(const struct iopt_hwsim_geom *g, uint64_t iova);
+uint64_t hwsim_root_base_(const struct iopt_hwsim_geom *g, uint64_t root);
+unsigned int hwsim_sizes_(const struct iopt_hwsim_geom *g, unsigned int *out,
+			  unsigned int max);
+void hwsim_result_init_(struct iopt_hwsim_result *r);
+int hwsim_walk_from_(struct hwsim_walk *w, uint64_t table, unsigned int level,
+		     uint32_t attrs, uint64_t iova, struct iopt_hwsim_result *r);
+int hwsim_walk_root_(struct hwsim_walk *w, uint64_t root, uint64_t iova,
+		     struct iopt_hwsim_result *r);
+int hwsim_check_access_(struct iopt_hwsim_result *r, unsigned int access);
+
+/* iotlb.c */
+int hwsim_caches_alloc_(struct iopt_hwsim *sim);
+void hwsim_caches_free_(struct iopt_hwsim *sim);
+void hwsim_caches_clear_(struct iopt_hwsim *sim);
+struct iopt_hwsim_tlbe *hwsim_tlb_lookup_(struct iopt_hwsim *sim,
+					  uint64_t iova);
+void hwsim_tlb_fill_(struct iopt_hwsim *sim,
+		     const struct iopt_hwsim_tlbe *e);
+uint64_t hwsim_tlb_inv_(struct iopt_hwsim *sim, uint64_t first, uint64_t last,
+			unsigned int granule_lg2);
+const struct iopt_hwsim_wce *hwsim_wc_lookup_(struct iopt_hwsim *sim,
+					      unsigned int level, uint64_t iova);
+void hwsim_wc_fill_(struct iopt_hwsim *sim, unsigned int level, uint64_t iova,
+		    uint64_t next, uint32_t attrs);
+uint64_t hwsim_wc_inv_(struct iopt_hwsim *sim, uint64_t first, uint64_t last);
+unsigned int hwsim_tlb_slots_(const struct iopt_hwsim *sim);
+unsigned int hwsim_wc_slots_(const struct iopt_hwsim *sim);
+
+#endif /* IOPT_HWSIM_INTERNAL_H */

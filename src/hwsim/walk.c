@@ -1,0 +1,650 @@
+// SPDX-License-Identifier: GPL-2.0-or-later OR BSD-2-Clause
+/*
+ * The simulated IOMMU's table walkers: ARM VMSAv8-64 long descriptors
+ * (stage 1 and stage 2, 4K/16K/64K granules) and x86-64 (4 and 5 levels).
+ *
+ * They are written from the descriptor formats (the Arm ARM and the Intel
+ * SDM / VT-d facts in formats.md), independently of iopt's engine, to be a
+ * second opinion on what the engine writes. They also read tables that
+ * nobody trusts: a walk reads at most one entry per level and stops at
+ * level 0 whatever the entries say, every address is checked against the
+ * memory it was given before it is read, and the start table's index is
+ * masked to the start table's size, so no entry can make a walk loop or
+ * read outside that memory.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <iopt/hwsim.h>
+#include "hwsim_internal.h"
+
+/* Bits [hi:lo] of a 64-bit word, as a mask. */
+static inline uint64_t field(unsigned int hi, unsigned int lo)
+{
+	return (~0ULL >> (63 - hi)) & (~0ULL << lo);
+}
+
+static inline uint64_t bit(uint64_t v, unsigned int n)
+{
+	return (v >> n) & 1;
+}
+
+/* Table memory holds little-endian words whatever the host. */
+static uint64_t le64_bytes(const unsigned char *b)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = (v << 8) | b[i];
+	return v;
+}
+
+static inline uint64_t le64_word(uint64_t w)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	return __builtin_bswap64(w);
+#else
+	return w;
+#endif
+}
+
+/* ------------------------------------------------------------- geometry */
+
+static bool is_arm(const struct iopt_hwsim_geom *g)
+{
+	return g->format == IOPT_FMT_ARM_LPAE_S1 ||
+	       g->format == IOPT_FMT_ARM_LPAE_S2;
+}
+
+static int arm_geometry(const struct iopt_config *cfg,
+			struct iopt_hwsim_geom *g)
+{
+	unsigned int gl = cfg->granule_lg2 ? cfg->granule_lg2 : 12;
+	unsigned int bpl, start;
+	bool concat;
+
+	if (gl != 12 && gl != 14 && gl != 16)
+		return -ENOTSUP;
+	if (cfg->ias < 32 || cfg->ias > 48)
+		return -ENOTSUP;
+	switch (cfg->oas) {
+	case 32: case 36: case 40: case 42: case 44: case 48:
+		break;
+	case 52:
+		/* 52-bit output needs FEAT_LPA, which only the 64K granule
+		 * has without FEAT_LPA2. */
+		if (gl == 16)
+			break;
+		return -ENOTSUP;
+	default:
+		return -ENOTSUP;
+	}
+	bpl = gl - 3;
+	g->granule_lg2 = gl;
+	g->ias = cfg->ias;
+	g->oas = cfg->oas;
+	g->stage2 = cfg->format == IOPT_FMT_ARM_LPAE_S2;
+	g->sign_extend = false;
+	/* Enough levels of bpl index bits above the page offset to cover ias. */
+	g->levels = (cfg->ias - gl + bpl - 1) / bpl;
+	g->top_bits = cfg->ias - (gl + (g->levels - 1) * bpl);
+	g->concat = 1;
+	if (!g->stage2)
+		return 0;
+	/*
+	 * Stage 2 cannot always start where stage 1 would: the 4K granule may
+	 * start at level 0 only with a PA size of 44 bits or more, the 16K
+	 * granule never at level 0 (that needs FEAT_LPA2), and at level 1 only
+	 * with more than 40 bits of PA. Instead the walk starts one level
+	 * lower at up to 16 concatenated tables, whose index takes the
+	 * remaining input bits.
+	 */
+	start = 4 - g->levels;
+	concat = (gl == 12 && start == 0 && cfg->oas < 44) ||
+		 (gl == 14 && start == 0) ||
+		 (gl == 14 && start == 1 && cfg->oas <= 40);
+	if (!concat)
+		return 0;
+	if (g->top_bits > 4)
+		return -ENOTSUP;
+	g->concat = 1u << g->top_bits;
+	g->levels--;
+	g->top_bits += bpl;
+	return 0;
+}
+
+int iopt_hwsim_geometry(const struct iopt_config *cfg,
+			struct iopt_hwsim_geom *g)
+{
+	struct iopt_hwsim_geom tmp;
+	int ret;
+
+	if (!cfg || !g)
+		return -EINVAL;
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.format = cfg->format;
+	switch (cfg->format) {
+	case IOPT_FMT_ARM_LPAE_S1:
+	case IOPT_FMT_ARM_LPAE_S2:
+		ret = arm_geometry(cfg, &tmp);
+		break;
+	case IOPT_FMT_X86_64:
+		if (cfg->granule_lg2 && cfg->granule_lg2 != 12)
+			return -ENOTSUP;
+		if (cfg->ias != 48 && cfg->ias != 57)
+			return -ENOTSUP;
+		if (cfg->oas < 32 || cfg->oas > 52)
+			return -ENOTSUP;
+		tmp.granule_lg2 = 12;
+		tmp.ias = cfg->ias;
+		tmp.oas = cfg->oas;
+		tmp.levels = cfg->ias == 57 ? 5 : 4;
+		tmp.top_bits = 9;
+		tmp.concat = 1;
+		tmp.sign_extend = true;
+		ret = 0;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (ret)
+		return ret;
+	*g = tmp;
+	return 0;
+}
+
+/* A geometry from outside may be anything: check it before walking. */
+bool hwsim_geom_valid_(const struct iopt_hwsim_geom *g)
+{
+	unsigned int bpl;
+
+	if (!g)
+		return false;
+	if (is_arm(g)) {
+		if (g->granule_lg2 != 12 && g->granule_lg2 != 14 &&
+		    g->granule_lg2 != 16)
+			return false;
+		if (g->levels < 1 || g->levels > 4)
+			return false;
+	} else if (g->format == IOPT_FMT_X86_64) {
+		if (g->granule_lg2 != 12 || g->levels < 1 ||
+		    g->levels > IOPT_HWSIM_MAX_LEVELS)
+			return false;
+	} else {
+		return false;
+	}
+	bpl = g->granule_lg2 - 3;
+	if (g->top_bits < 1 || g->top_bits > bpl + 4)
+		return false;
+	if (g->oas < 1 || g->oas > 52 || g->ias < 1 || g->ias > 64)
+		return false;
+	/* The start table must index the input's top bits exactly. */
+	return g->granule_lg2 + (g->levels - 1) * bpl + g->top_bits == g->ias;
+}
+
+/* log2 of the bytes one entry at @level maps. */
+unsigned int hwsim_shift_(const struct iopt_hwsim_geom *g, unsigned int level)
+{
+	return g->granule_lg2 + level * (g->granule_lg2 - 3);
+}
+
+bool hwsim_input_ok_(const struct iopt_hwsim_geom *g, uint64_t iova)
+{
+	uint64_t top;
+
+	if (g->sign_extend) {
+		/* Canonical: bits [63:ias-1] all equal. */
+		top = iova >> (g->ias - 1);
+		return top == 0 || top == ~0ULL >> (g->ias - 1);
+	}
+	return g->ias >= 64 || !(iova >> g->ias);
+}
+
+/*
+ * The base register holds the start table's address; bits below the
+ * table's alignment are ignored (ARM: RES0 BADDR bits; x86: the low 12
+ * bits of a root pointer are flags).
+ */
+uint64_t hwsim_root_base_(const struct iopt_hwsim_geom *g, uint64_t root)
+{
+	uint64_t align;
+
+	if (!is_arm(g))
+		return root & ~0xfffULL;
+	align = 8ULL << g->top_bits;
+	return root & ~(align - 1);
+}
+
+/* ARM: may a block or page descriptor sit at @level? */
+static bool arm_leaf_level(const struct iopt_hwsim_geom *g, unsigned int level)
+{
+	if (level == 0)
+		return true;
+	switch (g->granule_lg2) {
+	case 12:		/* level 2 (2M) and 1 (1G); never level 0 */
+		return level == 1 || level == 2;
+	case 14:		/* level 2 (32M); level 1 needs FEAT_LPA2 */
+		return level == 1;
+	default:		/* 64K: level 2 (512M); level 1 (4T) with FEAT_LPA */
+		return level == 1 || level == 2;
+	}
+}
+
+/* ARM: log2 of the entries in a contiguous run at @level, 0 if none. */
+static unsigned int arm_contig_lg2(const struct iopt_hwsim_geom *g,
+				   unsigned int level)
+{
+	switch (g->granule_lg2) {
+	case 12:
+		return level <= 2 ? 4 : 0;	/* 16 entries */
+	case 14:
+		return level == 0 ? 7 : level == 1 ? 5 : 0; /* 128, 32 */
+	default:
+		return level <= 1 ? 5 : 0;	/* 32 */
+	}
+}
+
+static void add_size(unsigned int *out, unsigned int *n, unsigned int max,
+		     unsigned int lg2)
+{
+	for (unsigned int i = 0; i < *n; i++)
+		if (out[i] == lg2)
+			return;
+	if (*n < max)
+		out[(*n)++] = lg2;
+}
+
+/* Every size a translation can have (leaf sizes and contiguous runs),
+ * smallest first. */
+unsigned int hwsim_sizes_(const struct iopt_hwsim_geom *g, unsigned int *out,
+			  unsigned int max)
+{
+	unsigned int n = 0;
+
+	for (unsigned int l = 0; l < g->levels; l++) {
+		unsigned int s = hwsim_shift_(g, l);
+
+		if (is_arm(g)) {
+			if (!arm_leaf_level(g, l))
+				continue;
+			add_size(out, &n, max, s);
+			if (arm_contig_lg2(g, l))
+				add_size(out, &n, max, s + arm_contig_lg2(g, l));
+		} else if (l <= 2) {
+			add_size(out, &n, max, s);
+		}
+	}
+	/* Insertion sort: the IOTLB probes small sizes first. */
+	for (unsigned int i = 1; i < n; i++)
+		for (unsigned int j = i; j && out[j - 1] > out[j]; j--) {
+			unsigned int t = out[j];
+
+			out[j] = out[j - 1];
+			out[j - 1] = t;
+		}
+	return n;
+}
+
+/* ----------------------------------------------------------- the walks */
+
+void hwsim_result_init_(struct iopt_hwsim_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->phys = IOPT_PHYS_NONE;
+}
+
+static int fault(struct iopt_hwsim_result *r, enum iopt_hwsim_fault f,
+		 unsigned int level)
+{
+	r->fault = f;
+	r->level = level;
+	r->phys = IOPT_PHYS_NONE;
+	return -EFAULT;
+}
+
+/* Read the entry at @addr; false when the memory cannot be read there. */
+static bool read_entry(struct hwsim_walk *w, uint64_t addr, uint64_t *pte,
+		       struct iopt_hwsim_result *r)
+{
+	const struct iopt_hwsim_mem *m = w->m;
+	unsigned char b[8];
+
+	w->reads++;
+	if (m->arena && !r->freed_read && iopt_arena_is_free(m->arena, addr, 8)) {
+		r->freed_read = true;
+		r->freed_phys = addr;
+	}
+	if (m->read) {
+		if (m->read(m->ctx, addr, b, sizeof(b)))
+			return false;
+		*pte = le64_bytes(b);
+		return true;
+	}
+	if (m->arena) {
+		const struct iopt_arena *a = m->arena;
+		uint64_t off = addr - a->phys_base;
+
+		if (addr < a->phys_base || a->size < 8 || off > a->size - 8 ||
+		    (off & 7))
+			return false;
+		/* An aligned word: load it whole, as the hardware would, so a
+		 * concurrent (atomic) store is seen entirely or not at all. */
+		*pte = le64_word(__atomic_load_n(
+			(const uint64_t *)(const void *)(a->base + off),
+			__ATOMIC_RELAXED));
+		return true;
+	}
+	if (m->image) {
+		uint64_t off = addr - m->image_phys;
+
+		if (addr < m->image_phys || m->image_size < 8 ||
+		    off > m->image_size - 8)
+			return false;
+		memcpy(b, (const unsigned char *)m->image + off, sizeof(b));
+		*pte = le64_bytes(b);
+		return true;
+	}
+	return false;
+}
+
+/* What an ARM leaf allows, given the restrictions of the tables above. */
+static unsigned int arm_perm(const struct iopt_hwsim_geom *g, uint64_t pte,
+			     uint32_t attrs)
+{
+	unsigned int p = 0;
+	bool user, wr;
+
+	if (g->stage2) {
+		/* S2AP[0] read, S2AP[1] write, XN (bit 54); no privilege. */
+		if (bit(pte, 6))
+			p |= IOPT_HWSIM_PERM_UR | IOPT_HWSIM_PERM_PR;
+		if (bit(pte, 7))
+			p |= IOPT_HWSIM_PERM_UW | IOPT_HWSIM_PERM_PW;
+		if (!bit(pte, 54))
+			p |= IOPT_HWSIM_PERM_UX | IOPT_HWSIM_PERM_PX;
+		return p;
+	}
+	/* AP[1] (bit 6): unprivileged access; AP[2] (bit 7): read-only. */
+	user = bit(pte, 6) && !(attrs & HWSIM_A_NO_USER);
+	wr = !bit(pte, 7) && !(attrs & HWSIM_A_NO_WRITE);
+	p |= IOPT_HWSIM_PERM_PR;
+	if (wr)
+		p |= IOPT_HWSIM_PERM_PW;
+	if (user)
+		p |= IOPT_HWSIM_PERM_UR;
+	if (user && wr)
+		p |= IOPT_HWSIM_PERM_UW;
+	/* Unprivileged fetches obey UXN alone (AP does not gate them). */
+	if (!bit(pte, 54) && !(attrs & HWSIM_A_UXN))
+		p |= IOPT_HWSIM_PERM_UX;
+	/* Privileged fetches obey PXN, and never from memory that
+	 * unprivileged accesses may write (EL1&0 regime). */
+	if (!bit(pte, 53) && !(attrs & HWSIM_A_PXN) && !(p & IOPT_HWSIM_PERM_UW))
+		p |= IOPT_HWSIM_PERM_PX;
+	return p;
+}
+
+/* ARM output address bits of a descriptor whose address is aligned to
+ * 1 << @lo; with the 64K granule bits [15:12] hold PA[51:48] (FEAT_LPA). */
+static uint64_t arm_addr(const struct iopt_hwsim_geom *g, uint64_t pte,
+			 unsigned int lo)
+{
+	uint64_t a = pte & field(47, lo);
+
+	if (g->granule_lg2 == 16)
+		a |= ((pte >> 12) & 0xf) << 48;
+	return a;
+}
+
+static bool beyond_oas(const struct iopt_hwsim_geom *g, uint64_t a)
+{
+	return g->oas < 64 && (a >> g->oas);
+}
+
+/*
+ * One ARM descriptor at @level. Return: 1 to descend (*@next, *@attrs
+ * updated), 0 for a leaf (r filled), -EFAULT for a fault.
+ */
+static int arm_step(struct hwsim_walk *w, unsigned int level, uint64_t pte,
+		    uint64_t iova, uint64_t *next, uint32_t *attrs,
+		    struct iopt_hwsim_result *r)
+{
+	const struct iopt_hwsim_geom *g = w->g;
+	unsigned int shift = hwsim_shift_(g, level), c;
+	uint64_t oa;
+
+	if (!bit(pte, 0))
+		return fault(r, IOPT_HWSIM_FAULT_TRANSLATION, level);
+	if (level > 0 && bit(pte, 1)) {
+		*next = arm_addr(g, pte, g->granule_lg2);
+		if (beyond_oas(g, *next))
+			return fault(r, IOPT_HWSIM_FAULT_ADDR_SIZE, level);
+		if (!g->stage2) {
+			/* PXNTable, UXNTable, APTable[0] (no EL0), APTable[1]
+			 * (no write); stage 2 tables carry none of these. */
+			if (bit(pte, 59))
+				*attrs |= HWSIM_A_PXN;
+			if (bit(pte, 60))
+				*attrs |= HWSIM_A_UXN;
+			if (bit(pte, 61))
+				*attrs |= HWSIM_A_NO_USER;
+			if (bit(pte, 62))
+				*attrs |= HWSIM_A_NO_WRITE;
+		}
+		if (w->table_fn)
+			w->table_fn(w->arg, level, iova & ~field(shift - 1, 0),
+				    *next, *attrs);
+		return 1;
+	}
+	/* Level 0 with [1:0] = 01 is reserved; blocks only where allowed. */
+	if (level == 0 ? !bit(pte, 1) : !arm_leaf_level(g, level))
+		return fault(r, IOPT_HWSIM_FAULT_TRANSLATION, level);
+	oa = arm_addr(g, pte, shift);
+	if (beyond_oas(g, oa))
+		return fault(r, IOPT_HWSIM_FAULT_ADDR_SIZE, level);
+	if (!bit(pte, 10))
+		return fault(r, IOPT_HWSIM_FAULT_ACCESS_FLAG, level);
+	r->level = level;
+	r->leaf_lg2 = shift;
+	r->size_lg2 = shift;
+	c = arm_contig_lg2(g, level);
+	if (bit(pte, 52) && c) {
+		r->contig = true;
+		r->size_lg2 = shift + c;
+	}
+	r->phys = oa + (iova & field(shift - 1, 0));
+	r->perm = arm_perm(g, pte, *attrs);
+	return 0;
+}
+
+static unsigned int x86_perm(uint32_t attrs)
+{
+	unsigned int p = IOPT_HWSIM_PERM_PR;
+	bool wr = !(attrs & HWSIM_A_NO_WRITE), x = !(attrs & HWSIM_A_UXN);
+
+	if (wr)
+		p |= IOPT_HWSIM_PERM_PW;
+	if (x)
+		p |= IOPT_HWSIM_PERM_PX;
+	if (!(attrs & HWSIM_A_NO_USER)) {
+		p |= IOPT_HWSIM_PERM_UR;
+		if (wr)
+			p |= IOPT_HWSIM_PERM_UW;
+		if (x)
+			p |= IOPT_HWSIM_PERM_UX;
+	}
+	return p;
+}
+
+/* One x86-64 entry at @level; returns as arm_step(). */
+static int x86_step(struct hwsim_walk *w, unsigned int level, uint64_t pte,
+		    uint64_t iova, uint64_t *next, uint32_t *attrs,
+		    struct iopt_hwsim_result *r)
+{
+	const struct iopt_hwsim_geom *g = w->g;
+	unsigned int shift = hwsim_shift_(g, level);
+	bool ps = level > 0 && bit(pte, 7); /* bit 7 is PAT in a PTE */
+	uint64_t oa;
+
+	if (!bit(pte, 0))
+		return fault(r, IOPT_HWSIM_FAULT_TRANSLATION, level);
+	if (ps && level > 2)	/* no leaves in the PML4 or PML5 */
+		return fault(r, IOPT_HWSIM_FAULT_RESERVED, level);
+	/* R/W, U/S and XD restrict everything below, the leaf included. */
+	if (!bit(pte, 1))
+		*attrs |= HWSIM_A_NO_WRITE;
+	if (!bit(pte, 2))
+		*attrs |= HWSIM_A_NO_USER;
+	if (bit(pte, 63))
+		*attrs |= HWSIM_A_UXN | HWSIM_A_PXN;
+	if (level > 0 && !ps) {
+		*next = pte & field(51, 12);
+		if (beyond_oas(g, *next))
+			return fault(r, IOPT_HWSIM_FAULT_ADDR_SIZE, level);
+		if (w->table_fn)
+			w->table_fn(w->arg, level, iova & ~field(shift - 1, 0),
+				    *next, *attrs);
+		return 1;
+	}
+	/* 2M and 1G leaves: bit 12 is PAT, bits [shift-1:13] are reserved. */
+	if (level > 0 && (pte & field(shift - 1, 13)))
+		return fault(r, IOPT_HWSIM_FAULT_RESERVED, level);
+	oa = pte & field(51, shift);
+	if (beyond_oas(g, oa))
+		return fault(r, IOPT_HWSIM_FAULT_ADDR_SIZE, level);
+	r->level = level;
+	r->leaf_lg2 = shift;
+	r->size_lg2 = shift;
+	r->phys = oa + (iova & field(shift - 1, 0));
+	r->perm = x86_perm(*attrs);
+	return 0;
+}
+
+/*
+ * Walk from the table at @table, which holds entries of @level, with the
+ * restrictions @attrs of the descriptors above it. The input must be in
+ * range (hwsim_input_ok_()). Return: 0 translated (no access check),
+ * -EFAULT with r->fault set.
+ */
+int hwsim_walk_from_(struct hwsim_walk *w, uint64_t table, unsigned int level,
+		     uint32_t attrs, uint64_t iova, struct iopt_hwsim_result *r)
+{
+	const struct iopt_hwsim_geom *g = w->g;
+	unsigned int top = g->levels - 1;
+
+	/* Each round reads one entry and either stops or goes one level
+	 * down; level 0 never descends. So at most g->levels rounds. */
+	for (unsigned int round = 0; round < IOPT_HWSIM_MAX_LEVELS; round++) {
+		unsigned int shift = hwsim_shift_(g, level);
+		unsigned int bits = level == top ? g->top_bits : g->granule_lg2 - 3;
+		uint64_t idx = (iova >> shift) & field(bits - 1, 0);
+		uint64_t addr = table + idx * 8, pte, next = 0;
+		int ret;
+
+		if (!read_entry(w, addr, &pte, r))
+			return fault(r, IOPT_HWSIM_FAULT_WALK_ABORT, level);
+		r->pte = pte;
+		r->pte_phys = addr;
+		if (is_arm(g))
+			ret = arm_step(w, level, pte, iova, &next, &attrs, r);
+		else
+			ret = x86_step(w, level, pte, iova, &next, &attrs, r);
+		if (ret <= 0)
+			return ret;
+		if (level == 0)	/* the steps never descend from level 0 */
+			break;
+		table = next;
+		level--;
+	}
+	return fault(r, IOPT_HWSIM_FAULT_TRANSLATION, level);
+}
+
+int hwsim_walk_root_(struct hwsim_walk *w, uint64_t root, uint64_t iova,
+		     struct iopt_hwsim_result *r)
+{
+	const struct iopt_hwsim_geom *g = w->g;
+	uint64_t base = hwsim_root_base_(g, root);
+
+	if (!hwsim_input_ok_(g, iova)) {
+		r->input = true;
+		return fault(r, IOPT_HWSIM_FAULT_ADDR_SIZE, g->levels - 1);
+	}
+	if (beyond_oas(g, base))
+		return fault(r, IOPT_HWSIM_FAULT_ADDR_SIZE, g->levels - 1);
+	return hwsim_walk_from_(w, base, g->levels - 1, 0, iova, r);
+}
+
+/* Permission check of a translation; turns @r into a permission fault. */
+int hwsim_check_access_(struct iopt_hwsim_result *r, unsigned int access)
+{
+	bool priv = access & IOPT_HWSIM_PRIV;
+	unsigned int need = 0;
+
+	if (access & IOPT_HWSIM_READ)
+		need |= priv ? IOPT_HWSIM_PERM_PR : IOPT_HWSIM_PERM_UR;
+	if (access & IOPT_HWSIM_WRITE)
+		need |= priv ? IOPT_HWSIM_PERM_PW : IOPT_HWSIM_PERM_UW;
+	if (access & IOPT_HWSIM_EXEC)
+		need |= priv ? IOPT_HWSIM_PERM_PX : IOPT_HWSIM_PERM_UX;
+	if ((r->perm & need) == need)
+		return 0;
+	r->fault = IOPT_HWSIM_FAULT_PERMISSION;
+	return -EFAULT;
+}
+
+int iopt_hwsim_walk(const struct iopt_hwsim_geom *g,
+		    const struct iopt_hwsim_mem *m, uint64_t root_phys,
+		    uint64_t iova, unsigned int access,
+		    struct iopt_hwsim_result *r)
+{
+	struct hwsim_walk w = { .g = g, .m = m };
+	int ret;
+
+	if (!r || !m || !hwsim_geom_valid_(g))
+		return -EINVAL;
+	hwsim_result_init_(r);
+	ret = hwsim_walk_root_(&w, root_phys, iova, r);
+	if (ret)
+		return ret;
+	return hwsim_check_access_(r, access);
+}
+
+void iopt_hwsim_mem_arena(struct iopt_hwsim_mem *m, const struct iopt_arena *a)
+{
+	if (!m)
+		return;
+	memset(m, 0, sizeof(*m));
+	m->arena = a;
+}
+
+void iopt_hwsim_mem_image(struct iopt_hwsim_mem *m, const void *image,
+			  size_t size, uint64_t phys)
+{
+	if (!m)
+		return;
+	memset(m, 0, sizeof(*m));
+	m->image = image;
+	m->image_size = size;
+	m->image_phys = phys;
+}
+
+const char *iopt_hwsim_fault_name(enum iopt_hwsim_fault f)
+{
+	switch (f) {
+	case IOPT_HWSIM_FAULT_NONE:
+		return "none";
+	case IOPT_HWSIM_FAULT_TRANSLATION:
+		return "translation";
+	case IOPT_HWSIM_FAULT_PERMISSION:
+		return "permission";
+	case IOPT_HWSIM_FAULT_ADDR_SIZE:
+		return "address size";
+	case IOPT_HWSIM_FAULT_ACCESS_FLAG:
+		return "access flag";
+	case IOPT_HWSIM_FAULT_RESERVED:
+		return "reserved bit";
+	case IOPT_HWSIM_FAULT_WALK_ABORT:
+		return "walk abort";
+	}
+	return "?";
+}
