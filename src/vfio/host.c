@@ -1,0 +1,422 @@
+// SPDX-License-Identifier: GPL-2.0-or-later OR BSD-2-Clause
+/*
+ * Simulated host memory: folios of a base page, 2M and 1G; one process
+ * region over it (vaddr -> host physical); a pin count per host page and
+ * locked-memory accounting.
+ *
+ * The region is described per 2M block. A block is a hole, a 2M slice of a
+ * 1G folio, a 2M folio, or a run of base-page folios whose host pages are
+ * listed one by one. The layout is chosen in virtual order first (which
+ * block holds which folio size); physical slots start out equal to the
+ * virtual offsets and are then traded among folios of the same size, so
+ * every folio stays aligned to its size and host memory is used at most
+ * once.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <iopt/vfio.h>
+
+/* Kind of a 2M block, in the low bits of its chunk[] word. */
+#define CHUNK_HOLE  0u
+#define CHUNK_1G    1u  /* slice of a 1G folio: word = phys of the slice | kind */
+#define CHUNK_2M    2u  /* 2M folio: word = phys | kind */
+#define CHUNK_SMALL 3u  /* base pages: word = (index into small[]) << 2 | kind */
+#define CHUNK_KIND(w) ((unsigned int)((w) & 3u))
+
+#define CHUNKS_PER_1G (IOPT_HOST_1G / IOPT_HOST_2M)
+
+/* splitmix64: seeds well from any value, including 0. */
+static uint64_t host_rand(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static bool host_chance(uint64_t *s, unsigned int pct)
+{
+	if (!pct)
+		return false;
+	return host_rand(s) % 100 < pct;
+}
+
+/* A uniform value in [0, n). */
+static uint64_t host_below(uint64_t *s, uint64_t n)
+{
+	return host_rand(s) % n;
+}
+
+/*
+ * Trade physical slots among @n folios of one size: Fisher-Yates, each swap
+ * done with probability @pct. slot[] holds indices into the same slot space.
+ */
+static void shuffle_u64(uint64_t *slot, uint64_t n, unsigned int pct,
+			uint64_t *s)
+{
+	for (uint64_t i = n; i > 1; i--) {
+		uint64_t j, tmp;
+
+		if (!host_chance(s, pct))
+			continue;
+		j = host_below(s, i);
+		tmp = slot[i - 1];
+		slot[i - 1] = slot[j];
+		slot[j] = tmp;
+	}
+}
+
+static void shuffle_u32(uint32_t *slot, uint64_t n, unsigned int pct,
+			uint64_t *s)
+{
+	for (uint64_t i = n; i > 1; i--) {
+		uint64_t j;
+		uint32_t tmp;
+
+		if (!host_chance(s, pct))
+			continue;
+		j = host_below(s, i);
+		tmp = slot[i - 1];
+		slot[i - 1] = slot[j];
+		slot[j] = tmp;
+	}
+}
+
+static int host_check_config(const struct iopt_host_config *cfg,
+			     unsigned int lg2)
+{
+	if (!cfg->size || (cfg->size & (IOPT_HOST_2M - 1)))
+		return -EINVAL;
+	if ((cfg->va_base | cfg->phys_base) & (IOPT_HOST_1G - 1))
+		return -EINVAL;
+	if (lg2 != 12 && lg2 != 14 && lg2 != 16)
+		return -EINVAL;
+	if (cfg->pct_1g > 100 || cfg->pct_2m > 100 || cfg->pct_hole > 100 ||
+	    cfg->pct_frag > 100)
+		return -EINVAL;
+	if (cfg->va_base + (cfg->size - 1) < cfg->va_base ||
+	    cfg->phys_base + (cfg->size - 1) < cfg->phys_base)
+		return -EINVAL;
+	if ((cfg->size >> lg2) > UINT32_MAX)
+		return -EINVAL;
+	return 0;
+}
+
+/* Choose, in virtual order, what each 2M block holds. */
+static uint64_t host_choose_kinds(struct iopt_host *h, uint64_t *s)
+{
+	uint64_t nr_small = 0;
+
+	for (uint64_t ci = 0; ci < h->nr_chunks;) {
+		/* A whole gigabyte that fits in the region may be one folio. */
+		if (!(ci % CHUNKS_PER_1G) && h->nr_chunks - ci >= CHUNKS_PER_1G &&
+		    host_chance(s, h->cfg.pct_1g)) {
+			for (uint64_t k = 0; k < CHUNKS_PER_1G; k++)
+				h->chunk[ci + k] = CHUNK_1G;
+			h->stats.folios_1g++;
+			ci += CHUNKS_PER_1G;
+			continue;
+		}
+		if (host_chance(s, h->cfg.pct_hole)) {
+			h->chunk[ci] = CHUNK_HOLE;
+			h->stats.hole_bytes += IOPT_HOST_2M;
+		} else if (host_chance(s, h->cfg.pct_2m)) {
+			h->chunk[ci] = CHUNK_2M;
+			h->stats.folios_2m++;
+		} else {
+			h->chunk[ci] = CHUNK_SMALL;
+			nr_small++;
+		}
+		ci++;
+	}
+	return nr_small;
+}
+
+/*
+ * Give every folio a physical slot. Slots start as the virtual offsets and
+ * are traded among folios of one size.
+ */
+static int host_place(struct iopt_host *h, uint64_t nr_small, uint64_t *s)
+{
+	uint64_t ppc = IOPT_HOST_2M / h->page_size; /* pages per 2M block */
+	uint64_t n1g = 0, n2m = 0, nsp = 0;
+	uint64_t *slots;
+	unsigned int lg2 = h->cfg.page_lg2;
+
+	slots = malloc(sizeof(*slots) * (h->nr_chunks ? h->nr_chunks : 1));
+	if (!slots)
+		return -ENOMEM;
+	if (nr_small) {
+		h->small = malloc(sizeof(*h->small) * nr_small * ppc);
+		if (!h->small) {
+			free(slots);
+			return -ENOMEM;
+		}
+	}
+
+	/* 1G folios: slot = index of the gigabyte. */
+	for (uint64_t ci = 0; ci < h->nr_chunks; ci += CHUNKS_PER_1G)
+		if (CHUNK_KIND(h->chunk[ci]) == CHUNK_1G)
+			slots[n1g++] = ci / CHUNKS_PER_1G;
+	shuffle_u64(slots, n1g, h->cfg.pct_frag, s);
+	n1g = 0;
+	for (uint64_t ci = 0; ci < h->nr_chunks; ci += CHUNKS_PER_1G) {
+		uint64_t base;
+
+		if (CHUNK_KIND(h->chunk[ci]) != CHUNK_1G)
+			continue;
+		base = h->cfg.phys_base + slots[n1g++] * IOPT_HOST_1G;
+		for (uint64_t k = 0; k < CHUNKS_PER_1G; k++)
+			h->chunk[ci + k] = (base + k * IOPT_HOST_2M) | CHUNK_1G;
+	}
+
+	/* 2M folios: slot = index of the 2M block. */
+	for (uint64_t ci = 0; ci < h->nr_chunks; ci++)
+		if (CHUNK_KIND(h->chunk[ci]) == CHUNK_2M)
+			slots[n2m++] = ci;
+	shuffle_u64(slots, n2m, h->cfg.pct_frag, s);
+	n2m = 0;
+	for (uint64_t ci = 0; ci < h->nr_chunks; ci++)
+		if (CHUNK_KIND(h->chunk[ci]) == CHUNK_2M)
+			h->chunk[ci] = (h->cfg.phys_base +
+					slots[n2m++] * IOPT_HOST_2M) | CHUNK_2M;
+	free(slots);
+
+	/* Base pages: slot = host page index, listed per block. */
+	for (uint64_t ci = 0; ci < h->nr_chunks; ci++) {
+		if (CHUNK_KIND(h->chunk[ci]) != CHUNK_SMALL)
+			continue;
+		h->chunk[ci] = (nsp << 2) | CHUNK_SMALL;
+		for (uint64_t k = 0; k < ppc; k++)
+			h->small[nsp + k] = (uint32_t)(((ci * IOPT_HOST_2M) >> lg2) + k);
+		nsp += ppc;
+	}
+	shuffle_u32(h->small, nsp, h->cfg.pct_frag, s);
+	h->stats.folios_page = nsp;
+	return 0;
+}
+
+int iopt_host_init(struct iopt_host *h, const struct iopt_host_config *cfg)
+{
+	uint64_t s, nr_small;
+	unsigned int lg2;
+	int ret;
+
+	if (!h || !cfg)
+		return -EINVAL;
+	lg2 = cfg->page_lg2 ? cfg->page_lg2 : 12;
+	ret = host_check_config(cfg, lg2);
+	if (ret)
+		return ret;
+	memset(h, 0, sizeof(*h));
+	h->cfg = *cfg;
+	h->cfg.page_lg2 = lg2;
+	h->page_size = 1ULL << lg2;
+	h->nr_pages = cfg->size >> lg2;
+	h->nr_chunks = cfg->size / IOPT_HOST_2M;
+	h->chunk = malloc(sizeof(*h->chunk) * h->nr_chunks);
+	h->pincount = calloc(h->nr_pages, sizeof(*h->pincount));
+	if (!h->chunk || !h->pincount) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	s = cfg->seed;
+	nr_small = host_choose_kinds(h, &s);
+	ret = host_place(h, nr_small, &s);
+	if (ret)
+		goto fail;
+	return 0;
+fail:
+	free(h->chunk);
+	free(h->pincount);
+	free(h->small);
+	memset(h, 0, sizeof(*h));
+	return ret;
+}
+
+void iopt_host_fini(struct iopt_host *h)
+{
+	if (!h)
+		return;
+	free(h->chunk);
+	free(h->small);
+	free(h->pincount);
+	memset(h, 0, sizeof(*h));
+}
+
+uint64_t iopt_host_page_size(const struct iopt_host *h)
+{
+	return h->page_size;
+}
+
+int iopt_host_translate(const struct iopt_host *h, uint64_t vaddr,
+			uint64_t *phys, uint64_t *contig, uint64_t *folio)
+{
+	uint64_t off, in2m, w, p, c, f;
+
+	if (!h || !phys || !h->chunk)
+		return -EINVAL;
+	off = vaddr - h->cfg.va_base;
+	if (vaddr < h->cfg.va_base || off >= h->cfg.size)
+		return -EFAULT;
+	w = h->chunk[off / IOPT_HOST_2M];
+	in2m = off & (IOPT_HOST_2M - 1);
+	switch (CHUNK_KIND(w)) {
+	case CHUNK_1G:
+		p = (w & ~3ULL) + in2m;
+		f = IOPT_HOST_1G;
+		c = f - (off & (IOPT_HOST_1G - 1));
+		break;
+	case CHUNK_2M:
+		p = (w & ~3ULL) + in2m;
+		f = IOPT_HOST_2M;
+		c = f - in2m;
+		break;
+	case CHUNK_SMALL:
+		p = h->cfg.phys_base +
+		    ((uint64_t)h->small[(w >> 2) + (in2m >> h->cfg.page_lg2)]
+		     << h->cfg.page_lg2) + (off & (h->page_size - 1));
+		f = h->page_size;
+		c = f - (off & (h->page_size - 1));
+		break;
+	default:
+		return -EFAULT;
+	}
+	*phys = p;
+	if (contig)
+		*contig = c;
+	if (folio)
+		*folio = f;
+	return 0;
+}
+
+/* Index of the first page of [phys, phys + n pages), or -EINVAL. */
+static int host_page_range(const struct iopt_host *h, uint64_t phys,
+			   uint64_t npages, uint64_t *first)
+{
+	uint64_t idx;
+
+	if (!h || !h->pincount || !npages || (phys & (h->page_size - 1)) ||
+	    phys < h->cfg.phys_base)
+		return -EINVAL;
+	idx = (phys - h->cfg.phys_base) >> h->cfg.page_lg2;
+	if (idx >= h->nr_pages || npages > h->nr_pages - idx)
+		return -EINVAL;
+	*first = idx;
+	return 0;
+}
+
+int iopt_host_pin(struct iopt_host *h, uint64_t phys, uint64_t npages)
+{
+	uint64_t first, fresh = 0;
+	uint32_t *pc;
+	int ret = host_page_range(h, phys, npages, &first);
+
+	if (ret)
+		return ret;
+	pc = h->pincount + first;
+	for (uint64_t i = 0; i < npages; i++) {
+		if (pc[i] == UINT32_MAX) {
+			/* Undo what this call did; nothing changes. */
+			while (i--)
+				pc[i]--;
+			return -EOVERFLOW;
+		}
+		fresh += !pc[i];
+		pc[i]++;
+	}
+	h->stats.pins += npages;
+	h->stats.pinned_pages += fresh;
+	h->stats.pin_calls++;
+	return 0;
+}
+
+int iopt_host_unpin(struct iopt_host *h, uint64_t phys, uint64_t npages)
+{
+	uint64_t first, gone = 0;
+	uint32_t *pc;
+	int ret = host_page_range(h, phys, npages, &first);
+
+	if (ret)
+		return ret;
+	pc = h->pincount + first;
+	for (uint64_t i = 0; i < npages; i++) {
+		if (!pc[i]) {
+			while (i--)
+				pc[i]++;
+			h->stats.bad_unpins++;
+			return -ENOENT;
+		}
+		pc[i]--;
+		gone += !pc[i];
+	}
+	h->stats.pins -= npages;
+	h->stats.pinned_pages -= gone;
+	h->stats.unpin_calls++;
+	return 0;
+}
+
+uint32_t iopt_host_pincount(const struct iopt_host *h, uint64_t phys)
+{
+	uint64_t idx;
+
+	if (!h || !h->pincount || phys < h->cfg.phys_base)
+		return 0;
+	idx = (phys - h->cfg.phys_base) >> h->cfg.page_lg2;
+	return idx < h->nr_pages ? h->pincount[idx] : 0;
+}
+
+uint64_t iopt_host_pin_digest(const struct iopt_host *h)
+{
+	uint64_t d = 0x6a09e667f3bcc909ULL;
+
+	if (!h || !h->pincount)
+		return 0;
+	for (uint64_t i = 0; i < h->nr_pages; i++) {
+		uint64_t x;
+
+		if (!h->pincount[i])
+			continue;
+		/* Mix (page, count) pairs; order-dependent on purpose. */
+		x = (i << 32 | h->pincount[i]) * 0x9e3779b97f4a7c15ULL;
+		d = (d ^ (x ^ (x >> 29))) * 0xbf58476d1ce4e5b9ULL;
+	}
+	return d ^ h->stats.pins;
+}
+
+int iopt_host_lock_acct(struct iopt_host *h, int64_t npages)
+{
+	uint64_t limit;
+
+	if (!h)
+		return -EINVAL;
+	if (npages < 0) {
+		uint64_t back = (uint64_t)-(npages + 1) + 1;
+
+		if (back > h->stats.locked_vm)
+			return -EINVAL;
+		h->stats.locked_vm -= back;
+		return 0;
+	}
+	limit = h->cfg.lock_limit >> h->cfg.page_lg2;
+	if (h->cfg.lock_limit &&
+	    (uint64_t)npages > limit - (h->stats.locked_vm < limit ?
+					h->stats.locked_vm : limit)) {
+		h->stats.lock_failures++;
+		return -ENOMEM;
+	}
+	h->stats.locked_vm += (uint64_t)npages;
+	if (h->stats.locked_vm > h->stats.locked_peak)
+		h->stats.locked_peak = h->stats.locked_vm;
+	return 0;
+}
+
+void iopt_host_get_stats(const struct iopt_host *h,
+			 struct iopt_host_stats *out)
+{
+	if (h && out)
+		*out = h->stats;
+}
