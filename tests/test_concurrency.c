@@ -1,0 +1,813 @@
+// SPDX-License-Identifier: GPL-2.0-or-later OR BSD-2-Clause
+/*
+ * Concurrency, as iopt.h's header comment promises it: map and unmap of
+ * disjoint ranges on several threads at once, also where the ranges share
+ * interior tables (so table installation races), with lookups running beside
+ * them on ranges nobody changes.
+ *
+ * Layout per configuration, with SLICE the span of one leaf table and REGION
+ * the span of the table above it (4K granule: 2M and 1G; 16K: 32M and 64G;
+ * 64K: 512M and 4T):
+ *
+ *   region A = [REGION, 2 * REGION): the writers', rebuilt every round
+ *     slices 0, 1   chunks of CHUNK_PAGES pages owned round-robin by the
+ *                   writers: neighbours' edge pages share one leaf table
+ *     slices 2..    whole slices owned round-robin (interleaved entries of
+ *                   the region's table)
+ *   region B = [2 * REGION, 3 * REGION): the reader's, with writers beside it
+ *     slice 0       chunks owned round-robin by the writers and the reader
+ *     slice 1       the reader: one block (or whatever map_range picks)
+ *     slice 2       the reader: its first READER_PAGES pages, as pages
+ *     slices 3..    one whole slice per writer
+ *
+ * A round starts at a barrier, where every writer at once maps its first
+ * chunk of each shared slice and its whole slices, so all of them race to
+ * install region A's table and the shared leaf tables. Then each does random
+ * map_pages / map_range / unmap_range / unmap_pages (each thread its own
+ * gather, synced after every unmap) and lookups of its own ranges, every
+ * result checked against the thread's own model (tests/model.h). At the end
+ * of a round the writers unmap what they own, except their chunks in region
+ * B's slice 0, and writer 0 alone unmaps all of region A, which frees its
+ * tables: the table memory must then be exactly what it was before the first
+ * round (a table lost in a race would stay allocated), and the next round
+ * races to install them again.
+ *
+ * The reader runs throughout: it translates, measures and iterates its own
+ * mappings in region B (made before any thread starts, in tables the writers
+ * write beside it) and reads the table's counters.
+ *
+ * After the last round (which leaves its mappings in place) the table must
+ * hold exactly the union of all models; one unmap of the whole input space
+ * must then leave only the root allocated.
+ *
+ * Table memory is the arena, so freed tables are poisoned: a walk through a
+ * table freed under it reads "not present" and a lookup check fails. The
+ * allocator wrapper yields now and then, inside the engine's window between
+ * reading an empty entry and installing a table there, so that threads lose
+ * that race often even when they share one CPU.
+ *
+ * Run under ThreadSanitizer by `make tsan` (mk/tsan.mk), which also makes any
+ * data race in the library a failure.
+ *
+ * Environment: IOPT_TEST_SEED; IOPT_TEST_CONC_ROUNDS (default 64),
+ * IOPT_TEST_CONC_OPS (random operations per writer and round, default 32),
+ * IOPT_TEST_CONC_WRITERS (2..4, default 3). `make tsan` raises the rounds.
+ * The thread interleaving is not reproducible; the operations are (the seed).
+ */
+#define HARNESS_MAIN
+#include "harness.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include <iopt/mem.h>
+
+#include "model.h"
+
+#define MAX_WRITERS 4
+#define CHUNK_PAGES 16       /* a power of two: units are aligned to their size */
+#define CHUNKS_EACH 3        /* chunks per owner in each chunked slice */
+#define READER_PAGES 8
+#define MAX_UNITS 16
+#define MAX_MSGS 4
+#define MIN_READS 200        /* reader iterations, at the least */
+#define ARENA_BYTES (32u << 20)
+#define ARENA_PHYS 0x80000000ULL
+#define OFF_BITS 33          /* offsets inside a region that addresses encode */
+
+/* A range one thread owns. Units are aligned to their (power-of-two) size. */
+struct unit {
+	uint64_t iova;
+	uint64_t size;
+	bool keep;           /* stays mapped across rounds (region B, slice 0) */
+	bool burst;          /* mapped first thing in every round */
+};
+
+struct conc;
+
+struct worker {
+	struct conc *c;
+	pthread_t thread;
+	unsigned int id;     /* writers 0..n-1; the reader is n */
+	uint64_t rng;
+	struct model m;      /* what this thread has mapped */
+	struct iopt_gather g;
+	struct unit unit[MAX_UNITS];
+	unsigned int nr_units;
+	unsigned int gen;    /* varies the physical addresses per map */
+	uint64_t ops;
+	unsigned int errors;
+	char msg[MAX_MSGS][256];
+};
+
+struct conc {
+	const char *name;
+	struct iopt_config cfg;
+	struct iopt_table t;
+	struct iopt_arena arena;
+	struct iopt_mem arena_mem;   /* the arena's own (unlocked) backend */
+	struct iopt_mem mem;         /* the locked wrapper the table uses */
+	pthread_mutex_t lock;        /* serialises the arena */
+	pthread_barrier_t barrier;   /* the writers' rounds */
+	atomic_bool stop;            /* the reader's end */
+	unsigned int nr_writers;
+	uint64_t rounds, nops;
+	uint64_t gsz, slice, region, base_a, base_b, bitmap;
+	size_t baseline;             /* arena bytes held between rounds */
+	struct worker w[MAX_WRITERS + 2]; /* writers, the reader, final checks */
+};
+
+/* -------------------------------------------------------- table memory */
+
+static _Thread_local unsigned int tl_allocs;
+
+/*
+ * The library takes no locks, and the arena is not thread-safe: its alloc
+ * and free change shared free lists, the live bitmap and counters. Under
+ * the concurrency contract in iopt.h, a backend used by concurrent map and
+ * unmap calls must be safe to call from several threads, and making it so is
+ * the caller's job. This wrapper takes a mutex around the arena's alloc and
+ * free.
+ *
+ * Zeroing is done outside the lock (the arena is asked for IOPT_MEM_NOZERO
+ * and the wrapper clears the block after unlocking), as a per-CPU or
+ * lock-free allocator would: otherwise the mutex alone would order a new
+ * table's zeroing before every later allocation by another thread, and hide
+ * from ThreadSanitizer a publication of tables that lacks ordering of its own.
+ */
+static void *locked_alloc(void *ctx, size_t size, uint64_t *phys,
+			  unsigned int flags)
+{
+	struct conc *c = ctx;
+	void *v;
+
+	pthread_mutex_lock(&c->lock);
+	v = c->arena_mem.ops->alloc(c->arena_mem.ctx, size, phys,
+				    flags | IOPT_MEM_NOZERO);
+	pthread_mutex_unlock(&c->lock);
+	if (v && !(flags & IOPT_MEM_NOZERO))
+		memset(v, 0, size);
+	/*
+	 * The engine allocates between reading an empty entry and its
+	 * compare-and-swap: yielding here (every other time) lets another
+	 * thread install its table first, so the lost-race path runs often even
+	 * where the threads share one CPU.
+	 */
+	if (tl_allocs++ & 1)
+		sched_yield();
+	return v;
+}
+
+static void locked_free(void *ctx, void *virt, uint64_t phys, size_t size)
+{
+	struct conc *c = ctx;
+
+	pthread_mutex_lock(&c->lock);
+	c->arena_mem.ops->free(c->arena_mem.ctx, virt, phys, size);
+	pthread_mutex_unlock(&c->lock);
+}
+
+static const struct iopt_mem_ops locked_ops = {
+	.alloc = locked_alloc,
+	.free = locked_free,
+};
+
+static size_t arena_used(struct conc *c)
+{
+	size_t used;
+
+	pthread_mutex_lock(&c->lock);
+	used = c->arena.used;
+	pthread_mutex_unlock(&c->lock);
+	return used;
+}
+
+/* ------------------------------------------------------------- flushes */
+
+/* Flush callbacks run on the thread that syncs its gather: count per thread. */
+static _Thread_local uint64_t tl_flushes;
+
+static void conc_flush_all(void *cookie)
+{
+	(void)cookie;
+	tl_flushes++;
+}
+
+static void conc_flush_range(void *cookie, uint64_t iova, uint64_t size,
+			     unsigned int granule_lg2, bool leaf_only)
+{
+	(void)cookie;
+	(void)iova;
+	(void)size;
+	(void)granule_lg2;
+	(void)leaf_only;
+	tl_flushes++;
+}
+
+static const struct iopt_flush_ops conc_flush = {
+	.flush_all = conc_flush_all,
+	.flush_range = conc_flush_range,
+};
+
+/* ------------------------------------------------------------- helpers */
+
+/* Failures are recorded per thread and reported by the main thread. */
+__attribute__((format(printf, 2, 3)))
+static void w_fail(struct worker *w, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (w->errors < MAX_MSGS) {
+		va_start(ap, fmt);
+		vsnprintf(w->msg[w->errors], sizeof(w->msg[0]), fmt, ap);
+		va_end(ap);
+	}
+	w->errors++;
+}
+
+static unsigned long long ull(uint64_t v)
+{
+	return (unsigned long long)v;
+}
+
+/*
+ * The physical address for @iova in a map by @owner: the offset in its
+ * region, the region, the owner and a generation, so that a translation
+ * read from the wrong entry or a stale table shows.
+ */
+static uint64_t phys_of(const struct conc *c, unsigned int owner,
+			unsigned int gen, uint64_t iova)
+{
+	bool in_b = iova >= c->base_b;
+	uint64_t off = iova - (in_b ? c->base_b : c->base_a);
+	uint64_t tag = (uint64_t)(owner + 1) * 4 + (gen & 3);
+
+	return (off & ((1ULL << OFF_BITS) - 1)) | ((uint64_t)in_b << OFF_BITS) |
+	       (tag << (OFF_BITS + 1));
+}
+
+static const unsigned int prots[] = {
+	IOPT_READ, IOPT_READ | IOPT_WRITE, IOPT_READ | IOPT_WRITE | IOPT_CACHE,
+	IOPT_READ | IOPT_NOEXEC, IOPT_READ | IOPT_WRITE | IOPT_MMIO, IOPT_WRITE,
+};
+
+static unsigned int pick_prot(struct worker *w)
+{
+	return prots[h_rand(&w->rng) % (sizeof(prots) / sizeof(prots[0]))];
+}
+
+/* A random page size of the table, at most @max. */
+static uint64_t pick_pgsize(struct worker *w, uint64_t max)
+{
+	uint64_t sizes = w->c->bitmap & (max | (max - 1));
+	unsigned int n = (unsigned int)__builtin_popcountll(sizes);
+	unsigned int k = (unsigned int)(h_rand(&w->rng) % n);
+
+	while (k--)
+		sizes &= sizes - 1;
+	return sizes & -sizes;
+}
+
+/* A random run of whole pages inside @u: often all of it. */
+static void pick_range(struct worker *w, const struct unit *u, uint64_t *iova,
+		       uint64_t *size)
+{
+	uint64_t gsz = w->c->gsz, np = u->size / gsz, first, n;
+
+	if (h_rand(&w->rng) % 4 == 0) {
+		*iova = u->iova;
+		*size = u->size;
+		return;
+	}
+	first = h_rand(&w->rng) % np;
+	n = 1 + h_rand(&w->rng) % (np - first);
+	if (h_rand(&w->rng) % 2)
+		n = 1 + (n - 1) % 4; /* small runs, often at neighbours' edges */
+	*iova = u->iova + first * gsz;
+	*size = n * gsz;
+}
+
+/* A random page size for @u and a run of pages of it inside @u. */
+static void pick_pages(struct worker *w, const struct unit *u, uint64_t *iova,
+		       uint64_t *pgsize, uint64_t *count)
+{
+	uint64_t ps = pick_pgsize(w, u->size), slots = u->size / ps;
+	uint64_t first = h_rand(&w->rng) % slots;
+
+	*pgsize = ps;
+	*iova = u->iova + first * ps;
+	*count = 1 + h_rand(&w->rng) % (slots - first);
+}
+
+/* Extents, as the table and the model report them. */
+struct ext {
+	uint64_t iova, phys, len;
+	unsigned int prot;
+};
+
+struct ext_vec {
+	struct ext *e;
+	size_t n, cap;
+	bool oom;
+};
+
+static int ext_push(void *arg, uint64_t iova, uint64_t phys, uint64_t len,
+		    unsigned int prot)
+{
+	struct ext_vec *v = arg;
+
+	if (v->n == v->cap) {
+		size_t cap = v->cap ? 2 * v->cap : 16;
+		struct ext *e = realloc(v->e, cap * sizeof(*e));
+
+		if (!e) {
+			v->oom = true;
+			return 1;
+		}
+		v->e = e;
+		v->cap = cap;
+	}
+	v->e[v->n++] = (struct ext){ iova, phys, len, prot };
+	return 0;
+}
+
+/* The table's extents of [iova, iova + size) against @m's. */
+static void check_extents(struct worker *w, const struct model *m,
+			  uint64_t iova, uint64_t size, const char *what)
+{
+	struct ext_vec a = { 0 }, b = { 0 };
+	int rc = iopt_for_each_extent(&w->c->t, iova, size, ext_push, &a);
+
+	model_for_each_extent(m, iova, iova + (size - 1), ext_push, &b);
+	if (a.oom || b.oom) {
+		w_fail(w, "%s: out of memory comparing extents", what);
+	} else if (rc) {
+		w_fail(w, "%s: for_each_extent(0x%llx, 0x%llx) = %d", what,
+		       ull(iova), ull(size), rc);
+	} else if (a.n != b.n) {
+		w_fail(w, "%s: [0x%llx, +0x%llx) has %zu extents, model %zu%s%llx",
+		       what, ull(iova), ull(size), a.n, b.n,
+		       a.n ? "; first at 0x" : "; model's first at 0x",
+		       ull(a.n ? a.e[0].iova : b.n ? b.e[0].iova : 0));
+	} else {
+		for (size_t i = 0; i < a.n; i++) {
+			const struct ext *x = &a.e[i], *y = &b.e[i];
+
+			if (x->iova == y->iova && x->phys == y->phys &&
+			    x->len == y->len && x->prot == y->prot)
+				continue;
+			w_fail(w, "%s: extent %zu: 0x%llx -> 0x%llx +0x%llx prot 0x%x, model 0x%llx -> 0x%llx +0x%llx prot 0x%x",
+			       what, i, ull(x->iova), ull(x->phys), ull(x->len),
+			       x->prot, ull(y->iova), ull(y->phys), ull(y->len),
+			       y->prot);
+			break;
+		}
+	}
+	free(a.e);
+	free(b.e);
+}
+
+/* Every single-address lookup of @iova against @m. */
+static void check_addr(struct worker *w, const struct model *m, uint64_t iova,
+		       const char *what)
+{
+	struct iopt_table *t = &w->c->t;
+	const struct model_leaf *l = model_lookup(m, iova);
+	uint64_t pa = iopt_iova_to_phys(t, iova), pgsz = iopt_iova_to_pgsize(t, iova);
+	uint64_t phys = 0, len = 0, want, want_len;
+	unsigned int prot = 0;
+	int rc = iopt_iova_to_phys_length(t, iova, &phys, &len, &prot);
+
+	if (!l) {
+		if (pa != IOPT_PHYS_NONE || rc != -ENOENT || pgsz)
+			w_fail(w, "%s: 0x%llx is not mapped, but iova_to_phys gives 0x%llx, iova_to_phys_length %d (0x%llx +0x%llx), pgsize 0x%llx",
+			       what, ull(iova), ull(pa), rc, ull(phys),
+			       ull(len), ull(pgsz));
+		return;
+	}
+	want = l->paddr + (iova - l->iova);
+	want_len = model_leaf_size(l);
+	if (pa != want || rc || phys != want || len != want_len ||
+	    prot != l->prot || pgsz != want_len)
+		w_fail(w, "%s: 0x%llx: iova_to_phys 0x%llx, iova_to_phys_length %d 0x%llx +0x%llx prot 0x%x, pgsize 0x%llx; model 0x%llx +0x%llx prot 0x%x",
+		       what, ull(iova), ull(pa), rc, ull(phys), ull(len), prot,
+		       ull(pgsz), ull(want), ull(want_len), l->prot);
+}
+
+/* ---------------------------------------------------------- operations */
+
+/* Map [iova, iova + size): with pages of @pgsize, or map_range when 0. */
+static void do_map(struct worker *w, uint64_t iova, uint64_t size,
+		   uint64_t pgsize, unsigned int flags)
+{
+	struct conc *c = w->c;
+	unsigned int prot = pick_prot(w);
+	unsigned int eff = iopt_prot_effective(&c->t, prot);
+	uint64_t pa = phys_of(c, w->id, ++w->gen, iova), mapped = ~0ULL;
+	int mrc, rc;
+
+	if (pgsize) {
+		mrc = model_map_pages(&w->m, iova, pa, pgsize, size / pgsize, eff);
+		rc = iopt_map_pages(&c->t, iova, pa, pgsize, size / pgsize,
+				    prot, flags, &mapped);
+	} else {
+		mrc = model_map_range(&w->m, iova, pa, size, eff);
+		rc = iopt_map_range(&c->t, iova, pa, size, prot, flags, &mapped);
+	}
+	if (rc != mrc || mapped != (rc ? 0 : size))
+		w_fail(w, "writer %u: map_%s(0x%llx, 0x%llx, 0x%llx, pgsize 0x%llx, flags %u) = %d, mapped 0x%llx; model %d",
+		       w->id, pgsize ? "pages" : "range", ull(iova), ull(pa),
+		       ull(size), ull(pgsize), flags, rc, ull(mapped), mrc);
+	w->ops++;
+}
+
+/* Unmap [iova, iova + size): as pages of @pgsize, or unmap_range when 0. */
+static void do_unmap(struct worker *w, uint64_t iova, uint64_t size,
+		     uint64_t pgsize, unsigned int flags)
+{
+	struct conc *c = w->c;
+	uint64_t munmapped, unmapped = ~0ULL, before = tl_flushes;
+	bool both;
+	int mrc, rc;
+
+	mrc = model_unmap(&w->m, iova, iova + (size - 1),
+			  (flags & IOPT_UNMAP_NO_HOLES) ? MODEL_NO_HOLES : 0,
+			  &munmapped, &both, NULL, NULL);
+	if (pgsize)
+		rc = iopt_unmap_pages(&c->t, iova, pgsize, size / pgsize, flags,
+				      &w->g, &unmapped);
+	else
+		rc = iopt_unmap_range(&c->t, iova, size, flags, &w->g, &unmapped);
+	if ((rc != mrc && !(both && (rc == -EXDEV || rc == -ENOENT))) ||
+	    unmapped != munmapped)
+		w_fail(w, "writer %u: unmap_%s(0x%llx, 0x%llx, pgsize 0x%llx, flags %u) = %d, unmapped 0x%llx; model %d, 0x%llx",
+		       w->id, pgsize ? "pages" : "range", ull(iova), ull(size),
+		       ull(pgsize), flags, rc, ull(unmapped), mrc,
+		       ull(munmapped));
+	iopt_gather_sync(&w->g);
+	if (unmapped && unmapped != ~0ULL && tl_flushes == before)
+		w_fail(w, "writer %u: unmap of 0x%llx bytes at 0x%llx, no flush on this thread",
+		       w->id, ull(unmapped), ull(iova));
+	w->ops++;
+}
+
+static void random_op(struct worker *w)
+{
+	struct conc *c = w->c;
+	struct unit *u = &w->unit[h_rand(&w->rng) % w->nr_units];
+	uint64_t iova, size, pgsize, count;
+
+	switch (h_rand(&w->rng) % 10) {
+	case 0:
+	case 1: /* pages of the granule */
+		pick_range(w, u, &iova, &size);
+		do_map(w, iova, size, c->gsz, 0);
+		break;
+	case 2: /* pages of any size that fits, contiguous-hint runs too */
+		pick_pages(w, u, &iova, &pgsize, &count);
+		do_map(w, iova, pgsize * count, pgsize, 0);
+		break;
+	case 3:
+	case 4: /* the largest pages that fit, sometimes all-or-nothing */
+		pick_range(w, u, &iova, &size);
+		do_map(w, iova, size, 0, (h_rand(&w->rng) % 3) ? 0 :
+		       IOPT_MAP_ALL_OR_NOTHING);
+		break;
+	case 5:
+	case 6:
+		pick_range(w, u, &iova, &size);
+		do_unmap(w, iova, size, 0, (h_rand(&w->rng) % 4) ? 0 :
+			 IOPT_UNMAP_NO_HOLES);
+		break;
+	case 7:
+		pick_pages(w, u, &iova, &pgsize, &count);
+		do_unmap(w, iova, pgsize * count, pgsize, 0);
+		break;
+	case 8: /* free the unit's tables and build them again */
+		do_unmap(w, u->iova, u->size, 0, 0);
+		do_map(w, u->iova, u->size, (h_rand(&w->rng) % 2) ? c->gsz : 0, 0);
+		break;
+	default: /* lookups of this thread's own range */
+		for (unsigned int i = 0; i < 4; i++)
+			check_addr(w, &w->m, u->iova + h_rand(&w->rng) % u->size,
+				   "writer lookup");
+		check_extents(w, &w->m, u->iova, u->size, "writer extents");
+		w->ops++;
+		break;
+	}
+}
+
+/* ------------------------------------------------------------- threads */
+
+/* Writer 0, alone between rounds: free region A's tables, count memory. */
+static void cleanup_round(struct worker *w, uint64_t round)
+{
+	struct conc *c = w->c;
+	uint64_t unmapped = ~0ULL;
+	size_t used;
+	int rc;
+
+	rc = iopt_unmap_range(&c->t, c->base_a, c->region, 0, &w->g, &unmapped);
+	if (rc || unmapped)
+		w_fail(w, "round %llu: unmap of region A after its owners emptied it = %d, 0x%llx bytes",
+		       ull(round), rc, ull(unmapped));
+	iopt_gather_sync(&w->g);
+	used = arena_used(c);
+	if (used != c->baseline)
+		w_fail(w, "round %llu: %zu bytes of table memory held, %zu before the first round (a table lost or leaked)",
+		       ull(round), used, c->baseline);
+}
+
+static void *writer_main(void *arg)
+{
+	struct worker *w = arg;
+	struct conc *c = w->c;
+
+	for (uint64_t r = 0; r < c->rounds; r++) {
+		bool last = r + 1 == c->rounds;
+
+		pthread_barrier_wait(&c->barrier);
+		/* All writers at once: the shared tables are installed now. */
+		for (unsigned int i = 0; i < w->nr_units; i++) {
+			const struct unit *u = &w->unit[i];
+
+			if (!u->burst)
+				continue;
+			switch ((r + w->id + i) % 3) {
+			case 0: /* the engine's single-item path */
+				do_map(w, u->iova, c->gsz, c->gsz, 0);
+				break;
+			case 1:
+				do_map(w, u->iova, u->size, c->gsz, 0);
+				break;
+			default:
+				do_map(w, u->iova, u->size, 0, 0);
+				break;
+			}
+		}
+		for (uint64_t n = 0; n < c->nops; n++)
+			random_op(w);
+		if (!last)
+			for (unsigned int i = 0; i < w->nr_units; i++)
+				if (!w->unit[i].keep)
+					do_unmap(w, w->unit[i].iova,
+						 w->unit[i].size, 0, 0);
+		pthread_barrier_wait(&c->barrier);
+		if (w->id == 0 && !last)
+			cleanup_round(w, r);
+	}
+	return NULL;
+}
+
+static void *reader_main(void *arg)
+{
+	struct worker *w = arg;
+	struct conc *c = w->c;
+
+	while (!atomic_load(&c->stop) || w->ops < MIN_READS) {
+		const struct unit *u = &w->unit[h_rand(&w->rng) % w->nr_units];
+
+		check_addr(w, &w->m, u->iova + h_rand(&w->rng) % u->size,
+			   "reader");
+		if (w->ops % 4 == 0)
+			check_extents(w, &w->m, u->iova, u->size, "reader");
+		if (w->ops % 64 == 0) {
+			/* "Context: any" (values approximate). */
+			struct iopt_stats s;
+
+			iopt_get_stats(&c->t, &s);
+			if (s.tables_freed > s.tables_allocated)
+				w_fail(w, "stats: %llu tables freed, %llu allocated",
+				       ull(s.tables_freed),
+				       ull(s.tables_allocated));
+		}
+		if (++w->ops % 16 == 0)
+			sched_yield(); /* leave the writers the CPU, if they share one */
+	}
+	return NULL;
+}
+
+/* --------------------------------------------------------------- setup */
+
+static void add_unit(struct worker *w, uint64_t iova, uint64_t size, bool keep,
+		     bool burst)
+{
+	if (w->nr_units < MAX_UNITS)
+		w->unit[w->nr_units++] = (struct unit){ iova, size, keep, burst };
+}
+
+/* Hand out the ranges described at the top of this file. */
+static void layout(struct conc *c)
+{
+	unsigned int n = c->nr_writers;
+	uint64_t chunk = CHUNK_PAGES * c->gsz;
+	struct worker *r = &c->w[n];
+
+	for (unsigned int s = 0; s < 2; s++)
+		for (unsigned int j = 0; j < n * CHUNKS_EACH; j++)
+			add_unit(&c->w[j % n], c->base_a + s * c->slice + j * chunk,
+				 chunk, false, j < n);
+	for (unsigned int j = 0; j < 2 * n; j++)
+		add_unit(&c->w[j % n], c->base_a + (2 + j) * c->slice, c->slice,
+			 false, true);
+	for (unsigned int j = 0; j < (n + 1) * CHUNKS_EACH; j++)
+		add_unit(&c->w[j % (n + 1)], c->base_b + j * chunk, chunk,
+			 true, false);
+	add_unit(r, c->base_b + c->slice, c->slice, true, false);
+	add_unit(r, c->base_b + 2 * c->slice, READER_PAGES * c->gsz, true,
+		 false);
+	for (unsigned int k = 0; k < n; k++)
+		add_unit(&c->w[k], c->base_b + (3 + k) * c->slice, c->slice,
+			 false, true);
+}
+
+/* The reader's mappings, made before any thread starts. */
+static void map_reader(struct conc *c)
+{
+	struct worker *r = &c->w[c->nr_writers];
+
+	for (unsigned int i = 0; i < r->nr_units; i++) {
+		const struct unit *u = &r->unit[i];
+
+		/* map_range picks contiguous runs and blocks; the last unit
+		 * (slice 2's first pages) is single pages. */
+		do_map(r, u->iova, u->size, i + 1 == r->nr_units ? c->gsz : 0, 0);
+	}
+	/* Slices 1 and 2 touch: iterate across them too. */
+	add_unit(r, c->base_b + c->slice, c->slice + READER_PAGES * c->gsz,
+		 true, false);
+}
+
+static void report(struct worker *w, const char *name, const char *who)
+{
+	for (unsigned int i = 0; i < w->errors && i < MAX_MSGS; i++)
+		H_FAIL("%s: %s", name, w->msg[i]);
+	if (w->errors > MAX_MSGS)
+		H_FAIL("%s: %s: %u more failures", name, who,
+		       w->errors - MAX_MSGS);
+}
+
+/* The table against the union of all models, then a full teardown. */
+static void final_checks(struct conc *c, size_t root_bytes)
+{
+	unsigned int n = c->nr_writers;
+	struct worker *f = &c->w[n + 1];
+	struct model all;
+	struct iopt_stats s;
+	uint64_t total = 0, unmapped = ~0ULL, lower;
+	int rc;
+
+	model_init(&all, c->bitmap);
+	for (unsigned int k = 0; k <= n; k++) {
+		const struct model *m = &c->w[k].m;
+
+		for (size_t i = 0; i < m->nr; i++) {
+			const struct model_leaf *l = &m->leaf[i];
+
+			if (model_map_pages(&all, l->iova, l->paddr,
+					    model_leaf_size(l), 1, l->prot))
+				w_fail(f, "models overlap at 0x%llx (thread %u)",
+				       ull(l->iova), k);
+			total += model_leaf_size(l);
+		}
+	}
+	check_extents(f, &all, c->base_a, c->region, "final, region A");
+	check_extents(f, &all, c->base_b, c->region, "final, region B");
+	for (size_t i = 0; i < all.nr; i++) {
+		check_addr(f, &all, all.leaf[i].iova, "final");
+		check_addr(f, &all, all.leaf[i].last & ~7ULL, "final");
+	}
+
+	/* One unmap of the whole (lower) input space frees every table. */
+	lower = c->cfg.format == IOPT_FMT_X86_64 ? 1ULL << (c->cfg.ias - 1) :
+		1ULL << c->cfg.ias;
+	rc = iopt_unmap_range(&c->t, 0, lower, 0, &f->g, &unmapped);
+	iopt_gather_sync(&f->g);
+	if (rc || unmapped != total)
+		w_fail(f, "unmap of everything = %d, 0x%llx bytes; the threads left 0x%llx",
+		       rc, ull(unmapped), ull(total));
+	iopt_get_stats(&c->t, &s);
+	if (arena_used(c) != root_bytes || s.table_bytes != root_bytes ||
+	    s.tables_allocated - s.tables_freed != 1)
+		w_fail(f, "after unmapping everything: %zu bytes in the arena, stats %llu bytes in %llu tables; the root is %zu bytes",
+		       arena_used(c), ull(s.table_bytes),
+		       ull(s.tables_allocated - s.tables_freed), root_bytes);
+	model_free(&all);
+}
+
+static void conc_run(const char *name, uint32_t cfg_flags)
+{
+	struct conc *c = calloc(1, sizeof(*c));
+	unsigned int n;
+	uint64_t seed = h_seed();
+	size_t root_bytes;
+	unsigned int lg2;
+	int rc;
+
+	ASSERT(c);
+	c->name = name;
+	n = (unsigned int)h_env_u64("IOPT_TEST_CONC_WRITERS", 3);
+	c->nr_writers = n = n < 2 ? 2 : n > MAX_WRITERS ? MAX_WRITERS : n;
+	c->rounds = h_env_u64("IOPT_TEST_CONC_ROUNDS", 64);
+	c->nops = h_env_u64("IOPT_TEST_CONC_OPS", 32);
+	if (!c->rounds)
+		c->rounds = 1;
+
+	if (iopt_config_from_name(name, &c->cfg) ||
+	    iopt_arena_create(&c->arena, ARENA_BYTES, ARENA_PHYS)) {
+		H_FAIL("%s: no configuration or arena", name);
+		free(c);
+		return;
+	}
+	c->cfg.flags |= cfg_flags;
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_barrier_init(&c->barrier, NULL, n);
+	atomic_init(&c->stop, false);
+	iopt_arena_mem(&c->arena, &c->arena_mem);
+	c->mem = c->arena_mem;
+	c->mem.ops = &locked_ops;
+	c->mem.ctx = c;
+	rc = iopt_init(&c->t, &c->cfg, &c->mem, &conc_flush, c);
+	if (rc) {
+		H_FAIL("%s: iopt_init = %d", name, rc);
+		goto out_arena;
+	}
+	root_bytes = arena_used(c);
+
+	c->bitmap = iopt_pgsize_bitmap(&c->t);
+	c->gsz = c->bitmap & -c->bitmap;
+	lg2 = (unsigned int)__builtin_ctzll(c->gsz);
+	c->slice = c->gsz << (lg2 - 3);
+	c->region = c->slice << (lg2 - 3);
+	c->base_a = c->region;
+	c->base_b = 2 * c->region;
+	if ((2 + 2 * MAX_WRITERS) * c->slice > 1ULL << OFF_BITS ||
+	    3 * c->region - 1 > (1ULL << (c->cfg.ias - 1)) - 1) {
+		H_FAIL("%s: the layout does not fit", name);
+		goto out_table;
+	}
+
+	for (unsigned int k = 0; k < n + 2; k++) {
+		struct worker *w = &c->w[k];
+
+		w->c = c;
+		w->id = k;
+		w->rng = seed ^ (0x9e3779b97f4a7c15ULL * (k + 1));
+		model_init(&w->m, c->bitmap);
+		iopt_gather_init(&w->g);
+	}
+	layout(c);
+	map_reader(c);
+	c->baseline = arena_used(c);
+
+	if (pthread_create(&c->w[n].thread, NULL, reader_main, &c->w[n])) {
+		H_FAIL("%s: pthread_create", name);
+		goto out_models;
+	}
+	for (unsigned int k = 0; k < n; k++)
+		if (pthread_create(&c->w[k].thread, NULL, writer_main, &c->w[k])) {
+			/* the barrier would never open: give up loudly */
+			fprintf(stderr, "%s: pthread_create failed\n", name);
+			abort();
+		}
+	for (unsigned int k = 0; k < n; k++)
+		pthread_join(c->w[k].thread, NULL);
+	atomic_store(&c->stop, true);
+	pthread_join(c->w[n].thread, NULL);
+
+	printf("# %s: seed 0x%llx, %u writers x %llu rounds x %llu ops (%llu done), reader %llu iterations\n",
+	       name, ull(seed), n, ull(c->rounds), ull(c->nops),
+	       ull(c->w[0].ops + c->w[1].ops + (n > 2 ? c->w[2].ops : 0) +
+		   (n > 3 ? c->w[3].ops : 0)), ull(c->w[n].ops));
+	final_checks(c, root_bytes);
+	for (unsigned int k = 0; k < n; k++)
+		report(&c->w[k], name, "writer");
+	report(&c->w[n], name, "reader");
+	report(&c->w[n + 1], name, "final");
+
+out_models:
+	for (unsigned int k = 0; k < n + 2; k++)
+		model_free(&c->w[k].m);
+out_table:
+	iopt_fini(&c->t);
+	CHECK_EQ(c->arena.used, 0);
+out_arena:
+	iopt_arena_destroy(&c->arena);
+	pthread_barrier_destroy(&c->barrier);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+#define CONC_TEST(fn, cfgname, flags) \
+	TEST(fn) { conc_run(cfgname, flags); }
+
+CONC_TEST(concurrency_arm_s1_4k, "arm-lpae-s1-4k", IOPT_CFG_STATS)
+CONC_TEST(concurrency_arm_s1_16k, "arm-lpae-s1-16k", 0)
+CONC_TEST(concurrency_arm_s1_64k, "arm-lpae-s1-64k", IOPT_CFG_STATS)
+CONC_TEST(concurrency_arm_s2_4k_concat, "arm-lpae-s2-4k:ias=40,oas=40", 0)
+CONC_TEST(concurrency_x86_4lvl, "x86-64-4lvl", IOPT_CFG_STATS)
+CONC_TEST(concurrency_x86_5lvl, "x86-64-5lvl", 0)
