@@ -33,25 +33,39 @@
  * iopt_gather_sync() becomes invalidation commands of the simulated IOMMU.
  *
  * Architecture choices of the model (where the hardware has options):
- *  - ARM: the access flag is not managed by hardware (AF = 0 is an access
- *    flag fault); 52-bit addresses with the 64K granule follow FEAT_LPA
- *    (descriptor bits [15:12] hold address bits [51:48], level-1 blocks are
- *    valid), no FEAT_LPA2 (4K level-0 and 16K level-1 blocks are invalid);
- *    no FEAT_XNX (stage 2 bit 54 is XN, bit 53 is ignored); stage 1 is the
- *    EL1&0 regime, so a page writable by unprivileged accesses is
- *    privileged-execute-never. The stage-2 start level concatenates start
- *    tables where the Arm ARM requires it (4K granule starting at level 0
- *    with oas below 44 bits; 16K starting at level 0; 16K starting at
- *    level 1 with oas of 40 bits or less).
+ *  - ARM: the implemented PA size is oas (the Arm ARM's PAMax), and it is
+ *    also the programmed one (TCR.IPS / VTCR.PS). The access flag is not
+ *    managed by hardware (AF = 0 is an access flag fault). 52-bit addresses
+ *    with the 64K granule follow FEAT_LPA: with oas 52, descriptor bits
+ *    [15:12] hold address bits [51:48] and level-1 (4T) blocks are valid;
+ *    with a smaller oas those bits are RES0 and ignored, and a level-1
+ *    block is a translation fault. No FEAT_LPA2 (4K level-0 and 16K level-1
+ *    blocks are invalid). No FEAT_XNX (stage 2 bit 54 is XN, bit 53 is
+ *    ignored). Stage 1 is the EL1&0 regime, so a page writable by
+ *    unprivileged accesses is privileged-execute-never; unprivileged
+ *    execute depends on UXN alone (execute-only pages exist). A contiguous
+ *    hint on more entries than the table holding them has is ignored.
+ *    Stage 2 starts a level lower, at concatenated tables, where the start
+ *    level is invalid for the PA size (S2InvalidSL: 4K at level 0 with oas
+ *    below 44; 16K at level 0; 16K at level 1 with oas below 42; 64K at
+ *    level 1 with oas below 44). With ias <= oas that is exactly iopt's
+ *    rule; with ias > oas iopt may start a level higher than this model,
+ *    a table for an IOMMU that implements more than oas bits.
  *  - x86-64: present, R/W, U/S and XD combine over all levels (XD honoured;
- *    supervisor writes honour R/W; no supervisor-execute protection); PS at
- *    PML4 or PML5 and non-zero reserved address bits of large pages are
- *    reserved-bit faults; address bits at or above oas (MAXPHYADDR) are
- *    address-size faults.
+ *    supervisor writes honour R/W; no supervisor-execute protection); the
+ *    accessed and dirty bits are neither required nor written. Reserved
+ *    bits are reserved-bit faults: PS in a PML4 or PML5 entry, bits
+ *    [shift-1:13] of a 2M or 1G leaf, and address bits at or above oas
+ *    (MAXPHYADDR) in any entry or in the root.
+ *  - An input address out of range (ARM: at or above 2^ias; x86: not
+ *    canonical) is reported as an address-size fault with @input set, for
+ *    every format (the hardware's names differ: a level-0 translation fault
+ *    on ARM, a non-canonical fault in VT-d).
  *  - An IOTLB range invalidation acts at every granule step from @iova, as
  *    per-page TLBI commands do: an entry smaller than the granule between
- *    two steps survives it (so a gather that under-reports its granule is
- *    caught).
+ *    two steps survives it (so a gather that claims a larger granule than
+ *    the leaves it removed is caught). Walk-cache entries are dropped when
+ *    their region overlaps the range.
  *
  * Levels are numbered as in struct iopt_path: 0 is the level of the
  * smallest leaf (ARM level 3, the x86 PT).
@@ -90,10 +104,11 @@ enum iopt_hwsim_fault {
 	IOPT_HWSIM_FAULT_TRANSLATION, /* an entry on the way is not present / invalid */
 	IOPT_HWSIM_FAULT_PERMISSION,  /* translated, but the access is not allowed */
 	IOPT_HWSIM_FAULT_ADDR_SIZE,   /* input out of range or not canonical (input
-				       * is true), or a table or output address
-				       * at or above 2^oas */
+				       * is true); ARM: the root, a table or an
+				       * output address at or above 2^oas */
 	IOPT_HWSIM_FAULT_ACCESS_FLAG, /* ARM: leaf with AF = 0 */
-	IOPT_HWSIM_FAULT_RESERVED,    /* x86: a reserved bit is set */
+	IOPT_HWSIM_FAULT_RESERVED,    /* x86: a reserved bit is set (address
+				       * bits at or above oas included) */
 	IOPT_HWSIM_FAULT_WALK_ABORT,  /* table memory could not be read */
 };
 
@@ -134,7 +149,10 @@ struct iopt_hwsim_geom {
  * @ctx:        passed to @read.
  * @arena:      if set: read from it directly when @read is NULL (addresses
  *              outside the arena abort the walk), and check every read
- *              against iopt_arena_is_free() to report use after free.
+ *              against iopt_arena_is_free() to report use after free. That
+ *              check reads the arena's bitmap, which its alloc and free
+ *              change: walking while another thread allocates or frees
+ *              table memory needs a @read callback (and no @arena) instead.
  * @image:      when neither @read nor @arena is set: a plain byte image of
  *              physical memory [@image_phys, @image_phys + @image_size).
  * @image_phys: physical address of @image.
@@ -202,15 +220,16 @@ int iopt_hwsim_geometry(const struct iopt_config *cfg,
 
 /**
  * iopt_hwsim_mem_arena() - read table memory straight from an arena
- * @m: filled.
- * @a: the arena; also used for the use-after-free checks.
+ * @m: filled; NULL is ignored.
+ * @a: the arena; also used for the use-after-free checks. NULL gives a
+ *     memory every read of which fails (walks abort).
  * Context: any.
  */
 void iopt_hwsim_mem_arena(struct iopt_hwsim_mem *m, const struct iopt_arena *a);
 
 /**
  * iopt_hwsim_mem_image() - read table memory from a byte image
- * @m:     filled.
+ * @m:     filled; NULL is ignored.
  * @image: the bytes of physical memory [@phys, @phys + @size).
  * @size:  their number.
  * @phys:  physical address of the first byte.
@@ -368,8 +387,11 @@ struct iopt_hwsim {
  * @params: cache shapes; NULL for no caches at all.
  *
  * No root is programmed yet: see iopt_hwsim_set_root().
- * Return: 0; -EINVAL (NULL @sim, @cfg or @mem, ways not dividing entries,
- * unknown flags); -ENOTSUP (as iopt_hwsim_geometry()); -ENOMEM.
+ * Return: 0; -EINVAL (NULL @sim, @cfg or @mem; ways more than or not
+ * dividing the entries; more than 2^20 entries; unknown flags; an unknown
+ * format); -ENOTSUP (as iopt_hwsim_geometry()); -ENOMEM. On error @sim
+ * holds no memory (it is zeroed, when not NULL) and iopt_hwsim_fini() on
+ * it is harmless.
  * Context: process (allocates with malloc).
  */
 int iopt_hwsim_init(struct iopt_hwsim *sim, const struct iopt_config *cfg,

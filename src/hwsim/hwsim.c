@@ -34,18 +34,19 @@ int iopt_hwsim_init(struct iopt_hwsim *sim, const struct iopt_config *cfg,
 	if (!sim || !cfg || !mem)
 		return -EINVAL;
 	memset(sim, 0, sizeof(*sim));
-	if (params) {
-		if (params->flags & ~(IOPT_HWSIM_STRICT | IOPT_HWSIM_VERIFY_HITS))
-			return -EINVAL;
+	if (params && (params->flags & ~(IOPT_HWSIM_STRICT |
+					 IOPT_HWSIM_VERIFY_HITS)))
+		return -EINVAL;
+	if (params)
 		sim->params = *params;
-	}
 	ret = iopt_hwsim_geometry(cfg, &sim->geom);
-	if (ret)
-		return ret;
-	sim->mem = *mem;
-	sim->nr_sizes = hwsim_sizes_(&sim->geom, sim->sizes_lg2,
-				     sizeof(sim->sizes_lg2) / sizeof(sim->sizes_lg2[0]));
-	ret = hwsim_caches_alloc_(sim);
+	if (!ret) {
+		sim->mem = *mem;
+		sim->nr_sizes = hwsim_sizes_(&sim->geom, sim->sizes_lg2,
+					     sizeof(sim->sizes_lg2) /
+					     sizeof(sim->sizes_lg2[0]));
+		ret = hwsim_caches_alloc_(sim);
+	}
 	if (ret)
 		memset(sim, 0, sizeof(*sim));
 	return ret;
@@ -230,7 +231,7 @@ int iopt_hwsim_translate(struct iopt_hwsim *sim, uint64_t iova,
 		memset(&ev, 0, sizeof(ev));
 		ev.kind = IOPT_HWSIM_EV_USE_AFTER_FREE;
 		ev.iova = iova;
-		ev.level = r->level;
+		ev.level = w.freed_level;
 		ev.cached = r->freed_phys;
 		ev.fresh = r->freed_phys == r->pte_phys ? r->pte : 0;
 		ev.via_cache = wce != NULL;

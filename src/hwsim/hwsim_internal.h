@@ -30,6 +30,7 @@ struct hwsim_walk {
 	hwsim_table_fn table_fn;	/* may be NULL */
 	void *arg;
 	unsigned int reads;		/* entries read by this walk */
+	unsigned int freed_level;	/* level of the first freed read */
 };
 
 /* An IOTLB entry; stamp 0 means invalid. */

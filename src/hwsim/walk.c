@@ -92,17 +92,20 @@ static int arm_geometry(const struct iopt_config *cfg,
 	if (!g->stage2)
 		return 0;
 	/*
-	 * Stage 2 cannot always start where stage 1 would: the 4K granule may
-	 * start at level 0 only with a PA size of 44 bits or more, the 16K
-	 * granule never at level 0 (that needs FEAT_LPA2), and at level 1 only
-	 * with more than 40 bits of PA. Instead the walk starts one level
-	 * lower at up to 16 concatenated tables, whose index takes the
-	 * remaining input bits.
+	 * Stage 2 cannot always start where stage 1 would: the start level a
+	 * VTCR_EL2.SL0 value selects is invalid (the Arm ARM's S2InvalidSL)
+	 * for the 4K granule at level 0 with a PA size below 44 bits, for the
+	 * 16K granule at level 0 (that needs FEAT_LPA2) and at level 1 below
+	 * 42 bits, and for the 64K granule at level 1 below 44 bits. The PA
+	 * size there is the implemented one; this model implements oas bits.
+	 * The walk then starts one level lower at up to 16 concatenated
+	 * tables, whose index takes the remaining input bits.
 	 */
 	start = 4 - g->levels;
 	concat = (gl == 12 && start == 0 && cfg->oas < 44) ||
 		 (gl == 14 && start == 0) ||
-		 (gl == 14 && start == 1 && cfg->oas <= 40);
+		 (gl == 14 && start == 1 && cfg->oas < 42) ||
+		 (gl == 16 && start == 1 && cfg->oas < 44);
 	if (!concat)
 		return 0;
 	if (g->top_bits > 4)
@@ -202,8 +205,9 @@ bool hwsim_input_ok_(const struct iopt_hwsim_geom *g, uint64_t iova)
 
 /*
  * The base register holds the start table's address; bits below the
- * table's alignment are ignored (ARM: RES0 BADDR bits; x86: the low 12
- * bits of a root pointer are flags).
+ * table's alignment are ignored (ARM: the RES0 BADDR bits below the table's
+ * size, and at least 64 bytes, the smallest alignment the architecture
+ * allows for a start table; x86: the low 12 bits of a root pointer).
  */
 uint64_t hwsim_root_base_(const struct iopt_hwsim_geom *g, uint64_t root)
 {
@@ -212,7 +216,16 @@ uint64_t hwsim_root_base_(const struct iopt_hwsim_geom *g, uint64_t root)
 	if (!is_arm(g))
 		return root & ~0xfffULL;
 	align = 8ULL << g->top_bits;
+	if (align < 64)
+		align = 64;
 	return root & ~(align - 1);
+}
+
+/* ARM with the 64K granule and a 52-bit PA (FEAT_LPA): descriptor bits
+ * [15:12] are address bits [51:48], and level-1 blocks exist. */
+static bool arm_lpa(const struct iopt_hwsim_geom *g)
+{
+	return g->granule_lg2 == 16 && g->oas == 52;
 }
 
 /* ARM: may a block or page descriptor sit at @level? */
@@ -226,7 +239,7 @@ static bool arm_leaf_level(const struct iopt_hwsim_geom *g, unsigned int level)
 	case 14:		/* level 2 (32M); level 1 needs FEAT_LPA2 */
 		return level == 1;
 	default:		/* 64K: level 2 (512M); level 1 (4T) with FEAT_LPA */
-		return level == 1 || level == 2;
+		return level == 1 || (level == 2 && arm_lpa(g));
 	}
 }
 
@@ -302,9 +315,10 @@ static int fault(struct iopt_hwsim_result *r, enum iopt_hwsim_fault f,
 	return -EFAULT;
 }
 
-/* Read the entry at @addr; false when the memory cannot be read there. */
-static bool read_entry(struct hwsim_walk *w, uint64_t addr, uint64_t *pte,
-		       struct iopt_hwsim_result *r)
+/* Read the entry of @level at @addr; false when the memory cannot be read
+ * there. */
+static bool read_entry(struct hwsim_walk *w, unsigned int level, uint64_t addr,
+		       uint64_t *pte, struct iopt_hwsim_result *r)
 {
 	const struct iopt_hwsim_mem *m = w->m;
 	unsigned char b[8];
@@ -313,6 +327,7 @@ static bool read_entry(struct hwsim_walk *w, uint64_t addr, uint64_t *pte,
 	if (m->arena && !r->freed_read && iopt_arena_is_free(m->arena, addr, 8)) {
 		r->freed_read = true;
 		r->freed_phys = addr;
+		w->freed_level = level;
 	}
 	if (m->read) {
 		if (m->read(m->ctx, addr, b, sizeof(b)))
@@ -384,14 +399,17 @@ static unsigned int arm_perm(const struct iopt_hwsim_geom *g, uint64_t pte,
 	return p;
 }
 
-/* ARM output address bits of a descriptor whose address is aligned to
- * 1 << @lo; with the 64K granule bits [15:12] hold PA[51:48] (FEAT_LPA). */
+/*
+ * ARM output address bits of a descriptor whose address is aligned to
+ * 1 << @lo. With FEAT_LPA bits [15:12] hold PA[51:48]; otherwise they are
+ * RES0, and the walker, like the pseudocode, does not look at them.
+ */
 static uint64_t arm_addr(const struct iopt_hwsim_geom *g, uint64_t pte,
 			 unsigned int lo)
 {
 	uint64_t a = pte & field(47, lo);
 
-	if (g->granule_lg2 == 16)
+	if (arm_lpa(g))
 		a |= ((pte >> 12) & 0xf) << 48;
 	return a;
 }
@@ -447,7 +465,11 @@ static int arm_step(struct hwsim_walk *w, unsigned int level, uint64_t pte,
 	r->level = level;
 	r->leaf_lg2 = shift;
 	r->size_lg2 = shift;
+	/* A run never spans more entries than the table holding it has (a
+	 * start table may be smaller than a run): the hint is ignored then. */
 	c = arm_contig_lg2(g, level);
+	if (c > (level == g->levels - 1 ? g->top_bits : g->granule_lg2 - 3))
+		c = 0;
 	if (bit(pte, 52) && c) {
 		r->contig = true;
 		r->size_lg2 = shift + c;
@@ -497,10 +519,11 @@ static int x86_step(struct hwsim_walk *w, unsigned int level, uint64_t pte,
 		*attrs |= HWSIM_A_NO_USER;
 	if (bit(pte, 63))
 		*attrs |= HWSIM_A_UXN | HWSIM_A_PXN;
+	/* Address bits at or above MAXPHYADDR are reserved bits on x86. */
+	if (beyond_oas(g, pte & field(51, 12)))
+		return fault(r, IOPT_HWSIM_FAULT_RESERVED, level);
 	if (level > 0 && !ps) {
 		*next = pte & field(51, 12);
-		if (beyond_oas(g, *next))
-			return fault(r, IOPT_HWSIM_FAULT_ADDR_SIZE, level);
 		if (w->table_fn)
 			w->table_fn(w->arg, level, iova & ~field(shift - 1, 0),
 				    *next, *attrs);
@@ -510,8 +533,6 @@ static int x86_step(struct hwsim_walk *w, unsigned int level, uint64_t pte,
 	if (level > 0 && (pte & field(shift - 1, 13)))
 		return fault(r, IOPT_HWSIM_FAULT_RESERVED, level);
 	oa = pte & field(51, shift);
-	if (beyond_oas(g, oa))
-		return fault(r, IOPT_HWSIM_FAULT_ADDR_SIZE, level);
 	r->level = level;
 	r->leaf_lg2 = shift;
 	r->size_lg2 = shift;
@@ -541,7 +562,7 @@ int hwsim_walk_from_(struct hwsim_walk *w, uint64_t table, unsigned int level,
 		uint64_t addr = table + idx * 8, pte, next = 0;
 		int ret;
 
-		if (!read_entry(w, addr, &pte, r))
+		if (!read_entry(w, level, addr, &pte, r))
 			return fault(r, IOPT_HWSIM_FAULT_WALK_ABORT, level);
 		r->pte = pte;
 		r->pte_phys = addr;
@@ -570,7 +591,8 @@ int hwsim_walk_root_(struct hwsim_walk *w, uint64_t root, uint64_t iova,
 		return fault(r, IOPT_HWSIM_FAULT_ADDR_SIZE, g->levels - 1);
 	}
 	if (beyond_oas(g, base))
-		return fault(r, IOPT_HWSIM_FAULT_ADDR_SIZE, g->levels - 1);
+		return fault(r, is_arm(g) ? IOPT_HWSIM_FAULT_ADDR_SIZE :
+			     IOPT_HWSIM_FAULT_RESERVED, g->levels - 1);
 	return hwsim_walk_from_(w, base, g->levels - 1, 0, iova, r);
 }
 
