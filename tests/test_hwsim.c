@@ -1,0 +1,2218 @@
+// SPDX-License-Identifier: GPL-2.0-or-later OR BSD-2-Clause
+/*
+ * The simulated IOMMU (include/iopt/hwsim.h) on every configuration:
+ *
+ *  - its walker against the engine: random tables built with map_range /
+ *    map_pages / unmaps, then random addresses translated both ways
+ *    (physical address, size, fault kind, and the permission of every access
+ *    kind against what iopt_prot_effective() promises), from the arena, from
+ *    a copied image and through a read callback;
+ *  - faults from hand-written entries: permission, translation, address
+ *    size (input and output), access flag, reserved bits;
+ *  - the IOTLB and walk cache: hit and miss counters, set-associative LRU
+ *    eviction, invalidation by range with its granule and leaf-only flag,
+ *    and the flush callbacks driving it from iopt_gather_sync(), after which
+ *    iopt_hwsim_check_coherent() must find nothing;
+ *  - that the oracles can fail: a dropped flush, a strict-mode negative entry
+ *    after a map, a flush that claims too large a granule, a walk through a
+ *    table freed under the walk cache;
+ *  - hostile tables: random and crafted bytes, cycles, pointers outside the
+ *    memory. Every walk returns, reads at most one entry per level, and the
+ *    arena and image paths read exactly what a bounds-checking callback over
+ *    the same bytes serves.
+ *
+ * IOPT_TEST_SEED replays a run (one seed for the program, mixed with the test
+ * and configuration names).
+ */
+#define HARNESS_MAIN
+#include "harness.h"
+#include "env.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+
+#include <iopt/hwsim.h>
+#include <iopt/mem.h>
+
+#include "model.h"
+
+#define R IOPT_HWSIM_READ
+#define W IOPT_HWSIM_WRITE
+#define X IOPT_HWSIM_EXEC
+#define P IOPT_HWSIM_PRIV
+
+#define NR_MAPS 160
+#define NR_UNMAPS 40
+#define NR_LOOKUPS 1200
+#define NR_WIRED_OPS 400
+#define NR_HOSTILE_WALKS 3000
+
+/* ------------------------------------------------------------- helpers */
+
+static uint64_t g_seed;
+
+/* One seed per program, printed once; mixed per test and configuration. */
+static uint64_t test_rng(const char *test, const char *cfg)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	if (!g_seed) {
+		g_seed = h_seed();
+		printf("# seed=0x%" PRIx64 "\n", g_seed);
+	}
+	for (const char *s = test; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	for (const char *s = cfg ? cfg : ""; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	return g_seed ^ h;
+}
+
+/* Table memory is little-endian whatever the host. */
+static uint64_t le64_get(const void *p)
+{
+	const unsigned char *b = p;
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = (v << 8) | b[i];
+	return v;
+}
+
+static void le64_put(void *p, uint64_t v)
+{
+	unsigned char *b = p;
+
+	for (int i = 0; i < 8; i++)
+		b[i] = (unsigned char)(v >> (8 * i));
+}
+
+static unsigned char *arena_ptr(struct tenv *e, uint64_t phys)
+{
+	return e->a.base + (phys - e->a.phys_base);
+}
+
+static uint64_t entry_get(struct tenv *e, uint64_t phys)
+{
+	return le64_get(arena_ptr(e, phys));
+}
+
+static void entry_put(struct tenv *e, uint64_t phys, uint64_t v)
+{
+	le64_put(arena_ptr(e, phys), v);
+}
+
+static bool is_arm(const struct iopt_config *c)
+{
+	return c->format != IOPT_FMT_X86_64;
+}
+
+/*
+ * What a leaf mapped with the effective protection @prot allows, from the
+ * formats (formats.md): ARM stage 1 and x86 always allow privileged reads,
+ * PRIV takes the unprivileged accesses away, NOEXEC both fetches; ARM stage
+ * 1 never lets privileged code execute what unprivileged code may write;
+ * x86 user fetches need the user bit. Stage 2 has no privilege levels.
+ */
+static unsigned int want_perm(const struct iopt_config *c, unsigned int prot)
+{
+	bool rd = prot & IOPT_READ, wr = prot & IOPT_WRITE;
+	bool x = !(prot & IOPT_NOEXEC), user = !(prot & IOPT_PRIV);
+	unsigned int p = 0;
+
+	if (c->format == IOPT_FMT_ARM_LPAE_S2) {
+		if (rd)
+			p |= IOPT_HWSIM_PERM_UR | IOPT_HWSIM_PERM_PR;
+		if (wr)
+			p |= IOPT_HWSIM_PERM_UW | IOPT_HWSIM_PERM_PW;
+		if (x)
+			p |= IOPT_HWSIM_PERM_UX | IOPT_HWSIM_PERM_PX;
+		return p;
+	}
+	p = IOPT_HWSIM_PERM_PR | (wr ? IOPT_HWSIM_PERM_PW : 0);
+	if (user)
+		p |= IOPT_HWSIM_PERM_UR | (wr ? IOPT_HWSIM_PERM_UW : 0);
+	if (c->format == IOPT_FMT_X86_64) {
+		if (x)
+			p |= IOPT_HWSIM_PERM_PX | (user ? IOPT_HWSIM_PERM_UX : 0);
+	} else if (x) {
+		p |= IOPT_HWSIM_PERM_UX;
+		if (!(user && wr))
+			p |= IOPT_HWSIM_PERM_PX;
+	}
+	return p;
+}
+
+/* The permission bits an access needs (hwsim.h: PRIV qualifies the rest). */
+static unsigned int need_of(unsigned int access)
+{
+	bool priv = access & P;
+	unsigned int n = 0;
+
+	if (access & R)
+		n |= priv ? IOPT_HWSIM_PERM_PR : IOPT_HWSIM_PERM_UR;
+	if (access & W)
+		n |= priv ? IOPT_HWSIM_PERM_PW : IOPT_HWSIM_PERM_UW;
+	if (access & X)
+		n |= priv ? IOPT_HWSIM_PERM_PX : IOPT_HWSIM_PERM_UX;
+	return n;
+}
+
+static const unsigned int access_kinds[] = {
+	R, W, X, R | P, W | P, X | P, R | W, R | W | P, R | X,
+};
+
+static const unsigned int prots[] = {
+	IOPT_READ, IOPT_READ | IOPT_WRITE, IOPT_WRITE, IOPT_READ | IOPT_NOEXEC,
+	IOPT_READ | IOPT_WRITE | IOPT_PRIV, IOPT_READ | IOPT_CACHE,
+	IOPT_READ | IOPT_WRITE | IOPT_MMIO | IOPT_NOEXEC,
+	IOPT_READ | IOPT_PRIV | IOPT_NOEXEC, IOPT_WRITE | IOPT_NOEXEC,
+	IOPT_READ | IOPT_WRITE | IOPT_PRIV | IOPT_NOEXEC,
+};
+
+/* The fields two walks of the same bytes must agree on. */
+static bool same_result(const struct iopt_hwsim_result *a,
+			const struct iopt_hwsim_result *b)
+{
+	return a->fault == b->fault && a->input == b->input &&
+	       a->contig == b->contig && a->level == b->level &&
+	       a->phys == b->phys && a->size_lg2 == b->size_lg2 &&
+	       a->leaf_lg2 == b->leaf_lg2 && a->perm == b->perm &&
+	       a->pte == b->pte && a->pte_phys == b->pte_phys;
+}
+
+static void print_result(const char *what, int ret,
+			 const struct iopt_hwsim_result *r)
+{
+	printf("#     %s: ret %d fault %s%s level %u phys 0x%" PRIx64
+	       " size 2^%u leaf 2^%u perm 0x%x pte 0x%" PRIx64 " at 0x%" PRIx64
+	       "\n", what, ret, iopt_hwsim_fault_name(r->fault),
+	       r->input ? " (input)" : "", r->level, r->phys, r->size_lg2,
+	       r->leaf_lg2, r->perm, r->pte, r->pte_phys);
+}
+
+/*
+ * A read callback over a byte image that serves [phys, phys + size) and
+ * refuses everything else, recording what the walker asks for.
+ */
+struct rec_mem {
+	const unsigned char *buf;
+	uint64_t phys;
+	uint64_t size;
+	unsigned int reads;      /* calls */
+	unsigned int refused;    /* outside the memory */
+	unsigned int bad_calls;  /* not 8 aligned bytes */
+	unsigned int after_refusal; /* reads in a walk after a refused one */
+	bool refused_now;
+};
+
+static int rec_read(void *ctx, uint64_t phys, void *out, size_t len)
+{
+	struct rec_mem *m = ctx;
+	uint64_t off = phys - m->phys;
+
+	m->reads++;
+	if (m->refused_now)
+		m->after_refusal++;
+	if (len != 8 || (phys & 7))
+		m->bad_calls++;
+	if (phys < m->phys || off >= m->size || m->size - off < len) {
+		m->refused++;
+		m->refused_now = true;
+		return -EFAULT;
+	}
+	memcpy(out, m->buf + off, len);
+	return 0;
+}
+
+static void rec_mem_init(struct rec_mem *rm, struct iopt_hwsim_mem *m,
+			 const void *buf, uint64_t phys, uint64_t size)
+{
+	memset(rm, 0, sizeof(*rm));
+	rm->buf = buf;
+	rm->phys = phys;
+	rm->size = size;
+	memset(m, 0, sizeof(*m));
+	m->read = rec_read;
+	m->ctx = rm;
+}
+
+/* A simulated IOMMU over the tenv's arena, its root programmed. */
+static int sim_open(struct iopt_hwsim *sim, struct tenv *e,
+		    const struct iopt_hwsim_params *p)
+{
+	struct iopt_hwsim_mem m;
+	int ret;
+
+	iopt_hwsim_mem_arena(&m, &e->a);
+	ret = iopt_hwsim_init(sim, &e->cfg, &m, p);
+	if (ret) {
+		H_FAIL("iopt_hwsim_init (format %d, granule 2^%u, ias %u, oas "
+		       "%u) = %d", (int)e->cfg.format, e->cfg.granule_lg2,
+		       e->cfg.ias, e->cfg.oas, ret);
+		return ret;
+	}
+	ret = iopt_hwsim_set_root(sim, iopt_root_phys(&e->t));
+	if (ret)
+		H_FAIL("iopt_hwsim_set_root = %d", ret);
+	return ret;
+}
+
+static struct iopt_hwsim_counters counters(const struct iopt_hwsim *sim)
+{
+	struct iopt_hwsim_counters c;
+
+	iopt_hwsim_get_counters(sim, &c);
+	return c;
+}
+
+/* ------------------------------------------------ random tables + model */
+
+struct rt {
+	struct tenv *e;
+	struct model m;
+	uint64_t rng;
+	uint64_t win[5];
+	unsigned int nwin;
+	uint64_t wsize;
+	uint64_t sizes[16];
+	unsigned int nsizes;
+	bool oom;
+	unsigned int maps, unmaps;
+	uint64_t last_iova, last_size;  /* the most recent successful map */
+};
+
+static uint64_t rnd(struct rt *rt)
+{
+	return h_rand(&rt->rng);
+}
+
+/* Windows at the bottom, middle and top of the input space (x86: both
+ * halves), wide enough for a few of the largest leaves. */
+static void rt_init(struct rt *rt, struct tenv *e, uint64_t rng)
+{
+	uint64_t maxps, top = e->top;
+
+	memset(rt, 0, sizeof(*rt));
+	rt->e = e;
+	rt->rng = rng;
+	model_init(&rt->m, e->bitmap);
+	for (uint64_t b = e->bitmap; b; b &= b - 1)
+		rt->sizes[rt->nsizes++] = b & -b;
+	maxps = rt->sizes[rt->nsizes - 1];
+	rt->wsize = 4 * e->blk > 2 * maxps ? 4 * e->blk : 2 * maxps;
+	if (rt->wsize > top / 4)
+		rt->wsize = top / 4;
+	rt->win[rt->nwin++] = 0;
+	rt->win[rt->nwin++] = top / 2;
+	rt->win[rt->nwin++] = top - rt->wsize;
+	if (e->x86) {
+		rt->win[rt->nwin++] = 0 - top;
+		rt->win[rt->nwin++] = 0 - rt->wsize;
+	}
+}
+
+/* A random map that overlaps nothing; both the table and the model. */
+static void rt_map(struct rt *rt)
+{
+	struct tenv *e = rt->e;
+	uint64_t ps = rt->sizes[rnd(rt) % rt->nsizes];
+	uint64_t count = 1 + rnd(rt) % 4, span, iova, pa, size, mapped = 0;
+	uint64_t oas_top = e->cfg.oas >= 64 ? ~0ULL : (1ULL << e->cfg.oas) - 1;
+	unsigned int prot = prots[rnd(rt) % ARRAY_SIZE(prots)];
+	unsigned int eff = iopt_prot_effective(&e->t, prot);
+	bool pages = rnd(rt) % 2;
+	int ret, mret;
+
+	/* Small pages more often: the largest sizes fill the window fast. */
+	if (rnd(rt) % 2)
+		ps = rt->sizes[rnd(rt) % (rt->nsizes > 2 ? 2 : rt->nsizes)];
+	if (ps * count > rt->wsize)
+		count = 1;
+	size = ps * count;
+	if (size > rt->wsize || size > oas_top)
+		return;
+	/* Half of the maps crowd the window's start, so tables fill up. */
+	span = rnd(rt) % 2 ? rt->wsize : 4 * e->blk;
+	if (span > rt->wsize)
+		span = rt->wsize;
+	if (span < size)
+		span = size;
+	iova = rt->win[rnd(rt) % rt->nwin] +
+	       (rnd(rt) % ((span - size) / ps + 1)) * ps;
+	pa = (rnd(rt) & oas_top & ~(ps - 1));
+	if (pa > oas_top - (size - 1))
+		pa = 0;
+	if (model_overlaps(&rt->m, iova, iova + (size - 1)))
+		return;
+	if (pages) {
+		ret = iopt_map_pages(&e->t, iova, pa, ps, count, prot,
+				     IOPT_MAP_ALL_OR_NOTHING, &mapped);
+	} else {
+		ret = iopt_map_range(&e->t, iova, pa, size, prot,
+				     IOPT_MAP_ALL_OR_NOTHING, &mapped);
+	}
+	if (ret == -ENOMEM) {
+		rt->oom = true;
+		return;
+	}
+	if (ret || mapped != size) {
+		H_FAIL("map_%s(0x%" PRIx64 ", 0x%" PRIx64 ", 0x%" PRIx64
+		       " x%" PRIu64 ") = %d, mapped 0x%" PRIx64,
+		       pages ? "pages" : "range", iova, pa, ps, count, ret,
+		       mapped);
+		return;
+	}
+	mret = pages ? model_map_pages(&rt->m, iova, pa, ps, count, eff) :
+		       model_map_range(&rt->m, iova, pa, size, eff);
+	if (mret)
+		H_FAIL("model map = %d", mret);
+	rt->maps++;
+	rt->last_iova = iova;
+	rt->last_size = size;
+}
+
+/* Unmap a run of whole neighbouring leaves (never splits one). */
+static void rt_unmap(struct rt *rt, struct iopt_gather *g)
+{
+	struct tenv *e = rt->e;
+	size_t i, j;
+	uint64_t first, last, unmapped = 0, munmapped = 0;
+	int ret, mret;
+
+	if (!rt->m.nr)
+		return;
+	i = rnd(rt) % rt->m.nr;
+	j = i + rnd(rt) % 3;
+	if (j >= rt->m.nr)
+		j = rt->m.nr - 1;
+	first = rt->m.leaf[i].iova;
+	last = rt->m.leaf[j].last;
+	if (last - first >= rt->wsize)
+		last = rt->m.leaf[i].last;
+	ret = iopt_unmap_range(&e->t, first, last - first + 1, 0, g, &unmapped);
+	mret = model_unmap(&rt->m, first, last, 0, &munmapped, NULL, NULL, NULL);
+	if (ret || mret || unmapped != munmapped)
+		H_FAIL("unmap [0x%" PRIx64 ", 0x%" PRIx64 "] = %d, 0x%" PRIx64
+		       "; model %d, 0x%" PRIx64, first, last, ret, unmapped,
+		       mret, munmapped);
+	rt->unmaps++;
+}
+
+/* Build a random table: maps, with unmaps among them. */
+static void rt_build(struct rt *rt)
+{
+	for (unsigned int n = 0; n < NR_MAPS + NR_UNMAPS && !rt->oom; n++) {
+		if (rnd(rt) % (NR_MAPS + NR_UNMAPS) < NR_UNMAPS) {
+			rt_unmap(rt, &rt->e->g);
+			iopt_gather_sync(&rt->e->g);
+		} else {
+			rt_map(rt);
+		}
+	}
+}
+
+/* An address to look up: in a leaf (often at its ends), in a window, at an
+ * edge of the input space, or anything at all. */
+static uint64_t rt_sample(struct rt *rt)
+{
+	uint64_t top = rt->e->top;
+	const uint64_t edges[] = {
+		0, top - 1, top, 2 * top - 1, 0 - top, 0 - top - 1, ~0ULL,
+		top / 2, top / 2 - 1,
+	};
+	unsigned int k = (unsigned int)(rnd(rt) % 10);
+
+	if (k < 5 && rt->m.nr) {
+		const struct model_leaf *l = &rt->m.leaf[rnd(rt) % rt->m.nr];
+
+		if (k == 0)
+			return l->iova;
+		if (k == 1)
+			return l->last;
+		return l->iova + rnd(rt) % model_leaf_size(l);
+	}
+	if (k < 8)
+		return rt->win[rnd(rt) % rt->nwin] + rnd(rt) % rt->wsize;
+	if (k == 8)
+		return edges[rnd(rt) % ARRAY_SIZE(edges)];
+	return rnd(rt);
+}
+
+/* ---------------------------------------- the walker against the engine */
+
+/* The walk of @iova against the engine's lookup and the model. */
+static void compare_one(struct tenv *e, const struct rt *rt,
+			const struct iopt_hwsim_geom *g,
+			const struct iopt_hwsim_mem *m, uint64_t iova)
+{
+	const struct model_leaf *l = model_lookup(&rt->m, iova);
+	struct iopt_hwsim_result r;
+	uint64_t phys = 0, len = 0, root = iopt_root_phys(&e->t);
+	unsigned int prot = 0, perm;
+	int er = iopt_iova_to_phys_length(&e->t, iova, &phys, &len, &prot);
+	int wr = iopt_hwsim_walk(g, m, root, iova, 0, &r);
+
+	if (er == -ERANGE) {
+		if (wr != -EFAULT || r.fault != IOPT_HWSIM_FAULT_ADDR_SIZE ||
+		    !r.input) {
+			H_FAIL("0x%" PRIx64 ": out of the input space, walk "
+			       "differs", iova);
+			print_result("walk", wr, &r);
+		}
+		return;
+	}
+	if (er == -ENOENT) {
+		if (l)
+			H_FAIL("0x%" PRIx64 ": engine finds nothing, the model "
+			       "maps it", iova);
+		if (wr != -EFAULT || r.fault != IOPT_HWSIM_FAULT_TRANSLATION ||
+		    r.input || r.phys != IOPT_PHYS_NONE) {
+			H_FAIL("0x%" PRIx64 ": not mapped, walk differs", iova);
+			print_result("walk", wr, &r);
+		}
+		return;
+	}
+	if (er || !l) {
+		H_FAIL("0x%" PRIx64 ": engine %d, model %s", iova, er,
+		       l ? "maps it" : "does not");
+		return;
+	}
+	perm = want_perm(&e->cfg, l->prot);
+	if (wr || r.phys != phys || phys != l->paddr + (iova - l->iova) ||
+	    len != model_leaf_size(l) || r.size_lg2 >= 64 ||
+	    (1ULL << r.size_lg2) != len || prot != l->prot || r.perm != perm ||
+	    r.contig != (r.size_lg2 != r.leaf_lg2) ||
+	    r.leaf_lg2 < e->gr || r.leaf_lg2 > r.size_lg2) {
+		H_FAIL("0x%" PRIx64 ": engine 0x%" PRIx64 " +0x%" PRIx64
+		       " prot 0x%x; model 0x%" PRIx64 " +0x%" PRIx64
+		       " prot 0x%x (perm 0x%x)", iova, phys, len, prot,
+		       l->paddr + (iova - l->iova), model_leaf_size(l),
+		       l->prot, perm);
+		print_result("walk", wr, &r);
+		return;
+	}
+	/* Every access kind: allowed exactly when the leaf grants it. */
+	for (unsigned int i = 0; i < ARRAY_SIZE(access_kinds); i++) {
+		unsigned int a = access_kinds[i];
+		bool ok = (need_of(a) & perm) == need_of(a);
+		struct iopt_hwsim_result ra;
+		int ret = iopt_hwsim_walk(g, m, root, iova, a, &ra);
+
+		if (ok ? ret != 0 : (ret != -EFAULT ||
+				     ra.fault != IOPT_HWSIM_FAULT_PERMISSION ||
+				     ra.phys != phys)) {
+			H_FAIL("0x%" PRIx64 ": access 0x%x on perm 0x%x (prot "
+			       "0x%x)", iova, a, perm, l->prot);
+			print_result("walk", ret, &ra);
+		}
+	}
+}
+
+TEST_CFG(walk_matches_engine)
+{
+	struct tenv e;
+	struct rt rt;
+	struct iopt_hwsim_geom g;
+	struct iopt_hwsim_mem am, im, cm;
+	struct rec_mem rm;
+	unsigned char *image = NULL;
+	uint64_t root;
+
+	if (tenv_open(&e, cfg->name, NULL))
+		goto out;
+	rt_init(&rt, &e, test_rng("walk_matches_engine", cfg->name));
+	ASSERT_EQ(iopt_hwsim_geometry(&e.cfg, &g), 0);
+	CHECK_EQ(g.levels, iopt_levels(&e.t));
+	CHECK_EQ(g.granule_lg2, e.gr);
+	rt_build(&rt);
+	CHECK(rt.maps > 20);
+
+	/* The same bytes three ways: the arena, a copy, a callback. */
+	root = iopt_root_phys(&e.t);
+	iopt_hwsim_mem_arena(&am, &e.a);
+	image = malloc(e.a.size);
+	ASSERT(image);
+	memcpy(image, e.a.base, e.a.size);
+	iopt_hwsim_mem_image(&im, image, e.a.size, e.a.phys_base);
+	rec_mem_init(&rm, &cm, image, e.a.phys_base, e.a.size);
+
+	for (unsigned int n = 0; n < NR_LOOKUPS && !h_failed_now; n++) {
+		uint64_t iova = rt_sample(&rt);
+		struct iopt_hwsim_result ra, ri, rc;
+		int a, i, c;
+		unsigned int before = rm.reads;
+
+		compare_one(&e, &rt, &g, &am, iova);
+		a = iopt_hwsim_walk(&g, &am, root, iova, 0, &ra);
+		i = iopt_hwsim_walk(&g, &im, root, iova, 0, &ri);
+		rm.refused_now = false;
+		c = iopt_hwsim_walk(&g, &cm, root, iova, 0, &rc);
+		if (a != i || a != c || !same_result(&ra, &ri) ||
+		    !same_result(&ra, &rc) || ra.freed_read) {
+			H_FAIL("0x%" PRIx64 ": arena, image and callback walks "
+			       "differ", iova);
+			print_result("arena", a, &ra);
+			print_result("image", i, &ri);
+			print_result("callback", c, &rc);
+		}
+		if (rm.reads - before > g.levels)
+			H_FAIL("0x%" PRIx64 ": %u reads, %u levels", iova,
+			       rm.reads - before, g.levels);
+	}
+	CHECK_EQ(rm.refused, 0);
+	CHECK_EQ(rm.bad_calls, 0);
+	printf("# %s: %u maps, %u unmaps, %zu leaves%s\n", cfg->name, rt.maps,
+	       rt.unmaps, rt.m.nr, rt.oom ? " (table memory ran out)" : "");
+	free(image);
+	model_free(&rt.m);
+out:
+	tenv_close(&e);
+}
+
+/* ------------------------------------------------------------ geometry */
+
+/* Every ARM geometry iopt accepts, against the walker's own rules. */
+TEST(geometry_sweep)
+{
+	static const unsigned int oases[] = { 32, 36, 40, 42, 44, 48, 52 };
+	static const enum iopt_format fmts[] = { IOPT_FMT_ARM_LPAE_S1,
+						 IOPT_FMT_ARM_LPAE_S2 };
+	struct iopt_arena a;
+	struct iopt_mem mem;
+	unsigned int agree = 0, apart = 0, refused = 0;
+
+	ASSERT_EQ(iopt_arena_create(&a, 4u << 20, ARENA_PHYS), 0);
+	iopt_arena_mem(&a, &mem);
+	for (unsigned int f = 0; f < 2; f++)
+	for (unsigned int gl = 12; gl <= 16; gl += 2)
+	for (unsigned int ias = 30; ias <= 50; ias++)
+	for (unsigned int o = 0; o < ARRAY_SIZE(oases); o++) {
+		struct iopt_config c = { fmts[f], gl, ias, oases[o], 0, 0 };
+		struct iopt_hwsim_geom g;
+		struct iopt_table t;
+		int er = iopt_init(&t, &c, &mem, NULL, NULL);
+		int hr = iopt_hwsim_geometry(&c, &g);
+		bool s2_large_ipa = f == 1 && ias > oases[o];
+
+		if (er) {
+			/* Refused by the engine: the hardware cannot walk it
+			 * either, unless the IPA is larger than the PA size. */
+			if (hr != er && !(s2_large_ipa && !hr))
+				H_FAIL("s%u %uK ias %u oas %u: engine %d, hwsim %d",
+				       f + 1, 1u << (gl - 10), ias, oases[o],
+				       er, hr);
+			refused++;
+			continue;
+		}
+		if (!hr && g.levels == iopt_levels(&t)) {
+			agree++;
+		} else if (s2_large_ipa) {
+			/* The engine assumes a PA size above oas there. */
+			apart++;
+		} else {
+			H_FAIL("s%u %uK ias %u oas %u: engine %u levels, hwsim "
+			       "%d with %u", f + 1, 1u << (gl - 10), ias,
+			       oases[o], iopt_levels(&t), hr, hr ? 0 : g.levels);
+		}
+		iopt_fini(&t);
+	}
+	CHECK_EQ(a.used, 0);
+	iopt_arena_destroy(&a);
+	CHECK(agree > 300);
+	printf("# ARM geometries: %u agree, %u refused by both, %u apart "
+	       "(stage 2 with ias > oas)\n", agree, refused, apart);
+}
+
+/* Hand-worked geometries from the Arm ARM and formats.md 1.8. */
+TEST(geometry_values)
+{
+	static const struct {
+		enum iopt_format f;
+		unsigned int gl, ias, oas;
+		int ret;
+		unsigned int levels, top_bits, concat;
+	} v[] = {
+		{ IOPT_FMT_ARM_LPAE_S1, 12, 48, 48, 0, 4, 9, 1 },
+		{ IOPT_FMT_ARM_LPAE_S1, 12, 32, 32, 0, 3, 2, 1 },
+		{ IOPT_FMT_ARM_LPAE_S1, 16, 42, 52, 0, 2, 13, 1 },
+		{ IOPT_FMT_ARM_LPAE_S1, 16, 44, 40, 0, 3, 2, 1 },
+		{ IOPT_FMT_ARM_LPAE_S1, 14, 48, 48, 0, 4, 1, 1 },
+		{ IOPT_FMT_ARM_LPAE_S2, 12, 40, 40, 0, 3, 10, 2 },
+		{ IOPT_FMT_ARM_LPAE_S2, 12, 42, 42, 0, 3, 12, 8 },
+		{ IOPT_FMT_ARM_LPAE_S2, 12, 44, 44, 0, 4, 5, 1 },
+		{ IOPT_FMT_ARM_LPAE_S2, 12, 48, 40, -ENOTSUP, 0, 0, 0 },
+		{ IOPT_FMT_ARM_LPAE_S2, 14, 48, 48, 0, 3, 12, 2 },
+		{ IOPT_FMT_ARM_LPAE_S2, 14, 40, 40, 0, 2, 15, 16 },
+		{ IOPT_FMT_ARM_LPAE_S2, 14, 40, 42, 0, 3, 4, 1 },
+		{ IOPT_FMT_ARM_LPAE_S2, 14, 47, 48, 0, 3, 11, 1 },
+		{ IOPT_FMT_ARM_LPAE_S2, 16, 44, 40, 0, 2, 15, 4 },
+		{ IOPT_FMT_ARM_LPAE_S2, 16, 44, 44, 0, 3, 2, 1 },
+		{ IOPT_FMT_ARM_LPAE_S2, 16, 48, 52, 0, 3, 6, 1 },
+		{ IOPT_FMT_ARM_LPAE_S2, 16, 36, 36, 0, 2, 7, 1 },
+		{ IOPT_FMT_ARM_LPAE_S1, 12, 48, 52, -ENOTSUP, 0, 0, 0 },
+		{ IOPT_FMT_ARM_LPAE_S1, 12, 49, 48, -ENOTSUP, 0, 0, 0 },
+		{ IOPT_FMT_ARM_LPAE_S1, 13, 48, 48, -ENOTSUP, 0, 0, 0 },
+		{ IOPT_FMT_X86_64, 12, 48, 52, 0, 4, 9, 1 },
+		{ IOPT_FMT_X86_64, 12, 57, 46, 0, 5, 9, 1 },
+		{ IOPT_FMT_X86_64, 12, 39, 46, -ENOTSUP, 0, 0, 0 },
+		{ IOPT_FMT_X86_64, 12, 48, 53, -ENOTSUP, 0, 0, 0 },
+		{ (enum iopt_format)9, 12, 48, 48, -EINVAL, 0, 0, 0 },
+	};
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(v); i++) {
+		struct iopt_config c = { v[i].f, v[i].gl, v[i].ias, v[i].oas,
+					 0, 0 };
+		struct iopt_hwsim_geom g;
+		int ret;
+
+		memset(&g, 0xa5, sizeof(g));
+		ret = iopt_hwsim_geometry(&c, &g);
+		if (ret != v[i].ret) {
+			H_FAIL("case %u: %d, expected %d", i, ret, v[i].ret);
+			continue;
+		}
+		if (ret) {
+			CHECK_EQ(g.levels, 0xa5a5a5a5u); /* untouched */
+			continue;
+		}
+		if (g.levels != v[i].levels || g.top_bits != v[i].top_bits ||
+		    g.concat != v[i].concat || g.ias != v[i].ias ||
+		    g.oas != v[i].oas || g.stage2 != (v[i].f == IOPT_FMT_ARM_LPAE_S2) ||
+		    g.sign_extend != (v[i].f == IOPT_FMT_X86_64))
+			H_FAIL("case %u: levels %u top_bits %u concat %u, "
+			       "expected %u %u %u", i, g.levels, g.top_bits,
+			       g.concat, v[i].levels, v[i].top_bits,
+			       v[i].concat);
+	}
+}
+
+/* -------------------------------------------------- hand-written faults */
+
+static int walk_at(struct tenv *e, const struct iopt_hwsim_geom *g,
+		   uint64_t iova, unsigned int access,
+		   struct iopt_hwsim_result *r)
+{
+	struct iopt_hwsim_mem m;
+
+	iopt_hwsim_mem_arena(&m, &e->a);
+	return iopt_hwsim_walk(g, &m, iopt_root_phys(&e->t), iova, access, r);
+}
+
+/* Expect a fault of @kind (ret -EFAULT) at @level (if not ~0u). */
+#define EXPECT_FAULT(e, g, iova, access, kind, lvl)                          \
+	do {                                                                 \
+		struct iopt_hwsim_result r_;                                 \
+		int ret_ = walk_at(e, g, iova, access, &r_);                 \
+		if (ret_ != -EFAULT || r_.fault != (kind) ||                 \
+		    ((lvl) != ~0u && r_.level != (unsigned int)(lvl))) {     \
+			H_FAIL("0x%" PRIx64 " access 0x%x: expected %s",     \
+			       (uint64_t)(iova), (unsigned int)(access),     \
+			       iopt_hwsim_fault_name(kind));                 \
+			print_result("walk", ret_, &r_);                     \
+		}                                                            \
+	} while (0)
+
+/* Expect a translation to @phys. */
+#define EXPECT_PHYS(e, g, iova, access, want)                                \
+	do {                                                                 \
+		struct iopt_hwsim_result r_;                                 \
+		int ret_ = walk_at(e, g, iova, access, &r_);                 \
+		if (ret_ || r_.phys != (want)) {                             \
+			H_FAIL("0x%" PRIx64 ": expected 0x%" PRIx64,         \
+			       (uint64_t)(iova), (uint64_t)(want));          \
+			print_result("walk", ret_, &r_);                     \
+		}                                                            \
+	} while (0)
+
+/* ARM: log2 of the entries of a contiguous run at @lvl (formats.md 1.7). */
+static unsigned int contig_lg2(unsigned int gr, unsigned int lvl)
+{
+	if (gr == 12)
+		return 4;
+	if (gr == 14)
+		return lvl == 0 ? 7 : lvl == 1 ? 5 : 0;
+	return lvl <= 1 ? 5 : 0;
+}
+
+/* Physical address of the entry at depth @d of the walk of @iova. */
+static uint64_t entry_at(struct tenv *e, uint64_t iova, unsigned int d)
+{
+	struct iopt_path p;
+
+	if (iopt_walk_path(&e->t, iova, &p) || p.depth <= d)
+		return 0;
+	return p.table_phys[d] + 8ULL * p.index[d];
+}
+
+static void fault_checks(const char *name)
+{
+	struct tenv e;
+	struct iopt_hwsim_geom g;
+	const struct iopt_config *c;
+	uint64_t x, pa = 0x200000, ent, v, tbl, oas_bit;
+	unsigned int top;
+	bool s2;
+
+	if (tenv_open(&e, name, NULL))
+		goto out;
+	c = &e.cfg;
+	s2 = c->format == IOPT_FMT_ARM_LPAE_S2;
+	ASSERT_EQ(iopt_hwsim_geometry(c, &g), 0);
+	top = g.levels - 1;
+	x = 4 * e.blk;
+
+	/* Permissions of single pages. */
+	ASSERT_EQ(tenv_map(&e, x, pa, e.gsz, 1, IOPT_READ), 0);
+	ASSERT_EQ(tenv_map(&e, x + e.gsz, pa, e.gsz, 1, IOPT_READ | IOPT_NOEXEC), 0);
+	ASSERT_EQ(tenv_map(&e, x + 2 * e.gsz, pa, e.gsz, 1,
+			   IOPT_READ | IOPT_WRITE | IOPT_PRIV), 0);
+	ASSERT_EQ(tenv_map(&e, x + 3 * e.gsz, pa, e.gsz, 1, IOPT_WRITE), 0);
+	EXPECT_PHYS(&e, &g, x + 5, R, pa + 5);
+	EXPECT_PHYS(&e, &g, x + 5, X | P, pa + 5);
+	EXPECT_FAULT(&e, &g, x, W, IOPT_HWSIM_FAULT_PERMISSION, 0);
+	EXPECT_FAULT(&e, &g, x, W | P, IOPT_HWSIM_FAULT_PERMISSION, 0);
+	EXPECT_FAULT(&e, &g, x + e.gsz, X, IOPT_HWSIM_FAULT_PERMISSION, 0);
+	EXPECT_FAULT(&e, &g, x + e.gsz, X | P, IOPT_HWSIM_FAULT_PERMISSION, 0);
+	EXPECT_PHYS(&e, &g, x + 2 * e.gsz, W | P, pa);
+	if (s2) /* stage 2 has no privilege levels */
+		EXPECT_PHYS(&e, &g, x + 2 * e.gsz, R, pa);
+	else
+		EXPECT_FAULT(&e, &g, x + 2 * e.gsz, R,
+			     IOPT_HWSIM_FAULT_PERMISSION, 0);
+	if (s2) /* write-only exists in stage 2 only */
+		EXPECT_FAULT(&e, &g, x + 3 * e.gsz, R,
+			     IOPT_HWSIM_FAULT_PERMISSION, 0);
+	else
+		EXPECT_PHYS(&e, &g, x + 3 * e.gsz, R | W, pa);
+	if (c->format == IOPT_FMT_ARM_LPAE_S1) /* writable by EL0: PXN */
+		EXPECT_FAULT(&e, &g, x + 3 * e.gsz, X | P,
+			     IOPT_HWSIM_FAULT_PERMISSION, 0);
+
+	/* Translation faults: nothing there; the reserved level-3 form. */
+	EXPECT_FAULT(&e, &g, x + 8 * e.gsz, R, IOPT_HWSIM_FAULT_TRANSLATION, 0);
+	ent = entry_at(&e, x, top);	/* the level-0 entry */
+	ASSERT(ent);
+	v = entry_get(&e, ent);
+	if (is_arm(c)) {
+		entry_put(&e, ent, v & ~2ULL);  /* [1:0] = 01 at level 3 */
+		EXPECT_FAULT(&e, &g, x, R, IOPT_HWSIM_FAULT_TRANSLATION, 0);
+		entry_put(&e, ent, v & ~(1ULL << 10)); /* AF = 0 */
+		EXPECT_FAULT(&e, &g, x, R, IOPT_HWSIM_FAULT_ACCESS_FLAG, 0);
+	} else {
+		entry_put(&e, ent, v & ~(1ULL << 5)); /* A = 0: set by hardware */
+		EXPECT_PHYS(&e, &g, x, R, pa);
+		entry_put(&e, ent, v & ~1ULL);
+		EXPECT_FAULT(&e, &g, x, R, IOPT_HWSIM_FAULT_TRANSLATION, 0);
+	}
+	entry_put(&e, ent, v);
+	EXPECT_PHYS(&e, &g, x, R, pa);
+
+	/* Output addresses at or above 2^oas: in a leaf, then in a table. */
+	oas_bit = c->oas < 52 ? 1ULL << c->oas : 0;
+	if (oas_bit && (!is_arm(c) || c->oas < 48)) {
+		entry_put(&e, ent, v | oas_bit);
+		EXPECT_FAULT(&e, &g, x, R, is_arm(c) ? IOPT_HWSIM_FAULT_ADDR_SIZE :
+			     IOPT_HWSIM_FAULT_RESERVED, 0);
+		entry_put(&e, ent, v);
+		tbl = entry_at(&e, x, 0);
+		ASSERT(tbl);
+		v = entry_get(&e, tbl);
+		entry_put(&e, tbl, v | oas_bit);
+		EXPECT_FAULT(&e, &g, x, R, is_arm(c) ? IOPT_HWSIM_FAULT_ADDR_SIZE :
+			     IOPT_HWSIM_FAULT_RESERVED, top);
+		entry_put(&e, tbl, v);
+		v = entry_get(&e, ent);
+	}
+	/* 64K: bits [15:12] are PA[51:48] with a 52-bit PA, RES0 otherwise. */
+	if (is_arm(c) && e.gr == 16) {
+		entry_put(&e, ent, v | (0x3ULL << 12));
+		EXPECT_PHYS(&e, &g, x, R, c->oas == 52 ? pa | (3ULL << 48) : pa);
+		entry_put(&e, ent, v);
+	}
+
+	/* Inputs out of range; a root above oas. */
+	if (e.x86) {
+		EXPECT_FAULT(&e, &g, e.top, R, IOPT_HWSIM_FAULT_ADDR_SIZE, ~0u);
+		EXPECT_FAULT(&e, &g, ~e.top, R, IOPT_HWSIM_FAULT_ADDR_SIZE, ~0u);
+		EXPECT_FAULT(&e, &g, 0 - e.top, R, IOPT_HWSIM_FAULT_TRANSLATION,
+			     ~0u);
+	} else {
+		EXPECT_FAULT(&e, &g, e.top, R, IOPT_HWSIM_FAULT_ADDR_SIZE, ~0u);
+		EXPECT_FAULT(&e, &g, e.top - 1, R, IOPT_HWSIM_FAULT_TRANSLATION,
+			     ~0u);
+	}
+	if (!e.x86)
+		EXPECT_FAULT(&e, &g, ~0ULL, R, IOPT_HWSIM_FAULT_ADDR_SIZE, ~0u);
+	{
+		struct iopt_hwsim_result r;
+		struct iopt_hwsim_mem m;
+		uint64_t root = iopt_root_phys(&e.t);
+
+		iopt_hwsim_mem_arena(&m, &e.a);
+		CHECK_EQ(walk_at(&e, &g, e.top, R, &r), -EFAULT);
+		CHECK(r.input);
+		if (oas_bit) {
+			CHECK_EQ(iopt_hwsim_walk(&g, &m, root | oas_bit, x, R, &r),
+				 -EFAULT);
+			CHECK_EQ(r.fault, is_arm(c) ? IOPT_HWSIM_FAULT_ADDR_SIZE :
+				 IOPT_HWSIM_FAULT_RESERVED);
+			CHECK(!r.input);
+		}
+		/* Bits below the start table's alignment are ignored. */
+		CHECK_EQ(iopt_hwsim_walk(&g, &m, root | 0x38, x, R, &r), 0);
+		CHECK_EQ(r.phys, pa);
+		/* A root outside the arena: the walk aborts. */
+		CHECK_EQ(iopt_hwsim_walk(&g, &m, e.a.phys_base + e.a.size + 0x100000,
+					 x, R, &r), -EFAULT);
+		CHECK_EQ(r.fault, IOPT_HWSIM_FAULT_WALK_ABORT);
+	}
+
+	/* Leaves where the format has none, and reserved large-page bits. */
+	if (e.x86) {
+		uint64_t y = 8 * e.blk;
+
+		ASSERT_EQ(tenv_map(&e, y, 0x40000000, e.blk, 1, IOPT_READ), 0);
+		EXPECT_PHYS(&e, &g, y + 0x1234, R, 0x40001234);
+		ent = entry_at(&e, y, top - 1);
+		ASSERT(ent);
+		v = entry_get(&e, ent);
+		entry_put(&e, ent, v | (1ULL << 13)); /* reserved in a 2M leaf */
+		EXPECT_FAULT(&e, &g, y, R, IOPT_HWSIM_FAULT_RESERVED, 1);
+		entry_put(&e, ent, v | (1ULL << 12)); /* PAT: allowed */
+		EXPECT_PHYS(&e, &g, y + 0x1234, R, 0x40001234);
+		entry_put(&e, ent, v);
+		/* PS in a PML4 or PML5 entry is reserved (even with an address
+		 * that a 512G leaf could have). */
+		for (unsigned int d = 0; d + 3 < g.levels; d++) {
+			ent = entry_at(&e, y, d);
+			v = entry_get(&e, ent);
+			entry_put(&e, ent, 0x87);
+			EXPECT_FAULT(&e, &g, y, R, IOPT_HWSIM_FAULT_RESERVED,
+				     top - d);
+			entry_put(&e, ent, v);
+		}
+		ent = entry_at(&e, y, 0);
+		v = entry_get(&e, ent);
+		/* Read-only and supervisor-only upper levels restrict leaves. */
+		ASSERT_EQ(tenv_map(&e, y + e.blk, 0x40000000, e.gsz, 1,
+				   IOPT_READ | IOPT_WRITE), 0);
+		EXPECT_PHYS(&e, &g, y + e.blk, W, 0x40000000);
+		entry_put(&e, ent, v & ~2ULL);
+		EXPECT_FAULT(&e, &g, y + e.blk, W | P,
+			     IOPT_HWSIM_FAULT_PERMISSION, 0);
+		entry_put(&e, ent, v & ~4ULL);
+		EXPECT_FAULT(&e, &g, y + e.blk, R, IOPT_HWSIM_FAULT_PERMISSION, 0);
+		EXPECT_PHYS(&e, &g, y + e.blk, W | P, 0x40000000);
+		entry_put(&e, ent, v | (1ULL << 63));
+		EXPECT_FAULT(&e, &g, y + e.blk, X | P,
+			     IOPT_HWSIM_FAULT_PERMISSION, 0);
+		entry_put(&e, ent, v);
+	} else {
+		/* A block descriptor ([1:0] = 01) with AF in every level above
+		 * level 3, at an address nothing maps: valid where blocks are. */
+		for (unsigned int lvl = 1; lvl <= top; lvl++) {
+			unsigned int sh = e.gr + lvl * (e.gr - 3);
+			uint64_t y = (uint64_t)(lvl + 1) << sh, blkpa;
+			bool ok;
+
+			if (sh >= c->ias || y >= e.top)
+				continue;
+			if (e.gr == 12)
+				ok = lvl <= 2;
+			else if (e.gr == 14)
+				ok = lvl == 1;
+			else
+				ok = lvl == 1 || (lvl == 2 && c->oas == 52);
+			blkpa = sh < c->oas ? 1ULL << sh : 0;
+			if (iopt_iova_to_phys(&e.t, y) != IOPT_PHYS_NONE)
+				continue;
+			/* make the path down to level lvl with a page map */
+			ASSERT_EQ(tenv_map(&e, y, pa, e.gsz, 1, IOPT_READ), 0);
+			ent = entry_at(&e, y, top - lvl);
+			ASSERT(ent);
+			v = entry_get(&e, ent);
+			entry_put(&e, ent, blkpa | (1ULL << 10) | (1ULL << 6) |
+				  (3ULL << 8) | 1);
+			if (ok) {
+				struct iopt_hwsim_result r;
+				unsigned int cl = contig_lg2(e.gr, lvl);
+				unsigned int bits = lvl == top ? g.top_bits :
+							       e.gr - 3;
+
+				EXPECT_PHYS(&e, &g, y + 0x10, R, blkpa + 0x10);
+				/* The contiguous hint: a run, unless the table
+				 * holding the entry is smaller than one. */
+				entry_put(&e, ent, entry_get(&e, ent) |
+					  (1ULL << 52));
+				CHECK_EQ(walk_at(&e, &g, y, R, &r), 0);
+				CHECK_EQ(r.size_lg2, sh + (cl <= bits ? cl : 0));
+				CHECK_EQ(r.leaf_lg2, sh);
+			} else
+				EXPECT_FAULT(&e, &g, y, R,
+					     IOPT_HWSIM_FAULT_TRANSLATION, lvl);
+			entry_put(&e, ent, v);
+			tenv_unmap(&e, y, e.gsz, e.gsz);
+			iopt_gather_sync(&e.g);
+		}
+		if (c->format == IOPT_FMT_ARM_LPAE_S1) {
+			/* APTable[1] makes the leaf read-only, APTable[0]
+			 * privileged, UXNTable / PXNTable non-executable. */
+			ent = entry_at(&e, x, g.levels - 2);
+			ASSERT(ent);
+			ASSERT_EQ(tenv_map(&e, x + 5 * e.gsz, pa, e.gsz, 1,
+					   IOPT_READ | IOPT_WRITE), 0);
+			v = entry_get(&e, ent);
+			EXPECT_PHYS(&e, &g, x + 5 * e.gsz, W, pa);
+			entry_put(&e, ent, v | (1ULL << 62));
+			EXPECT_FAULT(&e, &g, x + 5 * e.gsz, W | P,
+				     IOPT_HWSIM_FAULT_PERMISSION, 0);
+			EXPECT_PHYS(&e, &g, x + 5 * e.gsz, R, pa);
+			entry_put(&e, ent, v | (1ULL << 61));
+			EXPECT_FAULT(&e, &g, x + 5 * e.gsz, R,
+				     IOPT_HWSIM_FAULT_PERMISSION, 0);
+			EXPECT_PHYS(&e, &g, x + 5 * e.gsz, W | P, pa);
+			entry_put(&e, ent, v | (1ULL << 60));
+			EXPECT_FAULT(&e, &g, x + 5 * e.gsz, X,
+				     IOPT_HWSIM_FAULT_PERMISSION, 0);
+			entry_put(&e, ent, v | (1ULL << 59));
+			EXPECT_FAULT(&e, &g, x + 5 * e.gsz, X | P,
+				     IOPT_HWSIM_FAULT_PERMISSION, 0);
+			EXPECT_PHYS(&e, &g, x + 5 * e.gsz, X, pa);
+			entry_put(&e, ent, v);
+		} else {
+			/* Stage 2 tables carry no restrictions. */
+			ent = entry_at(&e, x, g.levels - 2);
+			ASSERT(ent);
+			v = entry_get(&e, ent);
+			entry_put(&e, ent, v | (0xfULL << 59));
+			EXPECT_PHYS(&e, &g, x + 5, R | X, pa + 5);
+			entry_put(&e, ent, v);
+		}
+	}
+out:
+	tenv_close(&e);
+}
+
+TEST_CFG(faults)
+{
+	fault_checks(cfg->name);
+}
+
+/* Output sizes where an address above oas can be written. */
+TEST(faults_small_oas)
+{
+	fault_checks("x86-64-4lvl:oas=39");
+	fault_checks("x86-64-5lvl:oas=46");
+	fault_checks("arm-lpae-s1-64k:ias=44,oas=42");
+	fault_checks("arm-lpae-s2-4k:ias=36,oas=36");
+}
+
+/* --------------------------------------------------- IOTLB, walk cache */
+
+/* Translate through @sim; report a mismatch of the result. */
+#define XLATE(sim, iova, access, want_ret, want_cached)                      \
+	do {                                                                 \
+		struct iopt_hwsim_result r_;                                 \
+		int ret_ = iopt_hwsim_translate(sim, iova, access, &r_);     \
+		if (ret_ != (want_ret) || r_.cached != (want_cached))        \
+			H_FAIL("translate 0x%" PRIx64 ": ret %d cached %d, " \
+			       "expected %d %d", (uint64_t)(iova), ret_,     \
+			       r_.cached, want_ret, want_cached);            \
+	} while (0)
+
+TEST_CFG(iotlb_counters)
+{
+	static const struct iopt_hwsim_params p = {
+		.tlb_entries = 64, .tlb_ways = 4,
+		.walk_entries = 16, .walk_ways = 4,
+	};
+	struct tenv e;
+	struct iopt_hwsim sim;
+	struct iopt_hwsim_result r;
+	struct iopt_hwsim_counters c, c0;
+	uint64_t a, g, pa = 0x1000000, cs = 0;
+	unsigned int lv;
+
+	memset(&sim, 0, sizeof(sim));
+	if (tenv_open(&e, cfg->name, NULL) || sim_open(&sim, &e, &p))
+		goto out;
+	g = e.gsz;
+	a = e.blk;  /* the start of a leaf table's span */
+	lv = e.levels;
+	if (tenv_map(&e, a, pa, g, 4, IOPT_READ | IOPT_WRITE) ||
+	    tenv_map(&e, a + 4 * g, pa, g, 1, IOPT_READ))
+		goto out;
+
+	/* A miss walks from the root and fills both caches. */
+	CHECK_EQ(iopt_hwsim_translate(&sim, a + 0x10, R, &r), 0);
+	CHECK_EQ(r.phys, pa + 0x10);
+	CHECK(!r.cached);
+	c = counters(&sim);
+	CHECK_EQ(c.translations, 1);
+	CHECK_EQ(c.tlb_misses, 1);
+	CHECK_EQ(c.tlb_hits, 0);
+	CHECK_EQ(c.walks, 1);
+	CHECK_EQ(c.walk_misses, 1);
+	CHECK_EQ(c.entry_reads, lv);
+	CHECK_EQ(c.tlb_fills, 1);
+	CHECK_EQ(c.walk_fills, lv - 1);
+	/* A hit reads no memory. */
+	CHECK_EQ(iopt_hwsim_translate(&sim, a + 0x20, R | W, &r), 0);
+	CHECK(r.cached);
+	CHECK_EQ(r.phys, pa + 0x20);
+	CHECK_EQ(r.size_lg2, e.gr);
+	c = counters(&sim);
+	CHECK_EQ(c.tlb_hits, 1);
+	CHECK_EQ(c.entry_reads, lv);
+	CHECK_EQ(c.walks, 1);
+	/* The next page resumes below the cached level-1 descriptor. */
+	XLATE(&sim, a + g, R, 0, false);
+	c = counters(&sim);
+	CHECK_EQ(c.walk_hits[1], 1);
+	CHECK_EQ(c.walk_misses, 1);
+	CHECK_EQ(c.entry_reads, lv + 1);
+	/* A permission fault is a translation: the IOTLB keeps it. */
+	XLATE(&sim, a + 4 * g, W, -EFAULT, false);
+	XLATE(&sim, a + 4 * g, W, -EFAULT, true);
+	XLATE(&sim, a + 4 * g, R, 0, true);
+	c = counters(&sim);
+	CHECK_EQ(c.faults, 2);
+	/* Nothing mapped: not cached outside strict mode. */
+	XLATE(&sim, a + 8 * g, R, -EFAULT, false);
+	XLATE(&sim, a + 8 * g, R, -EFAULT, false);
+	CHECK_EQ(counters(&sim).tlb_neg_hits, 0);
+
+	/* Leaf-only invalidation of a page keeps the walk cache. */
+	c0 = counters(&sim);
+	CHECK_EQ(iopt_hwsim_inv_range(&sim, a, g, e.gr, true), 0);
+	c = counters(&sim);
+	CHECK_EQ(c.inv_range, c0.inv_range + 1);
+	CHECK_EQ(c.inv_range_leaf, c0.inv_range_leaf + 1);
+	CHECK_EQ(c.tlb_dropped, c0.tlb_dropped + 1);
+	CHECK_EQ(c.walk_dropped, c0.walk_dropped);
+	XLATE(&sim, a, R, 0, false);
+	c = counters(&sim);
+	CHECK_EQ(c.walk_hits[1], c0.walk_hits[1] + 1);
+	CHECK_EQ(c.walk_misses, c0.walk_misses);
+	/* A full one also drops every descriptor whose region covers it. */
+	c0 = c;
+	CHECK_EQ(iopt_hwsim_inv_range(&sim, a, g, e.gr, false), 0);
+	c = counters(&sim);
+	CHECK_EQ(c.tlb_dropped, c0.tlb_dropped + 1);
+	CHECK_EQ(c.walk_dropped, c0.walk_dropped + (lv - 1));
+	CHECK_EQ(c.inv_range_leaf, c0.inv_range_leaf);
+	XLATE(&sim, a + g, R, 0, true);   /* outside the range: kept */
+	XLATE(&sim, a + 2 * g, R, 0, false);
+	CHECK_EQ(counters(&sim).walk_misses, c0.walk_misses + 1);
+
+	/* The granule is the step: 2 pages apart, every other page stays. */
+	for (unsigned int k = 0; k < 4; k++)
+		XLATE(&sim, a + k * g, R, 0, k == 1 || k == 2);
+	c0 = counters(&sim);
+	CHECK_EQ(iopt_hwsim_inv_range(&sim, a, 4 * g, e.gr + 1, true), 0);
+	CHECK_EQ(counters(&sim).tlb_dropped, c0.tlb_dropped + 2);
+	XLATE(&sim, a + g, R, 0, true);
+	XLATE(&sim, a + 3 * g, R, 0, true);
+	XLATE(&sim, a, R, 0, false);
+	XLATE(&sim, a + 2 * g, R, 0, false);
+	/* A smaller step reaches every page. */
+	c0 = counters(&sim);
+	CHECK_EQ(iopt_hwsim_inv_range(&sim, a, 4 * g, e.gr - 1, true), 0);
+	CHECK_EQ(counters(&sim).tlb_dropped, c0.tlb_dropped + 4);
+
+	/* Invalidate-all: the page at a + 4g, and the walk cache. */
+	c0 = counters(&sim);
+	CHECK_EQ(iopt_hwsim_inv_all(&sim), 0);
+	c = counters(&sim);
+	CHECK_EQ(c.inv_all, c0.inv_all + 1);
+	CHECK_EQ(c.tlb_dropped, c0.tlb_dropped + 1);
+	CHECK_EQ(c.walk_dropped, c0.walk_dropped + (lv - 1));
+	XLATE(&sim, a + 4 * g, R, 0, false);
+	CHECK_EQ(counters(&sim).walk_misses, c.walk_misses + 1);
+
+	/* Bad commands are refused and change nothing. */
+	c0 = counters(&sim);
+	CHECK_EQ(iopt_hwsim_inv_range(&sim, a, 0, e.gr, false), -EINVAL);
+	CHECK_EQ(iopt_hwsim_inv_range(&sim, 2, ~0ULL, e.gr, false), -EINVAL);
+	CHECK_EQ(iopt_hwsim_inv_range(&sim, a, g, 64, false), -EINVAL);
+	c = counters(&sim);
+	CHECK(!memcmp(&c, &c0, sizeof(c)));
+	XLATE(&sim, a + 4 * g, R, 0, true);
+	/* Nearly the whole 64-bit space is one command. */
+	CHECK_EQ(iopt_hwsim_inv_range(&sim, 0, ~0ULL, e.gr, false), 0);
+	XLATE(&sim, a + 4 * g, R, 0, false);
+
+	/* A contiguous-hint run is one IOTLB entry of the run's size. */
+	for (uint64_t b = e.bitmap; b && !cs; b &= b - 1)
+		if ((lg2(b & -b) - e.gr) % (e.gr - 3))
+			cs = b & -b;
+	if (cs) {
+		uint64_t y = 8 * e.blk, pa2 = 0x10000000;
+
+		if (tenv_map(&e, y, pa2, cs, 1, IOPT_READ))
+			goto out;
+		c0 = counters(&sim);
+		CHECK_EQ(iopt_hwsim_translate(&sim, y + cs / 2, R, &r), 0);
+		CHECK(r.contig && !r.cached);
+		CHECK_EQ(r.size_lg2, lg2(cs));
+		CHECK_EQ(r.leaf_lg2, e.gr);
+		CHECK_EQ(r.phys, pa2 + cs / 2);
+		CHECK_EQ(iopt_hwsim_translate(&sim, y + cs - 1, R, &r), 0);
+		CHECK(r.cached && r.contig);
+		CHECK_EQ(r.phys, pa2 + cs - 1);
+		XLATE(&sim, y, R, 0, true);
+		CHECK_EQ(counters(&sim).tlb_fills, c0.tlb_fills + 1);
+		/* One page of the run invalidated: the whole entry goes. */
+		CHECK_EQ(iopt_hwsim_inv_range(&sim, y + cs - g, g, e.gr, true), 0);
+		XLATE(&sim, y, R, 0, false);
+	}
+	iopt_hwsim_reset_counters(&sim);
+	c = counters(&sim);
+	CHECK_EQ(c.translations + c.tlb_fills + c.entry_reads, 0);
+out:
+	tenv_close(&e);
+	iopt_hwsim_fini(&sim);
+}
+
+/* Is page @k still cached after translating page @j (both from @a)? */
+static bool evicts(struct iopt_hwsim *sim, uint64_t a, uint64_t g,
+		   unsigned int k, unsigned int j)
+{
+	struct iopt_hwsim_result r;
+
+	iopt_hwsim_inv_all(sim);
+	iopt_hwsim_translate(sim, a + k * g, R, &r);
+	iopt_hwsim_translate(sim, a + j * g, R, &r);
+	iopt_hwsim_translate(sim, a + k * g, R, &r);
+	return !r.cached;
+}
+
+TEST_CFG(iotlb_eviction)
+{
+	const struct iopt_hwsim_params full = { .tlb_entries = 8 };
+	const struct iopt_hwsim_params direct = { .tlb_entries = 8, .tlb_ways = 1 };
+	const struct iopt_hwsim_params two = { .tlb_entries = 16, .tlb_ways = 2 };
+	const struct iopt_hwsim_params wc1 = { .walk_entries = 1 };
+	struct tenv e;
+	struct iopt_hwsim s1, s2, s3, s4;
+	struct iopt_hwsim_counters c;
+	uint64_t a, g;
+	unsigned int k1 = 0, k2 = 0;
+	const unsigned int pages = 256;
+
+	memset(&s1, 0, sizeof(s1));
+	s2 = s3 = s4 = s1;
+	if (tenv_open(&e, cfg->name, NULL) || sim_open(&s1, &e, &full) ||
+	    sim_open(&s2, &e, &direct) || sim_open(&s3, &e, &two) ||
+	    sim_open(&s4, &e, &wc1))
+		goto out;
+	g = e.gsz;
+	a = e.blk;
+	if (tenv_map(&e, a, 0x1000000, g, pages, IOPT_READ) ||
+	    tenv_map(&e, 2 * e.blk, 0x1000000, g, 1, IOPT_READ))
+		goto out;
+
+	/* Fully associative LRU. */
+	for (unsigned int k = 0; k < 8; k++)
+		XLATE(&s1, a + k * g, R, 0, false);
+	XLATE(&s1, a, R, 0, true);          /* page 0 is now the newest */
+	CHECK_EQ(counters(&s1).tlb_evictions, 0);
+	XLATE(&s1, a + 8 * g, R, 0, false); /* evicts page 1 */
+	c = counters(&s1);
+	CHECK_EQ(c.tlb_evictions, 1);
+	CHECK_EQ(c.tlb_fills, 9);
+	XLATE(&s1, a, R, 0, true);
+	XLATE(&s1, a + 7 * g, R, 0, true);
+	XLATE(&s1, a + g, R, 0, false);
+
+	/* Direct mapped: find two pages sharing page 0's set. */
+	for (unsigned int k = 1; k < pages && !k2; k++) {
+		if (!evicts(&s2, a, g, 0, k))
+			continue;
+		if (k1)
+			k2 = k;
+		else
+			k1 = k;
+	}
+	ASSERT(k1 && k2);
+	CHECK(counters(&s2).tlb_evictions >= 2);
+	/* Two ways over the same 8 sets: a conflicting pair fits... */
+	CHECK(!evicts(&s3, a, g, 0, k1));
+	XLATE(&s3, a + k1 * g, R, 0, true);
+	CHECK_EQ(counters(&s3).tlb_evictions, 0);
+	/* ...a third page of the set evicts the least recently used. */
+	XLATE(&s3, a + k2 * g, R, 0, false);
+	CHECK_EQ(counters(&s3).tlb_evictions, 1);
+	XLATE(&s3, a + k1 * g, R, 0, true);
+	XLATE(&s3, a, R, 0, false);
+
+	/* A walk cache of one entry per level: another leaf table evicts. */
+	XLATE(&s4, a, R, 0, false);
+	XLATE(&s4, a + g, R, 0, false);
+	CHECK_EQ(counters(&s4).walk_hits[1], 1);
+	XLATE(&s4, 2 * e.blk, R, 0, false);
+	c = counters(&s4);
+	CHECK(c.walk_evictions >= 1);
+	XLATE(&s4, a + 2 * g, R, 0, false);
+	CHECK_EQ(counters(&s4).walk_hits[1], 1);
+	if (e.levels > 2)   /* both share the level-2 descriptor */
+		CHECK_EQ(counters(&s4).walk_hits[2], c.walk_hits[2] + 1);
+	else
+		CHECK_EQ(counters(&s4).walk_misses, c.walk_misses + 1);
+	CHECK_EQ(counters(&s4).tlb_misses, 0); /* no IOTLB: nothing counted */
+out:
+	tenv_close(&e);
+	iopt_hwsim_fini(&s1);
+	iopt_hwsim_fini(&s2);
+	iopt_hwsim_fini(&s3);
+	iopt_hwsim_fini(&s4);
+}
+
+/* ------------------------------------ wired to the table's flush hooks */
+
+/* Random maps, unmaps and translations with the simulated IOMMU behind the
+ * table's flush callbacks: after every change it is coherent, and what it
+ * translates is what the model maps. */
+static void wired_run(const char *name, unsigned int flags)
+{
+	const struct iopt_hwsim_params p = {
+		.tlb_entries = 32, .tlb_ways = 4,
+		.walk_entries = 8, .walk_ways = 2,
+		.flags = flags | IOPT_HWSIM_VERIFY_HITS,
+	};
+	const bool strict = flags & IOPT_HWSIM_STRICT;
+	struct iopt_hwsim sim;
+	struct tenv_opts o = { 0 };
+	struct tenv e;
+	struct rt rt;
+	struct iopt_hwsim_counters c;
+	struct iopt_stats st;
+	uint64_t walk_hits = 0;
+
+	memset(&sim, 0, sizeof(sim));
+	o.flush = iopt_hwsim_flush_ops(&sim, &o.cookie);
+	if (tenv_open(&e, name, &o) || sim_open(&sim, &e, &p))
+		goto out;
+	rt_init(&rt, &e, test_rng(strict ? "wired_strict" : "wired", name));
+	for (unsigned int n = 0; n < NR_WIRED_OPS && !h_failed_now; n++) {
+		unsigned int k = (unsigned int)(rnd(&rt) % 10);
+		int stale;
+
+		if (k < 3) {
+			unsigned int before = rt.maps;
+
+			rt_map(&rt);
+			/* What iotlb_sync_map does for caching-mode IOMMUs. */
+			if (strict && rt.maps != before)
+				iopt_hwsim_inv_range(&sim, rt.last_iova,
+						     rt.last_size, e.gr, true);
+		} else if (k < 5) {
+			rt_unmap(&rt, &e.g);
+			iopt_gather_sync(&e.g);
+		} else {
+			for (unsigned int i = 0; i < 6; i++) {
+				uint64_t iova = rt_sample(&rt);
+				const struct model_leaf *l =
+					model_lookup(&rt.m, iova);
+				struct iopt_hwsim_result r;
+				int ret = iopt_hwsim_translate(&sim, iova, 0, &r);
+
+				if (l ? ret || r.phys != l->paddr + (iova - l->iova) ||
+					r.perm != want_perm(&e.cfg, l->prot) :
+					ret != -EFAULT) {
+					H_FAIL("0x%" PRIx64 ": model %s", iova,
+					       l ? "maps it" : "does not");
+					print_result("translate", ret, &r);
+				}
+			}
+		}
+		stale = iopt_hwsim_check_coherent(&sim, NULL, NULL);
+		if (stale)
+			H_FAIL("op %u: %d stale entries", n, stale);
+	}
+	c = counters(&sim);
+	for (unsigned int l = 0; l < IOPT_HWSIM_MAX_LEVELS; l++)
+		walk_hits += c.walk_hits[l];
+	CHECK(c.tlb_hits > 0);
+	CHECK(walk_hits > 0);
+	CHECK(c.inv_range > 0);
+	CHECK(c.tlb_dropped > 0);
+	CHECK_EQ(c.stale, 0);
+	CHECK_EQ(c.use_after_free, 0);
+	iopt_get_stats(&e.t, &st);
+	if (!strict) /* every flush became one command */
+		CHECK_EQ(c.inv_range, st.flush_range_calls);
+	printf("# %s%s: %" PRIu64 " translations, %" PRIu64 " IOTLB hits, %"
+	       PRIu64 " walk-cache hits, %" PRIu64 " range commands, %" PRIu64
+	       " entries dropped\n", name, strict ? " (strict)" : "",
+	       c.translations, c.tlb_hits, walk_hits, c.inv_range,
+	       c.tlb_dropped + c.walk_dropped);
+	model_free(&rt.m);
+out:
+	tenv_close(&e);
+	iopt_hwsim_fini(&sim);
+}
+
+TEST_CFG(wired_coherent)
+{
+	wired_run(cfg->name, 0);
+}
+
+TEST_CFG(wired_coherent_strict)
+{
+	wired_run(cfg->name, IOPT_HWSIM_STRICT);
+}
+
+/* ------------------------------------------------ the oracles can fail */
+
+/* Flush callbacks in front of a simulated IOMMU that can lie. */
+struct wrap {
+	struct iopt_hwsim *sim;
+	unsigned int calls;       /* flush_range calls seen */
+	unsigned int drop_call;   /* drop this one (1-based); 0: none */
+	int granule_add;          /* added to every granule */
+	unsigned int dropped;
+	unsigned int last_granule; /* what the engine said */
+};
+
+static void wrap_all(void *cookie)
+{
+	struct wrap *w = cookie;
+
+	iopt_hwsim_inv_all(w->sim);
+}
+
+static void wrap_range(void *cookie, uint64_t iova, uint64_t size,
+		       unsigned int granule_lg2, bool leaf_only)
+{
+	struct wrap *w = cookie;
+	int gr = (int)granule_lg2 + w->granule_add;
+
+	w->last_granule = granule_lg2;
+	if (++w->calls == w->drop_call) {
+		w->dropped++;
+		return;
+	}
+	gr = gr < 0 ? 0 : gr > 63 ? 63 : gr;
+	iopt_hwsim_inv_range(w->sim, iova, size, (unsigned int)gr, leaf_only);
+}
+
+static const struct iopt_flush_ops wrap_ops = {
+	.flush_all = wrap_all,
+	.flush_range = wrap_range,
+};
+
+struct evlog {
+	unsigned int n;
+	unsigned int kinds[4];
+	struct iopt_hwsim_event ev[8];
+};
+
+static void ev_record(void *arg, const struct iopt_hwsim_event *ev)
+{
+	struct evlog *l = arg;
+
+	if (l->n < ARRAY_SIZE(l->ev))
+		l->ev[l->n] = *ev;
+	l->n++;
+	if ((unsigned int)ev->kind < 4)
+		l->kinds[ev->kind]++;
+}
+
+static const struct iopt_hwsim_params oracle_params = {
+	.tlb_entries = 64, .tlb_ways = 4, .walk_entries = 16, .walk_ways = 4,
+};
+
+/* Open a table whose flushes go through @w to a fresh simulated IOMMU. */
+static int wrap_open(struct tenv *e, struct iopt_hwsim *sim, struct wrap *w,
+		     const char *name, const struct iopt_hwsim_params *p)
+{
+	struct tenv_opts o = { .flush = &wrap_ops, .cookie = w };
+
+	memset(sim, 0, sizeof(*sim));
+	w->sim = sim;
+	if (tenv_open(e, name, &o))
+		return -1;
+	return sim_open(sim, e, p);
+}
+
+TEST_CFG(oracle_dropped_flush)
+{
+	for (unsigned int drop = 0; drop < 2; drop++) {
+		struct wrap w = { .drop_call = drop };
+		struct iopt_hwsim sim;
+		struct evlog log = { 0 };
+		struct tenv e;
+		uint64_t a, pa = 0x1000000;
+		int n;
+
+		if (wrap_open(&e, &sim, &w, cfg->name, &oracle_params))
+			goto next;
+		a = e.blk;
+		if (tenv_map(&e, a, pa, e.gsz, 2, IOPT_READ | IOPT_WRITE))
+			goto next;
+		XLATE(&sim, a, R, 0, false);
+		XLATE(&sim, a + e.gsz, R, 0, false);
+		tenv_unmap(&e, a, e.gsz, e.gsz);
+		iopt_gather_sync(&e.g);
+		CHECK_EQ(w.calls, 1);
+		CHECK_EQ(w.dropped, drop);
+		n = iopt_hwsim_check_coherent(&sim, ev_record, &log);
+		CHECK_EQ(counters(&sim).stale, drop);
+		XLATE(&sim, a + e.gsz, R, 0, true);
+		if (drop) {
+			/* The device would still reach the unmapped page. */
+			CHECK_EQ(n, 1);
+			CHECK_EQ(log.n, 1);
+			CHECK_EQ(log.ev[0].kind, IOPT_HWSIM_EV_STALE_TLB);
+			CHECK_EQ(log.ev[0].iova, a);
+			CHECK_EQ(log.ev[0].cached, pa);
+			CHECK_EQ(log.ev[0].fresh, IOPT_PHYS_NONE);
+			CHECK_EQ(log.ev[0].fresh_fault,
+				 IOPT_HWSIM_FAULT_TRANSLATION);
+			XLATE(&sim, a, R, 0, true);
+			/* A hit checked against memory is a stale event too. */
+			sim.params.flags |= IOPT_HWSIM_VERIFY_HITS;
+			XLATE(&sim, a, R, 0, true);
+			CHECK_EQ(counters(&sim).stale, 2);
+			CHECK_EQ(sim.last_event.kind, IOPT_HWSIM_EV_STALE_TLB);
+			CHECK_EQ(sim.last_event.iova, a);
+			sim.params.flags &= ~IOPT_HWSIM_VERIFY_HITS;
+			/* Mapped again with other permissions: still stale. */
+			if (tenv_map(&e, a, pa, e.gsz, 1, IOPT_READ))
+				goto next;
+			memset(&log, 0, sizeof(log));
+			CHECK_EQ(iopt_hwsim_check_coherent(&sim, ev_record, &log), 1);
+			CHECK_EQ(log.ev[0].cached, pa);
+			CHECK_EQ(log.ev[0].fresh, pa);
+			CHECK(log.ev[0].cached_perm & IOPT_HWSIM_PERM_PW);
+			CHECK(!(log.ev[0].fresh_perm & IOPT_HWSIM_PERM_PW));
+			CHECK_EQ(iopt_hwsim_inv_all(&sim), 0);
+			CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL), 0);
+			XLATE(&sim, a, W | P, -EFAULT, false);
+		} else {
+			CHECK_EQ(n, 0);
+			CHECK_EQ(log.n, 0);
+			XLATE(&sim, a, R, -EFAULT, false);
+		}
+next:
+		tenv_close(&e);
+		iopt_hwsim_fini(&sim);
+	}
+}
+
+TEST_CFG(oracle_strict_negative)
+{
+	for (unsigned int strict = 0; strict < 2; strict++) {
+		struct iopt_hwsim_params p = oracle_params;
+		struct wrap w = { 0 };
+		struct iopt_hwsim sim;
+		struct evlog log = { 0 };
+		struct tenv e;
+		struct iopt_hwsim_result r;
+		uint64_t a, pa = 0x1000000;
+		int n;
+
+		p.flags = strict ? IOPT_HWSIM_STRICT : 0;
+		if (wrap_open(&e, &sim, &w, cfg->name, &p))
+			goto next;
+		a = e.blk;
+		/* Something in the same leaf table, so the walk gets there. */
+		if (tenv_map(&e, a + e.gsz, pa, e.gsz, 1, IOPT_READ))
+			goto next;
+		XLATE(&sim, a, R, -EFAULT, false);
+		XLATE(&sim, a, R, -EFAULT, strict);
+		CHECK_EQ(counters(&sim).tlb_neg_hits, strict);
+		/* A map calls no flush; a caching-mode IOMMU needs one. */
+		if (tenv_map(&e, a, pa, e.gsz, 1, IOPT_READ))
+			goto next;
+		CHECK_EQ(w.calls, 0);
+		n = iopt_hwsim_check_coherent(&sim, ev_record, &log);
+		CHECK_EQ(n, strict);
+		if (strict) {
+			CHECK_EQ(log.ev[0].kind, IOPT_HWSIM_EV_STALE_TLB);
+			CHECK_EQ(log.ev[0].iova, a);
+			CHECK_EQ(log.ev[0].cached, IOPT_PHYS_NONE);
+			CHECK_EQ(log.ev[0].fresh, pa);
+			XLATE(&sim, a, R, -EFAULT, true); /* the stale answer */
+			CHECK_EQ(iopt_hwsim_inv_range(&sim, a, e.gsz, e.gr, true), 0);
+			CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL), 0);
+		}
+		CHECK_EQ(iopt_hwsim_translate(&sim, a, R, &r), 0);
+		CHECK_EQ(r.phys, pa);
+next:
+		tenv_close(&e);
+		iopt_hwsim_fini(&sim);
+	}
+}
+
+/*
+ * Table memory changed under the caches without an invalidation: a leaf's
+ * permissions, then a table descriptor's restrictions (ARM stage 1 APTable,
+ * x86 R/W; stage 2 tables have none).
+ */
+TEST_CFG(oracle_stale_permissions)
+{
+	struct wrap w = { 0 };
+	struct iopt_hwsim sim;
+	struct evlog log = { 0 };
+	struct tenv e;
+	uint64_t a, pa = 0x1000000, leaf, tbl, v;
+	bool s2;
+
+	if (wrap_open(&e, &sim, &w, cfg->name, &oracle_params))
+		goto out;
+	s2 = e.cfg.format == IOPT_FMT_ARM_LPAE_S2;
+	a = e.blk;
+	if (tenv_map(&e, a, pa, e.gsz, 2, IOPT_READ | IOPT_WRITE))
+		goto out;
+	XLATE(&sim, a, R, 0, false);
+	leaf = entry_at(&e, a, e.levels - 1);
+	tbl = entry_at(&e, a, e.levels - 2);
+	ASSERT(leaf && tbl);
+	CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL), 0);
+
+	/* The leaf becomes read-only. */
+	v = entry_get(&e, leaf);
+	entry_put(&e, leaf, e.x86 ? v & ~2ULL : s2 ? v & ~(1ULL << 7) :
+		  v | (1ULL << 7));
+	CHECK_EQ(iopt_hwsim_check_coherent(&sim, ev_record, &log), 1);
+	CHECK_EQ(log.ev[0].kind, IOPT_HWSIM_EV_STALE_TLB);
+	CHECK_EQ(log.ev[0].cached, log.ev[0].fresh);
+	CHECK_EQ(log.ev[0].cached_perm & ~log.ev[0].fresh_perm,
+		 IOPT_HWSIM_PERM_UW | IOPT_HWSIM_PERM_PW);
+	entry_put(&e, leaf, v);
+	CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL), 0);
+
+	/* The table above it takes writes away from everything below. */
+	if (!s2) {
+		memset(&log, 0, sizeof(log));
+		v = entry_get(&e, tbl);
+		entry_put(&e, tbl, e.x86 ? v & ~2ULL : v | (1ULL << 62));
+		CHECK_EQ(iopt_hwsim_check_coherent(&sim, ev_record, &log), 2);
+		CHECK_EQ(log.kinds[IOPT_HWSIM_EV_STALE_WALK], 1);
+		CHECK_EQ(log.kinds[IOPT_HWSIM_EV_STALE_TLB], 1);
+		for (unsigned int i = 0; i < log.n && i < ARRAY_SIZE(log.ev); i++)
+			if (log.ev[i].kind == IOPT_HWSIM_EV_STALE_WALK) {
+				CHECK_EQ(log.ev[i].cached, log.ev[i].fresh);
+				CHECK_EQ(log.ev[i].level, 1);
+				CHECK(log.ev[i].cached_perm != log.ev[i].fresh_perm);
+			}
+		entry_put(&e, tbl, v);
+		CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL), 0);
+	}
+out:
+	tenv_close(&e);
+	iopt_hwsim_fini(&sim);
+}
+
+/*
+ * A flush that claims a larger granule than the leaves it covers: range
+ * commands act at granule steps (hwsim.h), so with a step of four pages
+ * the three pages between steps keep their entries, and the oracle must
+ * report exactly those. A smaller granule than the truth only costs more
+ * commands and stays coherent.
+ */
+TEST_CFG(oracle_granule)
+{
+	static const int adds[] = { 0, 2, -1, 1 };
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(adds); i++) {
+		struct wrap w = { .granule_add = adds[i] };
+		struct iopt_hwsim sim;
+		struct evlog log = { 0 };
+		struct tenv e;
+		uint64_t a, step;
+		unsigned int expect = 0;
+		int n;
+
+		if (wrap_open(&e, &sim, &w, cfg->name, &oracle_params))
+			goto next;
+		a = e.blk;
+		if (tenv_map(&e, a, 0x1000000, e.gsz, 4, IOPT_READ))
+			goto next;
+		for (unsigned int k = 0; k < 4; k++)
+			XLATE(&sim, a + k * e.gsz, R, 0, false);
+		tenv_unmap(&e, a, 4 * e.gsz, 4 * e.gsz);
+		iopt_gather_sync(&e.g);
+		CHECK_EQ(w.calls, 1);
+		CHECK_EQ(w.last_granule, e.gr);
+		/* The model: a page is reached when a step lands in it. */
+		step = adds[i] > 0 ? e.gsz << adds[i] : e.gsz;
+		for (unsigned int k = 0; k < 4; k++)
+			expect += (k * e.gsz) % step != 0;
+		n = iopt_hwsim_check_coherent(&sim, ev_record, &log);
+		CHECK_EQ(n, expect);
+		CHECK_EQ(log.kinds[IOPT_HWSIM_EV_STALE_TLB], expect);
+		if (adds[i] == 2)
+			CHECK_EQ(expect, 3);
+next:
+		tenv_close(&e);
+		iopt_hwsim_fini(&sim);
+	}
+}
+
+/*
+ * Xen's XSA-346 shape: a table freed while the walk cache still points at
+ * it. With the flush dropped, the next walk through the cached descriptor
+ * reads the freed (poisoned) table and the simulated IOMMU says so.
+ */
+TEST_CFG(oracle_use_after_free)
+{
+	for (unsigned int drop = 0; drop < 2; drop++) {
+		struct wrap w = { .drop_call = drop };
+		struct iopt_hwsim sim;
+		struct evlog log = { 0 }, clog = { 0 };
+		struct tenv e;
+		struct iopt_path path;
+		struct iopt_hwsim_result r;
+		uint64_t a, leaf_table;
+		int n;
+
+		if (wrap_open(&e, &sim, &w, cfg->name, &oracle_params))
+			goto next;
+		iopt_hwsim_set_event_fn(&sim, ev_record, &log);
+		a = e.blk;
+		if (tenv_map(&e, a, 0x1000000, e.gsz, 2, IOPT_READ))
+			goto next;
+		ASSERT_EQ(iopt_walk_path(&e.t, a, &path), 0);
+		leaf_table = path.table_phys[path.depth - 1];
+		XLATE(&sim, a, R, 0, false);
+		/* The whole span of the leaf table: it is freed. */
+		tenv_unmap(&e, a, e.blk, 2 * e.gsz);
+		iopt_gather_sync(&e.g);
+		CHECK(iopt_arena_is_free(&e.a, leaf_table, 64));
+		CHECK_EQ(w.dropped, drop);
+		CHECK_EQ(iopt_hwsim_translate(&sim, a + e.gsz, R, &r), -EFAULT);
+		CHECK_EQ(r.fault, IOPT_HWSIM_FAULT_TRANSLATION);
+		if (drop) {
+			CHECK(r.freed_read);
+			CHECK_EQ(r.freed_phys, leaf_table + 8);
+			CHECK_EQ(counters(&sim).use_after_free, 1);
+			CHECK_EQ(log.kinds[IOPT_HWSIM_EV_USE_AFTER_FREE], 1);
+			CHECK(log.n >= 1 && log.ev[0].via_cache);
+			CHECK_EQ(log.ev[0].level, 0);
+			CHECK_EQ(log.ev[0].iova, a + e.gsz);
+			CHECK_EQ(log.ev[0].cached, leaf_table + 8);
+			CHECK_EQ(log.ev[0].fresh, IOPT_ARENA_POISON);
+			/* The oracle sees the stale descriptor and page too. */
+			n = iopt_hwsim_check_coherent(&sim, ev_record, &clog);
+			CHECK_EQ(n, 2);
+			CHECK_EQ(clog.kinds[IOPT_HWSIM_EV_STALE_WALK], 1);
+			CHECK_EQ(clog.kinds[IOPT_HWSIM_EV_STALE_TLB], 1);
+		} else {
+			CHECK(!r.freed_read);
+			CHECK_EQ(counters(&sim).use_after_free, 0);
+			CHECK_EQ(log.n, 0);
+			CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL), 0);
+		}
+next:
+		tenv_close(&e);
+		iopt_hwsim_fini(&sim);
+	}
+}
+
+/* ------------------------------------------------------ hostile tables */
+
+/* Every walk returns one of the documented outcomes. */
+static void check_outcome(const struct iopt_hwsim_geom *g, uint64_t iova,
+			  int ret, const struct iopt_hwsim_result *r)
+{
+	bool ok = ret == 0 ? r->fault == IOPT_HWSIM_FAULT_NONE &&
+			     r->phys != IOPT_PHYS_NONE :
+		  ret == -EFAULT && r->fault != IOPT_HWSIM_FAULT_NONE &&
+		  r->fault <= IOPT_HWSIM_FAULT_WALK_ABORT &&
+		  (r->fault == IOPT_HWSIM_FAULT_PERMISSION) ==
+		  (r->phys != IOPT_PHYS_NONE);
+
+	if (!ok || r->level >= g->levels || (r->input &&
+	    r->fault != IOPT_HWSIM_FAULT_ADDR_SIZE)) {
+		H_FAIL("0x%" PRIx64 ": not a documented outcome", iova);
+		print_result("walk", ret, r);
+	}
+}
+
+/* A word of hostile table memory: random, or shaped like a table or leaf
+ * descriptor, mostly pointing into [base, base + size). */
+static uint64_t hostile_word(uint64_t *rng, const struct iopt_hwsim_geom *g,
+			     uint64_t base, uint64_t size)
+{
+	uint64_t v = h_rand(rng), gsz = 1ULL << g->granule_lg2, addr;
+	unsigned int k = (unsigned int)(h_rand(rng) % 10);
+
+	if (k < 3)
+		return v;
+	if (k == 9)
+		return 0;
+	addr = base + (h_rand(rng) % (size / gsz)) * gsz;
+	if (h_rand(rng) % 10 == 0)	/* just outside, or anywhere */
+		addr = h_rand(rng) % 2 ? base + size : v & 0x000ffffffffff000ULL;
+	/* random attribute bits, the type bits of a table or a leaf */
+	v &= 0xfff0000000000ffcULL;
+	if (g->format == IOPT_FMT_X86_64)
+		return addr | (v & ~0x80ULL) | 1 | (k >= 7 ? 0x80 : 0);
+	return addr | v | (k < 7 ? 3 : 1) | (1ULL << 10);
+}
+
+/* Walk @n random addresses over @m and over a bounds-checking callback of
+ * the same bytes; they must agree, read at most @g->levels entries, and
+ * never touch memory after a refused read. */
+static void hostile_walks(const struct iopt_hwsim_geom *g,
+			  const struct iopt_hwsim_mem *m, const void *bytes,
+			  uint64_t phys, uint64_t size, uint64_t *rng,
+			  unsigned int n, bool deep)
+{
+	struct iopt_hwsim_mem cm;
+	struct rec_mem rm;
+	uint64_t top = g->sign_extend ? 1ULL << (g->ias - 1) : 1ULL << g->ias;
+	unsigned int deepest = 0;
+
+	rec_mem_init(&rm, &cm, bytes, phys, size);
+	for (unsigned int i = 0; i < n && !h_failed_now; i++) {
+		uint64_t root = phys + h_rand(rng) % (size + size / 8);
+		uint64_t iova = h_rand(rng);
+		unsigned int access = access_kinds[h_rand(rng) %
+						   ARRAY_SIZE(access_kinds)];
+		struct iopt_hwsim_result a, c;
+		unsigned int before = rm.reads;
+		int ra, rc;
+
+		if (h_rand(rng) % 4) /* mostly inside the input space */
+			iova = h_rand(rng) % 2 ? iova % top : 0 - iova % top;
+		ra = iopt_hwsim_walk(g, m, root, iova, access, &a);
+		rm.refused_now = false;
+		rc = iopt_hwsim_walk(g, &cm, root, iova, access, &c);
+		check_outcome(g, iova, ra, &a);
+		if (ra != rc || !same_result(&a, &c)) {
+			H_FAIL("root 0x%" PRIx64 " iova 0x%" PRIx64 ": the "
+			       "walk differs from the callback's", root, iova);
+			print_result("memory", ra, &a);
+			print_result("callback", rc, &c);
+		}
+		if (rm.reads - before > g->levels)
+			H_FAIL("0x%" PRIx64 ": %u reads", iova, rm.reads - before);
+		if (rm.reads - before > deepest)
+			deepest = rm.reads - before;
+	}
+	CHECK_EQ(rm.bad_calls, 0);
+	CHECK_EQ(rm.after_refusal, 0);
+	CHECK(rm.refused > 0);          /* the memory's edges were reached */
+	if (deep)                       /* and some walks went all the way */
+		CHECK_EQ(deepest, g->levels);
+}
+
+TEST_CFG(hostile_random)
+{
+	struct iopt_config c;
+	struct iopt_hwsim_geom g;
+	struct iopt_hwsim_mem m;
+	struct iopt_arena a;
+	struct iopt_hwsim sim;
+	uint64_t rng = test_rng("hostile_random", cfg->name), phys, size;
+	unsigned char *img = NULL, *copy = NULL;
+	struct iopt_hwsim_params p = oracle_params;
+
+	memset(&sim, 0, sizeof(sim));
+	ASSERT_EQ(iopt_config_from_name(cfg->name, &c), 0);
+	ASSERT_EQ(iopt_hwsim_geometry(&c, &g), 0);
+	size = (uint64_t)64 << g.granule_lg2;   /* 64 tables */
+
+	/* An image at a random granule-aligned address, then the same bytes
+	 * at an unaligned one (table entries straddle its ends). */
+	phys = 0x10000000ULL + (h_rand(&rng) % 256) * (1ULL << g.granule_lg2);
+	img = malloc(size);
+	copy = malloc(size);
+	ASSERT(img && copy);
+	for (uint64_t i = 0; i < size; i += 8)
+		le64_put(img + i, hostile_word(&rng, &g, phys, size));
+	memcpy(copy, img, size);
+	iopt_hwsim_mem_image(&m, img, size, phys);
+	hostile_walks(&g, &m, img, phys, size, &rng, NR_HOSTILE_WALKS, true);
+	iopt_hwsim_mem_image(&m, img, size, phys + 4);
+	hostile_walks(&g, &m, img, phys + 4, size, &rng, NR_HOSTILE_WALKS / 4,
+		      false);
+	CHECK(!memcmp(img, copy, size)); /* walks write nothing */
+
+	/* An arena with some blocks live, then overwritten. */
+	ASSERT_EQ(iopt_arena_create(&a, size + size / 256, ARENA_PHYS), 0);
+	{
+		struct iopt_mem am;
+		uint64_t pphys;
+
+		iopt_arena_mem(&a, &am);
+		for (unsigned int i = 0; i < 16; i++)
+			am.ops->alloc(am.ctx, 1u << g.granule_lg2, &pphys, 0);
+	}
+	for (uint64_t i = 0; i + 8 <= a.size; i += 8)
+		le64_put(a.base + i, hostile_word(&rng, &g, a.phys_base, a.size));
+	iopt_hwsim_mem_arena(&m, &a);
+	hostile_walks(&g, &m, a.base, a.phys_base, a.size, &rng,
+		      NR_HOSTILE_WALKS, true);
+
+	/* The simulated IOMMU over it: caches filled from hostile tables. */
+	if (iopt_hwsim_init(&sim, &c, &m, &p) == 0) {
+		for (unsigned int i = 0; i < 200; i++) {
+			struct iopt_hwsim_result r;
+			uint64_t reads = counters(&sim).entry_reads;
+			uint64_t iova = h_rand(&rng);
+			int ret;
+
+			if (i % 50 == 0)
+				iopt_hwsim_set_root(&sim, a.phys_base +
+						    h_rand(&rng) % a.size);
+			if (h_rand(&rng) % 4)
+				iova &= (1ULL << (g.ias - 1)) - 1;
+			ret = iopt_hwsim_translate(&sim, iova, R, &r);
+			check_outcome(&g, iova, ret, &r);
+			if (counters(&sim).entry_reads - reads > g.levels)
+				H_FAIL("translate read %" PRIu64 " entries",
+				       counters(&sim).entry_reads - reads);
+		}
+		CHECK(iopt_hwsim_check_coherent(&sim, NULL, NULL) >= 0);
+	} else {
+		H_FAIL("iopt_hwsim_init failed");
+	}
+	iopt_hwsim_fini(&sim);
+	iopt_arena_destroy(&a);
+	free(img);
+	free(copy);
+}
+
+static uint64_t table_size(const struct iopt_hwsim_geom *g);
+
+/* A table of the walk's granule (at least the start table's size). */
+static uint64_t new_table(struct tenv *e, const struct iopt_hwsim_geom *g)
+{
+	uint64_t phys = 0;
+
+	if (!e->arena_mem.ops->alloc(e->arena_mem.ctx, table_size(g), &phys, 0))
+		H_FAIL("out of arena memory");
+	return phys;
+}
+
+static uint64_t table_size(const struct iopt_hwsim_geom *g)
+{
+	uint64_t size = 1ULL << g->granule_lg2;
+
+	return (8ULL << g->top_bits) > size ? 8ULL << g->top_bits : size;
+}
+
+static void free_table(struct tenv *e, const struct iopt_hwsim_geom *g,
+		       uint64_t phys)
+{
+	if (phys)
+		e->arena_mem.ops->free(e->arena_mem.ctx, arena_ptr(e, phys),
+				       phys, table_size(g));
+}
+
+/* Fill every entry of the table at @t with @v. */
+static void fill_table(struct tenv *e, const struct iopt_hwsim_geom *g,
+		       uint64_t t, uint64_t v)
+{
+	for (uint64_t i = 0; i < table_size(g); i += 8)
+		entry_put(e, t + i, v);
+}
+
+/* A descriptor of the next table (or, at level 0, a page) at @addr. */
+static uint64_t desc(const struct iopt_config *c, uint64_t addr)
+{
+	if (c->format == IOPT_FMT_X86_64)
+		return addr | 0x7;	/* P | RW | US */
+	return addr | 3 | (1ULL << 10) | (1ULL << 6); /* AF, AP[1] / S2AP R */
+}
+
+/* Walk @iova from @root, through a fresh walk and through @sim; expect
+ * @want_phys (IOPT_PHYS_NONE: a fault of @kind) after @reads entry reads. */
+static void cycle_walk(struct tenv *e, const struct iopt_hwsim_geom *g,
+		       struct iopt_hwsim *sim, uint64_t root, uint64_t iova,
+		       uint64_t want_phys, enum iopt_hwsim_fault kind,
+		       unsigned int reads)
+{
+	struct iopt_hwsim_mem m;
+	struct rec_mem rm;
+	struct iopt_hwsim_mem cm;
+	struct iopt_hwsim_result r;
+	uint64_t before;
+	int ret;
+
+	iopt_hwsim_mem_arena(&m, &e->a);
+	ret = iopt_hwsim_walk(g, &m, root, iova, R, &r);
+	check_outcome(g, iova, ret, &r);
+	if (want_phys != IOPT_PHYS_NONE ? ret || r.phys != want_phys :
+	    ret != -EFAULT || r.fault != kind) {
+		H_FAIL("root 0x%" PRIx64 " iova 0x%" PRIx64 ": expected 0x%"
+		       PRIx64 " / %s", root, iova, want_phys,
+		       iopt_hwsim_fault_name(kind));
+		print_result("walk", ret, &r);
+	}
+	rec_mem_init(&rm, &cm, e->a.base, e->a.phys_base, e->a.size);
+	iopt_hwsim_walk(g, &cm, root, iova, R, &r);
+	CHECK_EQ(rm.reads, reads);
+	/* Through the caches, twice: the walk cache resumes the loop. */
+	iopt_hwsim_set_root(sim, root);
+	for (unsigned int i = 0; i < 2; i++) {
+		before = counters(sim).entry_reads;
+		ret = iopt_hwsim_translate(sim, iova + i * (1ULL << g->granule_lg2),
+					   R, &r);
+		check_outcome(g, iova, ret, &r);
+		if (counters(sim).entry_reads - before > reads)
+			H_FAIL("translate read %" PRIu64 " entries, the walk %u",
+			       counters(sim).entry_reads - before, reads);
+	}
+	CHECK_EQ(iopt_hwsim_check_coherent(sim, NULL, NULL), 0);
+}
+
+TEST_CFG(hostile_cycles)
+{
+	struct tenv e;
+	struct iopt_hwsim_geom g;
+	struct iopt_hwsim sim;
+	struct iopt_hwsim_mem m;
+	uint64_t ta = 0, tb = 0, off = 0x123 & ~7ULL, iova, outside, far;
+	unsigned int top;
+
+	memset(&sim, 0, sizeof(sim));
+	if (tenv_open(&e, cfg->name, NULL))
+		goto out;
+	ASSERT_EQ(iopt_hwsim_geometry(&e.cfg, &g), 0);
+	iopt_hwsim_mem_arena(&m, &e.a);
+	ASSERT_EQ(iopt_hwsim_init(&sim, &e.cfg, &m, &oracle_params), 0);
+	top = g.levels - 1;
+	ta = new_table(&e, &g);
+	tb = new_table(&e, &g);
+	ASSERT(ta && tb);
+	iova = 5 * e.blk + 3 * e.gsz + off;
+
+	/* A table whose every entry points at itself: at level 0 the entry
+	 * is a page, of the table itself. */
+	fill_table(&e, &g, ta, desc(&e.cfg, ta));
+	cycle_walk(&e, &g, &sim, ta, iova, ta + (iova & (e.gsz - 1)),
+		   IOPT_HWSIM_FAULT_NONE, g.levels);
+	/* Two tables pointing at each other. */
+	fill_table(&e, &g, ta, desc(&e.cfg, tb));
+	fill_table(&e, &g, tb, desc(&e.cfg, ta));
+	cycle_walk(&e, &g, &sim, ta, iova,
+		   (top % 2 ? ta : tb) + (iova & (e.gsz - 1)),
+		   IOPT_HWSIM_FAULT_NONE, g.levels);
+	/* Pointers just past the arena, far away, above oas. */
+	outside = (e.a.phys_base + e.a.size + e.gsz - 1) & ~(e.gsz - 1);
+	far = (e.cfg.oas >= 48 ? 1ULL << 47 : 1ULL << (e.cfg.oas - 1)) &
+	      ~(e.gsz - 1);
+	fill_table(&e, &g, ta, desc(&e.cfg, outside));
+	cycle_walk(&e, &g, &sim, ta, iova,
+		   top ? IOPT_PHYS_NONE : outside + (iova & (e.gsz - 1)),
+		   IOPT_HWSIM_FAULT_WALK_ABORT, top ? 2 : 1);
+	fill_table(&e, &g, ta, desc(&e.cfg, far));
+	cycle_walk(&e, &g, &sim, ta, iova,
+		   top ? IOPT_PHYS_NONE : far + (iova & (e.gsz - 1)),
+		   IOPT_HWSIM_FAULT_WALK_ABORT, top ? 2 : 1);
+	if (e.cfg.oas < 52) {
+		fill_table(&e, &g, ta, desc(&e.cfg, 1ULL << e.cfg.oas));
+		cycle_walk(&e, &g, &sim, ta, iova, IOPT_PHYS_NONE,
+			   e.x86 ? IOPT_HWSIM_FAULT_RESERVED :
+			   e.cfg.oas < 48 ? IOPT_HWSIM_FAULT_ADDR_SIZE :
+			   IOPT_HWSIM_FAULT_WALK_ABORT,
+			   e.x86 || e.cfg.oas < 48 ? 1 : 2);
+	}
+	/* The root itself outside the memory (aligned as a start table). */
+	outside = (outside + table_size(&g) - 1) & ~(table_size(&g) - 1);
+	cycle_walk(&e, &g, &sim, outside, iova, IOPT_PHYS_NONE,
+		   IOPT_HWSIM_FAULT_WALK_ABORT, 1);
+	free_table(&e, &g, ta);
+	free_table(&e, &g, tb);
+out:
+	tenv_close(&e);
+	iopt_hwsim_fini(&sim);
+}
+
+/* Reads at the very ends of an image and of an arena. */
+TEST(memory_bounds)
+{
+	struct iopt_config c;
+	struct iopt_hwsim_geom g;
+	struct iopt_hwsim_mem m;
+	struct iopt_hwsim_result r;
+	struct iopt_arena a;
+	unsigned char *img = malloc(0x1000);
+	const uint64_t last = ~0ULL << 39; /* PML4 index 511 (canonical) */
+
+	ASSERT(img);
+	ASSERT_EQ(iopt_config_from_name("x86-64-4lvl", &c), 0);
+	ASSERT_EQ(iopt_hwsim_geometry(&c, &g), 0);
+	memset(img, 0, 0x1000);
+	/* [0x1004, 0x2004): entry 511 of the table at 0x1000 is inside,
+	 * entry 0 of the table at 0x2000 straddles the end, entry 0 of the
+	 * table at 0x1000 starts before the image. */
+	le64_put(img + 0xff4, 0x1234);
+	iopt_hwsim_mem_image(&m, img, 0x1000, 0x1004);
+	CHECK_EQ(iopt_hwsim_walk(&g, &m, 0x1000, last, R, &r), -EFAULT);
+	CHECK_EQ(r.fault, IOPT_HWSIM_FAULT_TRANSLATION);
+	CHECK_EQ(r.pte_phys, 0x1ff8);
+	CHECK_EQ(iopt_hwsim_walk(&g, &m, 0x2000, 0, R, &r), -EFAULT);
+	CHECK_EQ(r.fault, IOPT_HWSIM_FAULT_WALK_ABORT);
+	CHECK_EQ(iopt_hwsim_walk(&g, &m, 0x1000, 0, R, &r), -EFAULT);
+	CHECK_EQ(r.fault, IOPT_HWSIM_FAULT_WALK_ABORT);
+	iopt_hwsim_mem_image(&m, img, 7, 0x1000); /* smaller than an entry */
+	CHECK_EQ(iopt_hwsim_walk(&g, &m, 0x1000, 0, R, &r), -EFAULT);
+	CHECK_EQ(r.fault, IOPT_HWSIM_FAULT_WALK_ABORT);
+	free(img);
+
+	/* The arena: up to its last entry readable; the bitmap after it, and
+	 * anything before it, not. */
+	img = calloc(1, 0x10000);
+	ASSERT(img);
+	ASSERT_EQ(iopt_arena_init(&a, img, 0x10000, ARENA_PHYS), 0);
+	ASSERT(a.size > 0xf000 && a.size < 0x10000);
+	iopt_hwsim_mem_arena(&m, &a);
+	CHECK_EQ(iopt_hwsim_walk(&g, &m, ARENA_PHYS + 0xe000, last, R, &r),
+		 -EFAULT);
+	CHECK_EQ(r.fault, IOPT_HWSIM_FAULT_TRANSLATION);
+	CHECK(r.freed_read); /* nothing is allocated there */
+	CHECK_EQ(iopt_hwsim_walk(&g, &m, ARENA_PHYS + 0xf000, 0, R, &r), -EFAULT);
+	CHECK_EQ(r.fault, IOPT_HWSIM_FAULT_TRANSLATION);
+	CHECK_EQ(iopt_hwsim_walk(&g, &m, ARENA_PHYS + 0xf000, last, R, &r),
+		 -EFAULT);
+	CHECK_EQ(r.fault, IOPT_HWSIM_FAULT_WALK_ABORT);
+	CHECK_EQ(iopt_hwsim_walk(&g, &m, ARENA_PHYS - 0x1000, last, R, &r),
+		 -EFAULT);
+	CHECK_EQ(r.fault, IOPT_HWSIM_FAULT_WALK_ABORT);
+	free(img);
+}
+
+/* ----------------------------------------------------------- bad input */
+
+static void null_flush_calls(const struct iopt_flush_ops *ops)
+{
+	ops->flush_all(NULL);
+	ops->flush_range(NULL, 0, 4096, 12, false);
+}
+
+TEST(bad_input)
+{
+	struct iopt_config c;
+	struct iopt_hwsim_geom g, bad;
+	struct iopt_hwsim_mem m, none;
+	struct iopt_hwsim_result r;
+	struct iopt_hwsim_counters cnt;
+	struct iopt_hwsim sim;
+	struct iopt_hwsim_params p = { 0 };
+	const struct iopt_flush_ops *ops;
+	void *cookie = &c;
+	static unsigned char img[4096];
+	static const struct { enum iopt_hwsim_fault f; const char *name; } names[] = {
+		{ IOPT_HWSIM_FAULT_NONE, "none" },
+		{ IOPT_HWSIM_FAULT_TRANSLATION, "translation" },
+		{ IOPT_HWSIM_FAULT_PERMISSION, "permission" },
+		{ IOPT_HWSIM_FAULT_ADDR_SIZE, "address size" },
+		{ IOPT_HWSIM_FAULT_ACCESS_FLAG, "access flag" },
+		{ IOPT_HWSIM_FAULT_RESERVED, "reserved bit" },
+		{ IOPT_HWSIM_FAULT_WALK_ABORT, "walk abort" },
+		{ (enum iopt_hwsim_fault)99, "?" },
+	};
+
+	ASSERT_EQ(iopt_config_from_name("arm-lpae-s1-4k", &c), 0);
+	CHECK_EQ(iopt_hwsim_geometry(NULL, &g), -EINVAL);
+	CHECK_EQ(iopt_hwsim_geometry(&c, NULL), -EINVAL);
+	ASSERT_EQ(iopt_hwsim_geometry(&c, &g), 0);
+	iopt_hwsim_mem_image(&m, img, sizeof(img), 0x1000);
+
+	/* Walks: NULL pointers, geometries that do not add up. */
+	memset(&r, 0x5a, sizeof(r));
+	CHECK_EQ(iopt_hwsim_walk(NULL, &m, 0x1000, 0, R, &r), -EINVAL);
+	CHECK_EQ(iopt_hwsim_walk(&g, NULL, 0x1000, 0, R, &r), -EINVAL);
+	CHECK_EQ(iopt_hwsim_walk(&g, &m, 0x1000, 0, R, NULL), -EINVAL);
+	bad = g;
+	bad.levels = 0;
+	CHECK_EQ(iopt_hwsim_walk(&bad, &m, 0x1000, 0, R, &r), -EINVAL);
+	bad = g;
+	bad.levels = 9;
+	CHECK_EQ(iopt_hwsim_walk(&bad, &m, 0x1000, 0, R, &r), -EINVAL);
+	bad = g;
+	bad.granule_lg2 = 13;
+	CHECK_EQ(iopt_hwsim_walk(&bad, &m, 0x1000, 0, R, &r), -EINVAL);
+	bad = g;
+	bad.top_bits = 8;  /* 12 + 3 * 9 + 8 != 48 */
+	CHECK_EQ(iopt_hwsim_walk(&bad, &m, 0x1000, 0, R, &r), -EINVAL);
+	bad = g;
+	bad.format = (enum iopt_format)0;
+	CHECK_EQ(iopt_hwsim_walk(&bad, &m, 0x1000, 0, R, &r), -EINVAL);
+	bad = g;
+	bad.oas = 60;
+	CHECK_EQ(iopt_hwsim_walk(&bad, &m, 0x1000, 0, R, &r), -EINVAL);
+	CHECK_EQ(r.fault, 0x5a5a5a5au); /* untouched */
+	/* An empty image translates nothing; a memory with nothing aborts. */
+	CHECK_EQ(iopt_hwsim_walk(&g, &m, 0x1000, 0, R, &r), -EFAULT);
+	CHECK_EQ(r.fault, IOPT_HWSIM_FAULT_TRANSLATION);
+	CHECK_EQ(r.pte_phys, 0x1000);
+	iopt_hwsim_mem_arena(&none, NULL);
+	CHECK_EQ(iopt_hwsim_walk(&g, &none, 0x1000, 0, R, &r), -EFAULT);
+	CHECK_EQ(r.fault, IOPT_HWSIM_FAULT_WALK_ABORT);
+	iopt_hwsim_mem_arena(NULL, NULL);
+	iopt_hwsim_mem_image(NULL, img, 1, 0);
+
+	/* Init: every refusal leaves a zeroed, harmless simulated IOMMU. */
+	CHECK_EQ(iopt_hwsim_init(NULL, &c, &m, NULL), -EINVAL);
+	CHECK_EQ(iopt_hwsim_init(&sim, NULL, &m, NULL), -EINVAL);
+	CHECK_EQ(iopt_hwsim_init(&sim, &c, NULL, NULL), -EINVAL);
+	p.flags = 1u << 7;
+	CHECK_EQ(iopt_hwsim_init(&sim, &c, &m, &p), -EINVAL);
+	p = (struct iopt_hwsim_params){ .tlb_entries = 8, .tlb_ways = 3 };
+	CHECK_EQ(iopt_hwsim_init(&sim, &c, &m, &p), -EINVAL);
+	p = (struct iopt_hwsim_params){ .tlb_entries = 8, .tlb_ways = 16 };
+	CHECK_EQ(iopt_hwsim_init(&sim, &c, &m, &p), -EINVAL);
+	p = (struct iopt_hwsim_params){ .walk_entries = 6, .walk_ways = 4 };
+	CHECK_EQ(iopt_hwsim_init(&sim, &c, &m, &p), -EINVAL);
+	p = (struct iopt_hwsim_params){ .tlb_entries = (1u << 20) + 1,
+					.tlb_ways = 1 };
+	CHECK_EQ(iopt_hwsim_init(&sim, &c, &m, &p), -EINVAL);
+	CHECK(!sim.tlb && !sim.wc && !sim.has_root);
+	iopt_hwsim_fini(&sim);
+	c.granule_lg2 = 13;
+	CHECK_EQ(iopt_hwsim_init(&sim, &c, &m, NULL), -ENOTSUP);
+	c.granule_lg2 = 12;
+	c.format = (enum iopt_format)7;
+	CHECK_EQ(iopt_hwsim_init(&sim, &c, &m, NULL), -EINVAL);
+	c.format = IOPT_FMT_ARM_LPAE_S1;
+	iopt_hwsim_fini(&sim);
+	iopt_hwsim_fini(NULL);
+
+	/* No root yet: nothing to translate or check. */
+	p = (struct iopt_hwsim_params){ .tlb_entries = 8, .walk_entries = 4 };
+	ASSERT_EQ(iopt_hwsim_init(&sim, &c, &m, &p), 0);
+	CHECK_EQ(iopt_hwsim_translate(&sim, 0, R, &r), -EINVAL);
+	CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL), -EINVAL);
+	CHECK_EQ(counters(&sim).translations, 0);
+	CHECK_EQ(iopt_hwsim_set_root(NULL, 0x1000), -EINVAL);
+	CHECK_EQ(iopt_hwsim_set_root(&sim, 0x1000), 0);
+	CHECK_EQ(iopt_hwsim_translate(NULL, 0, R, &r), -EINVAL);
+	CHECK_EQ(iopt_hwsim_translate(&sim, 0, R, NULL), -EINVAL);
+	CHECK_EQ(iopt_hwsim_translate(&sim, 0, R, &r), -EFAULT);
+	CHECK_EQ(iopt_hwsim_check_coherent(NULL, NULL, NULL), -EINVAL);
+	CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL), 0);
+	CHECK_EQ(iopt_hwsim_inv_all(NULL), -EINVAL);
+	CHECK_EQ(iopt_hwsim_inv_range(NULL, 0, 4096, 12, false), -EINVAL);
+	CHECK_EQ(counters(&sim).translations, 1);
+	iopt_hwsim_set_event_fn(NULL, NULL, NULL);
+	iopt_hwsim_reset_counters(NULL);
+	iopt_hwsim_get_counters(&sim, NULL);
+	memset(&cnt, 0xff, sizeof(cnt));
+	iopt_hwsim_get_counters(NULL, &cnt);
+	CHECK_EQ(cnt.translations + cnt.stale + cnt.inv_all, 0);
+
+	/* Flush ops: static, and harmless with a NULL cookie. */
+	ops = iopt_hwsim_flush_ops(&sim, &cookie);
+	CHECK(cookie == &sim);
+	CHECK(ops && ops->flush_all && ops->flush_range);
+	CHECK(iopt_hwsim_flush_ops(NULL, NULL) == ops);
+	iopt_hwsim_flush_ops(NULL, &cookie);
+	CHECK(cookie == NULL);
+	null_flush_calls(ops);
+	/* A command the simulated IOMMU refuses is widened, not lost. */
+	ops->flush_range(&sim, 0, 0, 12, true);
+	CHECK_EQ(counters(&sim).inv_all, 1);
+	iopt_hwsim_fini(&sim);
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(names); i++)
+		CHECK(!strcmp(iopt_hwsim_fault_name(names[i].f), names[i].name));
+}
