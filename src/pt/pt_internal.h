@@ -74,9 +74,16 @@ void iopt_gather_add_table_(struct iopt_gather *g, uint64_t phys,
 
 /* ---- entry access: whole little-endian words, single-copy atomic ---- */
 
+/*
+ * Acquire: the entry may point at a table another thread has just published
+ * with pt_install(); pairing with its release makes the table's zeroed
+ * contents visible before the descent reads them. (Hardware would order
+ * them by the address dependency alone, but C11 gives that guarantee only
+ * to consume or acquire loads, and compilers implement consume as acquire.)
+ */
 static inline uint64_t pt_load(const uint64_t *p)
 {
-	return iopt_le64(__atomic_load_n(p, __ATOMIC_RELAXED));
+	return iopt_le64(__atomic_load_n(p, __ATOMIC_ACQUIRE));
 }
 
 static inline void pt_store(uint64_t *p, uint64_t v)
