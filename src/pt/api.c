@@ -436,7 +436,19 @@ void iopt_get_stats(const struct iopt_table *t, struct iopt_stats *out)
 {
 	if (!t || !out)
 		return;
-	*out = t->stats;
+	/* Concurrent calls add to the counters atomically: read them so too. */
+#define LOAD_STAT(f) (out->f = __atomic_load_n(&t->stats.f, __ATOMIC_RELAXED))
+	LOAD_STAT(tables_allocated);
+	LOAD_STAT(tables_freed);
+	LOAD_STAT(table_bytes);
+	LOAD_STAT(table_bytes_peak);
+	LOAD_STAT(walks);
+	LOAD_STAT(entries_written);
+	LOAD_STAT(entries_cleared);
+	LOAD_STAT(flush_all_calls);
+	LOAD_STAT(flush_range_calls);
+	LOAD_STAT(cache_syncs);
+#undef LOAD_STAT
 }
 
 const char *iopt_strerror(int err)
