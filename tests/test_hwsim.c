@@ -1269,6 +1269,41 @@ out:
 	iopt_hwsim_fini(&s4);
 }
 
+/*
+ * The coherence check of a walk-cache entry reads memory down to that
+ * descriptor and no further: what lies below belongs to other entries, and
+ * may be changing under other threads (tests/test_concurrency.c).
+ */
+TEST_CFG(check_coherent_reads)
+{
+	const struct iopt_hwsim_params p = { .walk_entries = 8 };
+	struct tenv e;
+	struct iopt_hwsim sim;
+	struct iopt_hwsim_mem m;
+	struct rec_mem rm;
+	unsigned int top;
+
+	memset(&sim, 0, sizeof(sim));
+	if (tenv_open(&e, cfg->name, NULL))
+		goto out;
+	rec_mem_init(&rm, &m, e.a.base, e.a.phys_base, e.a.size);
+	ASSERT_EQ(iopt_hwsim_init(&sim, &e.cfg, &m, &p), 0);
+	ASSERT_EQ(iopt_hwsim_set_root(&sim, iopt_root_phys(&e.t)), 0);
+	if (tenv_map(&e, e.blk, 0x1000000, e.gsz, 1, IOPT_READ))
+		goto out;
+	XLATE(&sim, e.blk, R, 0, false);
+	CHECK_EQ(rm.reads, e.levels);
+	CHECK_EQ(counters(&sim).walk_fills, e.levels - 1);
+	/* One walk per cached descriptor, from the root down to its level. */
+	rm.reads = 0;
+	CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL), 0);
+	top = e.levels - 1;
+	CHECK_EQ(rm.reads, top * (top + 1) / 2);
+out:
+	tenv_close(&e);
+	iopt_hwsim_fini(&sim);
+}
+
 /* ------------------------------------ wired to the table's flush hooks */
 
 /* Random maps, unmaps and translations with the simulated IOMMU behind the

@@ -99,10 +99,11 @@ void iopt_hwsim_reset_counters(struct iopt_hwsim *sim)
 /* ---------------------------------------------------------- translation */
 
 /* Walks of the simulated IOMMU fill its walk cache as they go. */
-static void fill_walk_cache(void *arg, unsigned int level, uint64_t iova,
+static bool fill_walk_cache(void *arg, unsigned int level, uint64_t iova,
 			    uint64_t next, uint32_t attrs)
 {
 	hwsim_wc_fill_(arg, level, iova, next, attrs);
+	return false;
 }
 
 /* A fresh walk of memory, touching no cache and no counter. */
@@ -342,17 +343,20 @@ struct find_desc {
 	uint32_t attrs;
 };
 
-static void find_desc_fn(void *arg, unsigned int level, uint64_t iova,
+/* The walk ends at the descriptor: what lies below it is not the cached
+ * entry's business (and may be changing under other threads' maps). */
+static bool find_desc_fn(void *arg, unsigned int level, uint64_t iova,
 			 uint64_t next, uint32_t attrs)
 {
 	struct find_desc *fd = arg;
 
 	(void)iova;
-	if (level == fd->level) {
-		fd->found = true;
-		fd->next = next;
-		fd->attrs = attrs;
-	}
+	if (level != fd->level)
+		return false;
+	fd->found = true;
+	fd->next = next;
+	fd->attrs = attrs;
+	return true;
 }
 
 static int check_tlbe(struct iopt_hwsim *sim, const struct iopt_hwsim_tlbe *e,

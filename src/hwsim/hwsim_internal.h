@@ -20,9 +20,13 @@
 #define HWSIM_A_PXN      (1u << 3)
 
 /* Called for each valid table descriptor a walk reads. @iova is the first
- * address the descriptor covers; @attrs includes the descriptor's own. */
-typedef void (*hwsim_table_fn)(void *arg, unsigned int level, uint64_t iova,
+ * address the descriptor covers; @attrs includes the descriptor's own.
+ * Return true to end the walk there (hwsim_walk_from_() then returns
+ * HWSIM_WALK_STOPPED), false to go on. */
+typedef bool (*hwsim_table_fn)(void *arg, unsigned int level, uint64_t iova,
 			       uint64_t next, uint32_t attrs);
+
+#define HWSIM_WALK_STOPPED 1
 
 struct hwsim_walk {
 	const struct iopt_hwsim_geom *g;

@@ -449,9 +449,6 @@ static int arm_step(struct hwsim_walk *w, unsigned int level, uint64_t pte,
 			if (bit(pte, 62))
 				*attrs |= HWSIM_A_NO_WRITE;
 		}
-		if (w->table_fn)
-			w->table_fn(w->arg, level, iova & ~field(shift - 1, 0),
-				    *next, *attrs);
 		return 1;
 	}
 	/* Level 0 with [1:0] = 01 is reserved; blocks only where allowed. */
@@ -524,9 +521,6 @@ static int x86_step(struct hwsim_walk *w, unsigned int level, uint64_t pte,
 		return fault(r, IOPT_HWSIM_FAULT_RESERVED, level);
 	if (level > 0 && !ps) {
 		*next = pte & field(51, 12);
-		if (w->table_fn)
-			w->table_fn(w->arg, level, iova & ~field(shift - 1, 0),
-				    *next, *attrs);
 		return 1;
 	}
 	/* 2M and 1G leaves: bit 12 is PAT, bits [shift-1:13] are reserved. */
@@ -545,7 +539,8 @@ static int x86_step(struct hwsim_walk *w, unsigned int level, uint64_t pte,
  * Walk from the table at @table, which holds entries of @level, with the
  * restrictions @attrs of the descriptors above it. The input must be in
  * range (hwsim_input_ok_()). Return: 0 translated (no access check),
- * -EFAULT with r->fault set.
+ * HWSIM_WALK_STOPPED when w->table_fn ended the walk, -EFAULT with r->fault
+ * set.
  */
 int hwsim_walk_from_(struct hwsim_walk *w, uint64_t table, unsigned int level,
 		     uint32_t attrs, uint64_t iova, struct iopt_hwsim_result *r)
@@ -574,6 +569,10 @@ int hwsim_walk_from_(struct hwsim_walk *w, uint64_t table, unsigned int level,
 			return ret;
 		if (level == 0)	/* the steps never descend from level 0 */
 			break;
+		if (w->table_fn && w->table_fn(w->arg, level,
+					       iova & ~field(shift - 1, 0),
+					       next, attrs))
+			return HWSIM_WALK_STOPPED;
 		table = next;
 		level--;
 	}
