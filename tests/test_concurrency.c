@@ -34,7 +34,13 @@
  *
  * The reader runs throughout: it translates, measures and iterates its own
  * mappings in region B (made before any thread starts, in tables the writers
- * write beside it) and reads the table's counters.
+ * write beside it) and reads the table's counters. It also translates them
+ * as a device would, through its own simulated IOMMU (include/iopt/hwsim.h):
+ * with an IOTLB and walk cache that it invalidates now and then and checks
+ * for coherence, and with fresh walks; each result must be the model's. The
+ * simulated IOMMU reads table memory through a callback that loads whole
+ * words atomically and never touches the arena's allocator state, which
+ * the writers change under their lock.
  *
  * After the last round (which leaves its mappings in place) the table must
  * hold exactly the union of all models; one unmap of the whole input space
@@ -64,6 +70,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include <iopt/hwsim.h>
 #include <iopt/mem.h>
 
 #include "model.h"
@@ -75,6 +82,8 @@
 #define MAX_UNITS 16
 #define MAX_MSGS 4
 #define MIN_READS 200        /* reader iterations, at the least */
+#define SIM_INV_EVERY 64     /* reader iterations between invalidate-alls */
+#define SIM_CHECK_EVERY 256  /* ... and between coherence checks */
 #define ARENA_BYTES (32u << 20)
 #define ARENA_PHYS 0x80000000ULL
 #define OFF_BITS 33          /* offsets inside a region that addresses encode */
@@ -118,6 +127,9 @@ struct conc {
 	uint64_t rounds, nops;
 	uint64_t gsz, slice, region, base_a, base_b, bitmap;
 	size_t baseline;             /* arena bytes held between rounds */
+	struct iopt_hwsim sim;       /* the reader's simulated IOMMU */
+	struct iopt_hwsim_geom geom; /* for its fresh walks */
+	struct iopt_hwsim_mem sim_mem;
 	struct worker w[MAX_WRITERS + 2]; /* writers, the reader, final checks */
 };
 
@@ -184,6 +196,25 @@ static size_t arena_used(struct conc *c)
 	used = c->arena.used;
 	pthread_mutex_unlock(&c->lock);
 	return used;
+}
+
+/*
+ * How the reader's simulated IOMMU reads table memory: a whole aligned word
+ * at a time, as an IOMMU's walker does, so that a concurrent store to a
+ * neighbouring entry is no data race. Bounded to the arena's region.
+ */
+static int sim_read(void *ctx, uint64_t phys, void *buf, size_t len)
+{
+	const struct conc *c = ctx;
+	uint64_t off = phys - c->arena.phys_base, v;
+
+	if (phys < c->arena.phys_base || len != 8 || (off & 7) ||
+	    off >= c->arena.size || c->arena.size - off < 8)
+		return -EFAULT;
+	v = __atomic_load_n((const uint64_t *)(const void *)(c->arena.base + off),
+			    __ATOMIC_RELAXED);
+	memcpy(buf, &v, 8); /* memory order, as the callback returns it */
+	return 0;
 }
 
 /* ------------------------------------------------------------- flushes */
@@ -398,6 +429,38 @@ static void check_addr(struct worker *w, const struct model *m, uint64_t iova,
 		       ull(pgsz), ull(want), ull(want_len), l->prot);
 }
 
+/* The reader's device view of @iova: cached, or a fresh walk. */
+static void check_sim(struct worker *w, const struct model *m, uint64_t iova,
+		      bool cached)
+{
+	struct conc *c = w->c;
+	const struct model_leaf *l = model_lookup(m, iova);
+	struct iopt_hwsim_result r;
+	unsigned int access;
+	int rc, want;
+
+	if (!l) {
+		w_fail(w, "reader: 0x%llx is not in its model", ull(iova));
+		return;
+	}
+	/* A read (privileged where the mapping is) works iff READ is there. */
+	access = IOPT_HWSIM_READ | ((l->prot & IOPT_PRIV) ? IOPT_HWSIM_PRIV : 0);
+	want = (l->prot & IOPT_READ) ? 0 : -EFAULT;
+	if (cached)
+		rc = iopt_hwsim_translate(&c->sim, iova, access, &r);
+	else
+		rc = iopt_hwsim_walk(&c->geom, &c->sim_mem, iopt_root_phys(&c->t),
+				     iova, access, &r);
+	if (rc != want || (rc && r.fault != IOPT_HWSIM_FAULT_PERMISSION) ||
+	    r.phys != l->paddr + (iova - l->iova) || r.size_lg2 >= 64 ||
+	    (1ULL << r.size_lg2) != model_leaf_size(l))
+		w_fail(w, "reader: simulated IOMMU (%s) 0x%llx: %d %s 0x%llx size 2^%u; model 0x%llx +0x%llx prot 0x%x",
+		       cached ? "cached" : "walk", ull(iova), rc,
+		       iopt_hwsim_fault_name(r.fault), ull(r.phys), r.size_lg2,
+		       ull(l->paddr + (iova - l->iova)),
+		       ull(model_leaf_size(l)), l->prot);
+}
+
 /* ---------------------------------------------------------- operations */
 
 /* Map [iova, iova + size): with pages of @pgsize, or map_range when 0. */
@@ -570,9 +633,21 @@ static void *reader_main(void *arg)
 
 	while (!atomic_load(&c->stop) || w->ops < MIN_READS) {
 		const struct unit *u = &w->unit[h_rand(&w->rng) % w->nr_units];
+		uint64_t iova = u->iova + h_rand(&w->rng) % u->size;
+		int stale;
 
-		check_addr(w, &w->m, u->iova + h_rand(&w->rng) % u->size,
-			   "reader");
+		check_addr(w, &w->m, iova, "reader");
+		check_sim(w, &w->m, iova, true);
+		check_sim(w, &w->m, u->iova + h_rand(&w->rng) % u->size,
+			  w->ops % 2);
+		if (w->ops % SIM_INV_EVERY == SIM_INV_EVERY - 1)
+			iopt_hwsim_inv_all(&c->sim);
+		if (w->ops % SIM_CHECK_EVERY == SIM_CHECK_EVERY / 2) {
+			/* Nothing the reader cached has changed. */
+			stale = iopt_hwsim_check_coherent(&c->sim, NULL, NULL);
+			if (stale)
+				w_fail(w, "reader: check_coherent = %d", stale);
+		}
 		if (w->ops % 4 == 0)
 			check_extents(w, &w->m, u->iova, u->size, "reader");
 		if (w->ops % 64 == 0) {
@@ -699,9 +774,30 @@ static void final_checks(struct conc *c, size_t root_bytes)
 	model_free(&all);
 }
 
+/* The reader's simulated IOMMU: a small IOTLB and walk cache. */
+static int sim_setup(struct conc *c)
+{
+	static const struct iopt_hwsim_params p = {
+		.tlb_entries = 16, .tlb_ways = 4,
+		.walk_entries = 4, .walk_ways = 2,
+	};
+	int rc;
+
+	c->sim_mem = (struct iopt_hwsim_mem){ .read = sim_read, .ctx = c };
+	rc = iopt_hwsim_geometry(&c->cfg, &c->geom);
+	if (!rc)
+		rc = iopt_hwsim_init(&c->sim, &c->cfg, &c->sim_mem, &p);
+	if (!rc)
+		rc = iopt_hwsim_set_root(&c->sim, iopt_root_phys(&c->t));
+	if (!rc && c->geom.levels != iopt_levels(&c->t))
+		rc = -EINVAL;
+	return rc;
+}
+
 static void conc_run(const char *name, uint32_t cfg_flags)
 {
 	struct conc *c = calloc(1, sizeof(*c));
+	struct iopt_hwsim_counters sc;
 	unsigned int n;
 	uint64_t seed = h_seed();
 	size_t root_bytes;
@@ -763,6 +859,11 @@ static void conc_run(const char *name, uint32_t cfg_flags)
 	layout(c);
 	map_reader(c);
 	c->baseline = arena_used(c);
+	rc = sim_setup(c);
+	if (rc) {
+		H_FAIL("%s: simulated IOMMU: %d", name, rc);
+		goto out_models;
+	}
 
 	if (pthread_create(&c->w[n].thread, NULL, reader_main, &c->w[n])) {
 		H_FAIL("%s: pthread_create", name);
@@ -779,10 +880,16 @@ static void conc_run(const char *name, uint32_t cfg_flags)
 	atomic_store(&c->stop, true);
 	pthread_join(c->w[n].thread, NULL);
 
-	printf("# %s: seed 0x%llx, %u writers x %llu rounds x %llu ops (%llu done), reader %llu iterations\n",
+	iopt_hwsim_get_counters(&c->sim, &sc);
+	printf("# %s: seed 0x%llx, %u writers x %llu rounds x %llu ops (%llu done), reader %llu iterations, %llu device translations (%llu IOTLB hits)\n",
 	       name, ull(seed), n, ull(c->rounds), ull(c->nops),
 	       ull(c->w[0].ops + c->w[1].ops + (n > 2 ? c->w[2].ops : 0) +
-		   (n > 3 ? c->w[3].ops : 0)), ull(c->w[n].ops));
+		   (n > 3 ? c->w[3].ops : 0)), ull(c->w[n].ops),
+	       ull(sc.translations), ull(sc.tlb_hits));
+	if (!sc.tlb_hits || sc.stale || sc.use_after_free)
+		H_FAIL("%s: simulated IOMMU: %llu IOTLB hits, %llu stale, %llu use after free",
+		       name, ull(sc.tlb_hits), ull(sc.stale),
+		       ull(sc.use_after_free));
 	final_checks(c, root_bytes);
 	for (unsigned int k = 0; k < n; k++)
 		report(&c->w[k], name, "writer");
@@ -790,6 +897,7 @@ static void conc_run(const char *name, uint32_t cfg_flags)
 	report(&c->w[n + 1], name, "final");
 
 out_models:
+	iopt_hwsim_fini(&c->sim);
 	for (unsigned int k = 0; k < n + 2; k++)
 		model_free(&c->w[k].m);
 out_table:
