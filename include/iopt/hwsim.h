@@ -157,6 +157,11 @@ struct iopt_hwsim_geom {
  *              physical memory [@image_phys, @image_phys + @image_size).
  * @image_phys: physical address of @image.
  * @image_size: its size in bytes.
+ *
+ * A walk reads each entry once, a whole word: atomically from an arena
+ * (and from a callback that loads atomically), so other threads may write
+ * other entries of the same tables meanwhile, as devices walk tables that
+ * CPUs change beside them.
  */
 struct iopt_hwsim_mem {
 	int (*read)(void *ctx, uint64_t phys, void *buf, size_t len);
@@ -206,7 +211,7 @@ struct iopt_hwsim_result {
 /**
  * iopt_hwsim_geometry() - derive the walk geometry of a configuration
  * @cfg: a configuration as given to iopt_init().
- * @g:   filled on success.
+ * @g:   filled on success; unchanged on error.
  *
  * Computed from the architecture's rules (formats.md), not asked of the
  * engine: compare @g->levels with iopt_levels() to check the engine.
@@ -248,8 +253,13 @@ void iopt_hwsim_mem_image(struct iopt_hwsim_mem *m, const void *image,
  * @access:    IOPT_HWSIM_* access kinds to check; 0 checks none.
  * @r:         the outcome.
  *
+ * At most @g->levels entries are read, each at an address checked against
+ * the memory first (a callback checks its own), so corrupt or hostile
+ * tables end the walk with a fault, never a loop or a read elsewhere.
  * Return: 0 when translated and allowed; -EFAULT when the walk faulted
- * (@r->fault says how); -EINVAL for a NULL pointer or an invalid geometry.
+ * (@r->fault says how; on a permission fault @r->phys is still set);
+ * -EINVAL for a NULL pointer or a geometry whose fields do not add up
+ * (@r is not written then).
  * Context: any; reads table memory, writes nothing but @r.
  */
 int iopt_hwsim_walk(const struct iopt_hwsim_geom *g,
@@ -429,9 +439,9 @@ int iopt_hwsim_set_root(struct iopt_hwsim *sim, uint64_t root_phys);
  * mode "not present" is cached as a granule-sized negative entry). A walk
  * that reads freed arena memory raises a use-after-free event.
  * Return: 0 when translated and allowed; -EFAULT on a fault (@r->fault);
- * -EINVAL for NULL or when no root is programmed.
- * Context: one caller at a time per @sim; table memory must not change
- * under the walk.
+ * -EINVAL for NULL or when no root is programmed (nothing counted).
+ * Context: one caller at a time per @sim (the caches and counters are not
+ * shared-safe); table memory as struct iopt_hwsim_mem says.
  */
 int iopt_hwsim_translate(struct iopt_hwsim *sim, uint64_t iova,
 			 unsigned int access, struct iopt_hwsim_result *r);
@@ -463,10 +473,12 @@ int iopt_hwsim_inv_range(struct iopt_hwsim *sim, uint64_t iova, uint64_t size,
 /**
  * iopt_hwsim_flush_ops() - flush callbacks that drive a simulated IOMMU
  * @sim:    the simulated IOMMU.
- * @cookie: set to the cookie to pass with them (@sim).
+ * @cookie: if not NULL, set to the cookie to pass with them (@sim).
  *
  * flush_all becomes iopt_hwsim_inv_all(), flush_range becomes
- * iopt_hwsim_inv_range() with the range's granule and leaf-only flag.
+ * iopt_hwsim_inv_range() with the range's granule and leaf-only flag; a
+ * range that command refuses (size 0, wrapping) becomes invalidate-all
+ * rather than being lost. With a NULL cookie the callbacks do nothing.
  * Return: the ops (static, shared by all simulated IOMMUs).
  * Context: any.
  */
@@ -482,8 +494,9 @@ const struct iopt_flush_ops *iopt_hwsim_flush_ops(struct iopt_hwsim *sim,
  * The oracle for invalidation: after the caller's invalidations (a gather
  * sync), no IOTLB entry (each leaf of a cached contiguous run included,
  * negative entries included) and no walk-cache entry may disagree with a
- * fresh walk of table memory. Each one that does is a stale event (also
- * counted and passed to the event callback). Nothing is dropped.
+ * fresh walk of table memory (for a walk-cache entry, a walk down to that
+ * descriptor only). Each one that does is a stale event (also counted and
+ * passed to the event callback). Nothing is dropped.
  * Return: the number of stale entries (0: coherent); -EINVAL for NULL or
  * no root. Context: as iopt_hwsim_translate().
  */
