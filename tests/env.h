@@ -37,6 +37,7 @@
 
 struct tenv_opts {
 	uint32_t quirks;                    /* OR'd into the named config */
+	uint32_t cfg_flags;                 /* IOPT_CFG_* OR'd into it */
 	const struct iopt_flush_ops *flush; /* NULL: none */
 	void *cookie;                       /* for @flush; NULL: the tenv */
 	/* Used instead of the arena's ops, over its linear translation. */
@@ -102,6 +103,7 @@ static inline int tenv_open(struct tenv *e, const char *name,
 		return ret;
 	}
 	e->cfg.quirks |= o->quirks;
+	e->cfg.flags |= o->cfg_flags;
 	e->buf = aligned_alloc(4096, ARENA_BYTES);
 	if (!e->buf) {
 		H_FAIL("out of host memory");

@@ -377,6 +377,65 @@ out:
  * An unmap whose range starts or ends inside a leaf (or a contiguous run)
  * fails with -EXDEV and changes nothing.
  */
+/*
+ * An unmap over many tables is one walk: the split checks of both ends are
+ * made on the way down, not by walks of their own. A strict (NO_HOLES)
+ * unmap adds one pass over the range; a single-item unmap is one descent.
+ */
+TEST_CFG(unmap_is_one_walk)
+{
+	static const struct tenv_opts counting = { .cfg_flags = IOPT_CFG_STATS };
+	struct tenv e;
+	struct iopt_stats st;
+	uint64_t b, w;
+
+	if (tenv_open(&e, cfg->name, &counting))
+		goto out;
+	b = e.blk;
+	/* two leaf tables of pages, then a block: [b, 3b) and [3b, 4b) */
+	if (tenv_map(&e, b, 0, e.gsz, 2 * b / e.gsz, R) ||
+	    tenv_map(&e, 3 * b, 3 * b, b, 1, R | W))
+		goto out;
+	for (unsigned int strict = 0; strict < 2; strict++) {
+		uint64_t u = 0;
+
+		iopt_get_stats(&e.t, &st);
+		w = st.walks;
+		CHECK_EQ(iopt_unmap_range(&e.t, b, 3 * b,
+					  strict ? IOPT_UNMAP_NO_HOLES : 0,
+					  &e.g, &u), 0);
+		CHECK_EQ(u, 3 * b);
+		iopt_get_stats(&e.t, &st);
+		CHECK_EQ(st.walks - w, 1 + strict);
+		do_sync(&e);
+		if (tenv_map(&e, b, 0, e.gsz, 2 * b / e.gsz, R) ||
+		    tenv_map(&e, 3 * b, 3 * b, b, 1, R | W))
+			goto out;
+	}
+	/* a refused unmap is one walk too, and changes nothing */
+	iopt_get_stats(&e.t, &st);
+	w = st.walks;
+	{
+		uint64_t u = 1;
+
+		CHECK_EQ(iopt_unmap_range(&e.t, b, 2 * b + e.gsz, 0, &e.g, &u),
+			 -EXDEV);
+		CHECK_EQ(u, 0);
+	}
+	iopt_get_stats(&e.t, &st);
+	CHECK_EQ(st.walks - w, 1);
+	CHECK_EQ(iopt_iova_to_pgsize(&e.t, 3 * b), b);
+	/* one block alone: the single-item path */
+	iopt_get_stats(&e.t, &st);
+	w = st.walks;
+	tenv_unmap(&e, 3 * b, b, b);
+	iopt_get_stats(&e.t, &st);
+	CHECK_EQ(st.walks - w, 1);
+	do_sync(&e);
+out:
+	tenv_close(&e);
+}
+
 TEST_CFG(no_split)
 {
 	struct tenv e;

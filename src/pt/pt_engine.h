@@ -792,37 +792,38 @@ static void PT_NAME(unmap_level)(struct pt_uctx *c, uint64_t *tab,
 	}
 }
 
-/* Start and inclusive end of the leaf (or contiguous run) mapping @va. */
-static bool PT_NAME(leaf_span)(struct iopt_table *t, uint64_t va,
-			       uint64_t *start, uint64_t *end)
+/*
+ * Would clearing a range with @va as its first address (@end false) or its
+ * last (@end true) split a leaf? Follows @va's path down from @tab at @lvl,
+ * one entry per level, and looks at the first leaf (or contiguous run) on it.
+ */
+static bool PT_NAME(edge_splits)(struct iopt_table *t, const uint64_t *tab,
+				 unsigned int lvl, uint64_t va, bool end)
 {
-	const uint64_t *tab = t->root;
-
-	for (unsigned int lvl = t->top_level;; lvl--) {
+	for (;; lvl--) {
+		const uint64_t m = (1ULL << PT_NAME(item_lg2)(lvl)) - 1;
 		uint64_t pte = pt_load(&tab[PT_NAME(index)(t, va, lvl)]);
 		enum pt_kind k = PT_KIND(t, pte, lvl);
 
-		if (k == PT_EMPTY)
-			return false;
 		if (k == PT_LEAF) {
-			unsigned int lg2 = PT_NAME(item_lg2)(lvl) +
-					   PT_LEAF_CONTIG(t, pte, lvl);
-			uint64_t mask = (1ULL << lg2) - 1;
+			uint64_t run = (1ULL << (PT_NAME(item_lg2)(lvl) +
+						 PT_LEAF_CONTIG(t, pte, lvl))) - 1;
 
-			*start = va & ~mask;
-			*end = va | mask;
-			return true;
+			return end ? (va & run) != run : (va & run) != 0;
 		}
-		if (lvl == 0)
-			return false; /* a table entry at level 0 is corrupt */
+		/* An entry the edge falls on the boundary of holds nothing
+		 * that crosses it; a level-0 "table" is corrupt. */
+		if (k != PT_TABLE || lvl == 0 || (end ? (va & m) == m : !(va & m)))
+			return false;
 		tab = PT_NAME(table)(t, PT_TABLE_PA(t, pte));
 		if (!tab)
 			return false;
 	}
 }
 
-static int PT_NAME(iterate)(struct iopt_table *t, uint64_t iova, uint64_t last,
-			    iopt_extent_fn fn, void *arg);
+static void PT_NAME(iterate_level)(struct iopt_table *t, struct pt_ictx *it,
+				   const uint64_t *tab, unsigned int lvl,
+				   uint64_t va, uint64_t last);
 
 /*
  * Unmap of exactly one item at @lvl: one descent. A table where the item
@@ -864,7 +865,9 @@ static int PT_NAME(unmap_one)(struct iopt_table *t, struct pt_unmap_req *req,
 static int PT_NAME(unmap)(struct iopt_table *t, struct pt_unmap_req *req)
 {
 	struct pt_uctx c = { .t = t, .g = req->gather };
-	uint64_t s, e, size = req->last - req->iova + 1;
+	uint64_t *tab = t->root, tab_phys = t->root_phys;
+	unsigned int lvl = t->top_level;
+	uint64_t size = req->last - req->iova + 1;
 	int ret;
 
 	req->unmapped = 0;
@@ -877,22 +880,50 @@ static int PT_NAME(unmap)(struct iopt_table *t, struct pt_unmap_req *req)
 				return ret;
 		}
 	}
-	/* Never split: a leaf crossing either end fails the whole call. */
-	if (PT_NAME(leaf_span)(t, req->iova, &s, &e) && s != req->iova)
-		return -EXDEV;
-	if (PT_NAME(leaf_span)(t, req->last, &s, &e) && e != req->last)
-		return -EXDEV;
-	pt_stat_walk(t, &t->stats.walks, 2);
-	if (req->flags & IOPT_UNMAP_NO_HOLES) {
-		uint64_t bytes = 0;
+	/*
+	 * One walk. Descend while the range lies inside a single entry that
+	 * it does not cover: nothing changes above that table (where the
+	 * paths of the two ends part). There, before anything is written,
+	 * follow each end down to its leaf: a leaf crossing either end fails
+	 * the whole call (never split). Then clear from that table.
+	 */
+	while (lvl > 0) {
+		const uint64_t m = (1ULL << PT_NAME(item_lg2)(lvl)) - 1;
+		unsigned int i = PT_NAME(index)(t, req->iova, lvl);
+		uint64_t pte, cphys;
+		uint64_t *child;
 
-		PT_NAME(iterate)(t, req->iova, req->last, pt_sum_extent, &bytes);
+		if (i != PT_NAME(index)(t, req->last, lvl) ||
+		    (!(req->iova & m) && (req->last & m) == m))
+			break;
+		pte = pt_load(&tab[i]);
+		if (PT_KIND(t, pte, lvl) != PT_TABLE)
+			break;
+		cphys = PT_TABLE_PA(t, pte);
+		child = PT_NAME(table)(t, cphys);
+		if (!child)
+			break; /* unmap_level drops the entry */
+		tab = child;
+		tab_phys = cphys;
+		lvl--;
+	}
+	pt_stat_walk(t, &t->stats.walks, 1);
+	if (PT_NAME(edge_splits)(t, tab, lvl, req->iova, false) ||
+	    PT_NAME(edge_splits)(t, tab, lvl, req->last, true))
+		return -EXDEV;
+	if (req->flags & IOPT_UNMAP_NO_HOLES) {
+		/* A second pass over the range, counted as a walk. */
+		uint64_t bytes = 0;
+		struct pt_ictx it = { .fn = pt_sum_extent, .arg = &bytes };
+
+		pt_stat_walk(t, &t->stats.walks, 1);
+		PT_NAME(iterate_level)(t, &it, tab, lvl, req->iova, req->last);
+		if (it.have)
+			bytes += it.last - it.iova + 1;
 		if (bytes != req->last - req->iova + 1)
 			return -ENOENT;
 	}
-	PT_NAME(unmap_level)(&c, t->root, t->root_phys, t->top_level,
-			     req->iova, req->last);
-	pt_stat_walk(t, &t->stats.walks, 1);
+	PT_NAME(unmap_level)(&c, tab, tab_phys, lvl, req->iova, req->last);
 	pt_stat_walk(t, &t->stats.entries_cleared, c.cleared);
 	req->unmapped = c.bytes;
 	return 0;
