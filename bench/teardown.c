@@ -34,7 +34,7 @@
 #define C_VA_BASE  (1 * TiB)
 #define C_PHYS     (4 * GiB)
 #define C_HOLE     (3 * GiB)   /* guest RAM below the hole */
-#define C_MAX_ROUNDS 3
+#define C_MAX_ROUNDS 5
 
 struct c_backing {
 	const char *name;

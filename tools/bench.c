@@ -65,7 +65,7 @@ static void usage(FILE *f)
 		"  --format NAME  run every scenario on this configuration only\n"
 		"                 (default: arm-lpae-s1-4k, and x86-64-4lvl for a and b)\n"
 		"  --rounds N     timed rounds after the counting round (default 5,\n"
-		"                 --quick 3; teardown and table-memory use at most 3)\n"
+		"                 --quick 3; table-memory uses at most 2)\n"
 		"  --once         map SIZE (default 1G) of 4K pages in one call, look\n"
 		"                 every page up, unmap and sync; no timing (for\n"
 		"                 bench/callgrind.sh)\n"
