@@ -45,7 +45,7 @@ struct bench_opts {
 
 /* ------------------------------------------------------------ results */
 
-#define BENCH_MAX_EXTRA 12
+#define BENCH_MAX_EXTRA 16
 
 /*
  * One measurement: @count units of work (@unit) done per round, the best
@@ -198,6 +198,16 @@ unsigned int bench_leaf_sizes(const char *format, uint64_t max,
  * when @with_x86, x86-64-4lvl too. Returns how many (1 or 2). */
 unsigned int bench_formats(const struct bench_opts *o, bool with_x86,
 			   const char *out[2]);
+
+/* Bytes of IOVA from 0 that @format can map (the lower half on x86-64),
+ * and 2^oas; 0 for an unknown format. */
+uint64_t bench_iova_limit(const char *format);
+uint64_t bench_pa_limit(const char *format);
+
+/* Whether IOVAs below @iova_end and physical addresses below @pa_end fit
+ * @format; if not, a note says the scenario is skipped there. */
+bool bench_fits(const char *scenario, const char *format, uint64_t iova_end,
+		uint64_t pa_end);
 
 /* "4K", "2M", "1G", "16K", ... into @buf. */
 const char *bench_size_name(uint64_t size, char *buf, size_t len);

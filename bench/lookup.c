@@ -14,7 +14,7 @@
 
 #define E_NAME  "lookup"
 #define E_SPAN  (16 * GiB)
-#define E_PADDR (64 * GiB)
+#define E_PADDR (16 * GiB)
 
 struct e_case {
 	const char *format;
@@ -184,6 +184,8 @@ int bench_lookup(const struct bench_opts *o)
 	bench_report_heading("e", E_NAME,
 		"random lookups over 16 GiB mapped with one page size; bound: one random\n"
 		"   8-byte load from an array as large as the leaf entries");
+	if (!bench_fits(E_NAME, formats[0], E_SPAN, E_PADDR + E_SPAN + 32 * MiB))
+		return 0;
 	ns = bench_leaf_sizes(formats[0], 2 * MiB * 16, sizes);
 	if (ns > 2)
 		ns = 2;

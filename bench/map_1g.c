@@ -28,7 +28,6 @@
 
 #define B_NAME      "map-1g"
 #define B_MIN_PAGES 32768u
-#define B_PADDR     (64 * GiB)
 #define B_PROT      (IOPT_READ | IOPT_WRITE)
 
 enum { B_MAP_PP, B_MAP_B, B_STORE, B_UNMAP_PP, B_UNMAP_B, B_MEMSET, B_NR };
@@ -41,6 +40,7 @@ static const char *const b_variant[B_NR] = {
 struct b_case {
 	const char *format;
 	uint64_t pgsize;
+	uint64_t paddr;         /* of the first GiB, before the offset */
 	uint64_t per_gib;       /* pages per GiB */
 	uint64_t gibs;          /* GiBs a round */
 	uint64_t *entries;      /* for the bounds */
@@ -50,7 +50,7 @@ struct b_case {
 
 static uint64_t b_paddr(const struct b_case *c, uint64_t gib)
 {
-	return B_PADDR + gib * GiB + (c->pgsize < GiB ? c->pgsize : 0);
+	return c->paddr + gib * GiB + (c->pgsize < GiB ? c->pgsize : 0);
 }
 
 /* Map every GiB with @mode's domain; *ns is the time. */
@@ -173,12 +173,22 @@ static int b_size(const struct bench_opts *o, struct b_case *c,
 		  struct bench_result res[B_NR])
 {
 	struct bench_tab b;
-	uint64_t n;
+	uint64_t n, lim;
 	char sz[16];
 	int ret = -1;
 
 	c->per_gib = GiB / c->pgsize;
 	c->gibs = c->per_gib >= B_MIN_PAGES ? 1 : B_MIN_PAGES / c->per_gib;
+	/* Physical addresses from 64 GiB, or from the middle of a smaller
+	 * output space; fewer GiBs where the address sizes are small. */
+	lim = bench_pa_limit(c->format);
+	c->paddr = lim / 2 < 64 * GiB ? lim / 2 : 64 * GiB;
+	if (c->gibs > (lim - c->paddr) / GiB - 1)
+		c->gibs = (lim - c->paddr) / GiB - 1;
+	if (c->gibs > bench_iova_limit(c->format) / GiB)
+		c->gibs = bench_iova_limit(c->format) / GiB;
+	if (!c->gibs)
+		return bench_fail(B_NAME, "%s: too small for a GiB", c->format);
 	n = c->per_gib * c->gibs;
 	/* Leaf tables of the whole round, the levels above, slack. */
 	if (bench_tab_arena(&b, (size_t)(n * 8 + c->gibs * 8 * KiB + 16 * MiB)))

@@ -150,6 +150,37 @@ unsigned int bench_formats(const struct bench_opts *o, bool with_x86,
 	return with_x86 ? 2 : 1;
 }
 
+uint64_t bench_iova_limit(const char *format)
+{
+	struct iopt_config cfg;
+	unsigned int bits;
+
+	if (iopt_config_from_name(format, &cfg))
+		return 0;
+	bits = cfg.format == IOPT_FMT_X86_64 ? cfg.ias - 1 : cfg.ias;
+	return bits >= 64 ? UINT64_MAX : 1ULL << bits;
+}
+
+uint64_t bench_pa_limit(const char *format)
+{
+	struct iopt_config cfg;
+
+	if (iopt_config_from_name(format, &cfg))
+		return 0;
+	return cfg.oas >= 64 ? UINT64_MAX : 1ULL << cfg.oas;
+}
+
+bool bench_fits(const char *scenario, const char *format, uint64_t iova_end,
+		uint64_t pa_end)
+{
+	if (iova_end <= bench_iova_limit(format) && pa_end <= bench_pa_limit(format))
+		return true;
+	bench_report_note("%s skipped on %s: it needs IOVAs up to 0x%llx and "
+			  "physical addresses up to 0x%llx", scenario, format,
+			  (unsigned long long)iova_end, (unsigned long long)pa_end);
+	return false;
+}
+
 const char *bench_size_name(uint64_t size, char *buf, size_t len)
 {
 	static const char units[] = "KMGTPE";

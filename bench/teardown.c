@@ -134,19 +134,40 @@ static int c_teardown(struct c_env *e, enum iopt_vfio_strategy s, bool stats,
 	return 0;
 }
 
-/* Table memory a DMA_MAP of the whole guest needs, from the host layout:
- * a leaf table per 2M block of base pages, a table per GiB above them,
- * the levels above those, and the arena's own bitmap (1/512). */
+/*
+ * Table memory a DMA_MAP of the whole guest needs, from the host layout.
+ * Leaf tables: with a 4K granule one per 2M block of base pages (2M and 1G
+ * folios are block entries above them); with larger granules a leaf table
+ * spans more than 2M (32M, 512M) and 2M folios are contiguous runs inside
+ * one, so count one per span of the guest. Then one table per span of the
+ * level above (plus the hole's shift), a start table of up to 16
+ * concatenated tables, slack, and the arena's own bitmap (1/512).
+ */
 static size_t c_arena_bytes(const struct iopt_host *h, uint64_t guest)
 {
 	struct iopt_host_stats hs;
-	uint64_t gran, bytes;
+	uint64_t gran, leaf_span, leaves, bytes;
 
 	iopt_host_get_stats(h, &hs);
 	gran = iopt_host_page_size(h);
-	bytes = hs.folios_page / (IOPT_HOST_2M / gran) * gran +
-		(guest / GiB + 2) * gran + 2 * MiB;
+	leaf_span = gran * (gran / 8);
+	if (leaf_span == IOPT_HOST_2M)
+		leaves = hs.folios_page / (IOPT_HOST_2M / gran);
+	else
+		leaves = guest / leaf_span + 2;
+	bytes = (leaves + guest / (leaf_span * (gran / 8)) + 2 + 16) * gran + 2 * MiB;
 	return (size_t)(bytes + bytes / 512 + MiB);
+}
+
+/* Host model memory: a pin count per page, a word per 2M block, a page
+ * index per base-page folio. */
+static uint64_t c_host_bytes(const struct iopt_host *h, uint64_t guest)
+{
+	struct iopt_host_stats hs;
+
+	iopt_host_get_stats(h, &hs);
+	return guest / iopt_host_page_size(h) * 4 + guest / IOPT_HOST_2M * 8 +
+	       hs.folios_page * 4;
 }
 
 static int c_backing(const struct bench_opts *o, const char *format,
@@ -231,15 +252,18 @@ static int c_backing(const struct bench_opts *o, const char *format,
 		bench_result_extra(r, "pages_unpinned", (double)k->pages_unpinned);
 		bench_result_extra(r, "arena_bytes", (double)e.arena_bytes);
 		bench_result_extra(r, "table_bytes", (double)e.table_bytes);
+		bench_result_extra(r, "host_model_bytes",
+				   (double)c_host_bytes(&e.host, e.guest));
 		if (s)
 			bench_result_vs(r, &res[0]);
 	}
 	iopt_host_get_stats(&e.host, &hs);
 	snprintf(note, note_len, "%s: %" PRIu64 " 1G, %" PRIu64 " 2M and %" PRIu64
 		 " base-page folios; %" PRIu64 " runs; table %" PRIu64
-		 " KiB in an arena of %zu MiB", bk->name, hs.folios_1g,
-		 hs.folios_2m, hs.folios_page, counted[0].ctr.runs,
-		 e.table_bytes / KiB, e.arena_bytes >> 20);
+		 " KiB in an arena of %zu MiB; host model %" PRIu64 " MiB",
+		 bk->name, hs.folios_1g, hs.folios_2m, hs.folios_page,
+		 counted[0].ctr.runs, e.table_bytes / KiB, e.arena_bytes >> 20,
+		 c_host_bytes(&e.host, e.guest) / MiB);
 	ret = 0;
 out:
 	iopt_arena_destroy(&e.arena);
@@ -265,14 +289,18 @@ int bench_teardown(const struct bench_opts *o)
 	struct bench_result res[C_NR_BACKINGS * IOPT_VFIO_NR_STRATEGIES];
 	const char *formats[2];
 	unsigned int n = 0;
-	char text[200], notes[C_NR_BACKINGS][160];
+	uint64_t guest;
+	char text[200], notes[C_NR_BACKINGS][200];
 
 	bench_formats(o, false, formats);
+	guest = o->quick ? 8 * GiB : 64 * GiB;
 	snprintf(text, sizeof(text),
 		 "VFIO_DMA_UNMAP of a %s GiB guest, four ways to find the runs;\n"
 		 "   x base/lookups/unmaps: time, lookups and unmap calls over strategy 1",
 		 o->quick ? "8" : "64");
 	bench_report_heading("c", C_NAME, text);
+	if (!bench_fits(C_NAME, formats[0], guest + GiB, C_PHYS + guest))
+		return 0;
 	for (unsigned int b = 0; b < C_NR_BACKINGS; b++) {
 		if (c_backing(o, formats[0], &c_backings[b], &res[n],
 			      notes[b], sizeof(notes[b])))

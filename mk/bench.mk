@@ -4,7 +4,7 @@
 # share: bench/bench.h, clock.c, setup.c, report.c) are part of the iopt
 # tool, not of the library: they join TOOL_SRCS.
 #
-#   make bench        the full set (see tools/bench.c; about 2 minutes)
+#   make bench        the full set (iopt bench; under a minute on 2 busy cores)
 #   make bench-quick  iopt bench --quick (under 30 s)
 #   bench/callgrind.sh  instruction counts per page (needs valgrind)
 
