@@ -122,6 +122,9 @@ static int c_teardown(struct c_env *e, enum iopt_vfio_strategy s, bool stats,
 		       (s0.flush_range_calls + s0.flush_all_calls);
 	iopt_host_get_stats(&e->host, &hs);
 	iopt_vfio_fini(e->vfio);
+	if (e->arena.used)
+		return bench_fail(C_NAME, "%zu bytes of table memory leaked",
+				  e->arena.used);
 	if (ret || unmapped != e->guest || out->ctr.errors ||
 	    out->ctr.pages_leaked || out->ctr.unpin_refused || out->ctr.holes ||
 	    out->ctr.pages_unpinned != e->pinned || hs.pins || hs.locked_vm)
