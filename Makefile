@@ -32,15 +32,16 @@ CORE_SRCS := src/pt/api.c src/gather.c src/fmt/arm_lpae.c src/fmt/x86_64.c src/m
              src/domain.c
 HOST_SRCS := src/mem/heap.c src/trace.c
 
-# Optional parts add sources (HOST_SRCS += ...) and targets (sanitizer
-# variants, fuzzing, cross builds) in mk/*.mk; each documents itself at its
-# top. Included here, before the object lists are derived.
+TOOL_SRCS := tools/iopt.c tools/replay.c tools/demo.c tools/bench.c
+
+# Optional parts add sources (HOST_SRCS += ..., TOOL_SRCS += ...) and targets
+# (sanitizer variants, fuzzing, cross builds) in mk/*.mk; each documents
+# itself at its top. Included here, before the object lists are derived.
 .DEFAULT_GOAL := all
 -include $(wildcard mk/*.mk)
 LIB_SRCS  := $(CORE_SRCS) $(HOST_SRCS)
 LIB_OBJS  := $(LIB_SRCS:%.c=$(O)/%.o)
 
-TOOL_SRCS := tools/iopt.c tools/replay.c tools/demo.c tools/bench.c
 TOOL_OBJS := $(TOOL_SRCS:%.c=$(O)/%.o)
 
 TEST_SRCS := $(wildcard tests/test_*.c)

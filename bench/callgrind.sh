@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later OR BSD-2-Clause
 # Instructions per 4K page for map_pages, iova_to_phys, unmap_pages and
-# gather_sync, counted by valgrind's callgrind (repeatable on noisy machines).
+# gather_sync, counted by valgrind's callgrind (repeatable on noisy machines),
+# over `iopt bench --once` (freed tables are not poisoned, as in every scenario).
 # Usage: bench/callgrind.sh [SIZE]   (default 64M; needs valgrind)
 set -eu
 O=${O:-build}

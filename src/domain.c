@@ -216,3 +216,31 @@ int iopt_domain_unmap(struct iopt_domain *d, uint64_t iova, uint64_t size,
 	}
 	return 0;
 }
+
+int iopt_domain_get_counters(const struct iopt_domain *d,
+			     struct iopt_domain_counters *out)
+{
+	struct iopt_stats st;
+
+	if (!d || !d->table || !out)
+		return -EINVAL;
+	iopt_get_stats(d->table, &st);
+	*out = (struct iopt_domain_counters){
+		.map_calls = d->stats.map_calls,
+		.unmap_calls = d->stats.unmap_calls,
+		.engine_calls = d->stats.engine_calls,
+		.rollbacks = d->stats.rollbacks,
+		.walks_counted = (d->table->cfg.flags & IOPT_CFG_STATS) != 0,
+		.walks = st.walks,
+		.entries_written = st.entries_written,
+		.entries_cleared = st.entries_cleared,
+		.tables_allocated = st.tables_allocated,
+		.tables_freed = st.tables_freed,
+		.table_bytes = st.table_bytes,
+		.table_bytes_peak = st.table_bytes_peak,
+		.flush_all_calls = st.flush_all_calls,
+		.flush_range_calls = st.flush_range_calls,
+		.cache_syncs = st.cache_syncs,
+	};
+	return 0;
+}

@@ -305,3 +305,168 @@ TEST(map_sg_merges_segments)
 	iopt_gather_sync(&g);
 	denv_close(&e);
 }
+
+/* ---- counters ---- */
+
+static void cnt_flush_all(void *cookie)
+{
+	(void)cookie;
+}
+
+static void cnt_flush_range(void *cookie, uint64_t iova, uint64_t size,
+			    unsigned int granule_lg2, bool leaf_only)
+{
+	(void)cookie;
+	(void)iova;
+	(void)size;
+	(void)granule_lg2;
+	(void)leaf_only;
+}
+
+static const struct iopt_flush_ops cnt_flush = { cnt_flush_all, cnt_flush_range };
+
+/* A table over a fresh arena with counting on (or off) and flush callbacks. */
+static int cenv_open(struct denv *e, enum iopt_domain_mode mode, bool stats)
+{
+	struct iopt_config cfg;
+
+	memset(e, 0, sizeof(*e));
+	if (iopt_config_from_name("arm-lpae-s1-4k", &cfg) ||
+	    iopt_arena_create(&e->a, ARENA_BYTES, ARENA_PHYS))
+		return -1;
+	if (stats)
+		cfg.flags |= IOPT_CFG_STATS;
+	iopt_arena_mem(&e->a, &e->mem);
+	if (iopt_init(&e->t, &cfg, &e->mem, &cnt_flush, NULL))
+		return -1;
+	return iopt_domain_init(&e->d, &e->t, mode);
+}
+
+/*
+ * The example of the unmap_pages series: 4 MiB mapped with 2 MiB blocks at
+ * IOVA 0, unmapped per block and in one call. Expected values, from the
+ * geometry (48-bit, 4K granule: root at level 0, then an L1 and an L2 table
+ * to reach the two block entries):
+ *   map:   3 tables (root + L1 + L2) of 4 KiB; 4 entries written (2 table
+ *          entries, 2 blocks); per block 2 engine calls of one descent each;
+ *          batched 1 call of 2 descents (the check walk and the write walk,
+ *          as iopt_map_pages() documents).
+ *   unmap: 2 entries cleared; per block 2 calls of one descent each;
+ *          batched 1 call; the two cleared ranges touch, so one flush_range.
+ */
+TEST(counters_unmap_pages_example)
+{
+	const uint64_t blk = 2ULL << 20, pa = 0x80000000ULL;
+
+	for (int mode = 0; mode < 2; mode++) {
+		bool per_page = mode == IOPT_DOMAIN_PER_PAGE;
+		struct iopt_domain_counters c0, c1, c2;
+		struct iopt_gather g;
+		struct denv e;
+		uint64_t u;
+
+		ASSERT(cenv_open(&e, (enum iopt_domain_mode)mode, true) == 0);
+		ASSERT_EQ(iopt_domain_get_counters(&e.d, &c0), 0);
+		CHECK(c0.walks_counted);
+		CHECK_EQ(c0.tables_allocated, 1);          /* the root */
+		CHECK_EQ(c0.table_bytes, 4096);
+		CHECK_EQ(c0.engine_calls, 0);
+
+		ASSERT_EQ(iopt_domain_map(&e.d, 0, pa, 2 * blk, IOPT_READ), 0);
+		ASSERT_EQ(iopt_domain_get_counters(&e.d, &c1), 0);
+		CHECK_EQ(c1.map_calls, 1);
+		CHECK_EQ(c1.engine_calls, per_page ? 2 : 1);
+		CHECK_EQ(c1.walks - c0.walks, 2);
+		CHECK_EQ(c1.entries_written, 4);
+		CHECK_EQ(c1.entries_cleared, 0);
+		CHECK_EQ(c1.tables_allocated, 3);
+		CHECK_EQ(c1.table_bytes, 3 * 4096);
+		CHECK_EQ(c1.table_bytes_peak, 3 * 4096);
+		CHECK_EQ(c1.flush_range_calls + c1.flush_all_calls, 0);
+
+		iopt_gather_init(&g);
+		ASSERT_EQ(iopt_domain_unmap(&e.d, 0, 2 * blk, &g, &u), 0);
+		CHECK_EQ(u, 2 * blk);
+		ASSERT_EQ(iopt_domain_get_counters(&e.d, &c2), 0);
+		CHECK_EQ(c2.unmap_calls, 1);
+		CHECK_EQ(c2.engine_calls - c1.engine_calls, per_page ? 2 : 1);
+		if (per_page) {
+			CHECK_EQ(c2.walks - c1.walks, 2);
+		} else {
+			/* One descent clears both; the engine may also look at
+			 * the leaves at both ends (it refuses to split them). */
+			CHECK(c2.walks - c1.walks >= 1 && c2.walks - c1.walks <= 3);
+		}
+		printf("# %s: unmap of 4 MiB of 2M blocks: %" PRIu64
+		       " engine calls, %" PRIu64 " walks\n",
+		       per_page ? "per page" : "batched",
+		       c2.engine_calls - c1.engine_calls, c2.walks - c1.walks);
+		CHECK_EQ(c2.entries_cleared, 2);
+		CHECK_EQ(c2.flush_range_calls, 0);          /* not synced yet */
+		CHECK_EQ(iopt_gather_sync(&g), 0);
+		ASSERT_EQ(iopt_domain_get_counters(&e.d, &c2), 0);
+		CHECK_EQ(c2.flush_range_calls, 1);
+		CHECK_EQ(c2.flush_all_calls, 0);
+		CHECK_EQ(c2.tables_freed, 0);   /* the L2 table is only touched */
+		CHECK_EQ(c2.table_bytes, 3 * 4096);
+		denv_close(&e);
+	}
+}
+
+/* An unmap that covers a whole table frees it after the flush; the counts
+ * follow: one entry cleared (the table entry), one table freed. */
+TEST(counters_tables_freed)
+{
+	struct iopt_domain_counters c0, c1;
+	struct iopt_gather g;
+	struct denv e;
+	uint64_t u;
+
+	ASSERT(cenv_open(&e, IOPT_DOMAIN_BATCHED, true) == 0);
+	ASSERT_EQ(iopt_domain_map(&e.d, 0, 0x80000000ULL, 4ULL << 20, IOPT_READ), 0);
+	ASSERT_EQ(iopt_domain_get_counters(&e.d, &c0), 0);
+	iopt_gather_init(&g);
+	ASSERT_EQ(iopt_domain_unmap(&e.d, 0, 1ULL << 30, &g, &u), 0);
+	CHECK_EQ(u, 4ULL << 20);
+	ASSERT_EQ(iopt_domain_get_counters(&e.d, &c1), 0);
+	CHECK_EQ(c1.entries_cleared - c0.entries_cleared, 1);
+	CHECK_EQ(c1.tables_freed, 0);           /* not before the flush */
+	CHECK_EQ(iopt_gather_sync(&g), 0);
+	ASSERT_EQ(iopt_domain_get_counters(&e.d, &c1), 0);
+	CHECK_EQ(c1.tables_freed, 1);
+	CHECK_EQ(c1.table_bytes, 2 * 4096);
+	CHECK_EQ(c1.table_bytes_peak, 3 * 4096);
+	CHECK_EQ(c1.flush_range_calls, 1);
+	CHECK_EQ(c1.engine_calls, 2);
+	denv_close(&e);
+}
+
+/* Without IOPT_CFG_STATS walks and entries are not counted; the rest is. */
+TEST(counters_without_cfg_stats)
+{
+	struct iopt_domain_counters c;
+	struct iopt_gather g;
+	struct denv e;
+	uint64_t u;
+
+	ASSERT(cenv_open(&e, IOPT_DOMAIN_PER_PAGE, false) == 0);
+	ASSERT_EQ(iopt_domain_map(&e.d, 0x200000, 0x80200000ULL, 0x3000, IOPT_READ), 0);
+	iopt_gather_init(&g);
+	ASSERT_EQ(iopt_domain_unmap(&e.d, 0x200000, 0x3000, &g, &u), 0);
+	iopt_gather_sync(&g);
+	ASSERT_EQ(iopt_domain_get_counters(&e.d, &c), 0);
+	CHECK(!c.walks_counted);
+	CHECK_EQ(c.walks, 0);
+	CHECK_EQ(c.entries_written, 0);
+	CHECK_EQ(c.entries_cleared, 0);
+	CHECK_EQ(c.engine_calls, 6);            /* 3 pages each way */
+	CHECK_EQ(c.map_calls, 1);
+	CHECK_EQ(c.unmap_calls, 1);
+	CHECK_EQ(c.tables_allocated, 4);        /* root, L1, L2, L3 */
+	CHECK_EQ(c.flush_range_calls, 1);
+	c.map_calls = 12345;
+	CHECK_EQ(iopt_domain_get_counters(NULL, &c), -EINVAL);
+	CHECK_EQ(iopt_domain_get_counters(&e.d, NULL), -EINVAL);
+	CHECK_EQ(c.map_calls, 12345);           /* unchanged on error */
+	denv_close(&e);
+}

@@ -1,45 +1,37 @@
 // SPDX-License-Identifier: GPL-2.0-or-later OR BSD-2-Clause
 /*
- * iopt bench: map and unmap a large run of 4K pages in one call each, and
- * compare with the cheapest code that could write the same bytes, measured
- * in the same run: a plain loop storing the same number of 8-byte entries,
- * and memset of the same bytes. Also the per-page path (one call per page)
- * and the cost of one 4K lookup. Numbers are the best of several rounds
- * after a warm-up round; ratios, not absolute times, are what carry over
- * between machines. For instruction counts see bench/callgrind.sh.
+ * iopt bench: the command line. Parses the options, runs the scenarios
+ * (one file each under bench/) in order and reports their results. See
+ * bench/bench.h for how every scenario measures.
  */
 #include <inttypes.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include <iopt/iopt.h>
-#include <iopt/mem.h>
+#include "../bench/bench.h"
 #include "cmds.h"
 
-#define BENCH_IOVA  (1ULL << 30)
-#define BENCH_PADDR (1ULL << 32)
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static double min_d(double a, double b)
-{
-	return a < b ? a : b;
-}
-
-/* Keep the compiler from dropping stores whose results nobody reads. */
-static void clobber(void *p)
-{
-	__asm__ volatile("" : : "r"(p) : "memory");
-}
+static const struct {
+	const char *id;
+	const char *name;
+	int (*run)(const struct bench_opts *o);
+	const char *what;
+} scenarios[] = {
+	{ "a", "unmap-example", bench_unmap_example,
+	  "4 MiB of 2M blocks unmapped per block vs batched (both formats)" },
+	{ "b", "map-1g", bench_map_1g,
+	  "map and unmap 1 GiB with 4K, 2M, 1G pages, per page vs batched (both formats)" },
+	{ "c", "teardown", bench_teardown,
+	  "VFIO teardown of a 64 GiB guest, four DMA_UNMAP strategies" },
+	{ "d", "pfns", bench_pfns,
+	  "iommufd PFN collection of 1 GiB, per page vs by length vs extents" },
+	{ "e", "lookup", bench_lookup,
+	  "random lookups over a populated 16 GiB table" },
+	{ "f", "table-memory", bench_table_memory,
+	  "table memory while cycling 4K maps through 1 TiB of IOVA" },
+};
+#define NR_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
 
 static int parse_size(const char *s, uint64_t *out)
 {
@@ -61,173 +53,109 @@ static int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-static void usage(void)
+static void usage(FILE *f)
 {
-	fprintf(stderr,
-		"usage: iopt bench [--quick] [--size SIZE] [--rounds N] [--once]\n"
-		"  --quick       256M and 3 rounds\n"
-		"  --size SIZE   bytes of 4K pages to map (default 1G)\n"
-		"  --rounds N    measured rounds after one warm-up (default 5)\n"
-		"  --once        one map, lookup of every page, unmap and sync; no\n"
-		"                timing (for bench/callgrind.sh)\n");
+	fprintf(f,
+		"usage: iopt bench [--quick] [--json] [--scenario X]... [--format NAME]\n"
+		"                  [--rounds N]\n"
+		"       iopt bench --once [--size SIZE]\n"
+		"  --quick        smaller sizes and fewer rounds (under 30 s)\n"
+		"  --json         a JSON array, one object per measurement\n"
+		"  --scenario X   run only scenario X (a letter or a name; repeatable)\n"
+		"  --format NAME  run every scenario on this configuration only\n"
+		"                 (default: arm-lpae-s1-4k, and x86-64-4lvl for a and b)\n"
+		"  --rounds N     timed rounds after the counting round (default 5,\n"
+		"                 --quick 3; table-memory uses at most 2)\n"
+		"  --once         map SIZE (default 1G) of 4K pages in one call, look\n"
+		"                 every page up, unmap and sync; no timing (for\n"
+		"                 bench/callgrind.sh)\n"
+		"scenarios:\n");
+	for (unsigned int i = 0; i < NR_SCENARIOS; i++)
+		fprintf(f, "  %s  %-14s %s\n", scenarios[i].id, scenarios[i].name,
+			scenarios[i].what);
+}
+
+static int find_scenario(const char *s)
+{
+	for (unsigned int i = 0; i < NR_SCENARIOS; i++)
+		if (!strcmp(s, scenarios[i].id) || !strcmp(s, scenarios[i].name))
+			return (int)i;
+	return -1;
 }
 
 int iopt_cmd_bench(int argc, char **argv)
 {
-	uint64_t size = 1ULL << 30, rounds = 5, pages, mapped, unmapped;
-	bool once = false;
-	struct iopt_config cfg;
-	struct iopt_arena arena;
-	struct iopt_mem mem;
-	struct iopt_table t;
-	struct iopt_gather g;
-	double best_map = 1e300, best_unmap = 1e300, best_sync = 1e300;
-	double best_store = 1e300, best_memset = 1e300, t0, per_page_ns, look_ns;
-	size_t arena_size;
-	uint64_t *entries;
-	void *region;
-	int ret;
+	struct bench_opts o = { .quick = false, .rounds = 0, .format = NULL };
+	bool json = false, once = false, picked[NR_SCENARIOS] = { false };
+	bool any_picked = false;
+	uint64_t once_size = 1ULL << 30;
+	int ret = 0;
 
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--quick")) {
-			size = 256ULL << 20;
-			rounds = 3;
-		} else if (!strcmp(argv[i], "--size") && i + 1 < argc) {
-			if (parse_size(argv[++i], &size) || size < 4096 || (size & 4095)) {
-				usage();
-				return 2;
-			}
-		} else if (!strcmp(argv[i], "--rounds") && i + 1 < argc) {
-			rounds = strtoull(argv[++i], NULL, 0);
-			if (!rounds) {
-				usage();
-				return 2;
-			}
-		} else if (!strcmp(argv[i], "--once")) {
+		const char *a = argv[i];
+		bool has_val = i + 1 < argc;
+
+		if (!strcmp(a, "--quick")) {
+			o.quick = true;
+		} else if (!strcmp(a, "--json")) {
+			json = true;
+		} else if (!strcmp(a, "--once")) {
 			once = true;
+		} else if (!strcmp(a, "--scenario") && has_val) {
+			int k = find_scenario(argv[++i]);
+
+			if (k < 0) {
+				fprintf(stderr, "iopt bench: unknown scenario '%s'\n", argv[i]);
+				usage(stderr);
+				return 2;
+			}
+			picked[k] = any_picked = true;
+		} else if (!strcmp(a, "--format") && has_val) {
+			struct iopt_config cfg;
+
+			o.format = argv[++i];
+			if (iopt_config_from_name(o.format, &cfg)) {
+				fprintf(stderr, "iopt bench: unknown format '%s'\n", o.format);
+				return 2;
+			}
+		} else if (!strcmp(a, "--rounds") && has_val) {
+			char *end;
+			unsigned long v = strtoul(argv[++i], &end, 0);
+
+			if (*end || !v || v > 1000) {
+				usage(stderr);
+				return 2;
+			}
+			o.rounds = (unsigned int)v;
+		} else if (!strcmp(a, "--size") && has_val) {
+			if (parse_size(argv[++i], &once_size) || once_size < 4096 ||
+			    (once_size & 4095)) {
+				usage(stderr);
+				return 2;
+			}
+		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			usage(stdout);
+			return 0;
 		} else {
-			usage();
+			usage(stderr);
 			return 2;
 		}
 	}
-	pages = size >> 12;
-	/* Leaf tables plus the levels above, plus slack. */
-	arena_size = (size_t)(pages * 8 + (8u << 20));
-	region = aligned_alloc(1 << 20, arena_size);
-	entries = aligned_alloc(4096, pages * 8);
-	if (!region || !entries) {
-		fprintf(stderr, "iopt bench: out of memory\n");
-		return 1;
+	if (once)
+		return bench_once(once_size) ? 1 : 0;
+	if (!o.rounds)
+		o.rounds = o.quick ? 3 : 5;
+
+	bench_report_begin(json);
+	if (!json)
+		printf("iopt bench%s: best of %u timed rounds after a counting round;"
+		       " ratios from this run\n", o.quick ? " --quick" : "", o.rounds);
+	for (unsigned int i = 0; i < NR_SCENARIOS; i++) {
+		if (any_picked && !picked[i])
+			continue;
+		if (scenarios[i].run(&o))
+			ret = 1;
 	}
-	iopt_config_from_name("arm-lpae-s1-4k", &cfg);
-	iopt_arena_init(&arena, region, arena_size, 0x80000000ULL);
-	iopt_arena_mem(&arena, &mem);
-	ret = iopt_init(&t, &cfg, &mem, NULL, NULL);
-	if (ret) {
-		fprintf(stderr, "iopt bench: %s\n", iopt_strerror(ret));
-		return 1;
-	}
-	iopt_gather_init(&g);
-
-	if (once) {
-		/* callgrind counts one function at a time (--toggle-collect). */
-		uint64_t sum = 0;
-
-		ret = iopt_map_pages(&t, BENCH_IOVA, BENCH_PADDR, 4096, pages,
-				     IOPT_READ | IOPT_WRITE, 0, &mapped);
-		for (uint64_t i = 0; i < pages; i++)
-			sum += iopt_iova_to_phys(&t, BENCH_IOVA + (i << 12));
-		ret |= iopt_unmap_pages(&t, BENCH_IOVA, 4096, pages, 0, &g, &unmapped);
-		iopt_gather_sync(&g);
-		iopt_fini(&t);
-		printf("once: %" PRIu64 " pages, status %d, checksum 0x%" PRIx64 "\n",
-		       pages, ret, sum);
-		return ret ? 1 : 0;
-	}
-
-	for (uint64_t r = 0; r <= rounds; r++) {
-		double tm, tu, ts, tl, tz;
-
-		t0 = now_ns();
-		ret = iopt_map_pages(&t, BENCH_IOVA, BENCH_PADDR, 4096, pages,
-				     IOPT_READ | IOPT_WRITE, 0, &mapped);
-		tm = now_ns() - t0;
-		if (ret || mapped != size) {
-			fprintf(stderr, "iopt bench: map: %s\n", iopt_strerror(ret));
-			return 1;
-		}
-		t0 = now_ns();
-		ret = iopt_unmap_pages(&t, BENCH_IOVA, 4096, pages, 0, &g, &unmapped);
-		tu = now_ns() - t0;
-		t0 = now_ns();
-		iopt_gather_sync(&g);
-		ts = now_ns() - t0;
-		if (ret || unmapped != size) {
-			fprintf(stderr, "iopt bench: unmap: %s\n", iopt_strerror(ret));
-			return 1;
-		}
-		/* The same number of 8-byte entries, by a plain loop. */
-		t0 = now_ns();
-		for (uint64_t i = 0; i < pages; i++)
-			entries[i] = (BENCH_PADDR + (i << 12)) | 0xe43;
-		clobber(entries);
-		tl = now_ns() - t0;
-		t0 = now_ns();
-		memset(entries, 0, pages * 8);
-		clobber(entries);
-		tz = now_ns() - t0;
-		if (r == 0)
-			continue; /* warm-up: first touch of the memory */
-		best_map = min_d(best_map, tm);
-		best_unmap = min_d(best_unmap, tu);
-		best_sync = min_d(best_sync, ts);
-		best_store = min_d(best_store, tl);
-		best_memset = min_d(best_memset, tz);
-	}
-
-	/* Per-page path: one map_pages/unmap_pages call per 4K page. */
-	{
-		uint64_t n = pages < 65536 ? pages : 65536, m;
-
-		t0 = now_ns();
-		for (uint64_t i = 0; i < n; i++)
-			iopt_map_pages(&t, BENCH_IOVA + (i << 12), BENCH_PADDR + (i << 12),
-				       4096, 1, IOPT_READ | IOPT_WRITE, 0, &m);
-		per_page_ns = (now_ns() - t0) / n;
-		/* Lookups of random pages in the range just mapped. */
-		uint64_t s = 0x9e3779b97f4a7c15ULL, sum = 0;
-		const uint64_t nl = 1000000;
-
-		t0 = now_ns();
-		for (uint64_t i = 0; i < nl; i++) {
-			s ^= s << 13;
-			s ^= s >> 7;
-			s ^= s << 17;
-			sum += iopt_iova_to_phys(&t, BENCH_IOVA + ((s % n) << 12));
-		}
-		look_ns = (now_ns() - t0) / nl;
-		clobber(&sum);
-		for (uint64_t i = 0; i < n; i++)
-			iopt_unmap_pages(&t, BENCH_IOVA + (i << 12), 4096, 1, 0, &g, &m);
-		iopt_gather_sync(&g);
-	}
-	iopt_fini(&t);
-
-	printf("iopt bench: arm-lpae-s1-4k, %" PRIu64 " MiB of 4K pages (%" PRIu64 " pages) per call, best of %" PRIu64 " rounds\n",
-	       size >> 20, pages, rounds);
-	printf("  %-44s %8s %8s\n", "", "ns/page", "ratio");
-	printf("  %-44s %8.3f %8s\n", "store loop (same number of 8-byte entries)",
-	       best_store / pages, "1.00");
-	printf("  %-44s %8.3f %8.2f  (x store loop; target <= 2)\n",
-	       "map_pages, one call", best_map / pages, best_map / best_store);
-	printf("  %-44s %8.3f %8s\n", "memset (same bytes)", best_memset / pages, "1.00");
-	printf("  %-44s %8.3f %8.2f  (x memset; target <= 2)\n",
-	       "unmap_pages, one call", best_unmap / pages, best_unmap / best_memset);
-	printf("  %-44s %8.3f %8.2f  (x memset; frees and poisons the tables)\n",
-	       "  + gather_sync", (best_unmap + best_sync) / pages,
-	       (best_unmap + best_sync) / best_memset);
-	printf("  %-44s %8.3f %8.2f  (x batched map)\n", "map_pages, one call per page",
-	       per_page_ns, per_page_ns / (best_map / pages));
-	printf("  %-44s %8.3f\n", "iova_to_phys of a random 4K page (ns/lookup)", look_ns);
-	return 0;
+	bench_report_end();
+	return ret;
 }

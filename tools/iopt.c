@@ -11,11 +11,13 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: iopt COMMAND [ARGS]\n"
-		"  demo                     map, look up and tear down a 16 GiB guest (ARM LPAE stage 1, 4K)\n"
+		"  demo                     a 16 GiB guest through VFIO, torn down four ways, judged\n"
+		"                           by a simulated IOMMU (exits 1 if a check fails)\n"
 		"  replay --format NAME [--image FILE] [--arena-size SIZE] [--keep-going] [--stats] TRACE|-\n"
 		"                           apply a trace of map/unmap/lookup lines or Linux iommu ftrace text\n"
 		"  formats                  list the configuration names and their page sizes\n"
-		"  bench [--quick]          measure map/unmap/lookup costs\n");
+		"  bench [--quick] [--json] [--scenario X] [--format NAME]\n"
+		"                           the benchmark scenarios (iopt bench --help)\n");
 }
 
 static void print_size(uint64_t sz)

@@ -14,6 +14,7 @@
 #ifndef IOPT_DOMAIN_H
 #define IOPT_DOMAIN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "iopt.h"
@@ -33,6 +34,54 @@ struct iopt_domain_stats {
 	uint64_t unmap_calls;    /* iopt_domain_unmap calls */
 	uint64_t engine_calls;   /* iopt_map_pages + iopt_unmap_pages calls */
 	uint64_t rollbacks;      /* failed maps undone */
+};
+
+/**
+ * struct iopt_domain_counters - what a domain's caller can count, in one copy
+ *
+ * The domain's own counts, since iopt_domain_init():
+ * @map_calls:         iopt_domain_map() and iopt_domain_map_sg() calls.
+ * @unmap_calls:       iopt_domain_unmap() calls.
+ * @engine_calls:      iopt_map_pages() and iopt_unmap_pages() calls the domain
+ *                     made (one per run when batched, one per page or block
+ *                     when per page). Rollback unmaps are not included.
+ * @rollbacks:         failed maps undone.
+ *
+ * The table's counts (struct iopt_stats), since its iopt_init(), whoever made
+ * the calls (lookups by other callers included):
+ * @walks_counted:     the table was created with IOPT_CFG_STATS. Without it
+ *                     @walks, @entries_written and @entries_cleared stay 0.
+ * @walks:             descents started from the root: every map, unmap,
+ *                     lookup and extent iteration starts at least one.
+ * @entries_written:   leaf and table entries stored.
+ * @entries_cleared:   entries set to empty (a detached table counts as one).
+ * @tables_allocated:  table allocations, the root included.
+ * @tables_freed:      tables handed back to the memory backend.
+ * @table_bytes:       table memory held now.
+ * @table_bytes_peak:  most table memory ever held.
+ * @flush_all_calls:   calls of the table's flush_all callback (gather syncs
+ *                     without flush_range, and iopt_fini()).
+ * @flush_range_calls: calls of its flush_range callback (one per range a
+ *                     gather sync flushes; map's break-before-make too).
+ *                     Flushes are counted only when the callback exists.
+ * @cache_syncs:       calls of the memory backend's sync callback.
+ */
+struct iopt_domain_counters {
+	uint64_t map_calls;
+	uint64_t unmap_calls;
+	uint64_t engine_calls;
+	uint64_t rollbacks;
+	bool walks_counted;
+	uint64_t walks;
+	uint64_t entries_written;
+	uint64_t entries_cleared;
+	uint64_t tables_allocated;
+	uint64_t tables_freed;
+	uint64_t table_bytes;
+	uint64_t table_bytes_peak;
+	uint64_t flush_all_calls;
+	uint64_t flush_range_calls;
+	uint64_t cache_syncs;
 };
 
 struct iopt_domain {
@@ -112,6 +161,21 @@ int iopt_domain_map_sg(struct iopt_domain *d, uint64_t iova,
  */
 int iopt_domain_unmap(struct iopt_domain *d, uint64_t iova, uint64_t size,
 		      struct iopt_gather *gather, uint64_t *unmapped);
+
+/**
+ * iopt_domain_get_counters() - the domain's and its table's counters
+ * @d:   the domain.
+ * @out: filled with a copy (struct iopt_domain_counters says what each
+ *       field counts and since when). Counters only grow, except
+ *       @table_bytes, so the cost of a piece of work is the difference of
+ *       two copies taken around it.
+ * Return: 0; -EINVAL for NULL (or a domain without a table); @out is then
+ * unchanged.
+ * Context: any; the values are approximate while other threads change the
+ * domain or the table.
+ */
+int iopt_domain_get_counters(const struct iopt_domain *d,
+			     struct iopt_domain_counters *out);
 
 #ifdef __cplusplus
 }

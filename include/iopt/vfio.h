@@ -343,6 +343,8 @@ struct iopt_vfio {
 	struct iopt_vfio_run pending[IOPT_VFIO_SYNC_MAX];
 	unsigned int nr_pending;
 	struct iopt_vfio_counters ctr;
+	const struct iopt_flush_ops *iommu;  /* the IOMMU driver's, or NULL */
+	void *iommu_cookie;
 };
 
 /**
@@ -391,6 +393,26 @@ int iopt_vfio_set_strategy(struct iopt_vfio *c, enum iopt_vfio_strategy s);
  * Context: not concurrent with other calls on @c.
  */
 int iopt_vfio_set_flags(struct iopt_vfio *c, unsigned int flags);
+
+/**
+ * iopt_vfio_set_iommu() - the IOMMU behind the container's invalidations
+ * @c:      the container.
+ * @ops:    flush callbacks of the IOMMU driver, e.g. iopt_hwsim_flush_ops()
+ *          for a simulated IOMMU; NULL for none (the default).
+ * @cookie: passed to @ops.
+ *
+ * The table's flush callbacks stay the container's (they record which
+ * runs are flushed); each call is then passed on to @ops, as VFIO's
+ * iommu_iotlb_sync() reaches the IOMMU driver: flush_range as flush_range
+ * (or flush_all when @ops has none), flush_all as flush_all. Under
+ * IOPT_VFIO_TEST_DROP_FLUSH nothing is passed on either: that driver loses
+ * its invalidations. @ops and @cookie must stay valid until
+ * iopt_vfio_fini() has returned (its iopt_fini() flushes everything).
+ * Return: 0; -EINVAL for NULL @c.
+ * Context: not concurrent with other calls on @c.
+ */
+int iopt_vfio_set_iommu(struct iopt_vfio *c, const struct iopt_flush_ops *ops,
+			void *cookie);
 
 /**
  * iopt_vfio_strategy_name() - a short name for a strategy

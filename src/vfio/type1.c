@@ -67,6 +67,8 @@ static void vfio_flush_all(void *cookie)
 	c->ctr.flush_calls++;
 	if (c->flags & IOPT_VFIO_TEST_DROP_FLUSH)
 		return;
+	if (c->iommu && c->iommu->flush_all)
+		c->iommu->flush_all(c->iommu_cookie);
 	for (unsigned int i = 0; i < c->nr_pending; i++)
 		c->pending[i].flushed = true;
 }
@@ -76,11 +78,15 @@ static void vfio_flush_range(void *cookie, uint64_t iova, uint64_t size,
 {
 	struct iopt_vfio *c = cookie;
 
-	(void)granule_lg2;
-	(void)leaf_only;
 	c->ctr.flush_calls++;
 	if ((c->flags & IOPT_VFIO_TEST_DROP_FLUSH) || !size)
 		return;
+	/* The IOMMU's invalidation completes before a run counts as flushed. */
+	if (c->iommu && c->iommu->flush_range)
+		c->iommu->flush_range(c->iommu_cookie, iova, size, granule_lg2,
+				      leaf_only);
+	else if (c->iommu && c->iommu->flush_all)
+		c->iommu->flush_all(c->iommu_cookie);
 	vfio_mark_flushed(c, iova, iova + (size - 1));
 }
 
@@ -507,6 +513,16 @@ int iopt_vfio_set_flags(struct iopt_vfio *c, unsigned int flags)
 	if (!c || (flags & ~IOPT_VFIO_TEST_FLAGS))
 		return -EINVAL;
 	c->flags = flags;
+	return 0;
+}
+
+int iopt_vfio_set_iommu(struct iopt_vfio *c, const struct iopt_flush_ops *ops,
+			void *cookie)
+{
+	if (!c)
+		return -EINVAL;
+	c->iommu = ops;
+	c->iommu_cookie = cookie;
 	return 0;
 }
 

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: GPL-2.0-or-later OR BSD-2-Clause
+/*
+ * `iopt bench --once`: the work bench/callgrind.sh counts instructions of,
+ * one function at a time: one iopt_map_pages() call for a run of 4K pages,
+ * one iopt_iova_to_phys() per page, one iopt_unmap_pages() call, one
+ * iopt_gather_sync(). No timing; a checksum keeps the lookups live.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "bench.h"
+
+#define ONCE_IOVA  (1ULL << 30)
+#define ONCE_PADDR (1ULL << 32)
+
+int bench_once(uint64_t size)
+{
+	uint64_t pages = size >> 12, mapped = 0, unmapped = 0, sum = 0;
+	struct bench_tab b;
+	struct iopt_gather g;
+	int ret;
+
+	/* Leaf tables plus the levels above, plus slack. */
+	if (bench_tab_arena(&b, (size_t)(pages * 8 + 8 * MiB)) ||
+	    bench_tab_init(&b, BENCH_DEFAULT_FORMAT, false)) {
+		bench_tab_close(&b);
+		return bench_fail("once", "cannot build the table");
+	}
+	iopt_gather_init(&g);
+	ret = iopt_map_pages(&b.t, ONCE_IOVA, ONCE_PADDR, 4096, pages,
+			     IOPT_READ | IOPT_WRITE, 0, &mapped);
+	for (uint64_t i = 0; i < pages; i++)
+		sum += iopt_iova_to_phys(&b.t, ONCE_IOVA + (i << 12));
+	ret |= iopt_unmap_pages(&b.t, ONCE_IOVA, 4096, pages, 0, &g, &unmapped);
+	iopt_gather_sync(&g);
+	bench_tab_close(&b);
+	printf("once: %" PRIu64 " pages, status %d, checksum 0x%" PRIx64 "\n",
+	       pages, ret, sum);
+	return ret || mapped != size || unmapped != size ? -1 : 0;
+}

@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: GPL-2.0-or-later OR BSD-2-Clause
+/*
+ * What the scenarios measure on: a table over an arena of its own with a
+ * batched and a per-page domain over it, counter differences, and the
+ * formats and page sizes a scenario runs with.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "bench.h"
+
+/* Where table memory appears to be (any 1 MiB-aligned address will do). */
+#define BENCH_ARENA_PHYS 0x80000000ULL
+
+static void noflush_all(void *cookie)
+{
+	(void)cookie;
+}
+
+static void noflush_range(void *cookie, uint64_t iova, uint64_t size,
+			  unsigned int granule_lg2, bool leaf_only)
+{
+	(void)cookie;
+	(void)iova;
+	(void)size;
+	(void)granule_lg2;
+	(void)leaf_only;
+}
+
+const struct iopt_flush_ops bench_noflush = {
+	.flush_all = noflush_all,
+	.flush_range = noflush_range,
+};
+
+int bench_tab_arena(struct bench_tab *b, size_t bytes)
+{
+	memset(b, 0, sizeof(*b));
+	if (iopt_arena_create(&b->arena, bytes, BENCH_ARENA_PHYS))
+		return -1;
+	b->have_arena = true;
+	/* Freed tables go back as a kernel's would: without being poisoned
+	 * (the arena's debugging aid, a memset per free). */
+	b->arena.poison = false;
+	iopt_arena_mem(&b->arena, &b->mem);
+	return 0;
+}
+
+int bench_tab_init(struct bench_tab *b, const char *format, bool stats)
+{
+	int ret;
+
+	if (b->up)
+		bench_tab_fini(b);
+	if (iopt_config_from_name(format, &b->cfg))
+		return -1;
+	if (stats)
+		b->cfg.flags |= IOPT_CFG_STATS;
+	ret = iopt_init(&b->t, &b->cfg, &b->mem, &bench_noflush, NULL);
+	if (ret)
+		return ret;
+	b->up = true;
+	if (iopt_domain_init(&b->batched, &b->t, IOPT_DOMAIN_BATCHED) ||
+	    iopt_domain_init(&b->per_page, &b->t, IOPT_DOMAIN_PER_PAGE)) {
+		bench_tab_fini(b);
+		return -1;
+	}
+	return 0;
+}
+
+void bench_tab_fini(struct bench_tab *b)
+{
+	if (b->up)
+		iopt_fini(&b->t);
+	b->up = false;
+}
+
+void bench_tab_close(struct bench_tab *b)
+{
+	bench_tab_fini(b);
+	if (b->have_arena)
+		iopt_arena_destroy(&b->arena);
+	b->have_arena = false;
+}
+
+struct iopt_domain *bench_tab_domain(struct bench_tab *b,
+				     enum iopt_domain_mode mode)
+{
+	return mode == IOPT_DOMAIN_PER_PAGE ? &b->per_page : &b->batched;
+}
+
+struct iopt_domain_counters bench_counters(const struct iopt_domain *d)
+{
+	struct iopt_domain_counters c;
+
+	memset(&c, 0, sizeof(c));
+	iopt_domain_get_counters(d, &c);
+	return c;
+}
+
+struct bench_delta bench_delta(const struct iopt_domain_counters *a,
+			       const struct iopt_domain_counters *b)
+{
+	return (struct bench_delta){
+		.engine_calls = b->engine_calls - a->engine_calls,
+		.walks = b->walks - a->walks,
+		.flushes = (b->flush_range_calls + b->flush_all_calls) -
+			   (a->flush_range_calls + a->flush_all_calls),
+		.entries_written = b->entries_written - a->entries_written,
+		.entries_cleared = b->entries_cleared - a->entries_cleared,
+	};
+}
+
+unsigned int bench_leaf_sizes(const char *format, uint64_t max,
+			      uint64_t sizes[3])
+{
+	struct iopt_config cfg;
+	unsigned int g, n = 0;
+
+	if (iopt_config_from_name(format, &cfg))
+		return 0;
+	g = cfg.granule_lg2 ? cfg.granule_lg2 : 12;
+	/* Each level resolves granule_lg2 - 3 bits (8-byte entries). */
+	for (unsigned int lvl = 0; lvl < 3; lvl++) {
+		uint64_t s = 1ULL << (g + lvl * (g - 3));
+		struct iopt_table t;
+		struct iopt_mem mem;
+
+		if (s > max)
+			break;
+		/* Only sizes the table offers as leaves (not contiguous runs). */
+		iopt_heap_mem(&mem);
+		if (iopt_init(&t, &cfg, &mem, NULL, NULL))
+			break;
+		if (iopt_pgsize_bitmap(&t) & s)
+			sizes[n++] = s;
+		iopt_fini(&t);
+	}
+	return n;
+}
+
+unsigned int bench_formats(const struct bench_opts *o, bool with_x86,
+			   const char *out[2])
+{
+	if (o->format) {
+		out[0] = o->format;
+		return 1;
+	}
+	out[0] = BENCH_DEFAULT_FORMAT;
+	out[1] = "x86-64-4lvl";
+	return with_x86 ? 2 : 1;
+}
+
+uint64_t bench_iova_limit(const char *format)
+{
+	struct iopt_config cfg;
+	unsigned int bits;
+
+	if (iopt_config_from_name(format, &cfg))
+		return 0;
+	bits = cfg.format == IOPT_FMT_X86_64 ? cfg.ias - 1 : cfg.ias;
+	return bits >= 64 ? UINT64_MAX : 1ULL << bits;
+}
+
+uint64_t bench_pa_limit(const char *format)
+{
+	struct iopt_config cfg;
+
+	if (iopt_config_from_name(format, &cfg))
+		return 0;
+	return cfg.oas >= 64 ? UINT64_MAX : 1ULL << cfg.oas;
+}
+
+bool bench_fits(const char *scenario, const char *format, uint64_t iova_end,
+		uint64_t pa_end)
+{
+	if (iova_end <= bench_iova_limit(format) && pa_end <= bench_pa_limit(format))
+		return true;
+	bench_report_note("%s skipped on %s: it needs IOVAs up to 0x%llx and "
+			  "physical addresses up to 0x%llx", scenario, format,
+			  (unsigned long long)iova_end, (unsigned long long)pa_end);
+	return false;
+}
+
+const char *bench_size_name(uint64_t size, char *buf, size_t len)
+{
+	static const char units[] = "KMGTPE";
+	int u = -1;
+
+	while (size >= 1024 && !(size % 1024) && u < 5) {
+		size /= 1024;
+		u++;
+	}
+	if (u < 0)
+		snprintf(buf, len, "%llu", (unsigned long long)size);
+	else
+		snprintf(buf, len, "%llu%c", (unsigned long long)size, units[u]);
+	return buf;
+}
