@@ -28,9 +28,10 @@
 #   CROSS_SYSROOT  /usr/$(CROSS_TRIPLE)  (target libc; qemu's -L)
 #   CROSS_O        $(O)-<cpu>        (build directory; <cpu> is the triple's
 #                                     first part: build-s390x)
-#   CROSS_TEST_OPS 50000             (IOPT_TEST_OPS for test_diff, half the
-#                                     native default; an operation costs
-#                                     about 4-5x as long under qemu-s390x)
+#   CROSS_TEST_OPS 100000            (IOPT_TEST_OPS for test_diff: the
+#                                     native default; lower it on a slow
+#                                     machine, an operation costs 4-5x as
+#                                     long under qemu-s390x)
 # e.g. 64-bit PowerPC, also big-endian (gcc-powerpc64-linux-gnu,
 # libc6-dev-ppc64-cross):
 #   make check-be CROSS_TRIPLE=powerpc64-linux-gnu CROSS_QEMU=qemu-ppc64
@@ -40,7 +41,7 @@ CROSS_TRIPLE   ?= s390x-linux-gnu
 CROSS_QEMU     ?= qemu-s390x
 CROSS_SYSROOT  ?= /usr/$(CROSS_TRIPLE)
 CROSS_O        ?= $(O)-$(firstword $(subst -, ,$(CROSS_TRIPLE)))
-CROSS_TEST_OPS ?= 50000
+CROSS_TEST_OPS ?= 100000
 
 # Test programs and the tool, relative to the build directory. Expanded only
 # in recipes: this file is included before the Makefile lists TEST_SRCS.
