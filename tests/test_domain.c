@@ -20,10 +20,11 @@ static uint64_t best_size(uint64_t bitmap, uint64_t p, uint64_t pa,
 {
 	uint64_t best = 0;
 
-	for (unsigned int b = 0; b < 64; b++) {
-		uint64_t s = 1ULL << b;
+	/* The sizes in @bitmap, smallest first (m & -m is the lowest bit). */
+	for (uint64_t m = bitmap; m; m &= m - 1) {
+		uint64_t s = m & -m;
 
-		if ((bitmap & s) && s <= left && !(p % s) && !(pa % s))
+		if (s <= left && !(p & (s - 1)) && !(pa & (s - 1)))
 			best = s;
 	}
 	return best;
