@@ -316,7 +316,8 @@ int iopt_map_range(struct iopt_table *t, uint64_t iova, uint64_t paddr,
  * partly overlap the range stay linked, even when they become empty; a later
  * unmap or map that covers them reclaims them.
  *
- * Return: 0; -EINVAL (misalignment, size 0, NULL, unknown flags); -EOVERFLOW;
+ * Return: 0; -EINVAL (misalignment, size 0, NULL, unknown flags, @gather
+ * holds work for another table); -EOVERFLOW;
  * -ERANGE (outside the input space, not canonical); -EXDEV (the range
  * would split a leaf; nothing changed); -ENOENT (IOPT_UNMAP_NO_HOLES and a
  * hole; nothing changed).
@@ -410,9 +411,23 @@ int iopt_walk_path(struct iopt_table *t, uint64_t iova, struct iopt_path *path);
  * ONE table; call iopt_gather_sync() to flush and release table memory.
  * Fields are private. A range that touches or overlaps the most recent one
  * is merged into it; when the range list is full a new range is merged into
- * the most recent one anyway (the flush then covers the gap between them). When the table list is full, an unmap
- * syncs the gather on the way (the flush callbacks run early; nothing is
- * ever freed before the flush that covers it).
+ * the most recent one anyway (the flush then covers the gap between them).
+ * When the table list is full, an unmap syncs the gather on the way (the
+ * flush callbacks run early; nothing is ever freed before the flush that
+ * covers it).
+ *
+ * Lifetime rules (misuse is refused, never half done):
+ *  - A gather belongs to the table of the first unmap that uses it until
+ *    iopt_gather_sync(). Further unmaps of that table may add to it.
+ *  - While it holds work (ranges or tables) for one table, an unmap of
+ *    another table given it fails with -EINVAL and changes neither table
+ *    nor the gather ("reuse before sync").
+ *  - After iopt_gather_sync() it is empty and unbound: it may be used for
+ *    any table. A gather whose unmaps collected nothing is unbound too.
+ *  - Sync it before iopt_fini() of its table: a gather still holding work
+ *    for a destroyed table is emptied by iopt_gather_sync(), which calls no
+ *    callback, frees nothing (that memory is lost to the backend) and
+ *    returns -EINVAL. The struct iopt_table itself must still exist.
  */
 #define IOPT_GATHER_RANGES 8
 #define IOPT_GATHER_TABLES 256
@@ -431,14 +446,18 @@ struct iopt_gather {
 	uint64_t tables[IOPT_GATHER_TABLES];
 };
 
-/* Make @g empty. Context: any. */
+/* Make @g empty and unbound; NULL is ignored. Context: any. */
 void iopt_gather_init(struct iopt_gather *g);
 
 /**
  * iopt_gather_sync() - flush what @g collected, then free its tables
  * Calls flush_range once per collected range (or flush_all once when
- * flush_range is NULL), and only then frees the queued tables. An empty gather calls nothing. @g is empty afterwards.
- * Return: 0; -EINVAL for NULL. Context: the caller's; never allocates.
+ * flush_range is NULL), and only then frees the queued tables. An empty
+ * gather calls nothing and returns 0. @g is empty and unbound afterwards,
+ * also on error.
+ * Return: 0; -EINVAL for NULL, or when @g held work for a table that
+ * iopt_fini() has destroyed (nothing is called or freed; see above).
+ * Context: the caller's; never allocates.
  */
 int iopt_gather_sync(struct iopt_gather *g);
 

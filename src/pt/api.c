@@ -326,20 +326,24 @@ int iopt_unmap_range(struct iopt_table *t, uint64_t iova, uint64_t size,
 {
 	struct pt_unmap_req req = { .iova = iova, .flags = flags,
 				    .gather = gather };
+	struct iopt_table *prev;
 	int ret;
 
 	if (!unmapped)
 		return -EINVAL;
 	*unmapped = 0;
 	if (!t || !t->ops || !gather || (flags & ~IOPT_UNMAP_NO_HOLES) ||
-	    ((iova | size) & (granule(t) - 1)) ||
-	    (gather->table && gather->table != t))
+	    ((iova | size) & (granule(t) - 1)) || iopt_gather_busy_(gather, t))
 		return -EINVAL;
 	ret = check_iova(t, iova, size, &req.last);
 	if (ret)
 		return ret;
+	prev = gather->table;
 	iopt_gather_bind_(gather, t);
 	ret = t->ops->unmap(t, &req);
+	/* A refusal (found before anything changed) leaves @gather as it was. */
+	if (ret && !gather->nr_ranges && !gather->nr_tables)
+		gather->table = prev;
 	*unmapped = req.unmapped;
 	return ret;
 }

@@ -64,7 +64,10 @@ struct iopt_fmt_ops {
 int iopt_arm_lpae_init(struct iopt_table *t);
 int iopt_x86_64_init(struct iopt_table *t);
 
-/* Gather internals used by the engine. */
+/* Gather internals used by the engine. busy: @g holds work for a table
+ * other than @t. */
+bool iopt_gather_busy_(const struct iopt_gather *g,
+		       const struct iopt_table *t);
 int iopt_gather_bind_(struct iopt_gather *g, struct iopt_table *t);
 void iopt_gather_add_range_(struct iopt_gather *g, uint64_t iova,
 			    uint64_t last, unsigned int granule_lg2,
