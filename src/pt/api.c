@@ -258,9 +258,23 @@ static int check_paddr(const struct iopt_table *t, uint64_t paddr,
 
 static int check_prot(unsigned int prot)
 {
-	if (prot & ~IOPT_PROT_ALL)
+	return pt_prot_valid(prot) ? 0 : -EINVAL;
+}
+
+int iopt_iova_args_(const struct iopt_table *t, uint64_t iova, uint64_t size)
+{
+	uint64_t last;
+
+	if (!t || !t->ops)
 		return -EINVAL;
-	return (prot & (IOPT_READ | IOPT_WRITE)) ? 0 : -EINVAL;
+	return check_iova(t, iova, size, &last);
+}
+
+int iopt_paddr_args_(const struct iopt_table *t, uint64_t paddr, uint64_t size)
+{
+	if (!t || !t->ops || !size)
+		return -EINVAL;
+	return check_paddr(t, paddr, size);
 }
 
 static bool is_pgsize(const struct iopt_table *t, uint64_t pgsize)
