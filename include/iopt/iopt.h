@@ -215,9 +215,12 @@ struct iopt_table {
  * @cookie: passed to the flush callbacks.
  *
  * Allocates the root table.
- * Return: 0; -EINVAL for a NULL pointer, unknown format or quirk; -ENOTSUP
- * for a geometry the format cannot express (granule, ias, oas); -ENOMEM when
- * the root cannot be allocated. On error @t holds no memory.
+ * Return: 0; -EINVAL for a NULL pointer (also in @mem: ops, alloc, free,
+ * phys_to_virt of a non-linear backend), unknown format, quirk or flag;
+ * -ENOTSUP for a geometry the format cannot express (granule, ias, oas);
+ * -ENOMEM when the root cannot be allocated. @t (unless NULL) is cleared
+ * first: on error it holds no memory, nothing was allocated or kept, and
+ * iopt_fini(@t) does nothing.
  * Context: any; @t is not shared yet.
  */
 int iopt_init(struct iopt_table *t, const struct iopt_config *cfg,
@@ -226,7 +229,8 @@ int iopt_init(struct iopt_table *t, const struct iopt_config *cfg,
 
 /**
  * iopt_fini() - destroy a table and free all its memory
- * @t: a table from iopt_init(); NULL is ignored.
+ * @t: a table from iopt_init(); NULL, a table whose iopt_init() failed, and
+ *     one already destroyed are ignored.
  *
  * Calls flush_all (if set) first, so no walk cache points at freed memory,
  * then frees every table. The IOMMU must no longer use the table.

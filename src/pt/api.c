@@ -147,11 +147,14 @@ int iopt_init(struct iopt_table *t, const struct iopt_config *cfg,
 {
 	int ret;
 
-	if (!t || !cfg || !mem || !mem->ops || !mem->ops->alloc ||
+	if (!t)
+		return -EINVAL;
+	/* Cleared first, so iopt_fini() after any failure does nothing. */
+	iopt_memset(t, 0, sizeof(*t));
+	if (!cfg || !mem || !mem->ops || !mem->ops->alloc ||
 	    !mem->ops->free || (!mem->linear && !mem->ops->phys_to_virt) ||
 	    (cfg->flags & ~IOPT_CFG_STATS))
 		return -EINVAL;
-	iopt_memset(t, 0, sizeof(*t));
 	t->cfg = *cfg;
 	t->mem = *mem;
 	t->flush = flush;
