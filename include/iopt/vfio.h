@@ -155,7 +155,7 @@ void iopt_host_fini(struct iopt_host *h);
 /**
  * iopt_host_page_size() - the host's base page size in bytes
  * @h: the host.
- * Return: the page size. Context: any.
+ * Return: the page size; 0 for NULL (or after iopt_host_fini()). Context: any.
  */
 uint64_t iopt_host_page_size(const struct iopt_host *h);
 
