@@ -1213,6 +1213,18 @@ TEST_CFG(domain_args)
 		    -ERANGE);
 #undef BAD
 	}
+	/* lengths that add up past 2^64, each segment fine on its own */
+	if (e.cfg.oas >= 48) {
+		size_t nseg = ((size_t)1 << (64 - e.cfg.oas)) + 1;
+		struct iopt_sg *many = calloc(nseg, sizeof(*many));
+
+		ASSERT(many);
+		for (size_t i = 0; i < nseg; i++)
+			many[i] = (struct iopt_sg){ 0, e.oas_end };
+		REFUSE_N(&e, &s, n, iopt_domain_map_sg(&d, 0, many, nseg, RW,
+						       &n), -EOVERFLOW);
+		free(many);
+	}
 	/* the wrapped ranges were not mapped at either end */
 	CHECK_EQ(iopt_iova_to_phys(&e.t, 0), IOPT_PHYS_NONE);
 	CHECK_EQ(iopt_iova_to_phys(&e.t, 0 - b), IOPT_PHYS_NONE);
@@ -1231,6 +1243,35 @@ TEST_CFG(domain_args)
 	CHECK(!memcmp(&before, &after, sizeof(before)));
 	CHECK_EQ(iopt_gather_sync(&e.g), 0);
 	CHECK_EQ(e.g.nr_ranges + e.g.nr_tables, 0);
+
+	/*
+	 * -EXDEV part-way: the runs before the leaf that would be split stay
+	 * unmapped and are counted. [Y - g, Y + mid + g) splits into a page,
+	 * then a run of size mid at Y, inside the larger leaf at Y: the block
+	 * at y with the contiguous size (ARM), a 1G leaf with 2M (x86).
+	 */
+	{
+		uint64_t Y = e.y, mid = e.contig;
+
+		if (!mid) {
+			Y = 16ULL << 30;
+			mid = b;
+			ASSERT_EQ(iopt_map_pages(&e.t, Y, PA, b * (b / g), 1, RW,
+						 0, &n), 0);
+		}
+		for (mode = 0; mode < 2; mode++) {
+			ASSERT_EQ(iopt_map_pages(&e.t, Y - g, PA, g, 1, RW, 0,
+						 &n), 0);
+			u = 0;
+			CHECK_EQ(iopt_domain_unmap(mode ? &dp : &d, Y - g,
+						   mid + 2 * g, &e.g, &u),
+				 -EXDEV);
+			CHECK_EQ(u, g);
+			CHECK_EQ(iopt_gather_sync(&e.g), 0);
+			CHECK_EQ(iopt_iova_to_phys(&e.t, Y - g), IOPT_PHYS_NONE);
+			CHECK_EQ(iopt_iova_to_phys(&e.t, Y), PA);
+		}
+	}
 out:
 	env_close(&e);
 }
