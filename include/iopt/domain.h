@@ -53,7 +53,8 @@ struct iopt_sg {
  * @d:      the domain.
  * @t:      an initialised table; it must outlive the domain.
  * @mode:   IOPT_DOMAIN_BATCHED or IOPT_DOMAIN_PER_PAGE.
- * Return: 0; -EINVAL for NULL or an unknown mode. Context: any.
+ * Return: 0; -EINVAL for NULL, a destroyed table or an unknown mode (@d is
+ * then not written). Context: any.
  */
 int iopt_domain_init(struct iopt_domain *d, struct iopt_table *t,
 		     enum iopt_domain_mode mode);

@@ -348,7 +348,8 @@ int iopt_unmap_pages(struct iopt_table *t, uint64_t iova, uint64_t pgsize,
 /**
  * iopt_iova_to_phys() - translate one address
  * Return: the physical address of @iova (page offset included), or
- * IOPT_PHYS_NONE when nothing maps it (or @iova is outside the table).
+ * IOPT_PHYS_NONE when nothing maps it (or @iova is outside the table, or
+ * @t is NULL or destroyed).
  * Context: concurrent with changes to other ranges. Never allocates.
  */
 uint64_t iopt_iova_to_phys(struct iopt_table *t, uint64_t iova);
@@ -370,7 +371,8 @@ int iopt_iova_to_phys_length(struct iopt_table *t, uint64_t iova,
 /**
  * iopt_iova_to_pgsize() - size of the leaf that maps @iova
  * Return: the size (as iopt_iova_to_phys_length() reports it), or 0 when
- * nothing maps @iova. Context: as iopt_iova_to_phys().
+ * nothing maps @iova (or @iova is outside the table, or @t is NULL).
+ * Context: as iopt_iova_to_phys().
  */
 uint64_t iopt_iova_to_pgsize(struct iopt_table *t, uint64_t iova);
 
@@ -386,9 +388,10 @@ typedef int (*iopt_extent_fn)(void *arg, uint64_t iova, uint64_t phys,
 
 /**
  * iopt_for_each_extent() - report the mapped runs of [iova, iova + size)
- * One descent over the range.
+ * One descent over the range; on an error the callback is never called.
  * Return: 0 after the last run; the callback's non-zero value if it stopped;
- * -EINVAL (size 0, NULL fn); -EOVERFLOW; -ERANGE.
+ * -EINVAL (size 0, NULL table or fn); -EOVERFLOW (the range wraps);
+ * -ERANGE (outside the input space or not canonical).
  * Context: as iopt_iova_to_phys(); the callback must not change @t.
  */
 int iopt_for_each_extent(struct iopt_table *t, uint64_t iova, uint64_t size,
@@ -406,7 +409,8 @@ struct iopt_path {
 /**
  * iopt_walk_path() - the raw entries a walk of @iova reads
  * Fills @path from the root down to the first entry that is empty or a leaf.
- * Return: 0; -ERANGE; -EINVAL (NULL). Context: as iopt_iova_to_phys().
+ * Return: 0; -ERANGE (outside the input space or not canonical); -EINVAL
+ * (NULL). @path is not written on error. Context: as iopt_iova_to_phys().
  */
 int iopt_walk_path(struct iopt_table *t, uint64_t iova, struct iopt_path *path);
 
@@ -471,14 +475,17 @@ int iopt_gather_sync(struct iopt_gather *g);
  * writable but not readable, so WRITE alone reads back as READ|WRITE; PRIV
  * means nothing in stage 2). This returns what iopt_iova_to_phys_length()
  * and the extent iterator will report for such a leaf.
- * Return: IOPT_* flags; 0 for a NULL table. Context: any.
+ * Unknown bits of @prot are ignored.
+ * Return: IOPT_* flags; 0 for a NULL or destroyed table. Context: any.
  */
 unsigned int iopt_prot_effective(const struct iopt_table *t, unsigned int prot);
 
-/* Counters of @t. Context: any (values are approximate under concurrency). */
+/* Counters of @t (also of a destroyed table); nothing is done if either
+ * pointer is NULL. Context: any (values are approximate under concurrency). */
 void iopt_get_stats(const struct iopt_table *t, struct iopt_stats *out);
 
-/* A short description of a negative errno value returned by iopt. */
+/* A short description of a negative errno value returned by iopt; any
+ * other value gives "unknown error". */
 const char *iopt_strerror(int err);
 
 #ifdef __cplusplus
