@@ -45,8 +45,7 @@ check() {
 }
 no_crash() {
 	[ "$rc" -lt 128 ] &&
-	! grep -q -e 'ERROR: AddressSanitizer' -e 'ERROR: LeakSanitizer' \
-		-e 'runtime error:' "$T/err"
+	! grep -q -e 'Sanitizer: ' -e 'runtime error:' "$T/err"
 }
 status_is() { [ "$rc" -eq "$1" ]; }
 err_has() { grep -q -- "$1" "$T/err"; }
@@ -235,10 +234,11 @@ done
 replay --format $X86 --arena-size 100 "$T/empty.trace"
 check "--arena-size below the arena's minimum (128 bytes): exit 2" \
 	eval 'status_is 2 && err_has "bad --arena-size 100"'
-# Too large to allocate. Under AddressSanitizer a failed allocation aborts
+# Too large to allocate. Under a sanitizer a failed allocation aborts
 # unless allocator_may_return_null is set; the tool itself must cope.
 for s in 18446744073709551615 0x8000000000000000; do
 	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}allocator_may_return_null=1" \
+	TSAN_OPTIONS="${TSAN_OPTIONS:+$TSAN_OPTIONS:}allocator_may_return_null=1" \
 		"$IOPT" replay --format $X86 --arena-size "$s" "$T/empty.trace" \
 		>"$T/out" 2>"$T/err"
 	rc=$?
