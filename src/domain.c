@@ -31,6 +31,8 @@ uint64_t iopt_domain_pgsize(uint64_t bitmap, uint64_t iova, uint64_t paddr,
 {
 	uint64_t merged = iova | paddr, cand, pgsize, larger, next, offset;
 
+	if (!count)
+		return 0;
 	*count = 0;
 	if (!size)
 		return 0;
@@ -120,19 +122,63 @@ static void rollback(struct iopt_domain *d, uint64_t iova, uint64_t done)
 	iopt_gather_sync(&g);
 }
 
+/* Smallest page size of @d (0 when the domain has none). */
+static inline uint64_t min_pgsize(const struct iopt_domain *d)
+{
+	return d->pgsize_bitmap & -d->pgsize_bitmap;
+}
+
 int iopt_domain_map(struct iopt_domain *d, uint64_t iova, uint64_t paddr,
 		    uint64_t size, unsigned int prot)
 {
-	uint64_t done = 0;
+	uint64_t done = 0, min;
 	int ret;
 
 	if (!d || !d->table)
 		return -EINVAL;
 	d->stats.map_calls++;
+	/* Refuse a bad request before any run is mapped: a split request
+	 * must not map, say, the part of a range that lies below 2^64. */
+	min = min_pgsize(d);
+	if (!min || !size || ((iova | paddr | size) & (min - 1)))
+		return -EINVAL;
+	if (!pt_prot_valid(prot))
+		return -EINVAL;
+	ret = iopt_iova_args_(d->table, iova, size);
+	if (!ret)
+		ret = iopt_paddr_args_(d->table, paddr, size);
+	if (ret)
+		return ret;
 	ret = map_loop(d, iova, paddr, size, prot, &done);
 	if (ret)
 		rollback(d, iova, done);
 	return ret;
+}
+
+/* Every argument error of a map_sg, found before anything is mapped. */
+static int sg_args(const struct iopt_domain *d, uint64_t iova,
+		   const struct iopt_sg *sg, size_t nents, unsigned int prot)
+{
+	uint64_t min = min_pgsize(d), total = 0;
+	int ret;
+
+	if (!min || !d->table->ops || !pt_prot_valid(prot) ||
+	    (iova & (min - 1)))
+		return -EINVAL;
+	for (size_t i = 0; i < nents; i++) {
+		if (!sg[i].length)
+			continue; /* contributes nothing */
+		if ((sg[i].paddr | sg[i].length) & (min - 1))
+			return -EINVAL;
+		ret = iopt_paddr_args_(d->table, sg[i].paddr, sg[i].length);
+		if (ret)
+			return ret;
+		if (total + sg[i].length < total)
+			return -EOVERFLOW;
+		total += sg[i].length;
+	}
+	/* Nothing to map is not an error, wherever it would have gone. */
+	return total ? iopt_iova_args_(d->table, iova, total) : 0;
 }
 
 int iopt_domain_map_sg(struct iopt_domain *d, uint64_t iova,
@@ -148,6 +194,9 @@ int iopt_domain_map_sg(struct iopt_domain *d, uint64_t iova,
 	if (!d || !d->table || (!sg && nents))
 		return -EINVAL;
 	d->stats.map_calls++;
+	ret = sg_args(d, iova, sg, nents, prot);
+	if (ret)
+		return ret;
 	/* One step past the end flushes the last run. */
 	for (size_t i = 0; i <= nents; i++) {
 		if (i < nents && run_len && sg[i].paddr == run_pa + run_len) {
@@ -176,19 +225,23 @@ int iopt_domain_unmap(struct iopt_domain *d, uint64_t iova, uint64_t size,
 		      struct iopt_gather *gather, uint64_t *unmapped)
 {
 	uint64_t min;
+	int ret;
 
 	if (!unmapped)
 		return -EINVAL;
 	*unmapped = 0;
 	if (!d || !d->table || !gather)
 		return -EINVAL;
-	min = d->pgsize_bitmap & -d->pgsize_bitmap;
-	if (!size || ((iova | size) & (min - 1)))
+	min = min_pgsize(d);
+	if (!min || !size || ((iova | size) & (min - 1)) ||
+	    iopt_gather_busy_(gather, d->table))
 		return -EINVAL;
+	ret = iopt_iova_args_(d->table, iova, size);
+	if (ret)
+		return ret;
 	d->stats.unmap_calls++;
 	for (uint64_t off = 0; off < size;) {
 		uint64_t count, u, pgsize;
-		int ret;
 
 		pgsize = iopt_domain_pgsize(d->pgsize_bitmap, iova + off,
 					    iova + off, size - off, &count);

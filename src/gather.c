@@ -17,9 +17,15 @@ void iopt_gather_init(struct iopt_gather *g)
 	g->nr_tables = 0;
 }
 
+bool iopt_gather_busy_(const struct iopt_gather *g,
+		       const struct iopt_table *t)
+{
+	return g->table && g->table != t && (g->nr_ranges || g->nr_tables);
+}
+
 int iopt_gather_bind_(struct iopt_gather *g, struct iopt_table *t)
 {
-	if (g->table && g->table != t)
+	if (iopt_gather_busy_(g, t))
 		return -EINVAL;
 	g->table = t;
 	return 0;
@@ -66,24 +72,22 @@ void iopt_gather_add_range_(struct iopt_gather *g, uint64_t iova,
 	r->leaf_only = r->leaf_only && leaf_only;
 }
 
-void iopt_gather_add_table_(struct iopt_gather *g, uint64_t phys,
-			    unsigned int level)
+/*
+ * Flush, then free the queued tables, and empty @g; it stays bound to its
+ * table. -EINVAL (nothing called, nothing freed) when the table was
+ * destroyed first: its ops, and possibly its memory, are gone.
+ */
+static int gather_flush(struct iopt_gather *g)
 {
-	/* Full: flush what is recorded (its ranges cover these tables). */
-	if (g->nr_tables == IOPT_GATHER_TABLES)
-		iopt_gather_sync(g);
-	g->tables[g->nr_tables++] = phys | level;
-}
+	struct iopt_table *t = g->table;
+	int ret = 0;
 
-int iopt_gather_sync(struct iopt_gather *g)
-{
-	struct iopt_table *t;
-
-	if (!g)
-		return -EINVAL;
-	t = g->table;
 	if (!t || (!g->nr_ranges && !g->nr_tables))
 		goto out;
+	if (!t->ops) {
+		ret = -EINVAL;
+		goto out;
+	}
 	if (t->flush && t->flush->flush_range) {
 		for (unsigned int i = 0; i < g->nr_ranges; i++) {
 			const struct iopt_gather_range *r = &g->ranges[i];
@@ -109,5 +113,27 @@ int iopt_gather_sync(struct iopt_gather *g)
 out:
 	g->nr_ranges = 0;
 	g->nr_tables = 0;
-	return 0;
+	return ret;
+}
+
+void iopt_gather_add_table_(struct iopt_gather *g, uint64_t phys,
+			    unsigned int level)
+{
+	/* Full: flush what is recorded (its ranges cover these tables). The
+	 * unmap goes on with the same table, so @g stays bound. */
+	if (g->nr_tables == IOPT_GATHER_TABLES)
+		gather_flush(g);
+	g->tables[g->nr_tables++] = phys | level;
+}
+
+int iopt_gather_sync(struct iopt_gather *g)
+{
+	int ret;
+
+	if (!g)
+		return -EINVAL;
+	ret = gather_flush(g);
+	/* Empty now: free to serve any table. */
+	g->table = NULL;
+	return ret;
 }

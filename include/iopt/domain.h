@@ -102,7 +102,8 @@ struct iopt_sg {
  * @d:      the domain.
  * @t:      an initialised table; it must outlive the domain.
  * @mode:   IOPT_DOMAIN_BATCHED or IOPT_DOMAIN_PER_PAGE.
- * Return: 0; -EINVAL for NULL or an unknown mode. Context: any.
+ * Return: 0; -EINVAL for NULL, a destroyed table or an unknown mode (@d is
+ * then not written). Context: any.
  */
 int iopt_domain_init(struct iopt_domain *d, struct iopt_table *t,
 		     enum iopt_domain_mode mode);
@@ -113,7 +114,8 @@ int iopt_domain_init(struct iopt_domain *d, struct iopt_table *t,
  * @iova:   where the run starts.
  * @paddr:  its physical address (pass @iova again for unmaps).
  * @size:   bytes left in the request.
- * @count:  set to the number of pages of the returned size in the run.
+ * @count:  set to the number of pages of the returned size in the run
+ *          (0 when none fits); if NULL, the function returns 0.
  *
  * The largest size s in @bitmap with s <= @size and iova, paddr both
  * multiples of s; the run ends where the next larger supported size could
@@ -129,10 +131,16 @@ uint64_t iopt_domain_pgsize(uint64_t bitmap, uint64_t iova, uint64_t paddr,
  * iopt_domain_map() - map [iova, iova + size) to [paddr, paddr + size)
  * @prot:  IOPT_* protection.
  * iova, paddr and size must be multiples of the smallest page size.
- * On failure everything this call mapped is unmapped again (and flushed
- * through the table's callbacks), so the table maps exactly what it mapped
- * before. Return: 0; the first engine error (-EINVAL, -ERANGE, -EOVERFLOW,
- * -EEXIST, -ENOMEM). Context: as iopt_map_pages().
+ * Argument errors are found before the first run is mapped and change
+ * nothing: -EINVAL (NULL, misaligned, size 0, prot without READ or WRITE
+ * or with unknown bits, a destroyed table), -EOVERFLOW (the IOVA range
+ * wraps past 2^64), -ERANGE (the IOVA range leaves the input space or is
+ * not canonical; the physical range passes the output size). -EEXIST and
+ * -ENOMEM come from a run part-way: everything this call mapped is then
+ * unmapped again (and flushed through the table's callbacks), so the table
+ * maps exactly what it mapped before; tables the call allocated may stay,
+ * empty, as after a failed iopt_map_pages().
+ * Return: 0 or one of the errors above. Context: as iopt_map_pages().
  */
 int iopt_domain_map(struct iopt_domain *d, uint64_t iova, uint64_t paddr,
 		    uint64_t size, unsigned int prot);
@@ -140,9 +148,15 @@ int iopt_domain_map(struct iopt_domain *d, uint64_t iova, uint64_t paddr,
 /**
  * iopt_domain_map_sg() - map segments at consecutive IOVAs from @iova
  * Physically contiguous neighbours are merged into one run first, so a
- * large page can span segments. Every segment length must be a multiple of
- * the smallest page size. On failure everything mapped is undone.
- * @mapped: set to the bytes mapped (the sum of the lengths on success).
+ * large page can span segments. Every segment's paddr and length must be
+ * multiples of the smallest page size; segments of length 0 are skipped
+ * (whatever their paddr), and a list with nothing to map maps nothing and
+ * returns 0. Argument errors (as iopt_domain_map(), per segment for the
+ * physical range; -EOVERFLOW also when the lengths add up past 2^64;
+ * -EINVAL for a NULL @sg with @nents not 0) change nothing. On -EEXIST or
+ * -ENOMEM everything mapped is undone, as in iopt_domain_map().
+ * @mapped: set to the bytes mapped (the sum of the lengths on success,
+ *          0 on any error).
  * Return: as iopt_domain_map(). Context: as iopt_map_pages().
  */
 int iopt_domain_map_sg(struct iopt_domain *d, uint64_t iova,
@@ -153,10 +167,13 @@ int iopt_domain_map_sg(struct iopt_domain *d, uint64_t iova,
  * iopt_domain_unmap() - unmap [iova, iova + size)
  * @gather:   collects what to invalidate and free; the caller syncs it.
  * @unmapped: set to the bytes that were mapped and are now unmapped.
- * Split into runs as for a map (with paddr = iova). A leaf that crosses a
- * run boundary fails that run (-EXDEV): runs before it stay unmapped and are
- * counted, as Linux's iommu_unmap stops at the first failure.
- * Return: 0, or the engine error that stopped it. Context: as
+ * Split into runs as for a map (with paddr = iova). Argument errors are
+ * found before the first run and change nothing: -EINVAL (NULL, misaligned,
+ * size 0, @gather holding work for another table), -EOVERFLOW, -ERANGE (as
+ * iopt_unmap_range()). A leaf that crosses a run boundary fails that run
+ * (-EXDEV): runs before it stay unmapped and are counted, as Linux's
+ * iommu_unmap stops at the first failure.
+ * Return: 0, or the error that stopped it. Context: as
  * iopt_unmap_range().
  */
 int iopt_domain_unmap(struct iopt_domain *d, uint64_t iova, uint64_t size,

@@ -215,9 +215,12 @@ struct iopt_table {
  * @cookie: passed to the flush callbacks.
  *
  * Allocates the root table.
- * Return: 0; -EINVAL for a NULL pointer, unknown format or quirk; -ENOTSUP
- * for a geometry the format cannot express (granule, ias, oas); -ENOMEM when
- * the root cannot be allocated. On error @t holds no memory.
+ * Return: 0; -EINVAL for a NULL pointer (also in @mem: ops, alloc, free,
+ * phys_to_virt of a non-linear backend), unknown format, quirk or flag;
+ * -ENOTSUP for a geometry the format cannot express (granule, ias, oas);
+ * -ENOMEM when the root cannot be allocated. @t (unless NULL) is cleared
+ * first: on error it holds no memory, nothing was allocated or kept, and
+ * iopt_fini(@t) does nothing.
  * Context: any; @t is not shared yet.
  */
 int iopt_init(struct iopt_table *t, const struct iopt_config *cfg,
@@ -226,7 +229,8 @@ int iopt_init(struct iopt_table *t, const struct iopt_config *cfg,
 
 /**
  * iopt_fini() - destroy a table and free all its memory
- * @t: a table from iopt_init(); NULL is ignored.
+ * @t: a table from iopt_init(); NULL, a table whose iopt_init() failed, and
+ *     one already destroyed are ignored.
  *
  * Calls flush_all (if set) first, so no walk cache points at freed memory,
  * then frees every table. The IOMMU must no longer use the table.
@@ -316,7 +320,8 @@ int iopt_map_range(struct iopt_table *t, uint64_t iova, uint64_t paddr,
  * partly overlap the range stay linked, even when they become empty; a later
  * unmap or map that covers them reclaims them.
  *
- * Return: 0; -EINVAL (misalignment, size 0, NULL, unknown flags); -EOVERFLOW;
+ * Return: 0; -EINVAL (misalignment, size 0, NULL, unknown flags, @gather
+ * holds work for another table); -EOVERFLOW;
  * -ERANGE (outside the input space, not canonical); -EXDEV (the range
  * would split a leaf; nothing changed); -ENOENT (IOPT_UNMAP_NO_HOLES and a
  * hole; nothing changed).
@@ -343,7 +348,8 @@ int iopt_unmap_pages(struct iopt_table *t, uint64_t iova, uint64_t pgsize,
 /**
  * iopt_iova_to_phys() - translate one address
  * Return: the physical address of @iova (page offset included), or
- * IOPT_PHYS_NONE when nothing maps it (or @iova is outside the table).
+ * IOPT_PHYS_NONE when nothing maps it (or @iova is outside the table, or
+ * @t is NULL or destroyed).
  * Context: concurrent with changes to other ranges. Never allocates.
  */
 uint64_t iopt_iova_to_phys(struct iopt_table *t, uint64_t iova);
@@ -365,7 +371,8 @@ int iopt_iova_to_phys_length(struct iopt_table *t, uint64_t iova,
 /**
  * iopt_iova_to_pgsize() - size of the leaf that maps @iova
  * Return: the size (as iopt_iova_to_phys_length() reports it), or 0 when
- * nothing maps @iova. Context: as iopt_iova_to_phys().
+ * nothing maps @iova (or @iova is outside the table, or @t is NULL).
+ * Context: as iopt_iova_to_phys().
  */
 uint64_t iopt_iova_to_pgsize(struct iopt_table *t, uint64_t iova);
 
@@ -381,9 +388,10 @@ typedef int (*iopt_extent_fn)(void *arg, uint64_t iova, uint64_t phys,
 
 /**
  * iopt_for_each_extent() - report the mapped runs of [iova, iova + size)
- * One descent over the range.
+ * One descent over the range; on an error the callback is never called.
  * Return: 0 after the last run; the callback's non-zero value if it stopped;
- * -EINVAL (size 0, NULL fn); -EOVERFLOW; -ERANGE.
+ * -EINVAL (size 0, NULL table or fn); -EOVERFLOW (the range wraps);
+ * -ERANGE (outside the input space or not canonical).
  * Context: as iopt_iova_to_phys(); the callback must not change @t.
  */
 int iopt_for_each_extent(struct iopt_table *t, uint64_t iova, uint64_t size,
@@ -401,7 +409,8 @@ struct iopt_path {
 /**
  * iopt_walk_path() - the raw entries a walk of @iova reads
  * Fills @path from the root down to the first entry that is empty or a leaf.
- * Return: 0; -ERANGE; -EINVAL (NULL). Context: as iopt_iova_to_phys().
+ * Return: 0; -ERANGE (outside the input space or not canonical); -EINVAL
+ * (NULL). @path is not written on error. Context: as iopt_iova_to_phys().
  */
 int iopt_walk_path(struct iopt_table *t, uint64_t iova, struct iopt_path *path);
 
@@ -410,9 +419,23 @@ int iopt_walk_path(struct iopt_table *t, uint64_t iova, struct iopt_path *path);
  * ONE table; call iopt_gather_sync() to flush and release table memory.
  * Fields are private. A range that touches or overlaps the most recent one
  * is merged into it; when the range list is full a new range is merged into
- * the most recent one anyway (the flush then covers the gap between them). When the table list is full, an unmap
- * syncs the gather on the way (the flush callbacks run early; nothing is
- * ever freed before the flush that covers it).
+ * the most recent one anyway (the flush then covers the gap between them).
+ * When the table list is full, an unmap syncs the gather on the way (the
+ * flush callbacks run early; nothing is ever freed before the flush that
+ * covers it).
+ *
+ * Lifetime rules (misuse is refused, never half done):
+ *  - A gather belongs to the table of the first unmap that uses it until
+ *    iopt_gather_sync(). Further unmaps of that table may add to it.
+ *  - While it holds work (ranges or tables) for one table, an unmap of
+ *    another table given it fails with -EINVAL and changes neither table
+ *    nor the gather ("reuse before sync").
+ *  - After iopt_gather_sync() it is empty and unbound: it may be used for
+ *    any table. A gather whose unmaps collected nothing is unbound too.
+ *  - Sync it before iopt_fini() of its table: a gather still holding work
+ *    for a destroyed table is emptied by iopt_gather_sync(), which calls no
+ *    callback, frees nothing (that memory is lost to the backend) and
+ *    returns -EINVAL. The struct iopt_table itself must still exist.
  */
 #define IOPT_GATHER_RANGES 8
 #define IOPT_GATHER_TABLES 256
@@ -431,14 +454,18 @@ struct iopt_gather {
 	uint64_t tables[IOPT_GATHER_TABLES];
 };
 
-/* Make @g empty. Context: any. */
+/* Make @g empty and unbound; NULL is ignored. Context: any. */
 void iopt_gather_init(struct iopt_gather *g);
 
 /**
  * iopt_gather_sync() - flush what @g collected, then free its tables
  * Calls flush_range once per collected range (or flush_all once when
- * flush_range is NULL), and only then frees the queued tables. An empty gather calls nothing. @g is empty afterwards.
- * Return: 0; -EINVAL for NULL. Context: the caller's; never allocates.
+ * flush_range is NULL), and only then frees the queued tables. An empty
+ * gather calls nothing and returns 0. @g is empty and unbound afterwards,
+ * also on error.
+ * Return: 0; -EINVAL for NULL, or when @g held work for a table that
+ * iopt_fini() has destroyed (nothing is called or freed; see above).
+ * Context: the caller's; never allocates.
  */
 int iopt_gather_sync(struct iopt_gather *g);
 
@@ -448,14 +475,17 @@ int iopt_gather_sync(struct iopt_gather *g);
  * writable but not readable, so WRITE alone reads back as READ|WRITE; PRIV
  * means nothing in stage 2). This returns what iopt_iova_to_phys_length()
  * and the extent iterator will report for such a leaf.
- * Return: IOPT_* flags; 0 for a NULL table. Context: any.
+ * Unknown bits of @prot are ignored.
+ * Return: IOPT_* flags; 0 for a NULL or destroyed table. Context: any.
  */
 unsigned int iopt_prot_effective(const struct iopt_table *t, unsigned int prot);
 
-/* Counters of @t. Context: any (values are approximate under concurrency). */
+/* Counters of @t (also of a destroyed table); nothing is done if either
+ * pointer is NULL. Context: any (values are approximate under concurrency). */
 void iopt_get_stats(const struct iopt_table *t, struct iopt_stats *out);
 
-/* A short description of a negative errno value returned by iopt. */
+/* A short description of a negative errno value returned by iopt; any
+ * other value gives "unknown error". */
 const char *iopt_strerror(int err);
 
 #ifdef __cplusplus

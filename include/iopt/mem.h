@@ -51,7 +51,14 @@ struct iopt_arena {
  * @size:      its length in bytes; 1/512 of it (rounded up) at the end holds
  *             the arena's bitmap of allocated 64-byte units.
  * @phys_base: physical address of @mem; a multiple of IOPT_ARENA_ALIGN.
- * Return: 0; -EINVAL for NULL, size 0, or a misaligned phys_base.
+ *
+ * The backend (iopt_arena_mem()) hands out blocks of 64 bytes up to
+ * 2^IOPT_ARENA_MAX_LG2, and fails (NULL) for larger requests or when the
+ * region is full. Its free() leaves alone a block that is not a live
+ * allocation of this arena (outside it, misaligned for its size, or freed
+ * already), so a double free cannot hand one block to two tables.
+ * Return: 0; -EINVAL for NULL, a region smaller than 128 bytes or not
+ * 8-byte aligned, or a misaligned phys_base (@a is then unchanged).
  * Context: any.
  */
 int iopt_arena_init(struct iopt_arena *a, void *mem, size_t size,
@@ -62,23 +69,27 @@ int iopt_arena_init(struct iopt_arena *a, void *mem, size_t size,
  * @a:         the arena.
  * @size:      bytes to allocate for it (including the bitmap, as above).
  * @phys_base: physical address of the region; a multiple of IOPT_ARENA_ALIGN.
- * Return: 0; -EINVAL as iopt_arena_init(); -ENOMEM if malloc failed.
+ * Return: 0; -EINVAL as iopt_arena_init() (nothing is kept allocated);
+ * -ENOMEM if malloc failed or @size cannot be rounded up to whole pages.
  * Release it with iopt_arena_destroy(). Context: any.
  */
 int iopt_arena_create(struct iopt_arena *a, size_t size, uint64_t phys_base);
 
-/* Free the region of an arena made by iopt_arena_create(). */
+/* Free the region of an arena made by iopt_arena_create(). NULL, and a
+ * second call, are ignored. */
 void iopt_arena_destroy(struct iopt_arena *a);
 
-/* Fill @mem with a backend that allocates from @a (linear translation). */
+/* Fill @mem with a backend that allocates from @a (linear translation,
+ * bounded to the region). Does nothing if either is NULL. */
 void iopt_arena_mem(struct iopt_arena *a, struct iopt_mem *mem);
 
 /* True when some byte of [phys, phys + len) is arena memory that is not
  * allocated now (freed, or never handed out). For walkers that check that
- * they read live table memory. Addresses outside the arena give false. */
+ * they read live table memory. Addresses outside the arena, len 0 and a
+ * NULL @a give false; a range running past the arena's end is clipped. */
 bool iopt_arena_is_free(const struct iopt_arena *a, uint64_t phys, size_t len);
 
-/* Fill @mem with the heap backend (hosted builds only). */
+/* Fill @mem with the heap backend (hosted builds only); NULL is ignored. */
 void iopt_heap_mem(struct iopt_mem *mem);
 
 #ifdef __cplusplus

@@ -155,7 +155,7 @@ void iopt_host_fini(struct iopt_host *h);
 /**
  * iopt_host_page_size() - the host's base page size in bytes
  * @h: the host.
- * Return: the page size. Context: any.
+ * Return: the page size; 0 for NULL (or after iopt_host_fini()). Context: any.
  */
 uint64_t iopt_host_page_size(const struct iopt_host *h);
 
@@ -202,7 +202,8 @@ int iopt_host_unpin(struct iopt_host *h, uint64_t phys, uint64_t npages);
  * iopt_host_pincount() - the pin count of the page holding @phys
  * @h:    the host.
  * @phys: a host physical address.
- * Return: the count; 0 also for an address outside host memory.
+ * Return: the count; 0 also for an address outside host memory or a NULL
+ * host.
  * Context: any.
  */
 uint32_t iopt_host_pincount(const struct iopt_host *h, uint64_t phys);
@@ -212,7 +213,7 @@ uint32_t iopt_host_pincount(const struct iopt_host *h, uint64_t phys);
  * @h: the host.
  * Equal pin counts on every page give equal digests; runs that should leave
  * the same pins behind can be compared with it.
- * Return: a 64-bit hash. Context: any; reads every count.
+ * Return: a 64-bit hash (0 for NULL). Context: any; reads every count.
  */
 uint64_t iopt_host_pin_digest(const struct iopt_host *h);
 
@@ -230,7 +231,7 @@ int iopt_host_lock_acct(struct iopt_host *h, int64_t npages);
 /**
  * iopt_host_get_stats() - copy the host's counters
  * @h:   the host.
- * @out: filled.
+ * @out: filled; nothing is done if either is NULL.
  * Context: any.
  */
 void iopt_host_get_stats(const struct iopt_host *h,
@@ -483,7 +484,7 @@ int iopt_vfio_dma_unmap_all(struct iopt_vfio *c, uint64_t *unmapped);
 /**
  * iopt_vfio_nr_dmas() - how many mappings the container holds
  * @c: the container.
- * Return: the number. Context: any.
+ * Return: the number; 0 for NULL. Context: any.
  */
 size_t iopt_vfio_nr_dmas(const struct iopt_vfio *c);
 
@@ -491,20 +492,20 @@ size_t iopt_vfio_nr_dmas(const struct iopt_vfio *c);
  * iopt_vfio_table() - the container's page table
  * @c: the container.
  * Return: the table (for lookups and statistics; changing it behind the
- * container's back breaks the model). Context: any.
+ * container's back breaks the model); NULL for NULL. Context: any.
  */
 struct iopt_table *iopt_vfio_table(struct iopt_vfio *c);
 
 /**
  * iopt_vfio_domain() - the container's domain
  * @c: the container.
- * Return: the domain. Context: any.
+ * Return: the domain; NULL for NULL. Context: any.
  */
 struct iopt_domain *iopt_vfio_domain(struct iopt_vfio *c);
 
 /**
  * iopt_vfio_get_counters() - copy, and optionally reset, the counters
- * @c:     the container.
+ * @c:     the container; NULL is ignored.
  * @out:   if not NULL, filled.
  * @reset: zero the counters afterwards.
  * Context: not concurrent with other calls on @c.

@@ -10,7 +10,7 @@
  * Freed blocks are not merged again; page tables use one or two sizes, so
  * that costs little and keeps free O(1). A bitmap of 64-byte units at the
  * region's end records what is live, for iopt_arena_is_free() and for
- * catching double frees.
+ * refusing double frees.
  */
 #include "iopt_env.h"
 #include <iopt/mem.h>
@@ -44,6 +44,33 @@ static void mark(struct iopt_arena *a, size_t off, size_t size, bool live)
 			a->live[u / 64] &= ~bits;
 		u += n;
 	}
+}
+
+/* Is every unit of the block live? False for a block already freed. */
+static bool block_live(const struct iopt_arena *a, size_t off, size_t size)
+{
+	size_t u = off >> UNIT_LG2, end = (off + size) >> UNIT_LG2;
+
+	while (u < end) {
+		size_t n = end - u < 64 - u % 64 ? end - u : 64 - u % 64;
+		uint64_t bits = (n == 64 ? ~0ULL : ((1ULL << n) - 1)) << (u % 64);
+
+		if ((a->live[u / 64] & bits) != bits)
+			return false;
+		u += n;
+	}
+	return true;
+}
+
+/* Order of the block serving @size bytes; past IOPT_ARENA_MAX_LG2 when
+ * nothing can (the loop stops there, so no shift reaches the word size). */
+static unsigned int order_of(size_t size)
+{
+	unsigned int order = UNIT_LG2;
+
+	while (order <= IOPT_ARENA_MAX_LG2 && ((size_t)1 << order) < size)
+		order++;
+	return order;
 }
 
 static void push_free(struct iopt_arena *a, size_t off, unsigned int order)
@@ -108,11 +135,9 @@ static void *arena_alloc(void *ctx, size_t size, uint64_t *phys,
 			 unsigned int flags)
 {
 	struct iopt_arena *a = ctx;
-	unsigned int order = UNIT_LG2;
+	unsigned int order = order_of(size);
 	size_t off;
 
-	while (((size_t)1 << order) < size)
-		order++;
 	a->attempts++;
 	if (order > IOPT_ARENA_MAX_LG2 || a->attempts == a->fail_at ||
 	    !take(a, order, &off)) {
@@ -131,16 +156,27 @@ static void *arena_alloc(void *ctx, size_t size, uint64_t *phys,
 	return a->base + off;
 }
 
+/*
+ * A block that is not a live allocation of this arena (outside it,
+ * misaligned for its size, or already freed) is left alone: a double free
+ * would otherwise put one block on a free list twice and hand it out to
+ * two tables.
+ */
 static void arena_free(void *ctx, void *virt, uint64_t phys, size_t size)
 {
 	struct iopt_arena *a = ctx;
-	unsigned int order = UNIT_LG2;
-	size_t off = (size_t)((unsigned char *)virt - a->base);
+	unsigned int order = order_of(size);
+	uintptr_t v = (uintptr_t)virt, b = (uintptr_t)a->base;
+	size_t off;
 
 	(void)phys;
-	while (((size_t)1 << order) < size)
-		order++;
+	if (order > IOPT_ARENA_MAX_LG2 || v < b || v - b >= a->size)
+		return;
+	off = (size_t)(v - b);
 	size = (size_t)1 << order;
+	if ((off & (size - 1)) || size > a->size - off ||
+	    !block_live(a, off, size))
+		return;
 	mark(a, off, size, false);
 	push_free(a, off, order);
 	a->used -= size;
@@ -176,6 +212,8 @@ int iopt_arena_init(struct iopt_arena *a, void *mem, size_t size,
 
 void iopt_arena_mem(struct iopt_arena *a, struct iopt_mem *mem)
 {
+	if (!a || !mem)
+		return;
 	mem->ops = &arena_ops;
 	mem->ctx = a;
 	mem->linear = true;

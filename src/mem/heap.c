@@ -5,6 +5,7 @@
  * arenas over a region malloc'd once.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,6 +43,8 @@ static const struct iopt_mem_ops heap_ops = {
 
 void iopt_heap_mem(struct iopt_mem *mem)
 {
+	if (!mem)
+		return;
 	mem->ops = &heap_ops;
 	mem->ctx = NULL;
 	mem->linear = true;
@@ -57,6 +60,8 @@ int iopt_arena_create(struct iopt_arena *a, size_t size, uint64_t phys_base)
 
 	if (!a || !size)
 		return -EINVAL;
+	if (size > SIZE_MAX - 4095)
+		return -ENOMEM; /* rounding up would wrap to a tiny region */
 	region = aligned_alloc(4096, (size + 4095) & ~(size_t)4095);
 	if (!region)
 		return -ENOMEM;

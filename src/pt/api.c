@@ -147,11 +147,14 @@ int iopt_init(struct iopt_table *t, const struct iopt_config *cfg,
 {
 	int ret;
 
-	if (!t || !cfg || !mem || !mem->ops || !mem->ops->alloc ||
+	if (!t)
+		return -EINVAL;
+	/* Cleared first, so iopt_fini() after any failure does nothing. */
+	iopt_memset(t, 0, sizeof(*t));
+	if (!cfg || !mem || !mem->ops || !mem->ops->alloc ||
 	    !mem->ops->free || (!mem->linear && !mem->ops->phys_to_virt) ||
 	    (cfg->flags & ~IOPT_CFG_STATS))
 		return -EINVAL;
-	iopt_memset(t, 0, sizeof(*t));
 	t->cfg = *cfg;
 	t->mem = *mem;
 	t->flush = flush;
@@ -258,9 +261,23 @@ static int check_paddr(const struct iopt_table *t, uint64_t paddr,
 
 static int check_prot(unsigned int prot)
 {
-	if (prot & ~IOPT_PROT_ALL)
+	return pt_prot_valid(prot) ? 0 : -EINVAL;
+}
+
+int iopt_iova_args_(const struct iopt_table *t, uint64_t iova, uint64_t size)
+{
+	uint64_t last;
+
+	if (!t || !t->ops)
 		return -EINVAL;
-	return (prot & (IOPT_READ | IOPT_WRITE)) ? 0 : -EINVAL;
+	return check_iova(t, iova, size, &last);
+}
+
+int iopt_paddr_args_(const struct iopt_table *t, uint64_t paddr, uint64_t size)
+{
+	if (!t || !t->ops || !size)
+		return -EINVAL;
+	return check_paddr(t, paddr, size);
 }
 
 static bool is_pgsize(const struct iopt_table *t, uint64_t pgsize)
@@ -326,20 +343,24 @@ int iopt_unmap_range(struct iopt_table *t, uint64_t iova, uint64_t size,
 {
 	struct pt_unmap_req req = { .iova = iova, .flags = flags,
 				    .gather = gather };
+	struct iopt_table *prev;
 	int ret;
 
 	if (!unmapped)
 		return -EINVAL;
 	*unmapped = 0;
 	if (!t || !t->ops || !gather || (flags & ~IOPT_UNMAP_NO_HOLES) ||
-	    ((iova | size) & (granule(t) - 1)) ||
-	    (gather->table && gather->table != t))
+	    ((iova | size) & (granule(t) - 1)) || iopt_gather_busy_(gather, t))
 		return -EINVAL;
 	ret = check_iova(t, iova, size, &req.last);
 	if (ret)
 		return ret;
+	prev = gather->table;
 	iopt_gather_bind_(gather, t);
 	ret = t->ops->unmap(t, &req);
+	/* A refusal (found before anything changed) leaves @gather as it was. */
+	if (ret && !gather->nr_ranges && !gather->nr_tables)
+		gather->table = prev;
 	*unmapped = req.unmapped;
 	return ret;
 }

@@ -64,7 +64,28 @@ struct iopt_fmt_ops {
 int iopt_arm_lpae_init(struct iopt_table *t);
 int iopt_x86_64_init(struct iopt_table *t);
 
-/* Gather internals used by the engine. */
+/*
+ * Argument checks of the engine, for callers that split one request into
+ * several engine calls (the domain layer) and must refuse a bad request
+ * before the first of them. Each returns 0 or the error a map or unmap of
+ * the whole request would return: -EINVAL (NULL or destroyed table, size
+ * 0), -EOVERFLOW (IOVA range wraps), -ERANGE (outside the input space, or
+ * physical range beyond the output size or wrapping). Alignment is the
+ * caller's to check.
+ */
+int iopt_iova_args_(const struct iopt_table *t, uint64_t iova, uint64_t size);
+int iopt_paddr_args_(const struct iopt_table *t, uint64_t paddr, uint64_t size);
+
+/* READ or WRITE, and no unknown bit. */
+static inline bool pt_prot_valid(unsigned int prot)
+{
+	return !(prot & ~IOPT_PROT_ALL) && (prot & (IOPT_READ | IOPT_WRITE));
+}
+
+/* Gather internals used by the engine. busy: @g holds work for a table
+ * other than @t. */
+bool iopt_gather_busy_(const struct iopt_gather *g,
+		       const struct iopt_table *t);
 int iopt_gather_bind_(struct iopt_gather *g, struct iopt_table *t);
 void iopt_gather_add_range_(struct iopt_gather *g, uint64_t iova,
 			    uint64_t last, unsigned int granule_lg2,

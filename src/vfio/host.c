@@ -249,7 +249,7 @@ void iopt_host_fini(struct iopt_host *h)
 
 uint64_t iopt_host_page_size(const struct iopt_host *h)
 {
-	return h->page_size;
+	return h ? h->page_size : 0;
 }
 
 int iopt_host_translate(const struct iopt_host *h, uint64_t vaddr,
