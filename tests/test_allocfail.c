@@ -31,6 +31,7 @@
  */
 #define HARNESS_MAIN
 #include "harness.h"
+#include "env.h"
 #include "model.h"
 
 #include <errno.h>
@@ -133,6 +134,11 @@ static const struct iopt_mem_ops fh_ops = {
 
 /* ---- the environment ---- */
 
+/*
+ * Not a tenv (env.h): the table lives on one of two fault-injecting
+ * backends, the fixed region whose bytes snap_take() copies or the malloc
+ * one, and each environment carries its model. The geometry is env.h's.
+ */
 struct aenv {
 	const char *name;
 	bool heap;
@@ -170,7 +176,6 @@ static uint64_t env_used(const struct aenv *e)
 
 static int env_open(struct aenv *e, const char *name, bool heap)
 {
-	uint64_t u;
 	int ret;
 
 	memset(e, 0, sizeof(*e));
@@ -199,15 +204,7 @@ static int env_open(struct aenv *e, const char *name, bool heap)
 	}
 	e->up = true;
 	iopt_gather_init(&e->g);
-	e->bitmap = iopt_pgsize_bitmap(&e->t);
-	e->gr = (unsigned int)__builtin_ctzll(e->bitmap);
-	e->gsz = 1ULL << e->gr;
-	e->blk = 1ULL << (2 * e->gr - 3);
-	u = e->bitmap & (e->blk - 1) & ~e->gsz;
-	e->contig = u & -u;
-	e->levels = iopt_levels(&e->t);
-	e->x86 = e->cfg.format == IOPT_FMT_X86_64;
-	e->top = 1ULL << (e->x86 ? e->cfg.ias - 1 : e->cfg.ias);
+	TENV_SET_GEOMETRY(e, &e->t, &e->cfg);
 	model_init(&e->m, e->bitmap);
 	return 0;
 }

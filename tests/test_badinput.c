@@ -17,6 +17,7 @@
  */
 #define HARNESS_MAIN
 #include "harness.h"
+#include "env.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -35,7 +36,13 @@
 #define BUF_PHYS 0x40000000ULL
 #define PA 0x80000000ULL
 
-/* ---- the environment: two tables over one arena ---- */
+/*
+ * ---- the environment: two tables over one arena ----
+ *
+ * Not a tenv (env.h): a second table shares the arena, and the arena is a
+ * small prefilled buffer that snap_diff() compares byte for byte. The
+ * geometry is env.h's.
+ */
 
 struct rec {
 	unsigned int all, range;
@@ -72,9 +79,9 @@ struct benv {
 	struct iopt_gather g;
 	struct rec rec[2];
 	bool up, up2;
-	/* geometry */
+	/* geometry (TENV_SET_GEOMETRY) */
 	uint64_t bitmap, gsz, blk, contig, top, oas_end;
-	unsigned int gr;
+	unsigned int gr, levels;
 	bool x86;
 	/* populated: page at x, block at y, contiguous run at z (if any),
 	 * an empty leaf table at w; free (unmapped, block aligned) at f */
@@ -150,14 +157,7 @@ static int env_open(struct benv *e, const char *name)
 	e->up2 = true;
 	iopt_gather_init(&e->g);
 
-	e->bitmap = iopt_pgsize_bitmap(&e->t);
-	e->gr = (unsigned int)__builtin_ctzll(e->bitmap);
-	e->gsz = 1ULL << e->gr;
-	e->blk = 1ULL << (2 * e->gr - 3);
-	/* a contiguous-hint size: in the bitmap between page and block */
-	u = e->bitmap & (e->blk - 1) & ~e->gsz;
-	e->contig = u & -u;
-	e->top = 1ULL << (e->x86 ? e->cfg.ias - 1 : e->cfg.ias);
+	TENV_SET_GEOMETRY(e, &e->t, &e->cfg);
 	e->oas_end = 1ULL << e->cfg.oas;
 	e->x = 4 * e->blk;
 	e->y = 8 * e->blk;
