@@ -113,6 +113,12 @@ struct worker {
 	char msg[MAX_MSGS][256];
 };
 
+/*
+ * Not a tenv (env.h): the table's memory is the arena behind a mutex
+ * (locked_ops below, the caller's job under iopt.h's concurrency contract),
+ * keeping the arena's bounds, and the reader's simulated IOMMU reads that
+ * arena directly; all of it is shared by the threads.
+ */
 struct conc {
 	const char *name;
 	struct iopt_config cfg;
