@@ -309,25 +309,46 @@ static int host_page_range(const struct iopt_host *h, uint64_t phys,
 	return 0;
 }
 
-int iopt_host_pin(struct iopt_host *h, uint64_t phys, uint64_t npages)
+/*
+ * One pin more (@pin) or one less on each page of [phys, phys + n pages),
+ * all or nothing: a count already at its limit (2^32 - 1, or 0) undoes the
+ * pages done so far and gives -EOVERFLOW, or -ENOENT. *@flipped: the pages
+ * that went from no pin to one, or from one to none.
+ */
+static int host_pin_step(struct iopt_host *h, uint64_t phys, uint64_t npages,
+			 bool pin, uint64_t *flipped)
 {
-	uint64_t first, fresh = 0;
+	const uint32_t step = pin ? 1 : UINT32_MAX;  /* +1 or -1, mod 2^32 */
+	const uint32_t limit = pin ? UINT32_MAX : 0;
+	const uint32_t last = pin ? 0 : 1;           /* a count that flips */
+	uint64_t first;
 	uint32_t *pc;
 	int ret = host_page_range(h, phys, npages, &first);
 
 	if (ret)
 		return ret;
+	*flipped = 0;
 	pc = h->pincount + first;
 	for (uint64_t i = 0; i < npages; i++) {
-		if (pc[i] == UINT32_MAX) {
+		if (pc[i] == limit) {
 			/* Undo what this call did; nothing changes. */
 			while (i--)
-				pc[i]--;
-			return -EOVERFLOW;
+				pc[i] -= step;
+			return pin ? -EOVERFLOW : -ENOENT;
 		}
-		fresh += !pc[i];
-		pc[i]++;
+		*flipped += pc[i] == last;
+		pc[i] += step;
 	}
+	return 0;
+}
+
+int iopt_host_pin(struct iopt_host *h, uint64_t phys, uint64_t npages)
+{
+	uint64_t fresh;
+	int ret = host_pin_step(h, phys, npages, true, &fresh);
+
+	if (ret)
+		return ret;
 	h->stats.pins += npages;
 	h->stats.pinned_pages += fresh;
 	h->stats.pin_calls++;
@@ -336,23 +357,13 @@ int iopt_host_pin(struct iopt_host *h, uint64_t phys, uint64_t npages)
 
 int iopt_host_unpin(struct iopt_host *h, uint64_t phys, uint64_t npages)
 {
-	uint64_t first, gone = 0;
-	uint32_t *pc;
-	int ret = host_page_range(h, phys, npages, &first);
+	uint64_t gone;
+	int ret = host_pin_step(h, phys, npages, false, &gone);
 
+	if (ret == -ENOENT)
+		h->stats.bad_unpins++;
 	if (ret)
 		return ret;
-	pc = h->pincount + first;
-	for (uint64_t i = 0; i < npages; i++) {
-		if (!pc[i]) {
-			while (i--)
-				pc[i]++;
-			h->stats.bad_unpins++;
-			return -ENOENT;
-		}
-		pc[i]--;
-		gone += !pc[i];
-	}
 	h->stats.pins -= npages;
 	h->stats.pinned_pages -= gone;
 	h->stats.unpin_calls++;
