@@ -12,6 +12,7 @@
  */
 #define HARNESS_MAIN
 #include "harness.h"
+#include "env.h"
 
 #include <errno.h>
 #include <time.h>
@@ -22,7 +23,6 @@
 #define VA_BASE     0x7f0000000000ULL
 #define IOVA_BASE   0x1000000000ULL     /* 64G */
 #define SWEEP_SIZE  (1ULL << 47)        /* lower half on x86, half of ARM */
-#define ARENA_PHYS  0x40000000ULL
 #define SZ_2M       (1ULL << 21)
 #define SZ_1G       (1ULL << 30)
 #define NR_STRAT    IOPT_VFIO_NR_STRATEGIES
@@ -146,23 +146,13 @@ static void env_fini(struct env *e)
 		iopt_host_fini(&e->h);
 }
 
-static int count_extent(void *arg, uint64_t iova, uint64_t phys,
-			uint64_t length, unsigned int prot)
-{
-	(void)iova;
-	(void)phys;
-	(void)length;
-	(void)prot;
-	(*(uint64_t *)arg)++;
-	return 0;
-}
-
 /* Nothing mapped below SWEEP_SIZE. */
 static bool table_empty(struct iopt_table *t)
 {
 	uint64_t n = 0;
 
-	return !iopt_for_each_extent(t, 0, SWEEP_SIZE, count_extent, &n) && !n;
+	return !iopt_for_each_extent(t, 0, SWEEP_SIZE, tenv_count_extent, &n) &&
+	       !n;
 }
 
 /* Reclaim the empty tables partial unmaps left, then see only the root
