@@ -165,6 +165,15 @@ struct bench_tab {
 int bench_tab_arena(struct bench_tab *b, size_t bytes);
 /* A fresh table for @format on the arena; @stats: IOPT_CFG_STATS. */
 int bench_tab_init(struct bench_tab *b, const char *format, bool stats);
+/*
+ * A fresh table (bench_tab_init()) with [iova, iova + size) mapped to
+ * @paddr by the batched domain, checked to use pages of @pgsize: 0, or -1
+ * after bench_fail() for @scenario.
+ */
+int bench_tab_populate(struct bench_tab *b, const char *scenario,
+		       const char *format, bool stats, uint64_t iova,
+		       uint64_t paddr, uint64_t size, uint64_t pgsize,
+		       unsigned int prot);
 /* Destroy the table; the arena stays for the next one. */
 void bench_tab_fini(struct bench_tab *b);
 /* Destroy the table and free the arena. */

@@ -77,16 +77,11 @@ static uint64_t e_seed(unsigned int round, int pass)
 	return 0x9e3779b97f4a7c15ULL * (round * 4u + (unsigned int)pass + 1);
 }
 
+/* Map the span with pages of c->pgsize into a fresh table. */
 static int e_table(struct e_case *c, struct bench_tab *b, bool stats)
 {
-	int ret;
-
-	if (bench_tab_init(b, c->format, stats))
-		return bench_fail(E_NAME, "cannot build a %s table", c->format);
-	ret = iopt_domain_map(&b->batched, 0, c->delta, E_SPAN, IOPT_READ);
-	if (ret || iopt_iova_to_pgsize(&b->t, 0) != c->pgsize)
-		return bench_fail(E_NAME, "map: %s", iopt_strerror(ret));
-	return 0;
+	return bench_tab_populate(b, E_NAME, c->format, stats, 0, c->delta,
+				  E_SPAN, c->pgsize, IOPT_READ);
 }
 
 static int e_size(const struct bench_opts *o, struct e_case *c,

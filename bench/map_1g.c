@@ -132,9 +132,17 @@ static void b_bounds(struct b_case *c, double *store_ns, double *memset_ns)
 	*memset_ns = bench_now_ns() - t0;
 }
 
-static bool same_counts(const struct bench_delta *a, const struct bench_delta *b)
+/* The counting round records variant @v's counts; a timed round's must be
+ * the same (the counts kept without IOPT_CFG_STATS). */
+static int b_counts(struct b_case *c, int v, const struct bench_delta *d,
+		    bool counting)
 {
-	return a->engine_calls == b->engine_calls && a->flushes == b->flushes;
+	if (counting)
+		c->counted[v] = *d;
+	else if (d->engine_calls != c->counted[v].engine_calls ||
+		 d->flushes != c->counted[v].flushes)
+		return bench_fail(B_NAME, "counts differ between rounds");
+	return 0;
 }
 
 /* One round of every variant; the counting round records the counts. */
@@ -149,18 +157,11 @@ static int b_round(struct b_case *c, struct bench_tab *b, bool counting)
 	for (int m = 0; m < 2; m++) {
 		int vm = m ? B_MAP_B : B_MAP_PP, vu = m ? B_UNMAP_B : B_UNMAP_PP;
 
-		if (b_map(c, b, modes[m], &d, &ns[vm]))
+		if (b_map(c, b, modes[m], &d, &ns[vm]) ||
+		    b_counts(c, vm, &d, counting) ||
+		    b_unmap(c, b, modes[m], &d, &ns[vu]) ||
+		    b_counts(c, vu, &d, counting))
 			return -1;
-		if (counting)
-			c->counted[vm] = d;
-		else if (!same_counts(&d, &c->counted[vm]))
-			return bench_fail(B_NAME, "counts differ between rounds");
-		if (b_unmap(c, b, modes[m], &d, &ns[vu]))
-			return -1;
-		if (counting)
-			c->counted[vu] = d;
-		else if (!same_counts(&d, &c->counted[vu]))
-			return bench_fail(B_NAME, "counts differ between rounds");
 	}
 	b_bounds(c, &ns[B_STORE], &ns[B_MEMSET]);
 	if (!counting)

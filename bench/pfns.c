@@ -47,15 +47,9 @@ static int d_check(const struct d_case *c, uint64_t mapped)
 /* Map the GiB with pages of c->pgsize into a fresh table. */
 static int d_table(struct d_case *c, struct bench_tab *b, bool stats)
 {
-	int ret;
-
-	if (bench_tab_init(b, c->format, stats))
-		return bench_fail(D_NAME, "cannot build a %s table", c->format);
-	ret = iopt_domain_map(&b->batched, D_IOVA, c->paddr, GiB,
-			      IOPT_READ | IOPT_WRITE);
-	if (ret || iopt_iova_to_pgsize(&b->t, D_IOVA) != c->pgsize)
-		return bench_fail(D_NAME, "map: %s", iopt_strerror(ret));
-	return 0;
+	return bench_tab_populate(b, D_NAME, c->format, stats, D_IOVA,
+				  c->paddr, GiB, c->pgsize,
+				  IOPT_READ | IOPT_WRITE);
 }
 
 static int d_round(struct d_case *c, struct bench_tab *b, bool counting)

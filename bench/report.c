@@ -140,17 +140,21 @@ static void json_num(const char *key, double v)
 		printf("%.6g", v);
 }
 
+/* A JSON string member, then ", ". */
+static void json_str_next(const char *key, const char *s)
+{
+	json_str(key, s);
+	printf(", ");
+}
+
 static void print_json(const struct bench_result *r)
 {
 	printf("%s  {", report_objects++ ? ",\n" : "");
-	json_str("scenario", r->scenario);
-	printf(", ");
-	json_str("format", r->format);
-	printf(", ");
-	json_str("variant", r->variant);
-	printf(", ");
-	json_str("unit", r->unit);
-	printf(", \"count\": %" PRIu64 ", ", r->count);
+	json_str_next("scenario", r->scenario);
+	json_str_next("format", r->format);
+	json_str_next("variant", r->variant);
+	json_str_next("unit", r->unit);
+	printf("\"count\": %" PRIu64 ", ", r->count);
 	json_num("ns_per_unit", r->ns_per_unit);
 	if (r->no_counts)
 		printf(", \"calls\": null, \"walks\": null, \"flushes\": null, ");
@@ -158,12 +162,10 @@ static void print_json(const struct bench_result *r)
 		printf(", \"calls\": %" PRIu64 ", \"walks\": %" PRIu64
 		       ", \"flushes\": %" PRIu64 ", ", r->calls, r->walks,
 		       r->flushes);
-	json_str("baseline", r->baseline);
-	printf(", ");
+	json_str_next("baseline", r->baseline);
 	json_num("ratio_to_baseline", r->ratio_to_baseline);
 	printf(", ");
-	json_str("bound", r->bound);
-	printf(", ");
+	json_str_next("bound", r->bound);
 	json_num("ratio_to_bound", r->ratio_to_bound);
 	printf(", \"extra\": {");
 	for (unsigned int i = 0; i < r->nr_extra; i++) {

@@ -67,6 +67,21 @@ int bench_tab_init(struct bench_tab *b, const char *format, bool stats)
 	return 0;
 }
 
+int bench_tab_populate(struct bench_tab *b, const char *scenario,
+		       const char *format, bool stats, uint64_t iova,
+		       uint64_t paddr, uint64_t size, uint64_t pgsize,
+		       unsigned int prot)
+{
+	int ret;
+
+	if (bench_tab_init(b, format, stats))
+		return bench_fail(scenario, "cannot build a %s table", format);
+	ret = iopt_domain_map(&b->batched, iova, paddr, size, prot);
+	if (ret || iopt_iova_to_pgsize(&b->t, iova) != pgsize)
+		return bench_fail(scenario, "map: %s", iopt_strerror(ret));
+	return 0;
+}
+
 void bench_tab_fini(struct bench_tab *b)
 {
 	if (b->up)

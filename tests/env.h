@@ -12,10 +12,13 @@
  *   tenv_close(&e);                       also after a failed tenv_open()
  *
  * Options (struct tenv_opts, NULL for none): quirks added to the named
- * configuration, flush ops with their cookie, and memory ops that the table
+ * configuration, flush ops with their cookie, memory ops that the table
  * uses instead of the arena's own (they reach the arena through
- * e->arena_mem, e.g. to count the sync calls). tenv_close() checks that
- * iopt_fini() gave the arena every byte back.
+ * e->arena_mem, e.g. to count the sync calls), and the arena's size.
+ * tenv_close() checks that iopt_fini() gave the arena every byte back.
+ *
+ * Tests whose environment cannot be a tenv (two tables in one arena, other
+ * backends) derive the same geometry fields with TENV_SET_GEOMETRY().
  *
  * Flush callbacks can be recorded in the tenv: tenv_rec_ops does it, or a
  * test's own ops call tenv_record_all() / tenv_record_range(). While
@@ -43,6 +46,7 @@ struct tenv_opts {
 	/* Used instead of the arena's ops, over its linear translation. */
 	const struct iopt_mem_ops *mem_ops;
 	void *mem_ctx;                      /* for @mem_ops; NULL: the tenv */
+	size_t arena_bytes;                 /* 0: ARENA_BYTES */
 };
 
 /* One flush_range callback. */
@@ -67,6 +71,7 @@ struct tenv {
 	unsigned int gr;      /* log2 granule */
 	uint64_t gsz;         /* granule bytes */
 	uint64_t blk;         /* first block size above the granule level */
+	uint64_t contig;      /* smallest contiguous-hint size, or 0 (none) */
 	bool x86;
 	uint64_t top;         /* ARM: 2^ias; x86: 2^(ias-1), the lower half */
 	unsigned int levels;
@@ -86,12 +91,37 @@ static inline unsigned int lg2(uint64_t v)
 	return 63u - (unsigned int)__builtin_clzll(v);
 }
 
+/*
+ * Set the geometry fields of @e (bitmap, gr, gsz, blk, contig, levels, x86,
+ * top, as in struct tenv) from its table @tbl and configuration @config.
+ * A macro, so that a test's own environment with fields of these names
+ * derives them the same way.
+ */
+#define TENV_SET_GEOMETRY(e, tbl, config)                                    \
+	do {                                                                 \
+		uint64_t tg_between_;                                        \
+									     \
+		(e)->bitmap = iopt_pgsize_bitmap(tbl);                       \
+		(e)->gr = (unsigned int)__builtin_ctzll((e)->bitmap);        \
+		(e)->gsz = 1ULL << (e)->gr;                                  \
+		/* One level up: a table of 2^(gr-3) entries of the granule. */ \
+		(e)->blk = 1ULL << (2 * (e)->gr - 3);                        \
+		/* Contiguous-hint sizes: in the bitmap between page and block. */ \
+		tg_between_ = (e)->bitmap & ((e)->blk - 1) & ~(e)->gsz;      \
+		(e)->contig = tg_between_ & -tg_between_;                    \
+		(e)->levels = iopt_levels(tbl);                              \
+		(e)->x86 = (config)->format == IOPT_FMT_X86_64;              \
+		(e)->top = 1ULL << ((e)->x86 ? (config)->ias - 1             \
+					     : (config)->ias);               \
+	} while (0)
+
 /* Build a table for @name over a fresh arena; 0 or the failing call's code. */
 static inline int tenv_open(struct tenv *e, const char *name,
 			    const struct tenv_opts *o)
 {
 	static const struct tenv_opts none;
 	void *cookie = NULL;
+	size_t bytes;
 	int ret;
 
 	if (!o)
@@ -104,12 +134,13 @@ static inline int tenv_open(struct tenv *e, const char *name,
 	}
 	e->cfg.quirks |= o->quirks;
 	e->cfg.flags |= o->cfg_flags;
-	e->buf = aligned_alloc(4096, ARENA_BYTES);
+	bytes = o->arena_bytes ? o->arena_bytes : ARENA_BYTES;
+	e->buf = aligned_alloc(4096, bytes);
 	if (!e->buf) {
 		H_FAIL("out of host memory");
 		return -ENOMEM;
 	}
-	ret = iopt_arena_init(&e->a, e->buf, ARENA_BYTES, ARENA_PHYS);
+	ret = iopt_arena_init(&e->a, e->buf, bytes, ARENA_PHYS);
 	if (ret) {
 		H_FAIL("iopt_arena_init = %d", ret);
 		return ret;
@@ -135,14 +166,7 @@ static inline int tenv_open(struct tenv *e, const char *name,
 	}
 	e->up = true;
 	iopt_gather_init(&e->g);
-	e->bitmap = iopt_pgsize_bitmap(&e->t);
-	e->gr = (unsigned int)__builtin_ctzll(e->bitmap);
-	e->gsz = 1ULL << e->gr;
-	/* One level up: a table of 2^(gr-3) entries of the granule. */
-	e->blk = 1ULL << (2 * e->gr - 3);
-	e->levels = iopt_levels(&e->t);
-	e->x86 = e->cfg.format == IOPT_FMT_X86_64;
-	e->top = 1ULL << (e->x86 ? e->cfg.ias - 1 : e->cfg.ias);
+	TENV_SET_GEOMETRY(e, &e->t, &e->cfg);
 	return 0;
 }
 
@@ -210,6 +234,18 @@ static inline int tenv_unmap(struct tenv *e, uint64_t iova, uint64_t size,
 		H_FAIL("unmap 0x%" PRIx64 "+0x%" PRIx64 ": unmapped 0x%" PRIx64
 		       ", expected 0x%" PRIx64, iova, size, unmapped, expect);
 	return ret;
+}
+
+/* An iopt_for_each_extent() callback: counts extents in *(uint64_t *)@arg. */
+static inline int tenv_count_extent(void *arg, uint64_t iova, uint64_t phys,
+				    uint64_t length, unsigned int prot)
+{
+	(void)iova;
+	(void)phys;
+	(void)length;
+	(void)prot;
+	(*(uint64_t *)arg)++;
+	return 0;
 }
 
 /* ---- recording flush callbacks ---- */

@@ -296,3 +296,29 @@ uint64_t model_mapped_bytes(const struct model *m, uint64_t iova,
 	}
 	return sum;
 }
+
+int model_ext_add(void *arg, uint64_t iova, uint64_t phys, uint64_t len,
+		  unsigned int prot)
+{
+	struct model_ext_list *l = arg;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		struct model_ext *v = realloc(l->v, cap * sizeof(*v));
+
+		if (!v) {
+			l->oom = true;
+			return 1;
+		}
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = (struct model_ext){ iova, phys, len, prot };
+	return 0;
+}
+
+void model_ext_free(struct model_ext_list *l)
+{
+	free(l->v);
+	*l = (struct model_ext_list){ 0 };
+}

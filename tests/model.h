@@ -129,4 +129,35 @@ int model_for_each_extent(const struct model *m, uint64_t iova, uint64_t last,
 uint64_t model_mapped_bytes(const struct model *m, uint64_t iova,
 			    uint64_t last);
 
+/* ---- extents collected, to compare a table's with a model's ---- */
+
+struct model_ext {
+	uint64_t iova, phys, len;
+	unsigned int prot;
+};
+
+struct model_ext_list {
+	struct model_ext *v;
+	size_t n, cap;
+	bool oom;		/* an extent was lost: out of memory */
+};
+
+/*
+ * Callback for iopt_for_each_extent() and model_for_each_extent(): appends
+ * the extent to the struct model_ext_list @arg (start it zeroed). Out of
+ * memory: sets ->oom and returns 1, which stops the walk.
+ */
+int model_ext_add(void *arg, uint64_t iova, uint64_t phys, uint64_t len,
+		  unsigned int prot);
+
+/* Release the list's memory; it is empty (and zeroed) afterwards. */
+void model_ext_free(struct model_ext_list *l);
+
+static inline bool model_ext_equal(const struct model_ext *a,
+				   const struct model_ext *b)
+{
+	return a->iova == b->iova && a->phys == b->phys && a->len == b->len &&
+	       a->prot == b->prot;
+}
+
 #endif /* IOPT_TEST_MODEL_H */

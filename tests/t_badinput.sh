@@ -14,15 +14,7 @@ IOPT=$O/iopt
 T=$(mktemp -d) || exit 1
 trap 'rm -rf "$T"' EXIT
 
-n=0; pass=0; fail=0
-ok()    { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $1"; }
-finish() {
-	echo "1..$n"
-	echo "$pass passed, $fail failed"
-	[ "$fail" -eq 0 ]
-	exit
-}
+. "$(dirname "$0")/tap.sh"
 
 # run ARGS...: the tool; stdout in $T/out, stderr in $T/err, status in $rc.
 run() {
@@ -31,18 +23,20 @@ run() {
 }
 replay() { run replay "$@"; }
 
+# show: what check prints when a point fails.
 show() {
 	head -c 2000 "$T/out" | sed 's/^/#   stdout: /'
 	head -c 2000 "$T/err" | sed 's/^/#   stderr: /'
 	echo "#   exit status: $rc"
 }
 
-# check DESC COND...: one test point; COND is a command. Every point also
+# check DESC COND... (tap.sh's, COND a command): every point here also
 # requires that the tool did not crash.
 check() {
 	d=$1; shift
-	if no_crash && "$@"; then ok "$d"; else notok "$d"; show; fi
+	tap_check "$d" not_crashed_and "$@"
 }
+not_crashed_and() { no_crash && "$@"; }
 no_crash() {
 	[ "$rc" -lt 128 ] &&
 	! grep -q -e 'Sanitizer: ' -e 'runtime error:' "$T/err"
@@ -53,10 +47,7 @@ err_lines() { [ "$(grep -c '^iopt replay: ' "$T/err")" -eq "$1" ]; }
 out_is() { [ "$(cat "$T/out")" = "$1" ]; }
 out_empty() { [ ! -s "$T/out" ]; }
 
-if [ ! -x "$IOPT" ]; then
-	notok "$IOPT is built"
-	finish
-fi
+need_built "$IOPT"
 
 X86=x86-64-4lvl
 ARM=arm-lpae-s1-4k

@@ -11,24 +11,11 @@ IOPT=$O/iopt
 T=$(mktemp -d) || exit 1
 trap 'rm -rf "$T"' EXIT
 
-n=0; pass=0; fail=0
-ok()    { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $1"; }
-check() {
-	d=$1; shift
-	if "$@"; then ok "$d"; else notok "$d"; sed 's/^/#   /' "$T/out" | head -20; fi
-}
-finish() {
-	echo "1..$n"
-	echo "$pass passed, $fail failed"
-	[ "$fail" -eq 0 ]
-	exit
-}
+. "$(dirname "$0")/tap.sh"
+# show: what check prints when a point fails.
+show() { sed 's/^/#   /' "$T/out" | head -20; }
 
-if [ ! -x "$IOPT" ]; then
-	notok "$IOPT is built"
-	finish
-fi
+need_built "$IOPT"
 
 "$IOPT" bench --help >"$T/out" 2>&1; rc=$?
 check "--help exits 0 and lists the scenarios" \

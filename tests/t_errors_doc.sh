@@ -8,13 +8,11 @@
 # and test_allocfail.c appears in the table. Prints TAP, ends with
 # "N passed, N failed".
 DOC=docs/errors.md
-n=0; pass=0; fail=0
-ok()    { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $1"; }
+. "$(dirname "$0")/tap.sh"
 
 if [ ! -f "$DOC" ]; then
 	notok "$DOC exists"
-	echo "1..$n"; echo "$pass passed, $fail failed"; exit 1
+	finish
 fi
 
 # Table rows: lines starting with '|', not the header or the separator.
@@ -64,6 +62,4 @@ for f in tests/test_badinput.c tests/test_allocfail.c; do
 	fi
 done
 
-echo "1..$n"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

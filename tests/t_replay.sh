@@ -11,15 +11,7 @@ IOPT=$O/iopt
 T=$(mktemp -d) || exit 1
 trap 'rm -rf "$T"' EXIT
 
-n=0; pass=0; fail=0
-ok()    { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n - $1"; }
-finish() {
-	echo "1..$n"
-	echo "$pass passed, $fail failed"
-	[ "$fail" -eq 0 ]
-	exit
-}
+. "$(dirname "$0")/tap.sh"
 
 # run ARGS...: replay; stdout in $T/out, stderr in $T/err, status in $rc.
 run() {
@@ -27,16 +19,11 @@ run() {
 	rc=$?
 }
 
+# show: what check prints when a point fails.
 show() {
 	sed 's/^/#   stdout: /' "$T/out"
 	sed 's/^/#   stderr: /' "$T/err"
 	echo "#   exit status: $rc"
-}
-
-# check DESC COND...: one test point; COND is a command.
-check() {
-	d=$1; shift
-	if "$@"; then ok "$d"; else notok "$d"; show; fi
 }
 
 # out_is TEXT: stdout is exactly TEXT (one lookup result per line).
@@ -50,10 +37,7 @@ err_has() { grep -q -- "$1" "$T/err"; }
 err_empty() { [ ! -s "$T/err" ]; }
 lines_in_err() { [ "$(grep -c '^iopt replay: ' "$T/err")" -eq "$1" ]; }
 
-if [ ! -x "$IOPT" ]; then
-	notok "$IOPT is built"
-	finish
-fi
+need_built "$IOPT"
 
 X86=x86-64-4lvl    # page sizes 4K, 2M, 1G
 

@@ -31,6 +31,7 @@
  */
 #define HARNESS_MAIN
 #include "harness.h"
+#include "env.h"
 #include "model.h"
 
 #include <errno.h>
@@ -133,6 +134,11 @@ static const struct iopt_mem_ops fh_ops = {
 
 /* ---- the environment ---- */
 
+/*
+ * Not a tenv (env.h): the table lives on one of two fault-injecting
+ * backends, the fixed region whose bytes snap_take() copies or the malloc
+ * one, and each environment carries its model. The geometry is env.h's.
+ */
 struct aenv {
 	const char *name;
 	bool heap;
@@ -170,7 +176,6 @@ static uint64_t env_used(const struct aenv *e)
 
 static int env_open(struct aenv *e, const char *name, bool heap)
 {
-	uint64_t u;
 	int ret;
 
 	memset(e, 0, sizeof(*e));
@@ -199,15 +204,7 @@ static int env_open(struct aenv *e, const char *name, bool heap)
 	}
 	e->up = true;
 	iopt_gather_init(&e->g);
-	e->bitmap = iopt_pgsize_bitmap(&e->t);
-	e->gr = (unsigned int)__builtin_ctzll(e->bitmap);
-	e->gsz = 1ULL << e->gr;
-	e->blk = 1ULL << (2 * e->gr - 3);
-	u = e->bitmap & (e->blk - 1) & ~e->gsz;
-	e->contig = u & -u;
-	e->levels = iopt_levels(&e->t);
-	e->x86 = e->cfg.format == IOPT_FMT_X86_64;
-	e->top = 1ULL << (e->x86 ? e->cfg.ias - 1 : e->cfg.ias);
+	TENV_SET_GEOMETRY(e, &e->t, &e->cfg);
 	model_init(&e->m, e->bitmap);
 	return 0;
 }
@@ -226,45 +223,17 @@ static void env_close(struct aenv *e)
 
 /* ---- comparing the table with the model ---- */
 
-struct ext {
-	uint64_t iova, phys, len;
-	unsigned int prot;
-};
-
-struct ext_list {
-	struct ext *v;
-	size_t n, cap;
-};
-
-static int ext_add(void *arg, uint64_t iova, uint64_t phys, uint64_t len,
-		   unsigned int prot)
-{
-	struct ext_list *l = arg;
-
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 64;
-		struct ext *v = realloc(l->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		l->v = v;
-		l->cap = cap;
-	}
-	l->v[l->n++] = (struct ext){ iova, phys, len, prot };
-	return 0;
-}
-
 /* Both halves of the input space on x86, [0, top) elsewhere. */
-static void table_exts(struct aenv *e, struct ext_list *l)
+static void table_exts(struct aenv *e, struct model_ext_list *l)
 {
-	iopt_for_each_extent(&e->t, 0, e->top, ext_add, l);
+	iopt_for_each_extent(&e->t, 0, e->top, model_ext_add, l);
 	if (e->x86)
-		iopt_for_each_extent(&e->t, 0 - e->top, e->top, ext_add, l);
+		iopt_for_each_extent(&e->t, 0 - e->top, e->top, model_ext_add, l);
 }
 
-static void model_exts(struct aenv *e, struct ext_list *l)
+static void model_exts(struct aenv *e, struct model_ext_list *l)
 {
-	model_for_each_extent(&e->m, 0, UINT64_MAX, ext_add, l);
+	model_for_each_extent(&e->m, 0, UINT64_MAX, model_ext_add, l);
 }
 
 /*
@@ -273,7 +242,7 @@ static void model_exts(struct aenv *e, struct ext_list *l)
  */
 static bool matches(struct aenv *e, bool leaves, const char *what)
 {
-	struct ext_list a = { 0 }, b = { 0 };
+	struct model_ext_list a = { 0 }, b = { 0 };
 	bool ok = true;
 
 	table_exts(e, &a);
@@ -284,10 +253,9 @@ static bool matches(struct aenv *e, bool leaves, const char *what)
 		ok = false;
 	}
 	for (size_t i = 0; ok && i < a.n; i++) {
-		const struct ext *x = &a.v[i], *y = &b.v[i];
+		const struct model_ext *x = &a.v[i], *y = &b.v[i];
 
-		if (x->iova != y->iova || x->phys != y->phys ||
-		    x->len != y->len || x->prot != y->prot) {
+		if (!model_ext_equal(x, y)) {
 			H_FAIL("%s: %s: extent %zu is 0x%" PRIx64 "+0x%" PRIx64
 			       " -> 0x%" PRIx64 ", the model has 0x%" PRIx64
 			       "+0x%" PRIx64 " -> 0x%" PRIx64, e->name, what,
@@ -309,8 +277,8 @@ static bool matches(struct aenv *e, bool leaves, const char *what)
 			ok = false;
 		}
 	}
-	free(a.v);
-	free(b.v);
+	model_ext_free(&a);
+	model_ext_free(&b);
 	return ok;
 }
 
@@ -718,7 +686,7 @@ TEST_CFG(vfio_dma_map_sweep)
 			nr = a.attempts - a0;
 		if (k && k <= nr) {
 			struct iopt_stats st;
-			struct ext_list l = { 0 };
+			struct model_ext_list l = { 0 };
 
 			if (ret != -ENOMEM)
 				H_FAIL("%s: DMA_MAP fail_at %" PRIu64 " = %d",
@@ -728,11 +696,11 @@ TEST_CFG(vfio_dma_map_sweep)
 			CHECK_EQ(hs.locked_vm, 0);
 			CHECK_EQ(iopt_vfio_nr_dmas(v), 0);
 			iopt_for_each_extent(iopt_vfio_table(v), 0, 1ULL << 30,
-					     ext_add, &l);
+					     model_ext_add, &l);
 			iopt_for_each_extent(iopt_vfio_table(v), 1ULL << 30,
-					     1ULL << 30, ext_add, &l);
+					     1ULL << 30, model_ext_add, &l);
 			CHECK_EQ(l.n, 0);
-			free(l.v);
+			model_ext_free(&l);
 			iopt_get_stats(iopt_vfio_table(v), &st);
 			CHECK_EQ(a.used, st.table_bytes);
 			ret = iopt_vfio_dma_map(v, hc.va_base, iova, size, RW);

@@ -17,6 +17,7 @@
  */
 #define HARNESS_MAIN
 #include "harness.h"
+#include "env.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -35,7 +36,13 @@
 #define BUF_PHYS 0x40000000ULL
 #define PA 0x80000000ULL
 
-/* ---- the environment: two tables over one arena ---- */
+/*
+ * ---- the environment: two tables over one arena ----
+ *
+ * Not a tenv (env.h): a second table shares the arena, and the arena is a
+ * small prefilled buffer that snap_diff() compares byte for byte. The
+ * geometry is env.h's.
+ */
 
 struct rec {
 	unsigned int all, range;
@@ -72,9 +79,9 @@ struct benv {
 	struct iopt_gather g;
 	struct rec rec[2];
 	bool up, up2;
-	/* geometry */
+	/* geometry (TENV_SET_GEOMETRY) */
 	uint64_t bitmap, gsz, blk, contig, top, oas_end;
-	unsigned int gr;
+	unsigned int gr, levels;
 	bool x86;
 	/* populated: page at x, block at y, contiguous run at z (if any),
 	 * an empty leaf table at w; free (unmapped, block aligned) at f */
@@ -150,14 +157,7 @@ static int env_open(struct benv *e, const char *name)
 	e->up2 = true;
 	iopt_gather_init(&e->g);
 
-	e->bitmap = iopt_pgsize_bitmap(&e->t);
-	e->gr = (unsigned int)__builtin_ctzll(e->bitmap);
-	e->gsz = 1ULL << e->gr;
-	e->blk = 1ULL << (2 * e->gr - 3);
-	/* a contiguous-hint size: in the bitmap between page and block */
-	u = e->bitmap & (e->blk - 1) & ~e->gsz;
-	e->contig = u & -u;
-	e->top = 1ULL << (e->x86 ? e->cfg.ias - 1 : e->cfg.ias);
+	TENV_SET_GEOMETRY(e, &e->t, &e->cfg);
 	e->oas_end = 1ULL << e->cfg.oas;
 	e->x = 4 * e->blk;
 	e->y = 8 * e->blk;
@@ -536,21 +536,10 @@ out:
 
 /* ---- iopt.h: lookups ---- */
 
-static int count_fn(void *arg, uint64_t iova, uint64_t phys, uint64_t length,
-		    unsigned int prot)
-{
-	(void)iova;
-	(void)phys;
-	(void)length;
-	(void)prot;
-	(*(unsigned int *)arg)++;
-	return 0;
-}
-
 static int stop_fn(void *arg, uint64_t iova, uint64_t phys, uint64_t length,
 		   unsigned int prot)
 {
-	count_fn(arg, iova, phys, length, prot);
+	tenv_count_extent(arg, iova, phys, length, prot);
 	return 7;
 }
 
@@ -558,8 +547,8 @@ TEST_CFG(lookup_args)
 {
 	struct benv e;
 	struct snap s;
-	uint64_t phys, len, g, x, hole;
-	unsigned int prot, n = 0;
+	uint64_t phys, len, g, x, hole, n = 0;
+	unsigned int prot;
 	struct iopt_path path, path0;
 
 	if (env_open(&e, cfg->name))
@@ -597,20 +586,23 @@ TEST_CFG(lookup_args)
 	CHECK_EQ(len, 0x1234);
 	CHECK_EQ(prot, 0x77);
 
-	REFUSE(&e, &s, iopt_for_each_extent(NULL, 0, g, count_fn, &n), -EINVAL);
+	REFUSE(&e, &s, iopt_for_each_extent(NULL, 0, g, tenv_count_extent,
+					    &n), -EINVAL);
 	REFUSE(&e, &s, iopt_for_each_extent(&e.t, 0, g, NULL, &n), -EINVAL);
-	REFUSE(&e, &s, iopt_for_each_extent(&e.t, x, 0, count_fn, &n), -EINVAL);
-	REFUSE(&e, &s, iopt_for_each_extent(&e.t, 0 - g, 2 * g, count_fn, &n),
-	       -EOVERFLOW);
-	REFUSE(&e, &s, iopt_for_each_extent(&e.t, 2 * g, 0 - g, count_fn, &n),
-	       -EOVERFLOW);
-	REFUSE(&e, &s, iopt_for_each_extent(&e.t, e.top - g, 2 * g, count_fn,
-					    &n), -ERANGE);
-	REFUSE(&e, &s, iopt_for_each_extent(&e.t, 0, 0 - g, count_fn, &n),
-	       -ERANGE);
+	REFUSE(&e, &s, iopt_for_each_extent(&e.t, x, 0, tenv_count_extent,
+					    &n), -EINVAL);
+	REFUSE(&e, &s, iopt_for_each_extent(&e.t, 0 - g, 2 * g,
+					    tenv_count_extent, &n), -EOVERFLOW);
+	REFUSE(&e, &s, iopt_for_each_extent(&e.t, 2 * g, 0 - g,
+					    tenv_count_extent, &n), -EOVERFLOW);
+	REFUSE(&e, &s, iopt_for_each_extent(&e.t, e.top - g, 2 * g,
+					    tenv_count_extent, &n), -ERANGE);
+	REFUSE(&e, &s, iopt_for_each_extent(&e.t, 0, 0 - g,
+					    tenv_count_extent, &n), -ERANGE);
 	if (e.x86)
 		REFUSE(&e, &s, iopt_for_each_extent(&e.t, hole, 2 * g,
-						    count_fn, &n), -ERANGE);
+						    tenv_count_extent, &n),
+		       -ERANGE);
 	CHECK_EQ(n, 0);
 	/* a callback's non-zero return stops the walk and is returned */
 	REFUSE_WALK(&e, &s, iopt_for_each_extent(&e.t, 0, e.top, stop_fn, &n),
@@ -716,8 +708,7 @@ TEST_CFG(destroyed_table)
 	struct iopt_domain d;
 	struct iopt_stats st;
 	struct iopt_path p;
-	uint64_t n, phys, len, g;
-	unsigned int cnt = 0;
+	uint64_t n, phys, len, g, cnt = 0;
 
 	if (env_open(&e, cfg->name))
 		goto out;
@@ -739,8 +730,8 @@ TEST_CFG(destroyed_table)
 	REFUSE(&e, &s, iopt_iova_to_phys_length(&e.t, e.x, &phys, &len, NULL),
 	       -EINVAL);
 	REFUSE(&e, &s, iopt_iova_to_pgsize(&e.t, e.x), 0);
-	REFUSE(&e, &s, iopt_for_each_extent(&e.t, 0, g, count_fn, &cnt),
-	       -EINVAL);
+	REFUSE(&e, &s, iopt_for_each_extent(&e.t, 0, g, tenv_count_extent,
+					    &cnt), -EINVAL);
 	REFUSE(&e, &s, iopt_walk_path(&e.t, e.x, &p), -EINVAL);
 	REFUSE(&e, &s, iopt_root_phys(&e.t), 0);
 	REFUSE(&e, &s, iopt_pgsize_bitmap(&e.t), 0);

@@ -855,23 +855,12 @@ out:
 	tenv_close(&e);
 }
 
-static int count_extent(void *arg, uint64_t iova, uint64_t phys,
-			uint64_t length, unsigned int prot)
-{
-	(void)iova;
-	(void)phys;
-	(void)length;
-	(void)prot;
-	(*(unsigned int *)arg)++;
-	return 0;
-}
-
 /* Argument errors: the documented code, and nothing changes. */
 TEST_CFG(bad_input)
 {
 	struct tenv e;
-	uint64_t g, b, x, y, pa, oas_end, m, u, phys, len;
-	unsigned int prot, cnt = 0;
+	uint64_t g, b, x, y, pa, oas_end, m, u, phys, len, cnt = 0;
+	unsigned int prot;
 	struct iopt_path p;
 	struct snap s;
 
@@ -1011,18 +1000,18 @@ TEST_CFG(bad_input)
 	CHECK_EQ(iopt_iova_to_phys(&e.t, e.top), IOPT_PHYS_NONE);
 	CHECK_EQ(iopt_iova_to_pgsize(&e.t, e.top), 0);
 	CHECK_EQ(iopt_iova_to_pgsize(&e.t, x + g), 0);
-	EXPECT_ERR(&e, &s, iopt_for_each_extent(&e.t, 0, 0, count_extent,
+	EXPECT_ERR(&e, &s, iopt_for_each_extent(&e.t, 0, 0, tenv_count_extent,
 						&cnt), -EINVAL);
 	EXPECT_ERR(&e, &s, iopt_for_each_extent(&e.t, 0, g, NULL, &cnt),
 		   -EINVAL);
 	EXPECT_ERR(&e, &s, iopt_for_each_extent(&e.t, 2 * g, 0 - g,
-						count_extent, &cnt),
+						tenv_count_extent, &cnt),
 		   -EOVERFLOW);
 	EXPECT_ERR(&e, &s, iopt_for_each_extent(&e.t, e.top - g, 2 * g,
-						count_extent, &cnt), -ERANGE);
+						tenv_count_extent, &cnt), -ERANGE);
 	CHECK_EQ(cnt, 0);
-	EXPECT_ERR(&e, &s, iopt_for_each_extent(&e.t, 0, e.top, count_extent,
-						&cnt), 0);
+	EXPECT_ERR(&e, &s, iopt_for_each_extent(&e.t, 0, e.top,
+						tenv_count_extent, &cnt), 0);
 	CHECK_EQ(cnt, 2);
 	EXPECT_ERR(&e, &s, iopt_gather_sync(NULL), -EINVAL);
 

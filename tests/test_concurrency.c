@@ -113,6 +113,12 @@ struct worker {
 	char msg[MAX_MSGS][256];
 };
 
+/*
+ * Not a tenv (env.h): the table's memory is the arena behind a mutex
+ * (locked_ops below, the caller's job under iopt.h's concurrency contract),
+ * keeping the arena's bounds, and the reader's simulated IOMMU reads that
+ * arena directly; all of it is shared by the threads.
+ */
 struct conc {
 	const char *name;
 	struct iopt_config cfg;
@@ -334,46 +340,14 @@ static void pick_pages(struct worker *w, const struct unit *u, uint64_t *iova,
 	*count = 1 + h_rand(&w->rng) % (slots - first);
 }
 
-/* Extents, as the table and the model report them. */
-struct ext {
-	uint64_t iova, phys, len;
-	unsigned int prot;
-};
-
-struct ext_vec {
-	struct ext *e;
-	size_t n, cap;
-	bool oom;
-};
-
-static int ext_push(void *arg, uint64_t iova, uint64_t phys, uint64_t len,
-		    unsigned int prot)
-{
-	struct ext_vec *v = arg;
-
-	if (v->n == v->cap) {
-		size_t cap = v->cap ? 2 * v->cap : 16;
-		struct ext *e = realloc(v->e, cap * sizeof(*e));
-
-		if (!e) {
-			v->oom = true;
-			return 1;
-		}
-		v->e = e;
-		v->cap = cap;
-	}
-	v->e[v->n++] = (struct ext){ iova, phys, len, prot };
-	return 0;
-}
-
 /* The table's extents of [iova, iova + size) against @m's. */
 static void check_extents(struct worker *w, const struct model *m,
 			  uint64_t iova, uint64_t size, const char *what)
 {
-	struct ext_vec a = { 0 }, b = { 0 };
-	int rc = iopt_for_each_extent(&w->c->t, iova, size, ext_push, &a);
+	struct model_ext_list a = { 0 }, b = { 0 };
+	int rc = iopt_for_each_extent(&w->c->t, iova, size, model_ext_add, &a);
 
-	model_for_each_extent(m, iova, iova + (size - 1), ext_push, &b);
+	model_for_each_extent(m, iova, iova + (size - 1), model_ext_add, &b);
 	if (a.oom || b.oom) {
 		w_fail(w, "%s: out of memory comparing extents", what);
 	} else if (rc) {
@@ -383,13 +357,12 @@ static void check_extents(struct worker *w, const struct model *m,
 		w_fail(w, "%s: [0x%llx, +0x%llx) has %zu extents, model %zu%s%llx",
 		       what, ull(iova), ull(size), a.n, b.n,
 		       a.n ? "; first at 0x" : "; model's first at 0x",
-		       ull(a.n ? a.e[0].iova : b.n ? b.e[0].iova : 0));
+		       ull(a.n ? a.v[0].iova : b.n ? b.v[0].iova : 0));
 	} else {
 		for (size_t i = 0; i < a.n; i++) {
-			const struct ext *x = &a.e[i], *y = &b.e[i];
+			const struct model_ext *x = &a.v[i], *y = &b.v[i];
 
-			if (x->iova == y->iova && x->phys == y->phys &&
-			    x->len == y->len && x->prot == y->prot)
+			if (model_ext_equal(x, y))
 				continue;
 			w_fail(w, "%s: extent %zu: 0x%llx -> 0x%llx +0x%llx prot 0x%x, model 0x%llx -> 0x%llx +0x%llx prot 0x%x",
 			       what, i, ull(x->iova), ull(x->phys), ull(x->len),
@@ -398,8 +371,8 @@ static void check_extents(struct worker *w, const struct model *m,
 			break;
 		}
 	}
-	free(a.e);
-	free(b.e);
+	model_ext_free(&a);
+	model_ext_free(&b);
 }
 
 /* Every single-address lookup of @iova against @m. */

@@ -5,14 +5,14 @@
  */
 #define HARNESS_MAIN
 #include "harness.h"
+#include "env.h"
 
 #include <errno.h>
 
 #include <iopt/domain.h>
 #include <iopt/mem.h>
 
-#define ARENA_BYTES (64u << 20)
-#define ARENA_PHYS  0x40000000ULL
+#define DENV_ARENA_BYTES (64u << 20)
 
 /* The largest size in @bitmap that fits at (p, pa) with @left bytes left. */
 static uint64_t best_size(uint64_t bitmap, uint64_t p, uint64_t pa,
@@ -117,33 +117,34 @@ TEST(pgsize_worked_examples)
 	CHECK_EQ(iopt_domain_pgsize(bm, 0, 0, 2048, &c), 0);       /* too small */
 }
 
+/* A table over a fresh 64 MiB arena (env.h's tenv) and a domain over it. */
 struct denv {
-	struct iopt_arena a;
-	struct iopt_mem mem;
-	struct iopt_table t;
+	struct tenv te;
 	struct iopt_domain d;
 };
 
+static int denv_open_opts(struct denv *e, const char *name,
+			  enum iopt_domain_mode mode, const struct tenv_opts *o)
+{
+	memset(&e->d, 0, sizeof(e->d));
+	if (tenv_open(&e->te, name, o))
+		return -1;
+	return iopt_domain_init(&e->d, &e->te.t, mode);
+}
+
+/* No flush callbacks, no counting. */
 static int denv_open(struct denv *e, const char *name,
 		     enum iopt_domain_mode mode)
 {
-	struct iopt_config cfg;
+	static const struct tenv_opts o = { .arena_bytes = DENV_ARENA_BYTES };
 
-	memset(e, 0, sizeof(*e));
-	if (iopt_config_from_name(name, &cfg) ||
-	    iopt_arena_create(&e->a, ARENA_BYTES, ARENA_PHYS))
-		return -1;
-	iopt_arena_mem(&e->a, &e->mem);
-	if (iopt_init(&e->t, &cfg, &e->mem, NULL, NULL))
-		return -1;
-	return iopt_domain_init(&e->d, &e->t, mode);
+	return denv_open_opts(e, name, mode, &o);
 }
 
+/* tenv_close(): also checks that the arena got every byte back. */
 static void denv_close(struct denv *e)
 {
-	iopt_fini(&e->t);
-	CHECK_EQ(e->a.used, 0);
-	iopt_arena_destroy(&e->a);
+	tenv_close(&e->te);
 }
 
 struct leaf_list {
@@ -182,19 +183,19 @@ TEST_CFG(batched_and_per_page_agree)
 
 	ASSERT(denv_open(&b, cfg->name, IOPT_DOMAIN_BATCHED) == 0);
 	ASSERT(denv_open(&p, cfg->name, IOPT_DOMAIN_PER_PAGE) == 0);
-	gran = iopt_pgsize_bitmap(&b.t) & -iopt_pgsize_bitmap(&b.t);
+	gran = iopt_pgsize_bitmap(&b.te.t) & -iopt_pgsize_bitmap(&b.te.t);
 	size &= ~(gran - 1);
 	if ((iova | pa) & (gran - 1)) {
 		denv_close(&b);
 		denv_close(&p);
 		return; /* 64K/16K granule: use aligned variants below */
 	}
-	if (b.t.cfg.oas < 34 || b.t.cfg.ias < 33)
+	if (b.te.t.cfg.oas < 34 || b.te.t.cfg.ias < 33)
 		size = 1ULL << 28, pa &= (1ULL << 31) - 1;
 	ASSERT_EQ(iopt_domain_map(&b.d, iova, pa, size, IOPT_READ | IOPT_WRITE), 0);
 	ASSERT_EQ(iopt_domain_map(&p.d, iova, pa, size, IOPT_READ | IOPT_WRITE), 0);
-	leaves(&b.t, iova, size, &lb);
-	leaves(&p.t, iova, size, &lp);
+	leaves(&b.te.t, iova, size, &lb);
+	leaves(&p.te.t, iova, size, &lp);
 	ASSERT_EQ(lb.n, lp.n);
 	for (uint64_t i = 0; i < lb.n; i++) {
 		CHECK_EQ(lb.iova[i], lp.iova[i]);
@@ -213,21 +214,10 @@ TEST_CFG(batched_and_per_page_agree)
 	CHECK_EQ(iopt_domain_unmap(&p.d, iova, size, &g, &u), 0);
 	CHECK_EQ(u, size);
 	iopt_gather_sync(&g);
-	CHECK_EQ(iopt_iova_to_phys(&b.t, iova), IOPT_PHYS_NONE);
-	CHECK_EQ(iopt_iova_to_phys(&p.t, iova + size - 1), IOPT_PHYS_NONE);
+	CHECK_EQ(iopt_iova_to_phys(&b.te.t, iova), IOPT_PHYS_NONE);
+	CHECK_EQ(iopt_iova_to_phys(&p.te.t, iova + size - 1), IOPT_PHYS_NONE);
 	denv_close(&b);
 	denv_close(&p);
-}
-
-static int count_extents(void *arg, uint64_t iova, uint64_t phys,
-			 uint64_t length, unsigned int prot)
-{
-	(void)iova;
-	(void)phys;
-	(void)length;
-	(void)prot;
-	(*(uint64_t *)arg)++;
-	return 0;
 }
 
 /* A map that fails part-way (out of table memory, or over a mapping)
@@ -241,14 +231,15 @@ TEST(map_failure_rolls_back)
 	for (int mode = 0; mode < 2; mode++) {
 		for (uint64_t fail = 1; fail < 12; fail++) {
 			ASSERT(denv_open(&e, "arm-lpae-s1-4k", (enum iopt_domain_mode)mode) == 0);
-			e.a.fail_at = e.a.attempts + fail;
+			e.te.a.fail_at = e.te.a.attempts + fail;
 			if (iopt_domain_map(&e.d, 0x1000, 0x80001000ULL, 0x3ff000ULL * 9,
 					    IOPT_READ) == 0) {
 				denv_close(&e);
 				continue;
 			}
 			n = 0;
-			iopt_for_each_extent(&e.t, 0, 1ULL << 40, count_extents, &n);
+			iopt_for_each_extent(&e.te.t, 0, 1ULL << 40,
+					     tenv_count_extent, &n);
 			CHECK_EQ(n, 0);
 			CHECK(e.d.stats.rollbacks <= 1); /* 0: failed before mapping */
 			undone += e.d.stats.rollbacks;
@@ -259,10 +250,11 @@ TEST(map_failure_rolls_back)
 		ASSERT_EQ(iopt_domain_map(&e.d, 0x800000, 0x10800000, 0x1000, IOPT_READ), 0);
 		CHECK_EQ(iopt_domain_map(&e.d, 0, 0x10000000, 0x1000000, IOPT_READ), -EEXIST);
 		n = 0;
-		iopt_for_each_extent(&e.t, 0, 1ULL << 40, count_extents, &n);
+		iopt_for_each_extent(&e.te.t, 0, 1ULL << 40, tenv_count_extent,
+				     &n);
 		CHECK_EQ(n, 1);
-		CHECK_EQ(iopt_iova_to_phys(&e.t, 0x800000), 0x10800000);
-		CHECK_EQ(iopt_iova_to_phys(&e.t, 0), IOPT_PHYS_NONE);
+		CHECK_EQ(iopt_iova_to_phys(&e.te.t, 0x800000), 0x10800000);
+		CHECK_EQ(iopt_iova_to_phys(&e.te.t, 0), IOPT_PHYS_NONE);
 		iopt_gather_init(&g);
 		CHECK_EQ(iopt_domain_unmap(&e.d, 0x800000, 0x1000, &g, &u), 0);
 		iopt_gather_sync(&g);
@@ -286,19 +278,19 @@ TEST(map_sg_merges_segments)
 	ASSERT(denv_open(&e, "arm-lpae-s1-4k", IOPT_DOMAIN_BATCHED) == 0);
 	ASSERT_EQ(iopt_domain_map_sg(&e.d, 0x40000000ULL, sg, 4, IOPT_READ, &mapped), 0);
 	CHECK_EQ(mapped, 0x204000);
-	CHECK_EQ(iopt_iova_to_phys_length(&e.t, 0x40100000ULL, &phys, &len, NULL), 0);
+	CHECK_EQ(iopt_iova_to_phys_length(&e.te.t, 0x40100000ULL, &phys, &len, NULL), 0);
 	CHECK_EQ(phys, 0x80100000ULL);
 	CHECK_EQ(len, 2 << 20);
-	CHECK_EQ(iopt_iova_to_phys(&e.t, 0x40200000ULL), 0x90000000ULL);
-	CHECK_EQ(iopt_iova_to_phys(&e.t, 0x40203004ULL), 0xa0002004ULL);
-	CHECK_EQ(iopt_iova_to_phys(&e.t, 0x40204000ULL), IOPT_PHYS_NONE);
+	CHECK_EQ(iopt_iova_to_phys(&e.te.t, 0x40200000ULL), 0x90000000ULL);
+	CHECK_EQ(iopt_iova_to_phys(&e.te.t, 0x40203004ULL), 0xa0002004ULL);
+	CHECK_EQ(iopt_iova_to_phys(&e.te.t, 0x40204000ULL), IOPT_PHYS_NONE);
 	/* A misaligned segment fails and leaves nothing behind. */
 	{
 		const struct iopt_sg bad[] = { { 0x80000000ULL, 0x2000 }, { 0x1234, 0x1000 } };
 
 		CHECK_EQ(iopt_domain_map_sg(&e.d, 0x50000000ULL, bad, 2, IOPT_READ, &mapped), -EINVAL);
 		CHECK_EQ(mapped, 0);
-		CHECK_EQ(iopt_iova_to_phys(&e.t, 0x50000000ULL), IOPT_PHYS_NONE);
+		CHECK_EQ(iopt_iova_to_phys(&e.te.t, 0x50000000ULL), IOPT_PHYS_NONE);
 	}
 	iopt_gather_init(&g);
 	CHECK_EQ(iopt_domain_unmap(&e.d, 0x40000000ULL, 0x204000, &g, &u), 0);
@@ -309,38 +301,17 @@ TEST(map_sg_merges_segments)
 
 /* ---- counters ---- */
 
-static void cnt_flush_all(void *cookie)
-{
-	(void)cookie;
-}
-
-static void cnt_flush_range(void *cookie, uint64_t iova, uint64_t size,
-			    unsigned int granule_lg2, bool leaf_only)
-{
-	(void)cookie;
-	(void)iova;
-	(void)size;
-	(void)granule_lg2;
-	(void)leaf_only;
-}
-
-static const struct iopt_flush_ops cnt_flush = { cnt_flush_all, cnt_flush_range };
-
-/* A table over a fresh arena with counting on (or off) and flush callbacks. */
+/* A table with counting on (or off) and flush callbacks (the table counts
+ * their calls; env.h's record them). */
 static int cenv_open(struct denv *e, enum iopt_domain_mode mode, bool stats)
 {
-	struct iopt_config cfg;
+	const struct tenv_opts o = {
+		.cfg_flags = stats ? IOPT_CFG_STATS : 0,
+		.flush = &tenv_rec_ops,
+		.arena_bytes = DENV_ARENA_BYTES,
+	};
 
-	memset(e, 0, sizeof(*e));
-	if (iopt_config_from_name("arm-lpae-s1-4k", &cfg) ||
-	    iopt_arena_create(&e->a, ARENA_BYTES, ARENA_PHYS))
-		return -1;
-	if (stats)
-		cfg.flags |= IOPT_CFG_STATS;
-	iopt_arena_mem(&e->a, &e->mem);
-	if (iopt_init(&e->t, &cfg, &e->mem, &cnt_flush, NULL))
-		return -1;
-	return iopt_domain_init(&e->d, &e->t, mode);
+	return denv_open_opts(e, "arm-lpae-s1-4k", mode, &o);
 }
 
 /*

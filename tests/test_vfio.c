@@ -12,6 +12,7 @@
  */
 #define HARNESS_MAIN
 #include "harness.h"
+#include "env.h"
 
 #include <errno.h>
 #include <time.h>
@@ -22,7 +23,6 @@
 #define VA_BASE     0x7f0000000000ULL
 #define IOVA_BASE   0x1000000000ULL     /* 64G */
 #define SWEEP_SIZE  (1ULL << 47)        /* lower half on x86, half of ARM */
-#define ARENA_PHYS  0x40000000ULL
 #define SZ_2M       (1ULL << 21)
 #define SZ_1G       (1ULL << 30)
 #define NR_STRAT    IOPT_VFIO_NR_STRATEGIES
@@ -98,6 +98,8 @@ static void hmix(uint64_t *h, uint64_t v)
 
 /* ------------------------------------------------------------ an env */
 
+/* Not a tenv (env.h): the VFIO model builds its table itself
+ * (iopt_vfio_init()) over the arena, beside a host model. */
 struct env {
 	struct iopt_host h;
 	struct iopt_arena a;
@@ -144,23 +146,13 @@ static void env_fini(struct env *e)
 		iopt_host_fini(&e->h);
 }
 
-static int count_extent(void *arg, uint64_t iova, uint64_t phys,
-			uint64_t length, unsigned int prot)
-{
-	(void)iova;
-	(void)phys;
-	(void)length;
-	(void)prot;
-	(*(uint64_t *)arg)++;
-	return 0;
-}
-
 /* Nothing mapped below SWEEP_SIZE. */
 static bool table_empty(struct iopt_table *t)
 {
 	uint64_t n = 0;
 
-	return !iopt_for_each_extent(t, 0, SWEEP_SIZE, count_extent, &n) && !n;
+	return !iopt_for_each_extent(t, 0, SWEEP_SIZE, tenv_count_extent, &n) &&
+	       !n;
 }
 
 /* Reclaim the empty tables partial unmaps left, then see only the root
@@ -739,9 +731,12 @@ TEST(pfns_lookup_counts)
 
 /* ------------------------------------------- the unpin-before-flush check */
 
-/* Two mappings of 2M folios and one of scattered base pages. */
+/*
+ * Two mappings of 2M folios and one of scattered base pages, then the test
+ * flag @flag set. A failed setup is reported and cleaned up: non-zero.
+ */
 static int misuse_setup(struct env *e, enum iopt_vfio_strategy s,
-			uint64_t *pages)
+			unsigned int flag, uint64_t *pages)
 {
 	struct iopt_host_config hc;
 	static const struct mix m = { "mixed", 0, 60, 100, 0 };
@@ -759,7 +754,13 @@ static int misuse_setup(struct env *e, enum iopt_vfio_strategy s,
 					IOVA_BASE + (1ULL << 30) + 4096,
 					32ULL << 20, IOPT_READ);
 	*pages = (96ULL << 20) >> 12;
-	return ret;
+	if (ret) {
+		H_FAIL("setup %d", ret);
+		env_fini(e);
+		return ret;
+	}
+	CHECK_EQ(iopt_vfio_set_flags(&e->c, flag), 0);
+	return 0;
 }
 
 TEST(detector_unpin_early)
@@ -770,13 +771,9 @@ TEST(detector_unpin_early)
 		uint64_t u, pages;
 		int ret;
 
-		ret = misuse_setup(&e, (enum iopt_vfio_strategy)s, &pages);
-		if (ret) {
-			H_FAIL("setup %d", ret);
-			env_fini(&e);
+		if (misuse_setup(&e, (enum iopt_vfio_strategy)s,
+				 IOPT_VFIO_TEST_UNPIN_EARLY, &pages))
 			return;
-		}
-		CHECK_EQ(iopt_vfio_set_flags(&e.c, IOPT_VFIO_TEST_UNPIN_EARLY), 0);
 		ret = iopt_vfio_dma_unmap_all(&e.c, &u);
 		iopt_vfio_get_counters(&e.c, &c, false);
 		/* Caught: every early unpin refused, reported as -EBUSY ... */
@@ -801,13 +798,9 @@ TEST(detector_lost_flush)
 		uint64_t u, pages;
 		int ret;
 
-		ret = misuse_setup(&e, (enum iopt_vfio_strategy)s, &pages);
-		if (ret) {
-			H_FAIL("setup %d", ret);
-			env_fini(&e);
+		if (misuse_setup(&e, (enum iopt_vfio_strategy)s,
+				 IOPT_VFIO_TEST_DROP_FLUSH, &pages))
 			return;
-		}
-		CHECK_EQ(iopt_vfio_set_flags(&e.c, IOPT_VFIO_TEST_DROP_FLUSH), 0);
 		ret = iopt_vfio_dma_unmap_all(&e.c, &u);
 		iopt_vfio_get_counters(&e.c, &c, false);
 		/* The sync ran, the flushes were lost: nothing may be unpinned. */

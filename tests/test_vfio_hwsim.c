@@ -37,6 +37,8 @@ static void pick_seed(void)
 	       seed, seed);
 }
 
+/* Not a tenv (env.h): the VFIO model builds its table itself
+ * (iopt_vfio_init()) over the arena, which the simulated IOMMU reads. */
 struct env {
 	struct iopt_host h;
 	struct iopt_arena a;

@@ -146,21 +146,28 @@ static void stale_tlb_event(struct iopt_hwsim_event *ev,
 	ev->fresh_fault = f->fault;
 }
 
+/* Walk @iova afresh; when the cached @e no longer says the same, emit a
+ * stale-TLB event (to @fn too, if given). True when it was stale. */
+static bool tlb_stale(struct iopt_hwsim *sim, const struct iopt_hwsim_tlbe *e,
+		      uint64_t iova, iopt_hwsim_event_fn fn, void *arg)
+{
+	struct iopt_hwsim_result f;
+	struct iopt_hwsim_event ev;
+	int fr = fresh_walk(sim, iova, NULL, NULL, &f);
+
+	if (tlb_agrees(e, iova, fr, &f))
+		return false;
+	stale_tlb_event(&ev, e, iova, fr, &f);
+	emit(sim, &ev, fn, arg);
+	return true;
+}
+
 static int tlb_answer(struct iopt_hwsim *sim, struct iopt_hwsim_tlbe *e,
 		      uint64_t iova, unsigned int access,
 		      struct iopt_hwsim_result *r)
 {
-	if (sim->params.flags & IOPT_HWSIM_VERIFY_HITS) {
-		struct iopt_hwsim_result f;
-		int fr = fresh_walk(sim, iova, NULL, NULL, &f);
-
-		if (!tlb_agrees(e, iova, fr, &f)) {
-			struct iopt_hwsim_event ev;
-
-			stale_tlb_event(&ev, e, iova, fr, &f);
-			emit(sim, &ev, NULL, NULL);
-		}
-	}
+	if (sim->params.flags & IOPT_HWSIM_VERIFY_HITS)
+		tlb_stale(sim, e, iova, NULL, NULL);
 	hwsim_result_init_(r);
 	r->cached = true;
 	r->level = e->level;
@@ -365,19 +372,9 @@ static int check_tlbe(struct iopt_hwsim *sim, const struct iopt_hwsim_tlbe *e,
 	uint64_t members = e->neg ? 1 : 1ULL << (e->size_lg2 - e->leaf_lg2);
 
 	/* Every leaf of a cached run must still say the same. */
-	for (uint64_t k = 0; k < members; k++) {
-		uint64_t iova = e->iova + (k << e->leaf_lg2);
-		struct iopt_hwsim_result f;
-		int fr = fresh_walk(sim, iova, NULL, NULL, &f);
-
-		if (!tlb_agrees(e, iova, fr, &f)) {
-			struct iopt_hwsim_event ev;
-
-			stale_tlb_event(&ev, e, iova, fr, &f);
-			emit(sim, &ev, fn, arg);
+	for (uint64_t k = 0; k < members; k++)
+		if (tlb_stale(sim, e, e->iova + (k << e->leaf_lg2), fn, arg))
 			return 1;
-		}
-	}
 	return 0;
 }
 

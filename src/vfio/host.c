@@ -54,23 +54,8 @@ static uint64_t host_below(uint64_t *s, uint64_t n)
  * Trade physical slots among @n folios of one size: Fisher-Yates, each swap
  * done with probability @pct. slot[] holds indices into the same slot space.
  */
-static void shuffle_u64(uint64_t *slot, uint64_t n, unsigned int pct,
-			uint64_t *s)
-{
-	for (uint64_t i = n; i > 1; i--) {
-		uint64_t j, tmp;
-
-		if (!host_chance(s, pct))
-			continue;
-		j = host_below(s, i);
-		tmp = slot[i - 1];
-		slot[i - 1] = slot[j];
-		slot[j] = tmp;
-	}
-}
-
-static void shuffle_u32(uint32_t *slot, uint64_t n, unsigned int pct,
-			uint64_t *s)
+static void shuffle(uint32_t *slot, uint64_t n, unsigned int pct,
+		    uint64_t *s)
 {
 	for (uint64_t i = n; i > 1; i--) {
 		uint64_t j;
@@ -137,13 +122,14 @@ static uint64_t host_choose_kinds(struct iopt_host *h, uint64_t *s)
 
 /*
  * Give every folio a physical slot. Slots start as the virtual offsets and
- * are traded among folios of one size.
+ * are traded among folios of one size. Every slot index fits 32 bits: there
+ * are fewer 2M blocks than host pages, at most UINT32_MAX of them.
  */
 static int host_place(struct iopt_host *h, uint64_t nr_small, uint64_t *s)
 {
 	uint64_t ppc = IOPT_HOST_2M / h->page_size; /* pages per 2M block */
 	uint64_t n1g = 0, n2m = 0, nsp = 0;
-	uint64_t *slots;
+	uint32_t *slots;
 	unsigned int lg2 = h->cfg.page_lg2;
 
 	slots = malloc(sizeof(*slots) * (h->nr_chunks ? h->nr_chunks : 1));
@@ -160,8 +146,8 @@ static int host_place(struct iopt_host *h, uint64_t nr_small, uint64_t *s)
 	/* 1G folios: slot = index of the gigabyte. */
 	for (uint64_t ci = 0; ci < h->nr_chunks; ci += CHUNKS_PER_1G)
 		if (CHUNK_KIND(h->chunk[ci]) == CHUNK_1G)
-			slots[n1g++] = ci / CHUNKS_PER_1G;
-	shuffle_u64(slots, n1g, h->cfg.pct_frag, s);
+			slots[n1g++] = (uint32_t)(ci / CHUNKS_PER_1G);
+	shuffle(slots, n1g, h->cfg.pct_frag, s);
 	n1g = 0;
 	for (uint64_t ci = 0; ci < h->nr_chunks; ci += CHUNKS_PER_1G) {
 		uint64_t base;
@@ -176,8 +162,8 @@ static int host_place(struct iopt_host *h, uint64_t nr_small, uint64_t *s)
 	/* 2M folios: slot = index of the 2M block. */
 	for (uint64_t ci = 0; ci < h->nr_chunks; ci++)
 		if (CHUNK_KIND(h->chunk[ci]) == CHUNK_2M)
-			slots[n2m++] = ci;
-	shuffle_u64(slots, n2m, h->cfg.pct_frag, s);
+			slots[n2m++] = (uint32_t)ci;
+	shuffle(slots, n2m, h->cfg.pct_frag, s);
 	n2m = 0;
 	for (uint64_t ci = 0; ci < h->nr_chunks; ci++)
 		if (CHUNK_KIND(h->chunk[ci]) == CHUNK_2M)
@@ -194,7 +180,7 @@ static int host_place(struct iopt_host *h, uint64_t nr_small, uint64_t *s)
 			h->small[nsp + k] = (uint32_t)(((ci * IOPT_HOST_2M) >> lg2) + k);
 		nsp += ppc;
 	}
-	shuffle_u32(h->small, nsp, h->cfg.pct_frag, s);
+	shuffle(h->small, nsp, h->cfg.pct_frag, s);
 	h->stats.folios_page = nsp;
 	return 0;
 }
@@ -309,25 +295,46 @@ static int host_page_range(const struct iopt_host *h, uint64_t phys,
 	return 0;
 }
 
-int iopt_host_pin(struct iopt_host *h, uint64_t phys, uint64_t npages)
+/*
+ * One pin more (@pin) or one less on each page of [phys, phys + n pages),
+ * all or nothing: a count already at its limit (2^32 - 1, or 0) undoes the
+ * pages done so far and gives -EOVERFLOW, or -ENOENT. *@flipped: the pages
+ * that went from no pin to one, or from one to none.
+ */
+static int host_pin_step(struct iopt_host *h, uint64_t phys, uint64_t npages,
+			 bool pin, uint64_t *flipped)
 {
-	uint64_t first, fresh = 0;
+	const uint32_t step = pin ? 1 : UINT32_MAX;  /* +1 or -1, mod 2^32 */
+	const uint32_t limit = pin ? UINT32_MAX : 0;
+	const uint32_t last = pin ? 0 : 1;           /* a count that flips */
+	uint64_t first;
 	uint32_t *pc;
 	int ret = host_page_range(h, phys, npages, &first);
 
 	if (ret)
 		return ret;
+	*flipped = 0;
 	pc = h->pincount + first;
 	for (uint64_t i = 0; i < npages; i++) {
-		if (pc[i] == UINT32_MAX) {
+		if (pc[i] == limit) {
 			/* Undo what this call did; nothing changes. */
 			while (i--)
-				pc[i]--;
-			return -EOVERFLOW;
+				pc[i] -= step;
+			return pin ? -EOVERFLOW : -ENOENT;
 		}
-		fresh += !pc[i];
-		pc[i]++;
+		*flipped += pc[i] == last;
+		pc[i] += step;
 	}
+	return 0;
+}
+
+int iopt_host_pin(struct iopt_host *h, uint64_t phys, uint64_t npages)
+{
+	uint64_t fresh;
+	int ret = host_pin_step(h, phys, npages, true, &fresh);
+
+	if (ret)
+		return ret;
 	h->stats.pins += npages;
 	h->stats.pinned_pages += fresh;
 	h->stats.pin_calls++;
@@ -336,23 +343,13 @@ int iopt_host_pin(struct iopt_host *h, uint64_t phys, uint64_t npages)
 
 int iopt_host_unpin(struct iopt_host *h, uint64_t phys, uint64_t npages)
 {
-	uint64_t first, gone = 0;
-	uint32_t *pc;
-	int ret = host_page_range(h, phys, npages, &first);
+	uint64_t gone;
+	int ret = host_pin_step(h, phys, npages, false, &gone);
 
+	if (ret == -ENOENT)
+		h->stats.bad_unpins++;
 	if (ret)
 		return ret;
-	pc = h->pincount + first;
-	for (uint64_t i = 0; i < npages; i++) {
-		if (!pc[i]) {
-			while (i--)
-				pc[i]++;
-			h->stats.bad_unpins++;
-			return -ENOENT;
-		}
-		pc[i]--;
-		gone += !pc[i];
-	}
 	h->stats.pins -= npages;
 	h->stats.pinned_pages -= gone;
 	h->stats.unpin_calls++;
