@@ -16,10 +16,12 @@
 #                       $(O)/fuzz-replay/ and run each over its committed
 #                       corpus (TAP). A single input: $(O)/fuzz-replay/fuzz_ops FILE
 #   make fuzz-merge     minimise: merge $(O)-fuzz/corpus/<target>/ into the
-#                       committed corpus (-set_cover_merge=1: a small set of
-#                       inputs that adds all the coverage the committed ones
-#                       lack); review and commit the result. Seeds are made
-#                       by tests/fuzz/seeds.py.
+#                       committed corpus (-set_cover_merge=1 over edges
+#                       only, -use_counters=0: a small set of inputs that
+#                       covers every edge the committed ones miss, so the
+#                       corpus stays small enough for make check); review
+#                       and commit the result. Seeds are made by
+#                       tests/fuzz/seeds.py.
 #
 # `make check` needs none of this: tests/test_fuzz_corpus.c replays all the
 # committed corpora as an ordinary test program.
@@ -81,7 +83,7 @@ fuzz: fuzz-build
 			$(FUZZ_O)/corpus/$$t tests/fuzz/corpus/$$t \
 			>$(FUZZ_O)/fuzz-$$t.log 2>&1; \
 		rc=$$?; \
-		grep -E '^#[0-9]+ +(INITED|DONE)|^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)|^(SUMMARY|==[0-9]+==ERROR)' \
+		grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)|^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)|^(SUMMARY|==[0-9]+==ERROR)' \
 			$(FUZZ_O)/fuzz-$$t.log; \
 		if [ $$rc -ne 0 ]; then \
 			tail -n 60 $(FUZZ_O)/fuzz-$$t.log; \
@@ -94,7 +96,8 @@ fuzz: fuzz-build
 fuzz-merge: fuzz-build
 	@for t in $(FUZZ_TARGETS); do \
 		mkdir -p $(FUZZ_O)/corpus/$$t tests/fuzz/corpus/$$t; \
-		$(FUZZ_O)/fuzz/fuzz_$$t -set_cover_merge=1 tests/fuzz/corpus/$$t \
+		$(FUZZ_O)/fuzz/fuzz_$$t -set_cover_merge=1 -use_counters=0 \
+			tests/fuzz/corpus/$$t \
 			$(FUZZ_O)/corpus/$$t 2>&1 | grep -E 'MERGE-OUTER: [0-9]+ new files' ; \
 	done
 

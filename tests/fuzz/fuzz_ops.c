@@ -161,6 +161,8 @@ struct ops_ctx {
 	unsigned int nfresh;
 	bool fresh_lost;
 	uint64_t flush_all_calls;
+	uint64_t flush_range_calls;
+	uint64_t nallocs, nfrees;      /* through our backend */
 	/* between gather syncs */
 	bool flushed_all;
 	struct ops_range fl[OPS_MAX_FLUSH];
@@ -276,6 +278,7 @@ static void *ops_alloc(void *ctx, size_t size, uint64_t *phys,
 	void *v = c->inner.ops->alloc(c->inner.ctx, size, phys, flags);
 
 	if (v) {
+		c->nallocs++;
 		if (c->nfresh < OPS_MAX_FRESH)
 			c->fresh[c->nfresh++] = *phys;
 		else
@@ -302,6 +305,7 @@ static void ops_free(void *ctx, void *virt, uint64_t phys, size_t size)
 		spare = c->fresh[i] == phys;
 	if (!spare && !c->call_walk_flushed)
 		c->unflushed_frees++;
+	c->nfrees++;
 	c->inner.ops->free(c->inner.ctx, virt, phys, size);
 }
 
@@ -369,6 +373,7 @@ static void ops_flush_range(void *cookie, uint64_t iova, uint64_t size,
 {
 	struct ops_ctx *c = cookie;
 
+	c->flush_range_calls++;
 	if (!leaf_only)
 		c->call_walk_flushed = true;
 	OPS_CHECK(c, size && iova + (size - 1) >= iova && granule_lg2 < 64,
@@ -756,6 +761,17 @@ static void ops_check_memory(struct ops_ctx *c, const char *why)
 	OPS_CHECK(c, st.cache_syncs == c->nsyncs,
 		  "%s: iopt_get_stats counts %" PRIu64 " syncs, the callback saw %" PRIu64,
 		  why, st.cache_syncs, c->nsyncs);
+	OPS_CHECK(c, st.flush_all_calls == c->flush_all_calls &&
+		  st.flush_range_calls == c->flush_range_calls,
+		  "%s: iopt_get_stats counts %" PRIu64 " flush_all and %" PRIu64 " flush_range calls; the callbacks saw %" PRIu64 " and %" PRIu64,
+		  why, st.flush_all_calls, st.flush_range_calls,
+		  c->flush_all_calls, c->flush_range_calls);
+	OPS_CHECK(c, st.tables_allocated == c->nallocs &&
+		  st.tables_freed == c->nfrees &&
+		  st.table_bytes_peak >= st.table_bytes,
+		  "%s: iopt_get_stats counts %" PRIu64 " allocations and %" PRIu64 " frees (peak %" PRIu64 "); the backend saw %" PRIu64 " and %" PRIu64,
+		  why, st.tables_allocated, st.tables_freed, st.table_bytes_peak,
+		  c->nallocs, c->nfrees);
 }
 
 /* A call may change [iova, last] (valid, last >= iova). */
@@ -782,7 +798,10 @@ static void ops_check_all(struct ops_ctx *c, const char *why)
 		ops_compare_extents(c, 0, 1ULL << c->ias, 0, why);
 	}
 	ops_check_memory(c, why);
-	for (size_t i = 0; i < c->m.nr; i++) {
+	/* The walker on leaves spread over the whole space (each operation
+	 * has had its own span walked already). */
+	for (size_t i = 0, step = c->m.nr / OPS_MAX_HW_LEAVES + 1; i < c->m.nr;
+	     i += step) {
 		ops_hw_probe(c, c->m.leaf[i].iova, why);
 		ops_hw_probe(c, c->m.leaf[i].last, why);
 	}

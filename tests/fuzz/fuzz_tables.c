@@ -142,6 +142,7 @@ struct tb_ctx {
 	struct iopt_hwsim_geom geom;
 	struct iopt_hwsim_mem m_image, m_arena, m_cb;
 	struct iopt_hwsim sim;
+	uint64_t sim_root;        /* the root programmed into it */
 	bool sim_live;
 	unsigned int cb_reads;    /* reads the callback served in this walk */
 	unsigned int cb_max;      /* most reads one walk may make */
@@ -997,13 +998,13 @@ static bool tb_run_consistent(struct tb_ctx *c, uint64_t base,
 	uint64_t n = 1ULL << (size_lg2 - leaf_lg2);
 
 	if (size_lg2 <= leaf_lg2 || size_lg2 - leaf_lg2 > 7 ||
-	    iopt_hwsim_walk(&c->geom, &c->m_arena, c->sim.root_phys, base, 0, &r0) ||
+	    iopt_hwsim_walk(&c->geom, &c->m_arena, c->sim_root, base, 0, &r0) ||
 	    !r0.contig || r0.size_lg2 != size_lg2 || r0.leaf_lg2 != leaf_lg2)
 		return false;
 	for (uint64_t k = 1; k < n; k++) {
 		uint64_t a = base + (k << leaf_lg2);
 
-		if (iopt_hwsim_walk(&c->geom, &c->m_arena, c->sim.root_phys, a, 0, &r) ||
+		if (iopt_hwsim_walk(&c->geom, &c->m_arena, c->sim_root, a, 0, &r) ||
 		    !r.contig || r.size_lg2 != size_lg2 || r.leaf_lg2 != leaf_lg2 ||
 		    r.perm != r0.perm || r.phys != r0.phys + (k << leaf_lg2))
 			return false;
@@ -1064,6 +1065,7 @@ static void tb_sim_setup(struct tb_ctx *c, struct fz *f)
 	rc = iopt_hwsim_translate(&c->sim, 0, 0, &r);
 	TB_CHECK(c, rc == -EINVAL, "a translation before a root was set gave %d", rc);
 	iopt_hwsim_set_event_fn(&c->sim, tb_sim_event, c);
+	c->sim_root = root;
 	rc = iopt_hwsim_set_root(&c->sim, root);
 	TB_CHECK(c, rc == 0, "iopt_hwsim_set_root = %d", rc);
 }
@@ -1084,7 +1086,7 @@ static void tb_sim_translate(struct tb_ctx *c, uint64_t iova, unsigned int acces
 	rc = iopt_hwsim_translate(&c->sim, iova, access, &r);
 	iopt_hwsim_get_counters(&c->sim, &k1);
 	tb_close_bitmap(c, was);
-	rf = tb_hw_walk3(c, &c->geom, c->sim.root_phys, iova, access, &f);
+	rf = tb_hw_walk3(c, &c->geom, c->sim_root, iova, access, &f);
 	tb_open_bitmap(c, &was);
 	TB_CHECK(c, k1.translations == k0.translations + 1 &&
 		 k1.faults == k0.faults + (rc != 0),
