@@ -62,7 +62,7 @@
  * table is simply dropped; the next input starts a new arena.
  *
  * Input (little-endian):
- *   byte 0       configuration (named ones, then tb_variants[])
+ *   byte 0       configuration (fz_config_name(): h_configs[], then more)
  *   byte 1       number of maps to build with (0..7), 3 bytes each
  *   byte         number of patches (0..31); each: mode, target, u16 entry
  *                index, then the mode's operands (tb_patch())
