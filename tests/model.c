@@ -322,3 +322,33 @@ void model_ext_free(struct model_ext_list *l)
 	free(l->v);
 	*l = (struct model_ext_list){ 0 };
 }
+
+static int model_range_cmp(const void *a, const void *b)
+{
+	const struct model_range *x = a, *y = b;
+
+	return x->iova < y->iova ? -1 : x->iova > y->iova;
+}
+
+void model_ranges_sort(struct model_range *r, size_t n)
+{
+	if (n)
+		qsort(r, n, sizeof(*r), model_range_cmp);
+}
+
+bool model_ranges_cover(const struct model_range *r, size_t n, uint64_t iova,
+			uint64_t last, unsigned int lg2)
+{
+	uint64_t next = iova;
+
+	for (size_t i = 0; i < n; i++) {
+		if (r[i].lg2 > lg2 || r[i].last < next)
+			continue;
+		if (r[i].iova > next)
+			return false;
+		if (r[i].last >= last)
+			return true;
+		next = r[i].last + 1;
+	}
+	return false;
+}

@@ -153,6 +153,26 @@ int model_ext_add(void *arg, uint64_t iova, uint64_t phys, uint64_t len,
 /* Release the list's memory; it is empty (and zeroed) afterwards. */
 void model_ext_free(struct model_ext_list *l);
 
+/*
+ * Flush coverage, for the oracles that check an unmap's invalidations: an
+ * IOVA range that was flushed (or a leaf that was removed), with its
+ * granule (or leaf size).
+ */
+struct model_range {
+	uint64_t iova;
+	uint64_t last;          /* inclusive */
+	unsigned int lg2;       /* flush granule, or leaf size */
+	bool leaf_only;         /* a flush that kept walk caches */
+};
+
+/* Sort @r by start, as model_ranges_cover() needs. */
+void model_ranges_sort(struct model_range *r, size_t n);
+
+/* Do the ranges of @r (sorted) whose granule is at most @lg2 cover
+ * every byte of [iova, last]? */
+bool model_ranges_cover(const struct model_range *r, size_t n, uint64_t iova,
+			uint64_t last, unsigned int lg2);
+
 static inline bool model_ext_equal(const struct model_ext *a,
 				   const struct model_ext *b)
 {

@@ -106,13 +106,6 @@ struct window {
 	bool down;		/* addresses [base - cap, base) instead of [base, base + cap) */
 };
 
-struct frange {
-	uint64_t iova;
-	uint64_t last;
-	unsigned int granule_lg2;
-	bool leaf_only;
-};
-
 struct ext {
 	uint64_t iova;
 	uint64_t phys;
@@ -161,7 +154,7 @@ struct dctx {
 	unsigned int pending;	/* unmaps since the last sync */
 
 	/* flush and free tracking */
-	struct frange *fl;
+	struct model_range *fl;
 	size_t nfl, capfl;
 	bool flush_all_seen;
 	uint64_t flush_all_calls;
@@ -172,7 +165,7 @@ struct dctx {
 	uint64_t call_flushes;	/* flush callbacks in the current call */
 	uint64_t *fresh;	/* tables allocated in the current call */
 	size_t nfresh, capfresh;
-	struct frange *rm;	/* leaves removed since the last sync */
+	struct model_range *rm;	/* leaves removed since the last sync */
 	size_t nrm, caprm;
 
 	struct extbuf ea, eb;
@@ -399,7 +392,7 @@ static void f_range(void *cookie, uint64_t iova, uint64_t size,
 		    unsigned int granule_lg2, bool leaf_only)
 {
 	struct dctx *c = cookie;
-	struct frange *f;
+	struct model_range *f;
 
 	c->flush_range_calls++;
 	c->call_flushes++;
@@ -411,7 +404,7 @@ static void f_range(void *cookie, uint64_t iova, uint64_t size,
 	f = &c->fl[c->nfl++];
 	f->iova = iova;
 	f->last = iova + (size - 1);
-	f->granule_lg2 = granule_lg2;
+	f->lg2 = granule_lg2;
 	f->leaf_only = leaf_only;
 }
 
@@ -427,7 +420,7 @@ static void record_removed(void *arg, const struct model_leaf *l)
 	c->rm = grow(c->rm, &c->caprm, c->nrm + 1, sizeof(*c->rm));
 	c->rm[c->nrm].iova = l->iova;
 	c->rm[c->nrm].last = l->last;
-	c->rm[c->nrm].granule_lg2 = lg2(model_leaf_size(l));
+	c->rm[c->nrm].lg2 = lg2(model_leaf_size(l));
 	c->nrm++;
 }
 
@@ -448,36 +441,6 @@ static void call_end(struct dctx *c, const char *what)
 		    what, c->unflushed_frees);
 }
 
-static int frange_cmp(const void *a, const void *b)
-{
-	const struct frange *x = a, *y = b;
-
-	return x->iova < y->iova ? -1 : x->iova > y->iova;
-}
-
-/* Do the flushed ranges (sorted) cover [iova, last]; with @granule_lg2 < 64
- * only those at a granule no larger than it count. */
-static bool covered(const struct dctx *c, uint64_t iova, uint64_t last,
-		    unsigned int granule_lg2)
-{
-	uint64_t p = iova;
-
-	for (size_t i = 0; i < c->nfl; i++) {
-		const struct frange *f = &c->fl[i];
-
-		if (f->granule_lg2 > granule_lg2)
-			continue;
-		if (f->iova > p)
-			break;
-		if (f->last < p)
-			continue;
-		if (f->last >= last)
-			return true;
-		p = f->last + 1;
-	}
-	return false;
-}
-
 /*
  * How the flushes cover a removed leaf: 0 when every byte is inside a flush
  * whose granule is no larger than the leaf (a hardware range invalidation
@@ -487,16 +450,16 @@ static bool covered(const struct dctx *c, uint64_t iova, uint64_t last,
 static int flushed(const struct dctx *c, uint64_t iova, uint64_t last,
 		   unsigned int granule_lg2)
 {
-	if (covered(c, iova, last, granule_lg2))
+	if (model_ranges_cover(c->fl, c->nfl, iova, last, granule_lg2))
 		return 0;
-	return covered(c, iova, last, 64) ? 2 : 1;
+	return model_ranges_cover(c->fl, c->nfl, iova, last, 64) ? 2 : 1;
 }
 
 static void flush_dump(const struct dctx *c)
 {
 	for (size_t i = 0; i < c->nfl; i++)
 		printf("#     flushed [0x%" PRIx64 ", 0x%" PRIx64 "] granule 2^%u%s\n",
-		       c->fl[i].iova, c->fl[i].last, c->fl[i].granule_lg2,
+		       c->fl[i].iova, c->fl[i].last, c->fl[i].lg2,
 		       c->fl[i].leaf_only ? " leaf_only" : "");
 }
 
@@ -518,10 +481,10 @@ static void do_sync(struct dctx *c)
 			    rc, c->call_flushes, c->call_frees);
 	}
 	if (!c->flush_all_seen && c->nrm) {
-		qsort(c->fl, c->nfl, sizeof(*c->fl), frange_cmp);
+		model_ranges_sort(c->fl, c->nfl);
 		for (size_t i = 0; i < c->nrm && !c->failed; i++) {
-			const struct frange *r = &c->rm[i];
-			int how = flushed(c, r->iova, r->last, r->granule_lg2);
+			const struct model_range *r = &c->rm[i];
+			int how = flushed(c, r->iova, r->last, r->lg2);
 
 			if (how)
 				BAD(c, "unmapped leaf [0x%" PRIx64 ", 0x%" PRIx64 "] (one of %zu since the last sync) was %s by the unmaps and gather sync",

@@ -98,12 +98,6 @@ static const struct iopt_hwsim_params ops_sim_shapes[4] = {
 	{ .tlb_entries = 0, .walk_entries = 8, .walk_ways = 4 },
 };
 
-struct ops_range {
-	uint64_t iova;
-	uint64_t last;          /* inclusive */
-	unsigned int lg2;       /* flush granule or leaf size */
-};
-
 struct ops_ext {
 	uint64_t iova;
 	uint64_t phys;
@@ -165,10 +159,10 @@ struct ops_ctx {
 	uint64_t nallocs, nfrees;      /* through our backend */
 	/* between gather syncs */
 	bool flushed_all;
-	struct ops_range fl[OPS_MAX_FLUSH];
+	struct model_range fl[OPS_MAX_FLUSH];
 	unsigned int nfl;
 	bool fl_lost;
-	struct ops_range rm[OPS_MAX_REMOVED];
+	struct model_range rm[OPS_MAX_REMOVED];
 	unsigned int nrm;
 	bool rm_lost;
 
@@ -389,8 +383,10 @@ static void ops_flush_range(void *cookie, uint64_t iova, uint64_t size,
 		c->fl_lost = true;
 		return;
 	}
-	c->fl[c->nfl++] = (struct ops_range){ iova, iova + (size - 1),
-					      granule_lg2 };
+	c->fl[c->nfl++] = (struct model_range){ .iova = iova,
+						.last = iova + (size - 1),
+						.lg2 = granule_lg2,
+						.leaf_only = leaf_only };
 }
 
 static void ops_removed(void *arg, const struct model_leaf *l)
@@ -401,8 +397,9 @@ static void ops_removed(void *arg, const struct model_leaf *l)
 		c->rm_lost = true;
 		return;
 	}
-	c->rm[c->nrm++] = (struct ops_range){ l->iova, l->last,
-					      fz_lg2(model_leaf_size(l)) };
+	c->rm[c->nrm++] = (struct model_range){
+		.iova = l->iova, .last = l->last,
+		.lg2 = fz_lg2(model_leaf_size(l)) };
 }
 
 static void ops_call_begin(struct ops_ctx *c)
@@ -420,34 +417,6 @@ static void ops_call_end(struct ops_ctx *c, const char *what)
 		  what, c->unflushed_frees);
 }
 
-static int ops_range_cmp(const void *a, const void *b)
-{
-	const struct ops_range *x = a, *y = b;
-
-	return x->iova < y->iova ? -1 : x->iova > y->iova;
-}
-
-/* Do the flushes (sorted by start) at a granule of at most @lg2 cover
- * [iova, last]? */
-static bool ops_covered(const struct ops_ctx *c, uint64_t iova, uint64_t last,
-			unsigned int lg2)
-{
-	uint64_t next = iova;
-
-	for (unsigned int i = 0; i < c->nfl; i++) {
-		const struct ops_range *f = &c->fl[i];
-
-		if (f->lg2 > lg2 || f->last < next)
-			continue;
-		if (f->iova > next)
-			return false;
-		if (f->last >= last)
-			return true;
-		next = f->last + 1;
-	}
-	return false;
-}
-
 static void ops_hw_coherent(struct ops_ctx *c, const char *why);
 
 static void ops_sync(struct ops_ctx *c)
@@ -459,10 +428,10 @@ static void ops_sync(struct ops_ctx *c)
 	ops_call_end(c, "iopt_gather_sync");
 	OPS_CHECK(c, rc == 0, "iopt_gather_sync = %d", rc);
 	if (!c->flushed_all && !c->fl_lost && !c->rm_lost) {
-		qsort(c->fl, c->nfl, sizeof(c->fl[0]), ops_range_cmp);
+		model_ranges_sort(c->fl, c->nfl);
 		for (unsigned int i = 0; i < c->nrm; i++)
-			OPS_CHECK(c, ops_covered(c, c->rm[i].iova, c->rm[i].last,
-						 c->rm[i].lg2),
+			OPS_CHECK(c, model_ranges_cover(c->fl, c->nfl, c->rm[i].iova,
+						       c->rm[i].last, c->rm[i].lg2),
 				  "after iopt_gather_sync the removed leaf [0x%" PRIx64 ", 0x%" PRIx64 "] was not flushed at a granule of at most 2^%u",
 				  c->rm[i].iova, c->rm[i].last, c->rm[i].lg2);
 	}
