@@ -58,7 +58,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: iopt bench [--quick] [--json] [--scenario X]... [--format NAME]\n"
 		"                  [--rounds N]\n"
-		"       iopt bench --once [--size SIZE]\n"
+		"       iopt bench --once [--single] [--size SIZE]\n"
 		"  --quick        smaller sizes and fewer rounds (under 30 s)\n"
 		"  --json         a JSON array, one object per measurement\n"
 		"  --scenario X   run only scenario X (a letter or a name; repeatable)\n"
@@ -69,6 +69,8 @@ static void usage(FILE *f)
 		"  --once         map SIZE (default 1G) of 4K pages in one call, look\n"
 		"                 every page up, unmap and sync; no timing (for\n"
 		"                 bench/callgrind.sh)\n"
+		"  --single       with --once: SIZE / 4K single-page maps, lookups\n"
+		"                 and unmaps, tables present\n"
 		"scenarios:\n");
 	for (unsigned int i = 0; i < NR_SCENARIOS; i++)
 		fprintf(f, "  %s  %-14s %s\n", scenarios[i].id, scenarios[i].name,
@@ -86,7 +88,7 @@ static int find_scenario(const char *s)
 int iopt_cmd_bench(int argc, char **argv)
 {
 	struct bench_opts o = { .quick = false, .rounds = 0, .format = NULL };
-	bool json = false, once = false, picked[NR_SCENARIOS] = { false };
+	bool json = false, once = false, single = false, picked[NR_SCENARIOS] = { false };
 	bool any_picked = false;
 	uint64_t once_size = 1ULL << 30;
 	int ret = 0;
@@ -101,6 +103,8 @@ int iopt_cmd_bench(int argc, char **argv)
 			json = true;
 		} else if (!strcmp(a, "--once")) {
 			once = true;
+		} else if (!strcmp(a, "--single")) {
+			single = true;
 		} else if (!strcmp(a, "--scenario") && has_val) {
 			int k = find_scenario(argv[++i]);
 
@@ -142,7 +146,7 @@ int iopt_cmd_bench(int argc, char **argv)
 		}
 	}
 	if (once)
-		return bench_once(once_size) ? 1 : 0;
+		return bench_once(once_size, single) ? 1 : 0;
 	if (!o.rounds)
 		o.rounds = o.quick ? 3 : 5;
 
