@@ -129,6 +129,27 @@ struct iopt_mem_ops {
 	 * [virt, virt+size) visible to the IOMMU. NULL for coherent walkers.
 	 * Called once per span of entries written in one table. */
 	void (*sync)(void *ctx, void *virt, uint64_t phys, size_t size);
+	/*
+	 * Labels (optional: both or neither). The engine labels every table
+	 * it allocates with a non-zero value that names its table tree and
+	 * the table's level (and so its size), and follows an entry on a
+	 * write path (map, unmap, gather_sync, fini) only into a live
+	 * allocation with the label it expects. A backend with labels thus
+	 * guarantees that, whatever the tables contain, the engine writes
+	 * only into, and frees only, tables its own table allocated, and
+	 * visits each at most once per subtree. A backend without them trusts
+	 * its tables (see IOPT_MEM_LABEL_UNIT_LG2 for what that means).
+	 *
+	 * set_label(): label the live allocation of @size bytes at @phys,
+	 * just returned by alloc(). Concurrent calls for different blocks
+	 * must be safe.
+	 * label_of(): the label of the live allocation of exactly @size bytes
+	 * that starts at @phys; 0 when there is none (never allocated, freed,
+	 * of another size, @phys inside a block) or it has no label. free()
+	 * removes the label. Any @phys must be answered without faulting.
+	 */
+	void (*set_label)(void *ctx, uint64_t phys, size_t size, uint32_t label);
+	uint32_t (*label_of)(void *ctx, uint64_t phys, size_t size);
 };
 
 struct iopt_mem {
@@ -144,7 +165,27 @@ struct iopt_mem {
 	 */
 	uint64_t bound_lo;
 	uint64_t bound_size;
+	/*
+	 * Optional, for linear bounded backends with labels: the labels as an
+	 * array the engine reads inline instead of calling label_of().
+	 * labels[(phys - bound_lo) >> IOPT_MEM_LABEL_UNIT_LG2] must equal the
+	 * label of a live labelled allocation that starts at @phys, and be 0
+	 * for every unit where no live labelled allocation starts. It has
+	 * bound_size >> IOPT_MEM_LABEL_UNIT_LG2 elements, read with relaxed
+	 * atomic loads. Ignored unless set_label and label_of are set.
+	 */
+	const uint32_t *labels;
 };
+
+/*
+ * Labels are kept per 64-byte unit (the smallest table). Without labels
+ * (set_label/label_of NULL, as for the heap backend), the engine trusts
+ * the tables: with a bound it still never reads or writes outside it, but
+ * a corrupt entry can make it write into or free another table of the
+ * same backend, and a table that refers to itself can make an unmap or
+ * iopt_fini() take time exponential in the number of levels.
+ */
+#define IOPT_MEM_LABEL_UNIT_LG2 6
 
 /*
  * IOTLB flush callbacks, called from iopt_gather_sync(), by map when it
