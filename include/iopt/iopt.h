@@ -244,6 +244,10 @@ struct iopt_table {
 	uint64_t tbl_span;        /* (start addresses), from the mem bound */
 	uint64_t va_lo_last;      /* last IOVA of the (lower) input space */
 	uint64_t va_hi_first;     /* first IOVA of the upper half (sign_extend) */
+	const uint32_t *labels;   /* mem.labels when the backend labels tables */
+	uint32_t label_base;      /* this tree's label, level 0; 0: no labels */
+	uint64_t gen;             /* unique per iopt_init(), for gathers */
+	uint64_t live_key;        /* marks an initialised table (iopt_init) */
 	struct iopt_stats stats;
 };
 
@@ -482,6 +486,7 @@ int iopt_walk_path(struct iopt_table *t, uint64_t iova, struct iopt_path *path);
 #define IOPT_GATHER_TABLES 256
 struct iopt_gather {
 	struct iopt_table *table;
+	uint64_t gen;           /* table->gen when bound */
 	unsigned int nr_ranges;
 	unsigned int nr_tables;
 	struct iopt_gather_range {
