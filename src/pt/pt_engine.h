@@ -1094,8 +1094,14 @@ static int PT_NAME(iterate)(struct iopt_table *t, uint64_t iova, uint64_t last,
 
 	pt_stat_walk(t, &t->stats.walks, 1);
 	PT_NAME(iterate_level)(t, &it, t->root, t->top_level, iova, last);
-	if (!it.ret && it.have)
-		it.ret = fn(arg, it.iova, it.phys, it.last - it.iova + 1, it.prot);
+	/* The run being built ends before an unreadable table, if one
+	 * stopped the walk: report it, then the fault. */
+	if ((!it.ret || it.ret == -EFAULT) && it.have) {
+		int ret = fn(arg, it.iova, it.phys, it.last - it.iova + 1, it.prot);
+
+		if (ret)
+			return ret;
+	}
 	return it.ret;
 }
 
