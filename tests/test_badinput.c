@@ -824,6 +824,23 @@ static void init_refused(struct iopt_arena *a, const struct iopt_config *cfg,
 	CHECK_EQ(a->used, 0);
 }
 
+/* Half a labelling backend: never called (iopt_init() refuses it). */
+static uint32_t one_label_of(void *ctx, uint64_t phys, size_t size)
+{
+	(void)ctx;
+	(void)phys;
+	(void)size;
+	return 1;
+}
+
+static void one_set_label(void *ctx, uint64_t phys, size_t size, uint32_t l)
+{
+	(void)ctx;
+	(void)phys;
+	(void)size;
+	(void)l;
+}
+
 TEST(init_args)
 {
 	static unsigned char region[1 << 20] __attribute__((aligned(4096)));
@@ -911,6 +928,15 @@ TEST(init_args)
 	half = *mem.ops;
 	half.free = NULL;
 	init_refused(&a, &cfg, &bad, -EINVAL, "NULL free");
+	/* labels: both functions or neither */
+	half = *mem.ops;
+	half.set_label = NULL;
+	half.label_of = one_label_of;
+	bad.ops = &half;
+	init_refused(&a, &cfg, &bad, -EINVAL, "label_of without set_label");
+	half.set_label = one_set_label;
+	half.label_of = NULL;
+	init_refused(&a, &cfg, &bad, -EINVAL, "set_label without label_of");
 	/* not linear, and no phys_to_virt: nothing can be read back */
 	bad.ops = &no_ops;
 	bad.linear = false;
