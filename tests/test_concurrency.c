@@ -189,9 +189,32 @@ static void locked_free(void *ctx, void *virt, uint64_t phys, size_t size)
 	pthread_mutex_unlock(&c->lock);
 }
 
+/* Labels need no lock: a backend must take set_label for different
+ * blocks concurrently, and label_of beside anything. */
+static void fwd_set_label(void *ctx, uint64_t phys, size_t size, uint32_t l)
+{
+	struct conc *c = ctx;
+
+	c->arena_mem.ops->set_label(c->arena_mem.ctx, phys, size, l);
+}
+
+static uint32_t fwd_label_of(void *ctx, uint64_t phys, size_t size)
+{
+	struct conc *c = ctx;
+
+	return c->arena_mem.ops->label_of(c->arena_mem.ctx, phys, size);
+}
+
 static const struct iopt_mem_ops locked_ops = {
 	.alloc = locked_alloc,
 	.free = locked_free,
+};
+
+static const struct iopt_mem_ops locked_ops_labels = {
+	.alloc = locked_alloc,
+	.free = locked_free,
+	.set_label = fwd_set_label,
+	.label_of = fwd_label_of,
 };
 
 static size_t arena_used(struct conc *c)
@@ -798,7 +821,8 @@ static void conc_run(const char *name, uint32_t cfg_flags)
 	atomic_init(&c->stop, false);
 	iopt_arena_mem(&c->arena, &c->arena_mem);
 	c->mem = c->arena_mem;
-	c->mem.ops = &locked_ops;
+	c->mem.ops = c->arena_mem.ops->set_label ? &locked_ops_labels
+						 : &locked_ops;
 	c->mem.ctx = c;
 	rc = iopt_init(&c->t, &c->cfg, &c->mem, &conc_flush, c);
 	if (rc) {
