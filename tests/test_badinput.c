@@ -827,8 +827,8 @@ static void init_refused(struct iopt_arena *a, const struct iopt_config *cfg,
 TEST(init_args)
 {
 	static unsigned char region[1 << 20] __attribute__((aligned(4096)));
-	static const struct iopt_mem_ops no_ops = { no_alloc, no_free, NULL,
-						    NULL };
+	static const struct iopt_mem_ops no_ops = { .alloc = no_alloc,
+						    .free = no_free };
 	static const struct {
 		const char *name;  /* base configuration */
 		const char *what;
