@@ -460,6 +460,36 @@ TEST(arena_merges)
 	}
 }
 
+/* Freed blocks below the bump pointer merge with what lies past it. */
+TEST(arena_merges_partly_used)
+{
+	static const unsigned int counts[] = { 1, 3, 100, 1000, 7000 };
+
+	for (unsigned int c = 0; c < 5; c++) {
+		struct aenv e;
+		unsigned int o;
+		uint64_t p;
+		void *v;
+
+		if (!aenv_open(&e, REGION, PHYS_1M))
+			return;
+		for (unsigned int i = 0; i < counts[c]; i++) {
+			mv[i] = al(&e, i % 3 ? 64 : 256, &mp[i]);
+			ASSERT(mv[i]);
+			ms[i] = i % 3 ? 64 : 256;
+		}
+		for (unsigned int i = 0; i < counts[c]; i++)
+			fr(&e, mv[i], mp[i], ms[i]);
+		o = largest_fit(&e.a);
+		v = al(&e, (size_t)1 << o, &p);
+		if (!v)
+			H_FAIL("%u blocks freed, then no block of 2^%u",
+			       counts[c], o);
+		CHECK_EQ(e.a.used, v ? 1u << o : 0);
+		aenv_close(&e);
+	}
+}
+
 /* ---- labels ---- */
 
 static uint32_t lab(struct aenv *e, uint64_t phys, size_t size)

@@ -295,6 +295,38 @@ static unsigned int order_of(size_t size)
 	return order > MAX_ORDER ? MAX_ORDER + 1 : order;
 }
 
+/*
+ * The aligned block that the bump pointer cuts, when all of it below the
+ * pointer is free: free blocks cannot merge with never-used memory, so
+ * without this the memory just below the pointer would never be part of a
+ * block larger than its pieces again.
+ */
+static bool reclaim_frontier(struct iopt_arena *a, unsigned int order,
+			     uint64_t *off)
+{
+	uint64_t size = (uint64_t)1 << order;
+	uint64_t back = (a->phys_base + a->bump) & (size - 1);
+	uint64_t start = a->bump - back, q;
+	unsigned int pieces = 0;
+
+	if (!back || back > a->bump || size > a->size - start)
+		return false;
+	for (q = start; q < a->bump; q += (uint64_t)1 << (blk_get(a, q >> UNIT_LG2) & 0x3f))
+		if (!(blk_get(a, q >> UNIT_LG2) & BLK_FREE) ||
+		    ++pieces > 2 * MAX_ORDER)
+			return false;
+	for (q = start; q < a->bump; ) {
+		unsigned int k = blk_get(a, q >> UNIT_LG2) & 0x3f;
+
+		unlink_block(a, q >> UNIT_LG2, k);
+		poison_range(a, q, IOPT_ARENA_LINK_BYTES);
+		q += (uint64_t)1 << k;
+	}
+	*off = start;
+	a->bump = start + size;
+	return true;
+}
+
 /* Fresh memory past the bump pointer, aligned physically. */
 static bool carve(struct iopt_arena *a, unsigned int order, uint64_t *off)
 {
@@ -302,6 +334,8 @@ static bool carve(struct iopt_arena *a, unsigned int order, uint64_t *off)
 	uint64_t gap = (0 - (a->phys_base + a->bump)) & (size - 1);
 	uint64_t at = a->bump + gap;
 
+	if (reclaim_frontier(a, order, off))
+		return true;
 	if (gap > a->size - a->bump || size > a->size - at)
 		return false;
 	/* Hand the gap to the free lists in aligned pieces. */
