@@ -211,6 +211,28 @@ static unsigned int drain(struct aenv *e, unsigned char *const *live,
 	return n;
 }
 
+/* NB 4K blocks; every other one freed (so none merge: a list of NB / 2),
+ * the others live and filled with 0x5a into @live. */
+static unsigned int every_other_free(struct aenv *e, unsigned char **v,
+				     unsigned char **live)
+{
+	unsigned int nr_live = 0;
+	uint64_t ph[NB];
+
+	for (unsigned int i = 0; i < NB; i++)
+		if (!(v[i] = al(e, 4096, &ph[i])))
+			return 0;
+	for (unsigned int i = 0; i < NB; i++) {
+		if (i % 2 == 0) {
+			fr(e, v[i], ph[i], 4096);
+		} else {
+			memset(v[i], 0x5a, 4096);
+			live[nr_live++] = v[i];
+		}
+	}
+	return nr_live;
+}
+
 TEST(arena_corrupt_links)
 {
 	static const char *const kinds[] = {
@@ -224,25 +246,14 @@ TEST(arena_corrupt_links)
 	     kind++) {
 		struct aenv e;
 		unsigned char *v[NB], *live[NB / 2];
-		uint64_t ph[NB], w;
-		unsigned int nr_live = 0, n;
+		unsigned int nr_live, n;
 		size_t off_live, off_free;
+		uint64_t w;
 
 		if (!aenv_open(&e, REGION, PHYS_1M))
 			return;
-		for (unsigned int i = 0; i < NB; i++) {
-			v[i] = al(&e, 4096, &ph[i]);
-			ASSERT(v[i]);
-		}
-		/* free every other one, so none merge: a list of NB / 2 */
-		for (unsigned int i = 0; i < NB; i++) {
-			if (i % 2 == 0) {
-				fr(&e, v[i], ph[i], 4096);
-			} else {
-				memset(v[i], 0x5a, 4096);
-				live[nr_live++] = v[i];
-			}
-		}
+		nr_live = every_other_free(&e, v, live);
+		ASSERT_EQ(nr_live, NB / 2);
 		off_live = (size_t)(v[5] - e.buf);
 		off_free = (size_t)(v[2] - e.buf);
 		/* a stale map writes into freed block 8's first words; the
@@ -297,21 +308,12 @@ TEST(arena_corrupt_copied_header)
 {
 	struct aenv e;
 	unsigned char *v[NB], *live[NB / 2];
-	uint64_t ph[NB];
-	unsigned int nr_live = 0;
+	unsigned int nr_live;
 
 	if (!aenv_open(&e, REGION, PHYS_1M))
 		return;
-	for (unsigned int i = 0; i < NB; i++) {
-		v[i] = al(&e, 4096, &ph[i]);
-		ASSERT(v[i]);
-	}
-	for (unsigned int i = 0; i < NB; i++) {
-		if (i % 2 == 0)
-			fr(&e, v[i], ph[i], 4096);
-		else
-			live[nr_live++] = v[i];
-	}
+	nr_live = every_other_free(&e, v, live);
+	ASSERT_EQ(nr_live, NB / 2);
 	/* a well-formed header, but bound to block 6's place: over block 10
 	 * it would make the list skip 8 */
 	memcpy(v[10], v[6], IOPT_ARENA_LINK_BYTES);

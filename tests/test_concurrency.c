@@ -924,22 +924,8 @@ struct at_thread {
 	uint64_t rng, ops, bad_frees, allocs;
 	struct at_block b[AT_KEEP];
 	unsigned int n;
-	unsigned int errors;
-	char msg[MAX_MSGS][256];
+	struct worker log;   /* only its failures (w_fail, report) */
 };
-
-__attribute__((format(printf, 2, 3)))
-static void at_fail(struct at_thread *t, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (t->errors < MAX_MSGS) {
-		va_start(ap, fmt);
-		vsnprintf(t->msg[t->errors], sizeof(t->msg[0]), fmt, ap);
-		va_end(ap);
-	}
-	t->errors++;
-}
 
 /* Our block must still hold our bytes and our label. */
 static void at_check(struct at_thread *t, const struct at_block *b)
@@ -949,15 +935,15 @@ static void at_check(struct at_thread *t, const struct at_block *b)
 
 	if (b->v[0] != fill || b->v[b->size / 2] != fill ||
 	    b->v[b->size - 1] != fill)
-		at_fail(t, "thread %u: block 0x%llx (%zu bytes) was written by another",
+		w_fail(&t->log, "thread %u: block 0x%llx (%zu bytes) was written by another",
 			t->id, ull(b->phys), b->size);
 	if (o->label_of(t->mem->ctx, b->phys, b->size) != b->label ||
 	    __atomic_load_n(&t->mem->labels[(b->phys - t->mem->bound_lo) >> 6],
 			    __ATOMIC_RELAXED) != b->label)
-		at_fail(t, "thread %u: block 0x%llx lost its label 0x%x",
+		w_fail(&t->log, "thread %u: block 0x%llx lost its label 0x%x",
 			t->id, ull(b->phys), b->label);
 	if (iopt_arena_is_free(t->a, b->phys, b->size))
-		at_fail(t, "thread %u: live block 0x%llx reads as free", t->id,
+		w_fail(&t->log, "thread %u: live block 0x%llx reads as free", t->id,
 			ull(b->phys));
 }
 
@@ -980,11 +966,11 @@ static void *at_main(void *arg)
 			if (!b->v)
 				continue; /* full for now */
 			if (b->phys % b->size || o->label_of(ctx, b->phys, b->size))
-				at_fail(t, "thread %u: new block 0x%llx misaligned or labelled",
+				w_fail(&t->log, "thread %u: new block 0x%llx misaligned or labelled",
 					t->id, ull(b->phys));
 			for (size_t j = 0; j < b->size; j++)
 				if (b->v[j]) {
-					at_fail(t, "thread %u: new block 0x%llx not zeroed",
+					w_fail(&t->log, "thread %u: new block 0x%llx not zeroed",
 						t->id, ull(b->phys));
 					break;
 				}
@@ -1046,8 +1032,7 @@ TEST(arena_threads)
 		pthread_join(th[k].thread, NULL);
 		bad += th[k].bad_frees;
 		allocs += th[k].allocs;
-		for (unsigned int i = 0; i < th[k].errors && i < MAX_MSGS; i++)
-			H_FAIL("%s", th[k].msg[i]);
+		report(&th[k].log, "arena_threads", "thread");
 	}
 	printf("# seed 0x%llx, %u threads x %llu operations, %llu allocations, %llu refused frees\n",
 	       ull(seed), AT_THREADS, ull(ops), ull(allocs), ull(bad));
