@@ -62,12 +62,20 @@ enum iopt_format {
 	IOPT_FMT_ARM_LPAE_S1 = 1, /* VMSAv8-64 stage 1 */
 	IOPT_FMT_ARM_LPAE_S2 = 2, /* VMSAv8-64 stage 2 */
 	IOPT_FMT_X86_64 = 3,      /* Intel VT-d first stage / AMD v2 */
+	/* Reserved for formats in progress (iopt_init() refuses them until
+	 * they land; the simulated IOMMU may walk them first): */
+	IOPT_FMT_ARM_V7S = 4,       /* Armv7 short descriptor, 32-bit entries */
+	IOPT_FMT_ARM_MALI_LPAE = 5, /* Arm Mali GPU LPAE variant */
+	IOPT_FMT_APPLE_DART = 6,    /* Apple DART v1 (4K, oas 36) */
+	IOPT_FMT_APPLE_DART2 = 7,   /* Apple DART v2 (16K, oas 42) */
 };
 
 /* Quirks (struct iopt_config.quirks). A quirk a format does not know is -EINVAL. */
 #define IOPT_QUIRK_ARM_NS        (1u << 0) /* S1: NS on leaves, NSTable on tables */
 #define IOPT_QUIRK_ARM_S2FWB     (1u << 1) /* S2: FEAT_S2FWB MemAttr for CACHE */
 #define IOPT_QUIRK_NO_CONTIG     (1u << 2) /* ARM: do not offer contiguous-hint sizes */
+#define IOPT_QUIRK_V7S_NO_PERMS  (1u << 3) /* v7s: no AP/AF/XN bits in leaves */
+#define IOPT_QUIRK_V7S_MTK_EXT   (1u << 4) /* v7s: MediaTek PA[34:32] in leaves (needs NO_PERMS) */
 
 /* Options (struct iopt_config.flags). */
 #define IOPT_CFG_STATS (1u << 0) /* count walks and entries (see struct iopt_stats) */
