@@ -300,6 +300,7 @@ int iopt_arm_lpae_init(struct iopt_table *t)
 	t->top_index_bits = top_bits;
 	t->sign_extend = false;
 	t->root_size = (8ULL << top_bits) < 64 ? 64 : (8ULL << top_bits);
+	t->root_tables = top_bits > bits ? 1u << (top_bits - bits) : 1;
 	t->ops = g == 12 ? &arm_4k_ops : g == 14 ? &arm_16k_ops : &arm_64k_ops;
 	return 0;
 }
