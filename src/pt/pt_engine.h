@@ -33,7 +33,7 @@
  *   PT_LEAF_BITS(t, attrs, lvl, contig)  a leaf entry without its address
  *   PT_OA_BITS(t, oa)          the address field for @oa
  *   PT_PROT_ATTRS(t, prot)     per-call attributes from IOPT_* flags
- *   PT_LEAF_PROT(t, pte)       IOPT_* flags of a leaf
+ *   PT_LEAF_PROT(t, pte, lvl)  IOPT_* flags of a leaf at a level
  *   PT_PROT_EFFECTIVE          function: what a leaf made from prot reports
  *
  * Levels count up from 0, the level of the smallest leaf. Ranges are
@@ -1057,7 +1057,7 @@ static inline int PT_NAME(lookup_leaf)(struct iopt_table *t, uint64_t pte,
 		    (iova & ((1ULL << (sh + (PT_REPLICATED ? run : 0))) - 1));
 	out->size_lg2 = sh + run;
 	if (out->want_prot)
-		out->prot = PT_LEAF_PROT(t, pte);
+		out->prot = PT_LEAF_PROT(t, pte, lvl);
 	return 0;
 }
 
@@ -1146,7 +1146,7 @@ static void PT_NAME(iterate_level)(struct iopt_table *t, struct pt_ictx *it,
 				va & m;
 
 			if (pt_iter_emit(it, va, sub_last, PT_LEAF_OA(t, pte, lvl) + off,
-					 PT_LEAF_PROT(t, pte)))
+					 PT_LEAF_PROT(t, pte, lvl)))
 				return;
 		} else if (k == PT_TABLE && lvl > 0) {
 			const PT_E *child = PT_NAME(table)(t, PT_TABLE_PA(t, pte));
