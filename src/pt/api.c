@@ -201,22 +201,15 @@ static bool table_live(const struct iopt_table *t)
 static uint64_t next_gen;
 
 /*
- * The label of a new tree (level bits clear, never 0). With a bound of
- * at most 32 GiB it is the root's 64-byte unit in the bound: no two live
- * trees of one backend have their root there, so labels are exact.
- * Otherwise it comes from the generation (unique among the last 2^29
- * tables created).
+ * The label of a new tree (level bits clear, never 0), from its
+ * generation: unique among the last 2^29 - 1 tables created in the
+ * process. Not from the root's address: tables a destroyed table leaked
+ * (a gather never synced) keep their label, and a successor whose root
+ * landed at the same place must not take them for its own.
  */
 static uint32_t tree_label(const struct iopt_table *t)
 {
-	uint64_t n;
-
-	if (t->mem.bound_size &&
-	    (t->mem.bound_size >> IOPT_MEM_LABEL_UNIT_LG2) < (1u << 29) - 1)
-		n = (t->root_phys - t->mem.bound_lo) >> IOPT_MEM_LABEL_UNIT_LG2;
-	else
-		n = t->gen;
-	return (uint32_t)((n % ((1u << 29) - 1)) + 1) << 3;
+	return (uint32_t)((t->gen % ((1u << 29) - 1)) + 1) << 3;
 }
 
 int iopt_init(struct iopt_table *t, const struct iopt_config *cfg,

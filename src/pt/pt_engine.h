@@ -903,6 +903,49 @@ static void PT_NAME(unmap_level)(struct pt_uctx *c, PT_E *tab,
 }
 
 /*
+ * The bytes unmap_level() would unmap in [va, last] of @tab, without
+ * writing: leaves, whole subtrees of this tree through subtree_bytes()
+ * (charged to the same budget), partial entries by descending. Entries
+ * that are not this tree's tables count nothing, as unmap_level() drops
+ * them. Linear in what unmap_level() visits.
+ */
+static uint64_t PT_NAME(range_bytes)(struct pt_uctx *c, const PT_E *tab,
+				     unsigned int lvl, uint64_t va,
+				     uint64_t last)
+{
+	struct iopt_table *t = c->t;
+	const unsigned int sh = PT_NAME(item_lg2)(lvl);
+	const uint64_t m = (1ULL << sh) - 1;
+	unsigned int i = PT_NAME(index)(t, va, lvl);
+	const unsigned int end = PT_NAME(index)(t, last, lvl);
+	uint64_t bytes = 0;
+	unsigned int min_lg2 = 63;
+
+	for (;; i++) {
+		uint64_t sub_last = (va | m) < last ? (va | m) : last;
+		uint64_t pte = PT_LOAD(&tab[i]);
+		enum pt_kind k = PT_KIND(t, pte, lvl);
+
+		if (k == PT_LEAF) {
+			bytes += sub_last - va + 1; /* no leaf crosses the ends */
+		} else if (k == PT_TABLE && lvl > 0) {
+			const PT_E *child = PT_NAME(table_own)(t, PT_TABLE_PA(t, pte),
+							       lvl - 1);
+
+			if (child && !(va & m) && sub_last == (va | m))
+				bytes += PT_NAME(subtree_bytes)(c, child, lvl - 1,
+								&min_lg2);
+			else if (child)
+				bytes += PT_NAME(range_bytes)(c, child, lvl - 1, va,
+							      sub_last);
+		}
+		if (i == end)
+			return bytes;
+		va = sub_last + 1;
+	}
+}
+
+/*
  * Would clearing a range with @va as its first address (@end false) or its
  * last (@end true) split a leaf? Follows @va's path down from @tab at @lvl,
  * one entry per level, and looks at the first leaf (or contiguous run) on it.
@@ -1021,19 +1064,17 @@ static int PT_NAME(unmap)(struct iopt_table *t, struct pt_unmap_req *req)
 	if (PT_NAME(edge_splits)(t, tab, lvl, req->iova, false) ||
 	    PT_NAME(edge_splits)(t, tab, lvl, req->last, true))
 		return -EXDEV;
+	c.budget = pt_visit_budget(t);
 	if (req->flags & IOPT_UNMAP_NO_HOLES) {
-		/* A second pass over the range, counted as a walk. */
-		uint64_t bytes = 0;
-		struct pt_ictx it = { .fn = pt_sum_extent, .arg = &bytes };
+		/* A second pass over the range, counted as a walk: it counts
+		 * exactly what unmap_level() will, with the same budget. */
+		struct pt_uctx dry = c;
 
 		pt_stat_walk(t, &t->stats.walks, 1);
-		PT_NAME(iterate_level)(t, &it, tab, lvl, req->iova, req->last);
-		if (it.have)
-			bytes += it.last - it.iova + 1;
-		if (bytes != req->last - req->iova + 1)
+		if (PT_NAME(range_bytes)(&dry, tab, lvl, req->iova, req->last) !=
+		    req->last - req->iova + 1)
 			return -ENOENT;
 	}
-	c.budget = pt_visit_budget(t);
 	PT_NAME(unmap_level)(&c, tab, tab_phys, lvl, req->iova, req->last);
 	pt_stat_walk(t, &t->stats.entries_cleared, c.cleared);
 	req->unmapped = c.bytes;
