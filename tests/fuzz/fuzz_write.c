@@ -94,7 +94,8 @@
  * held work when its table was destroyed, are the documented leaks.
  *
  * A failed check prints the configuration, the last operations and what
- * went wrong, then abort()s (tests/fuzz/fuzz.h).
+ * went wrong, then abort()s (tests/fuzz/fuzz.h); with IOPT_FUZZ_TRACE set in
+ * the environment every operation is printed as it runs.
  *
  * Input (little-endian):
  *   byte 0   configuration of tree 0 (fz_config_name())
@@ -230,6 +231,7 @@ struct fw_state {
 	uint64_t watch[FW_WATCH];
 	unsigned int nwatch;
 
+	bool trace;              /* IOPT_FUZZ_TRACE set: print every operation */
 	char log[FW_LOG][200];
 	unsigned int nlog;
 	unsigned int opno;
@@ -275,6 +277,8 @@ static void fw_log(struct fw_state *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(p + n, sizeof(s->log[0]) - (size_t)n, fmt, ap);
 	va_end(ap);
+	if (s->trace)
+		fz_note("%s", p);
 	s->nlog++;
 }
 
@@ -1419,6 +1423,7 @@ static void fw_reset(struct fw_state *s)
 	s->epoch = 0;
 	s->c_fail_nth = 0;
 	s->labels_seen = false;
+	s->trace = getenv("IOPT_FUZZ_TRACE") != NULL;
 }
 
 static void fw_op(struct fw_state *s, struct fz *f)
