@@ -13,14 +13,21 @@ void iopt_gather_init(struct iopt_gather *g)
 	if (!g)
 		return;
 	g->table = NULL;
+	g->gen = 0;
 	g->nr_ranges = 0;
 	g->nr_tables = 0;
 }
 
+/*
+ * Work held for another table, or for an earlier life of @t's struct (a
+ * table destroyed and initialised again there has a new generation: its
+ * predecessor's tables must not go through its backend).
+ */
 bool iopt_gather_busy_(const struct iopt_gather *g,
 		       const struct iopt_table *t)
 {
-	return g->table && g->table != t && (g->nr_ranges || g->nr_tables);
+	return g->table && (g->table != t || g->gen != t->gen) &&
+	       (g->nr_ranges || g->nr_tables);
 }
 
 int iopt_gather_bind_(struct iopt_gather *g, struct iopt_table *t)
@@ -28,6 +35,7 @@ int iopt_gather_bind_(struct iopt_gather *g, struct iopt_table *t)
 	if (iopt_gather_busy_(g, t))
 		return -EINVAL;
 	g->table = t;
+	g->gen = t->gen;
 	return 0;
 }
 
@@ -75,7 +83,8 @@ void iopt_gather_add_range_(struct iopt_gather *g, uint64_t iova,
 /*
  * Flush, then free the queued tables, and empty @g; it stays bound to its
  * table. -EINVAL (nothing called, nothing freed) when the table was
- * destroyed first: its ops, and possibly its memory, are gone.
+ * destroyed first (its ops, and possibly its memory, are gone), also when
+ * its struct holds a new table since.
  */
 static int gather_flush(struct iopt_gather *g)
 {
@@ -84,7 +93,7 @@ static int gather_flush(struct iopt_gather *g)
 
 	if (!t || (!g->nr_ranges && !g->nr_tables))
 		goto out;
-	if (!t->ops) {
+	if (!t->ops || t->gen != g->gen) {
 		ret = -EINVAL;
 		goto out;
 	}
@@ -102,14 +111,9 @@ static int gather_flush(struct iopt_gather *g)
 		pt_stat_add(&t->stats.flush_all_calls, 1);
 	}
 	/* Only now may the detached tables go back to the backend. */
-	for (unsigned int i = 0; i < g->nr_tables; i++) {
-		uint64_t phys = g->tables[i] & ~63ULL;
-		void *virt = pt_table(t, phys);
-
-		if (virt) /* only tables the engine could read were queued */
-			t->ops->free_tree(t, virt, phys,
-					  (unsigned int)(g->tables[i] & 63));
-	}
+	for (unsigned int i = 0; i < g->nr_tables; i++)
+		t->ops->free_tree(t, g->tables[i] & ~63ULL,
+				  (unsigned int)(g->tables[i] & 63));
 out:
 	g->nr_ranges = 0;
 	g->nr_tables = 0;

@@ -824,11 +824,28 @@ static void init_refused(struct iopt_arena *a, const struct iopt_config *cfg,
 	CHECK_EQ(a->used, 0);
 }
 
+/* Half a labelling backend: never called (iopt_init() refuses it). */
+static uint32_t one_label_of(void *ctx, uint64_t phys, size_t size)
+{
+	(void)ctx;
+	(void)phys;
+	(void)size;
+	return 1;
+}
+
+static void one_set_label(void *ctx, uint64_t phys, size_t size, uint32_t l)
+{
+	(void)ctx;
+	(void)phys;
+	(void)size;
+	(void)l;
+}
+
 TEST(init_args)
 {
 	static unsigned char region[1 << 20] __attribute__((aligned(4096)));
-	static const struct iopt_mem_ops no_ops = { no_alloc, no_free, NULL,
-						    NULL };
+	static const struct iopt_mem_ops no_ops = { .alloc = no_alloc,
+						    .free = no_free };
 	static const struct {
 		const char *name;  /* base configuration */
 		const char *what;
@@ -911,6 +928,15 @@ TEST(init_args)
 	half = *mem.ops;
 	half.free = NULL;
 	init_refused(&a, &cfg, &bad, -EINVAL, "NULL free");
+	/* labels: both functions or neither */
+	half = *mem.ops;
+	half.set_label = NULL;
+	half.label_of = one_label_of;
+	bad.ops = &half;
+	init_refused(&a, &cfg, &bad, -EINVAL, "label_of without set_label");
+	half.set_label = one_set_label;
+	half.label_of = NULL;
+	init_refused(&a, &cfg, &bad, -EINVAL, "set_label without label_of");
 	/* not linear, and no phys_to_virt: nothing can be read back */
 	bad.ops = &no_ops;
 	bad.linear = false;
@@ -956,13 +982,13 @@ TEST(misc_args)
 	{
 		static const int errs[] = { EINVAL, ERANGE, EOVERFLOW, EEXIST,
 					    ENOMEM, EXDEV, ENOENT, ENOTSUP,
-					    EFAULT };
+					    EFAULT, EBUSY };
 		const char *unknown = iopt_strerror(-9999);
 
 		CHECK(unknown && *unknown);
 		CHECK(!strcmp(iopt_strerror(1), unknown));
 		CHECK(!strcmp(iopt_strerror(INT_MIN), unknown));
-		CHECK(!strcmp(iopt_strerror(-EBUSY), unknown));
+		CHECK(!strcmp(iopt_strerror(-EPERM), unknown));
 		for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
 			CHECK(strcmp(iopt_strerror(-errs[i]), unknown));
 			for (size_t j = 0; j < i; j++)

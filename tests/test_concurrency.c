@@ -40,7 +40,15 @@
  * for coherence, and with fresh walks; each result must be the model's. The
  * simulated IOMMU reads table memory through a callback that loads whole
  * words atomically and never touches the arena's allocator state, which
- * the writers change under their lock.
+ * the writers change under a lock (the wrapper's or the arena's own).
+ *
+ * Each configuration runs twice: with the arena behind a caller's mutex
+ * (locked_ops, as any backend that is not thread-safe must be), and with
+ * the arena's own backend unlocked, which mem.h says is safe for this.
+ *
+ * arena_threads calls the arena directly from several threads at once:
+ * alloc, free, set_label, label_of, iopt_arena_is_free() and refused frees,
+ * each thread checking that its blocks stay its own.
  *
  * After the last round (which leaves its mappings in place) the table must
  * hold exactly the union of all models; one unmap of the whole input space
@@ -114,10 +122,10 @@ struct worker {
 };
 
 /*
- * Not a tenv (env.h): the table's memory is the arena behind a mutex
- * (locked_ops below, the caller's job under iopt.h's concurrency contract),
- * keeping the arena's bounds, and the reader's simulated IOMMU reads that
- * arena directly; all of it is shared by the threads.
+ * Not a tenv (env.h): the table's memory is the arena, behind a mutex
+ * (locked_ops below) or directly, keeping the arena's bounds, and the
+ * reader's simulated IOMMU reads that arena directly; all of it is shared
+ * by the threads.
  */
 struct conc {
 	const char *name;
@@ -125,7 +133,7 @@ struct conc {
 	struct iopt_table t;
 	struct iopt_arena arena;
 	struct iopt_mem arena_mem;   /* the arena's own (unlocked) backend */
-	struct iopt_mem mem;         /* the locked wrapper the table uses */
+	struct iopt_mem mem;         /* what the table uses: either of them */
 	pthread_mutex_t lock;        /* serialises the arena */
 	pthread_barrier_t barrier;   /* the writers' rounds */
 	atomic_bool stop;            /* the reader's end */
@@ -144,12 +152,11 @@ struct conc {
 static _Thread_local unsigned int tl_allocs;
 
 /*
- * The library takes no locks, and the arena is not thread-safe: its alloc
- * and free change shared free lists, the live bitmap and counters. Under
- * the concurrency contract in iopt.h, a backend used by concurrent map and
- * unmap calls must be safe to call from several threads, and making it so is
- * the caller's job. This wrapper takes a mutex around the arena's alloc and
- * free.
+ * The library takes no locks. Under the concurrency contract in iopt.h, a
+ * backend used by concurrent map and unmap calls must be safe to call from
+ * several threads; the arena is (it has a lock of its own), and this wrapper
+ * stands for one that is not, made safe by its caller with a mutex around
+ * alloc and free. (It has no labels, so the engine trusts the tables.)
  *
  * Zeroing is done outside the lock (the arena is asked for IOPT_MEM_NOZERO
  * and the wrapper clears the block after unlocking), as a per-CPU or
@@ -189,9 +196,32 @@ static void locked_free(void *ctx, void *virt, uint64_t phys, size_t size)
 	pthread_mutex_unlock(&c->lock);
 }
 
+/* Labels need no lock: a backend must take set_label for different
+ * blocks concurrently, and label_of beside anything. */
+static void fwd_set_label(void *ctx, uint64_t phys, size_t size, uint32_t l)
+{
+	struct conc *c = ctx;
+
+	c->arena_mem.ops->set_label(c->arena_mem.ctx, phys, size, l);
+}
+
+static uint32_t fwd_label_of(void *ctx, uint64_t phys, size_t size)
+{
+	struct conc *c = ctx;
+
+	return c->arena_mem.ops->label_of(c->arena_mem.ctx, phys, size);
+}
+
 static const struct iopt_mem_ops locked_ops = {
 	.alloc = locked_alloc,
 	.free = locked_free,
+};
+
+static const struct iopt_mem_ops locked_ops_labels = {
+	.alloc = locked_alloc,
+	.free = locked_free,
+	.set_label = fwd_set_label,
+	.label_of = fwd_label_of,
 };
 
 static size_t arena_used(struct conc *c)
@@ -767,7 +797,7 @@ static int sim_setup(struct conc *c)
 	return rc;
 }
 
-static void conc_run(const char *name, uint32_t cfg_flags)
+static void conc_run(const char *name, uint32_t cfg_flags, bool locked)
 {
 	struct conc *c = calloc(1, sizeof(*c));
 	struct iopt_hwsim_counters sc;
@@ -798,8 +828,11 @@ static void conc_run(const char *name, uint32_t cfg_flags)
 	atomic_init(&c->stop, false);
 	iopt_arena_mem(&c->arena, &c->arena_mem);
 	c->mem = c->arena_mem;
-	c->mem.ops = &locked_ops;
-	c->mem.ctx = c;
+	if (locked) {
+		c->mem.ops = c->arena_mem.ops->set_label ? &locked_ops_labels
+							 : &locked_ops;
+		c->mem.ctx = c;
+	}
 	rc = iopt_init(&c->t, &c->cfg, &c->mem, &conc_flush, c);
 	if (rc) {
 		H_FAIL("%s: iopt_init = %d", name, rc);
@@ -884,7 +917,8 @@ out_arena:
 }
 
 #define CONC_TEST(fn, cfgname, flags) \
-	TEST(fn) { conc_run(cfgname, flags); }
+	TEST(fn) { conc_run(cfgname, flags, true); } \
+	TEST(fn##_unlocked) { conc_run(cfgname, flags, false); }
 
 CONC_TEST(concurrency_arm_s1_4k, "arm-lpae-s1-4k", IOPT_CFG_STATS)
 CONC_TEST(concurrency_arm_s1_16k, "arm-lpae-s1-16k", 0)
@@ -892,3 +926,152 @@ CONC_TEST(concurrency_arm_s1_64k, "arm-lpae-s1-64k", IOPT_CFG_STATS)
 CONC_TEST(concurrency_arm_s2_4k_concat, "arm-lpae-s2-4k:ias=40,oas=40", 0)
 CONC_TEST(concurrency_x86_4lvl, "x86-64-4lvl", IOPT_CFG_STATS)
 CONC_TEST(concurrency_x86_5lvl, "x86-64-5lvl", 0)
+
+/* ------------------------------------------- the arena on its own, threaded */
+
+#define AT_THREADS 4
+#define AT_KEEP 48           /* blocks a thread holds at most */
+
+struct at_block {
+	unsigned char *v;
+	uint64_t phys;
+	size_t size;
+	uint32_t label;
+};
+
+struct at_thread {
+	struct iopt_arena *a;
+	const struct iopt_mem *mem;
+	pthread_barrier_t *start;
+	pthread_t thread;
+	unsigned int id;
+	uint64_t rng, ops, bad_frees, allocs;
+	struct at_block b[AT_KEEP];
+	unsigned int n;
+	struct worker log;   /* only its failures (w_fail, report) */
+};
+
+/* Our block must still hold our bytes and our label. */
+static void at_check(struct at_thread *t, const struct at_block *b)
+{
+	const struct iopt_mem_ops *o = t->mem->ops;
+	unsigned char fill = (unsigned char)(0x10 + t->id);
+
+	if (b->v[0] != fill || b->v[b->size / 2] != fill ||
+	    b->v[b->size - 1] != fill)
+		w_fail(&t->log, "thread %u: block 0x%llx (%zu bytes) was written by another",
+			t->id, ull(b->phys), b->size);
+	if (o->label_of(t->mem->ctx, b->phys, b->size) != b->label ||
+	    __atomic_load_n(&t->mem->labels[(b->phys - t->mem->bound_lo) >> 6],
+			    __ATOMIC_RELAXED) != b->label)
+		w_fail(&t->log, "thread %u: block 0x%llx lost its label 0x%x",
+			t->id, ull(b->phys), b->label);
+	if (iopt_arena_is_free(t->a, b->phys, b->size))
+		w_fail(&t->log, "thread %u: live block 0x%llx reads as free", t->id,
+			ull(b->phys));
+}
+
+static void *at_main(void *arg)
+{
+	struct at_thread *t = arg;
+	const struct iopt_mem_ops *o = t->mem->ops;
+	void *ctx = t->mem->ctx;
+
+	pthread_barrier_wait(t->start);
+	for (uint64_t i = 0; i < t->ops; i++) {
+		uint64_t r = h_rand(&t->rng);
+		unsigned int k = t->n ? (unsigned int)(r >> 40) % t->n : 0;
+		struct at_block *b = &t->b[k];
+
+		if ((r % 4 < 2 && t->n < AT_KEEP) || !t->n) {
+			b = &t->b[t->n];
+			b->size = (size_t)64 << (r >> 8) % 7;
+			b->v = o->alloc(ctx, b->size, &b->phys, 0);
+			if (!b->v)
+				continue; /* full for now */
+			if (b->phys % b->size || o->label_of(ctx, b->phys, b->size))
+				w_fail(&t->log, "thread %u: new block 0x%llx misaligned or labelled",
+					t->id, ull(b->phys));
+			for (size_t j = 0; j < b->size; j++)
+				if (b->v[j]) {
+					w_fail(&t->log, "thread %u: new block 0x%llx not zeroed",
+						t->id, ull(b->phys));
+					break;
+				}
+			memset(b->v, 0x10 + t->id, b->size);
+			b->label = ((uint32_t)t->id + 1) << 24 | (uint32_t)(i & 0xffffff);
+			o->set_label(ctx, b->phys, b->size, b->label);
+			t->n++;
+			t->allocs++;
+		} else if (r % 4 == 2) {
+			at_check(t, b);
+			o->free(ctx, b->v, b->phys, b->size);
+			t->b[k] = t->b[--t->n];
+		} else if (r % 16 == 3) { /* refused: the wrong size */
+			o->free(ctx, b->v, b->phys, b->size * 2);
+			t->bad_frees++;
+			at_check(t, b);
+		} else { /* lock-free reads of other blocks */
+			uint64_t phys = t->mem->bound_lo +
+					(r >> 16) % t->mem->bound_size;
+
+			(void)o->label_of(ctx, phys & ~63ULL, 64);
+			(void)iopt_arena_is_free(t->a, phys, 64);
+			at_check(t, b);
+		}
+	}
+	while (t->n) {
+		t->n--;
+		at_check(t, &t->b[t->n]);
+		o->free(ctx, t->b[t->n].v, t->b[t->n].phys, t->b[t->n].size);
+	}
+	return NULL;
+}
+
+/* "Unlocked, three writers crash in the free list within seconds." */
+TEST(arena_threads)
+{
+	static struct at_thread th[AT_THREADS];
+	struct iopt_arena a;
+	struct iopt_mem mem;
+	pthread_barrier_t start;
+	uint64_t seed = h_seed(), bad = 0, allocs = 0, p;
+	uint64_t ops = 200 * h_env_u64("IOPT_TEST_CONC_ROUNDS", 64);
+	unsigned int o;
+
+	/* small enough to run full now and then: AT_THREADS x AT_KEEP x 4K */
+	ASSERT_EQ(iopt_arena_create(&a, 512u << 10, ARENA_PHYS), 0);
+	iopt_arena_mem(&a, &mem);
+	pthread_barrier_init(&start, NULL, AT_THREADS);
+	for (unsigned int k = 0; k < AT_THREADS; k++) {
+		th[k] = (struct at_thread){ .a = &a, .mem = &mem, .start = &start,
+					    .id = k, .ops = ops };
+		th[k].rng = seed ^ (0x9e3779b97f4a7c15ULL * (k + 1));
+		if (pthread_create(&th[k].thread, NULL, at_main, &th[k])) {
+			fprintf(stderr, "arena_threads: pthread_create failed\n");
+			abort();
+		}
+	}
+	for (unsigned int k = 0; k < AT_THREADS; k++) {
+		pthread_join(th[k].thread, NULL);
+		bad += th[k].bad_frees;
+		allocs += th[k].allocs;
+		report(&th[k].log, "arena_threads", "thread");
+	}
+	printf("# seed 0x%llx, %u threads x %llu operations, %llu allocations, %llu refused frees\n",
+	       ull(seed), AT_THREADS, ull(ops), ull(allocs), ull(bad));
+	CHECK_EQ(a.used, 0);
+	CHECK_EQ(a.allocs, allocs);
+	CHECK_EQ(a.frees, allocs);
+	CHECK_EQ(a.bad_frees, bad);
+	CHECK_EQ(a.corrupt_links, 0);
+	CHECK_EQ(a.lock, 0);
+	/* everything merged again: the largest aligned block fits */
+	for (o = IOPT_ARENA_MAX_LG2; o > IOPT_ARENA_MIN_LG2; o--)
+		if (((ARENA_PHYS + (1ULL << o) - 1) & ~((1ULL << o) - 1)) +
+		    (1ULL << o) <= ARENA_PHYS + a.size)
+			break;
+	CHECK(mem.ops->alloc(mem.ctx, (size_t)1 << o, &p, 0) != NULL);
+	pthread_barrier_destroy(&start);
+	iopt_arena_destroy(&a);
+}

@@ -372,10 +372,33 @@ static void *w_phys_to_virt(void *ctx, uint64_t phys)
 	return (void *)(uintptr_t)(phys + c->inner.virt_offset);
 }
 
+static void w_set_label(void *ctx, uint64_t phys, size_t size, uint32_t l)
+{
+	struct dctx *c = ctx;
+
+	c->inner.ops->set_label(c->inner.ctx, phys, size, l);
+}
+
+static uint32_t w_label_of(void *ctx, uint64_t phys, size_t size)
+{
+	struct dctx *c = ctx;
+
+	return c->inner.ops->label_of(c->inner.ctx, phys, size);
+}
+
 static const struct iopt_mem_ops wrap_ops = {
 	.alloc = w_alloc,
 	.free = w_free,
 	.phys_to_virt = w_phys_to_virt,
+};
+
+/* The same, passing the inner backend's labels through. */
+static const struct iopt_mem_ops wrap_ops_labels = {
+	.alloc = w_alloc,
+	.free = w_free,
+	.phys_to_virt = w_phys_to_virt,
+	.set_label = w_set_label,
+	.label_of = w_label_of,
 };
 
 static void f_all(void *cookie)
@@ -1736,7 +1759,7 @@ static bool setup(struct dctx *c, const struct h_cfg *hc, const char *test,
 		return false;
 	}
 	iopt_arena_mem(&c->arena, &c->inner);
-	c->mem.ops = &wrap_ops;
+	c->mem.ops = c->inner.ops->set_label ? &wrap_ops_labels : &wrap_ops;
 	c->mem.ctx = c;
 	c->mem.linear = c->inner.linear;
 	c->mem.virt_offset = c->inner.virt_offset;

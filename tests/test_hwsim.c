@@ -1702,6 +1702,8 @@ TEST_CFG(oracle_use_after_free)
 		struct tenv e;
 		struct iopt_path path;
 		struct iopt_hwsim_result r;
+		/* past the free-list links at the start of a freed block */
+		const uint64_t k = IOPT_ARENA_LINK_BYTES / 8;
 		uint64_t a, leaf_table;
 		int n;
 
@@ -1709,27 +1711,27 @@ TEST_CFG(oracle_use_after_free)
 			goto next;
 		iopt_hwsim_set_event_fn(&sim, ev_record, &log);
 		a = e.blk;
-		if (tenv_map(&e, a, 0x1000000, e.gsz, 2, IOPT_READ))
+		if (tenv_map(&e, a, 0x1000000, e.gsz, k + 1, IOPT_READ))
 			goto next;
 		ASSERT_EQ(iopt_walk_path(&e.t, a, &path), 0);
 		leaf_table = path.table_phys[path.depth - 1];
 		XLATE(&sim, a, R, 0, false);
 		/* The whole span of the leaf table: it is freed. */
-		tenv_unmap(&e, a, e.blk, 2 * e.gsz);
+		tenv_unmap(&e, a, e.blk, (k + 1) * e.gsz);
 		iopt_gather_sync(&e.g);
 		CHECK(iopt_arena_is_free(&e.a, leaf_table, 64));
 		CHECK_EQ(w.dropped, drop);
-		CHECK_EQ(iopt_hwsim_translate(&sim, a + e.gsz, R, &r), -EFAULT);
+		CHECK_EQ(iopt_hwsim_translate(&sim, a + k * e.gsz, R, &r), -EFAULT);
 		CHECK_EQ(r.fault, IOPT_HWSIM_FAULT_TRANSLATION);
 		if (drop) {
 			CHECK(r.freed_read);
-			CHECK_EQ(r.freed_phys, leaf_table + 8);
+			CHECK_EQ(r.freed_phys, leaf_table + 8 * k);
 			CHECK_EQ(counters(&sim).use_after_free, 1);
 			CHECK_EQ(log.kinds[IOPT_HWSIM_EV_USE_AFTER_FREE], 1);
 			CHECK(log.n >= 1 && log.ev[0].via_cache);
 			CHECK_EQ(log.ev[0].level, 0);
-			CHECK_EQ(log.ev[0].iova, a + e.gsz);
-			CHECK_EQ(log.ev[0].cached, leaf_table + 8);
+			CHECK_EQ(log.ev[0].iova, a + k * e.gsz);
+			CHECK_EQ(log.ev[0].cached, leaf_table + 8 * k);
 			CHECK_EQ(log.ev[0].fresh, IOPT_ARENA_POISON);
 			/* The oracle sees the stale descriptor and page too. */
 			n = iopt_hwsim_check_coherent(&sim, ev_record, &clog);
@@ -2071,6 +2073,7 @@ TEST(memory_bounds)
 	struct iopt_arena a;
 	unsigned char *img = malloc(0x1000);
 	const uint64_t last = ~0ULL << 39; /* PML4 index 511 (canonical) */
+	uint64_t end;
 
 	ASSERT(img);
 	ASSERT_EQ(iopt_config_from_name("x86-64-4lvl", &c), 0);
@@ -2093,20 +2096,21 @@ TEST(memory_bounds)
 	CHECK_EQ(r.fault, IOPT_HWSIM_FAULT_WALK_ABORT);
 	free(img);
 
-	/* The arena: up to its last entry readable; the bitmap after it, and
-	 * anything before it, not. */
+	/* The arena: up to its last entry readable; the metadata after it,
+	 * and anything before it, not. Its usable part ends inside a page. */
 	img = calloc(1, 0x10000);
 	ASSERT(img);
 	ASSERT_EQ(iopt_arena_init(&a, img, 0x10000, ARENA_PHYS), 0);
-	ASSERT(a.size > 0xf000 && a.size < 0x10000);
+	ASSERT(a.size > 0x2000 && a.size < 0x10000 && (a.size & 0xfff) >= 8);
+	end = a.size & ~(uint64_t)0xfff;
 	iopt_hwsim_mem_arena(&m, &a);
-	CHECK_EQ(iopt_hwsim_walk(&g, &m, ARENA_PHYS + 0xe000, last, R, &r),
-		 -EFAULT);
+	CHECK_EQ(iopt_hwsim_walk(&g, &m, ARENA_PHYS + end - 0x1000, last, R,
+				 &r), -EFAULT);
 	CHECK_EQ(r.fault, IOPT_HWSIM_FAULT_TRANSLATION);
 	CHECK(r.freed_read); /* nothing is allocated there */
-	CHECK_EQ(iopt_hwsim_walk(&g, &m, ARENA_PHYS + 0xf000, 0, R, &r), -EFAULT);
+	CHECK_EQ(iopt_hwsim_walk(&g, &m, ARENA_PHYS + end, 0, R, &r), -EFAULT);
 	CHECK_EQ(r.fault, IOPT_HWSIM_FAULT_TRANSLATION);
-	CHECK_EQ(iopt_hwsim_walk(&g, &m, ARENA_PHYS + 0xf000, last, R, &r),
+	CHECK_EQ(iopt_hwsim_walk(&g, &m, ARENA_PHYS + end, last, R, &r),
 		 -EFAULT);
 	CHECK_EQ(r.fault, IOPT_HWSIM_FAULT_WALK_ABORT);
 	CHECK_EQ(iopt_hwsim_walk(&g, &m, ARENA_PHYS - 0x1000, last, R, &r),

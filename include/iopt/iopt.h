@@ -20,7 +20,19 @@
  *    interior tables (new tables are published with compare-and-swap).
  *    Lookups may run concurrently with map and unmap on ranges that nobody is
  *    changing. Overlapping concurrent changes are the caller's bug. Each
- *    function's "Context:" line restates this.
+ *    function's "Context:" line restates this. The memory backend must
+ *    allow the same (the arena does).
+ *  - Table memory is not trusted. Whatever it contains (written by a bug,
+ *    a guest, a device), no call reads outside the backend's bound (struct
+ *    iopt_mem), and with a backend that keeps labels (the arena does) the
+ *    write paths (map, unmap, gather_sync, fini) write only into, and free
+ *    only, tables this table allocated, each once, in time linear in the
+ *    tables and entries they visit. An entry that points at anything else
+ *    makes a map fail with -EFAULT before it changes anything, is dropped
+ *    by an unmap that covers it, and is skipped by iopt_fini() (what it
+ *    pointed at is neither walked nor freed; tables only it reached leak).
+ *    Lookups and the extent iterator check only the bound: a corrupt entry
+ *    can make them report a wrong translation or -EFAULT.
  */
 #ifndef IOPT_IOPT_H
 #define IOPT_IOPT_H
@@ -244,6 +256,10 @@ struct iopt_table {
 	uint64_t tbl_span;        /* (start addresses), from the mem bound */
 	uint64_t va_lo_last;      /* last IOVA of the (lower) input space */
 	uint64_t va_hi_first;     /* first IOVA of the upper half (sign_extend) */
+	const uint32_t *labels;   /* mem.labels when the backend labels tables */
+	uint32_t label_base;      /* this tree's label, level 0; 0: no labels */
+	uint64_t gen;             /* unique per iopt_init(), for gathers */
+	uint64_t live_key;        /* marks an initialised table (iopt_init) */
 	struct iopt_stats stats;
 };
 
@@ -257,11 +273,16 @@ struct iopt_table {
  *
  * Allocates the root table.
  * Return: 0; -EINVAL for a NULL pointer (also in @mem: ops, alloc, free,
- * phys_to_virt of a non-linear backend), unknown format, quirk or flag;
- * -ENOTSUP for a geometry the format cannot express (granule, ias, oas);
- * -ENOMEM when the root cannot be allocated. @t (unless NULL) is cleared
- * first: on error it holds no memory, nothing was allocated or kept, and
- * iopt_fini(@t) does nothing.
+ * phys_to_virt of a non-linear backend; only one of set_label and
+ * label_of), unknown format, quirk or flag; -ENOTSUP for a geometry the
+ * format cannot express (granule, ias, oas); -ERANGE when table memory
+ * would lie where entries cannot point: the backend's bound reaches past
+ * 2^oas, or an unbounded backend gave a root beyond it (given back);
+ * -ENOMEM when the root cannot be allocated; -EBUSY when @t is a live
+ * table (initialised and not destroyed: iopt_fini() it first; @t is then
+ * unchanged). Otherwise @t (unless NULL) is cleared first: on error it
+ * holds no memory, nothing was allocated or kept, and iopt_fini(@t) does
+ * nothing.
  * Context: any; @t is not shared yet.
  */
 int iopt_init(struct iopt_table *t, const struct iopt_config *cfg,
@@ -274,7 +295,10 @@ int iopt_init(struct iopt_table *t, const struct iopt_config *cfg,
  *     one already destroyed are ignored.
  *
  * Calls flush_all (if set) first, so no walk cache points at freed memory,
- * then frees every table. The IOMMU must no longer use the table.
+ * then frees every table (with a labelled backend: every table of this tree
+ * that an entry leads to, each once; see the header comment). The IOMMU
+ * must no longer use the table. A gather still holding work for it is
+ * refused by every later table, also one initialised in the same struct.
  * Context: no other call on @t may run.
  */
 void iopt_fini(struct iopt_table *t);
@@ -319,8 +343,12 @@ struct iopt_gather;
  * -EOVERFLOW (the range wraps past 2^64); -ERANGE (iova outside the input
  * space or not canonical, paddr beyond the output size); -EEXIST (something
  * is mapped there; nothing changed); -ENOMEM (a table could not be
- * allocated: the table maps exactly [iova, iova + *mapped), and may keep
- * empty tables; with IOPT_MAP_ALL_OR_NOTHING nothing changed and *mapped is 0).
+ * allocated, or the backend gave memory entries cannot point at: the
+ * table maps exactly [iova, iova + *mapped), and may keep empty tables;
+ * with IOPT_MAP_ALL_OR_NOTHING nothing changed and *mapped is 0); -EFAULT
+ * (an entry in the range points at memory that is not a table of this
+ * tree, found by the check walk before anything was written: nothing
+ * changed, *mapped is 0).
  * Context: see the header comment: disjoint ranges may be changed concurrently.
  */
 int iopt_map_pages(struct iopt_table *t, uint64_t iova, uint64_t paddr,
@@ -359,10 +387,14 @@ int iopt_map_range(struct iopt_table *t, uint64_t iova, uint64_t paddr,
  * A leaf (or contiguous run) that starts before @iova or ends after the
  * range is never split: the call fails and changes nothing. Tables that only
  * partly overlap the range stay linked, even when they become empty; a later
- * unmap or map that covers them reclaims them.
+ * unmap or map that covers them reclaims them. An entry in the range that
+ * points at memory that is not a table of this tree (corrupt memory) is
+ * cleared and its whole span invalidated; it counts no bytes, and nothing
+ * below it is walked or freed. So an unmap never fails with -EFAULT.
  *
  * Return: 0; -EINVAL (misalignment, size 0, NULL, unknown flags, @gather
- * holds work for another table); -EOVERFLOW;
+ * holds work for another table, or for a destroyed one that lived in
+ * @t's struct); -EOVERFLOW;
  * -ERANGE (outside the input space, not canonical); -EXDEV (the range
  * would split a leaf; nothing changed); -ENOENT (IOPT_UNMAP_NO_HOLES and a
  * hole; nothing changed).
@@ -402,7 +434,8 @@ uint64_t iopt_iova_to_phys(struct iopt_table *t, uint64_t iova);
  *          when the hint is set. The leaf starts at iova & ~(length - 1).
  * @prot:   if not NULL, the leaf's protection as the format encodes it.
  * One walk. Return: 0; -ENOENT (not mapped); -ERANGE (outside the input
- * space or not canonical); -EINVAL (NULL pointer). Outputs are written only
+ * space or not canonical); -EINVAL (NULL pointer); -EFAULT (an entry on
+ * the walk points outside the backend's bound). Outputs are written only
  * on success. Context: as iopt_iova_to_phys().
  */
 int iopt_iova_to_phys_length(struct iopt_table *t, uint64_t iova,
@@ -429,10 +462,13 @@ typedef int (*iopt_extent_fn)(void *arg, uint64_t iova, uint64_t phys,
 
 /**
  * iopt_for_each_extent() - report the mapped runs of [iova, iova + size)
- * One descent over the range; on an error the callback is never called.
+ * One descent over the range, in increasing IOVA order. On an argument
+ * error the callback is never called.
  * Return: 0 after the last run; the callback's non-zero value if it stopped;
  * -EINVAL (size 0, NULL table or fn); -EOVERFLOW (the range wraps);
- * -ERANGE (outside the input space or not canonical).
+ * -ERANGE (outside the input space or not canonical); -EFAULT (an entry
+ * points outside the backend's bound: the callback has been called for
+ * every run before that entry's span, and for none after it).
  * Context: as iopt_iova_to_phys(); the callback must not change @t.
  */
 int iopt_for_each_extent(struct iopt_table *t, uint64_t iova, uint64_t size,
@@ -451,7 +487,10 @@ struct iopt_path {
  * iopt_walk_path() - the raw entries a walk of @iova reads
  * Fills @path from the root down to the first entry that is empty or a leaf.
  * Return: 0; -ERANGE (outside the input space or not canonical); -EINVAL
- * (NULL). @path is not written on error. Context: as iopt_iova_to_phys().
+ * (NULL): @path is not written; -EFAULT (an entry points outside the
+ * backend's bound): @path holds the entries read, the last being the one
+ * that points outside, as a dump would want them.
+ * Context: as iopt_iova_to_phys().
  */
 int iopt_walk_path(struct iopt_table *t, uint64_t iova, struct iopt_path *path);
 
@@ -476,12 +515,16 @@ int iopt_walk_path(struct iopt_table *t, uint64_t iova, struct iopt_path *path);
  *  - Sync it before iopt_fini() of its table: a gather still holding work
  *    for a destroyed table is emptied by iopt_gather_sync(), which calls no
  *    callback, frees nothing (that memory is lost to the backend) and
- *    returns -EINVAL. The struct iopt_table itself must still exist.
+ *    returns -EINVAL. This holds also when the struct iopt_table was
+ *    initialised again since (tables carry a generation; unmaps of the new
+ *    table refuse the gather with -EINVAL until it is synced). The struct
+ *    iopt_table itself must still exist.
  */
 #define IOPT_GATHER_RANGES 8
 #define IOPT_GATHER_TABLES 256
 struct iopt_gather {
 	struct iopt_table *table;
+	uint64_t gen;           /* table->gen when bound */
 	unsigned int nr_ranges;
 	unsigned int nr_tables;
 	struct iopt_gather_range {
@@ -505,7 +548,8 @@ void iopt_gather_init(struct iopt_gather *g);
  * gather calls nothing and returns 0. @g is empty and unbound afterwards,
  * also on error.
  * Return: 0; -EINVAL for NULL, or when @g held work for a table that
- * iopt_fini() has destroyed (nothing is called or freed; see above).
+ * iopt_fini() has destroyed, also if its struct holds a new table now
+ * (nothing is called or freed; see above).
  * Context: the caller's; never allocates.
  */
 int iopt_gather_sync(struct iopt_gather *g);

@@ -3,12 +3,18 @@
  * Built-in memory backends for table memory.
  *
  * arena: the embedded default. One region given by the caller; physical
- *        address = phys_base + offset; O(1) allocation from per-size free
- *        lists plus a bump pointer; no malloc. Freed blocks are filled with
- *        IOPT_ARENA_POISON (which every format reads as "not present"), so a
- *        later read of freed table memory is recognisable; only their first
- *        8 bytes differ: they link the free list and keep bit 0 clear, so
- *        they too read as "not present".
+ *        address = phys_base + offset; no malloc. A buddy allocator: blocks
+ *        of 64 bytes to 1 GiB, aligned to their size physically, adjacent
+ *        free buddies merged again. It defends itself against its callers
+ *        and against writes into freed blocks (see iopt_arena_init()), and
+ *        is safe for the concurrency iopt.h allows: alloc, free and
+ *        set_label take an internal spinlock; label_of, the labels array
+ *        and iopt_arena_is_free() read without it. Freed blocks are filled
+ *        with IOPT_ARENA_POISON (which every format reads as "not present"),
+ *        so a later read of freed table memory is recognisable; only their
+ *        first IOPT_ARENA_LINK_BYTES differ: free-list links, every 32-bit
+ *        half of which has bits [1:0] clear, so they too read as "not
+ *        present" in every format.
  * heap:  aligned_alloc(); physical address = the pointer's value (hosted only).
  */
 #ifndef IOPT_MEM_H
@@ -26,40 +32,58 @@ extern "C" {
 #define IOPT_ARENA_MIN_LG2 6   /* smallest block: 64 bytes */
 #define IOPT_ARENA_MAX_LG2 30  /* largest block: 1 GiB */
 #define IOPT_ARENA_ALIGN (1u << 20) /* required alignment of phys_base */
+#define IOPT_ARENA_LINK_BYTES 24 /* links at the start of a freed block */
 
 struct iopt_arena {
 	unsigned char *base;
 	uint64_t phys_base;
-	size_t size;
+	size_t size;                 /* usable bytes, before the metadata */
 	size_t bump;                 /* offset of the first never-used byte */
-	size_t free_head[IOPT_ARENA_MAX_LG2 + 1]; /* offset + 1 of first free block; 0 = none */
+	uint64_t free_head[IOPT_ARENA_MAX_LG2 + 1]; /* per order: unit + 1 of the first free block; 0 = none */
+	uint32_t free_mask;          /* bit per order: free_head[order] != 0 */
+	uint32_t lock;               /* spinlock: alloc, free, set_label */
 	size_t used;                 /* bytes allocated now */
 	size_t peak;                 /* most bytes ever allocated */
 	uint64_t allocs;             /* successful allocations */
 	uint64_t frees;
 	uint64_t failures;           /* allocations refused */
+	uint64_t bad_frees;          /* frees refused: not exactly one live block of that size */
+	uint64_t corrupt_links;      /* damaged free-list links found (the rest of that list is dropped) */
 	uint64_t fail_at;            /* test hook: refuse allocation number N (1-based); 0 = off */
 	uint64_t attempts;           /* allocation calls, for fail_at */
 	bool poison;                 /* fill freed blocks with IOPT_ARENA_POISON */
-	uint64_t *live;              /* one bit per 64-byte unit: allocated; kept at the region's end */
+	uint64_t link_key;           /* keys the check word of free-list links */
+	/* Metadata at the region's end, per 64-byte unit of [0, size): */
+	uint64_t *live;              /* one bit: allocated */
+	uint32_t *labels;            /* label of the live block starting here; 0 = none */
+	unsigned char *blocks;       /* state and order of a block starting here; 0 = none */
 };
 
 /**
  * iopt_arena_init() - make an arena over [mem, mem + size)
  * @a:         the arena.
- * @mem:       the region; not touched until allocation.
- * @size:      its length in bytes; 1/512 of it (rounded up) at the end holds
- *             the arena's bitmap of allocated 64-byte units.
+ * @mem:       the region; its blocks are not touched until allocation.
+ * @size:      its length in bytes. The metadata at its end takes 41/553 of
+ *             it (about 7.4%): per 64-byte unit a 32-bit label, a byte of
+ *             block order and state, and a bit of the live bitmap. It is
+ *             zeroed here.
  * @phys_base: physical address of @mem; a multiple of IOPT_ARENA_ALIGN.
  *
  * The backend (iopt_arena_mem()) hands out blocks of 64 bytes up to
- * 2^IOPT_ARENA_MAX_LG2, and fails (NULL) for larger requests or when the
- * region is full. Its free() leaves alone a block that is not a live
- * allocation of this arena (outside it, misaligned for its size, or freed
- * already), so a double free cannot hand one block to two tables.
+ * 2^IOPT_ARENA_MAX_LG2, each aligned to its size by physical address, and
+ * fails (NULL) for larger requests or when no aligned block is left. Its
+ * free() accepts only the start of a live block of exactly the size the
+ * request rounds to, with the matching physical address; anything else
+ * (another size, a size spanning several blocks, a pointer inside a block,
+ * a double free, a foreign pointer) changes nothing but @a->bad_frees.
+ * Every free-list link followed is checked (inside the arena, aligned, the
+ * target recorded free with that order, a keyed check word); a damaged one
+ * is counted in @a->corrupt_links and the rest of its list is dropped
+ * (leaked), so no write into freed memory makes the arena hand out memory
+ * outside it, misaligned or live.
  * Return: 0; -EINVAL for NULL, a region smaller than 128 bytes or not
  * 8-byte aligned, or a misaligned phys_base (@a is then unchanged).
- * Context: any.
+ * Context: any; not concurrently with other calls on @a.
  */
 int iopt_arena_init(struct iopt_arena *a, void *mem, size_t size,
 		    uint64_t phys_base);
@@ -67,7 +91,7 @@ int iopt_arena_init(struct iopt_arena *a, void *mem, size_t size,
 /**
  * iopt_arena_create() - an arena over a region allocated once (hosted only)
  * @a:         the arena.
- * @size:      bytes to allocate for it (including the bitmap, as above).
+ * @size:      bytes to allocate for it (including the metadata, as above).
  * @phys_base: physical address of the region; a multiple of IOPT_ARENA_ALIGN.
  * Return: 0; -EINVAL as iopt_arena_init() (nothing is kept allocated);
  * -ENOMEM if malloc failed or @size cannot be rounded up to whole pages.
@@ -79,14 +103,33 @@ int iopt_arena_create(struct iopt_arena *a, size_t size, uint64_t phys_base);
  * second call, are ignored. */
 void iopt_arena_destroy(struct iopt_arena *a);
 
-/* Fill @mem with a backend that allocates from @a (linear translation,
- * bounded to the region). Does nothing if either is NULL. */
+/**
+ * iopt_arena_mem() - a memory backend allocating from an arena
+ * @a:   the arena.
+ * @mem: filled with linear translation, a bound of the usable region, the
+ *       label ops and the inline labels array.
+ *
+ * Its alloc, free and set_label may be called from several threads at
+ * once, as concurrent map and unmap of disjoint ranges do (iopt.h).
+ * Return: nothing; does nothing if either is NULL.
+ * Context: any.
+ */
 void iopt_arena_mem(struct iopt_arena *a, struct iopt_mem *mem);
 
-/* True when some byte of [phys, phys + len) is arena memory that is not
- * allocated now (freed, or never handed out). For walkers that check that
- * they read live table memory. Addresses outside the arena, len 0 and a
- * NULL @a give false; a range running past the arena's end is clipped. */
+/**
+ * iopt_arena_is_free() - is some of a range free arena memory?
+ * @a:    the arena.
+ * @phys: start of the range.
+ * @len:  its length in bytes.
+ *
+ * For walkers that check that they read live table memory.
+ * Return: true when some byte of [phys, phys + len) is arena memory that is
+ * not allocated now (freed, or never handed out). Addresses outside the
+ * arena, len 0 and a NULL @a give false; a range running past the arena's
+ * end is clipped.
+ * Context: any, also beside allocations on other threads (the answer is
+ * then as of some moment during the call).
+ */
 bool iopt_arena_is_free(const struct iopt_arena *a, uint64_t phys, size_t len);
 
 /* Fill @mem with the heap backend (hosted builds only); NULL is ignored. */

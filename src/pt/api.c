@@ -112,14 +112,47 @@ int iopt_config_from_name(const char *name, struct iopt_config *out)
 
 /* ------------------------------------------------------------ table memory */
 
-void *iopt_table_alloc_(struct iopt_table *t, size_t size, uint64_t *phys,
-			unsigned int flags)
+/*
+ * Can a table of @size bytes live at @phys: aligned to its size and inside
+ * the output address space, so that an entry can point at it? iopt_init()
+ * checked a bounded backend's bound once; this catches unbounded ones (the
+ * heap) and backends that break their own alignment promise.
+ */
+static bool table_addr_ok(const struct iopt_table *t, uint64_t phys,
+			  size_t size)
+{
+	uint64_t last = phys + (size - 1);
+
+	if ((phys & (size - 1)) || last < phys)
+		return false;
+	return t->cfg.oas >= 64 || !(last >> t->cfg.oas);
+}
+
+void iopt_table_label_(struct iopt_table *t, uint64_t phys, size_t size,
+		       unsigned int lvl)
+{
+	if (t->label_base)
+		t->mem.ops->set_label(t->mem.ctx, phys, size, pt_label(t, lvl));
+}
+
+/* As iopt_table_alloc_(); *@err says why it failed: -ENOMEM, or -ERANGE
+ * for memory that no entry could point at (given back at once). */
+static void *table_alloc(struct iopt_table *t, size_t size, uint64_t *phys,
+			 unsigned int flags, unsigned int lvl, int *err)
 {
 	void *v = t->mem.ops->alloc(t->mem.ctx, size, phys, flags);
 	uint64_t now, peak;
 
+	*err = -ENOMEM;
 	if (!v)
 		return NULL;
+	if (!table_addr_ok(t, *phys, size)) {
+		t->mem.ops->free(t->mem.ctx, v, *phys, size);
+		*err = -ERANGE;
+		return NULL;
+	}
+	if (lvl != PT_NO_LABEL)
+		iopt_table_label_(t, *phys, size, lvl);
 	pt_stat_add(&t->stats.tables_allocated, 1);
 	now = __atomic_add_fetch(&t->stats.table_bytes, size, __ATOMIC_RELAXED);
 	peak = __atomic_load_n(&t->stats.table_bytes_peak, __ATOMIC_RELAXED);
@@ -129,6 +162,14 @@ void *iopt_table_alloc_(struct iopt_table *t, size_t size, uint64_t *phys,
 					    __ATOMIC_RELAXED))
 		;
 	return v;
+}
+
+void *iopt_table_alloc_(struct iopt_table *t, size_t size, uint64_t *phys,
+			unsigned int flags, unsigned int lvl)
+{
+	int err;
+
+	return table_alloc(t, size, phys, flags, lvl, &err);
 }
 
 void iopt_table_free_(struct iopt_table *t, void *virt, uint64_t phys,
@@ -141,6 +182,42 @@ void iopt_table_free_(struct iopt_table *t, void *virt, uint64_t phys,
 
 /* ---------------------------------------------------------------- lifetime */
 
+/* A live table's key: its own address mixed with a constant, so neither
+ * uninitialised memory nor a copy of a live table passes for one. */
+#define LIVE_MAGIC 0x696f70745f6c6976ULL
+static uint64_t live_key(const struct iopt_table *t)
+{
+	return (uint64_t)(uintptr_t)t ^ LIVE_MAGIC;
+}
+
+static bool table_live(const struct iopt_table *t)
+{
+	return t->ops && t->live_key == live_key(t);
+}
+
+/* Generations, so that a gather can tell a table from its successor in
+ * the same struct; and labels for backends whose bound cannot name roots. */
+static uint64_t next_gen;
+
+/*
+ * The label of a new tree (level bits clear, never 0). With a bound of
+ * at most 32 GiB it is the root's 64-byte unit in the bound: no two live
+ * trees of one backend have their root there, so labels are exact.
+ * Otherwise it comes from the generation (unique among the last 2^29
+ * tables created).
+ */
+static uint32_t tree_label(const struct iopt_table *t)
+{
+	uint64_t n;
+
+	if (t->mem.bound_size &&
+	    (t->mem.bound_size >> IOPT_MEM_LABEL_UNIT_LG2) < (1u << 29) - 1)
+		n = (t->root_phys - t->mem.bound_lo) >> IOPT_MEM_LABEL_UNIT_LG2;
+	else
+		n = t->gen;
+	return (uint32_t)((n % ((1u << 29) - 1)) + 1) << 3;
+}
+
 int iopt_init(struct iopt_table *t, const struct iopt_config *cfg,
 	      const struct iopt_mem *mem, const struct iopt_flush_ops *flush,
 	      void *cookie)
@@ -149,11 +226,14 @@ int iopt_init(struct iopt_table *t, const struct iopt_config *cfg,
 
 	if (!t)
 		return -EINVAL;
+	if (table_live(t))
+		return -EBUSY; /* its memory would leak: iopt_fini() it first */
 	/* Cleared first, so iopt_fini() after any failure does nothing. */
 	iopt_memset(t, 0, sizeof(*t));
 	if (!cfg || !mem || !mem->ops || !mem->ops->alloc ||
 	    !mem->ops->free || (!mem->linear && !mem->ops->phys_to_virt) ||
-	    (cfg->flags & ~IOPT_CFG_STATS))
+	    (cfg->flags & ~IOPT_CFG_STATS) ||
+	    !mem->ops->set_label != !mem->ops->label_of)
 		return -EINVAL;
 	t->cfg = *cfg;
 	t->mem = *mem;
@@ -183,11 +263,29 @@ int iopt_init(struct iopt_table *t, const struct iopt_config *cfg,
 			t->tbl_lo = 1; /* nothing fits: every address is refused */
 		t->va_lo_last = (1ULL << bits) - 1;
 		t->va_hi_first = t->sign_extend ? (uint64_t)0 - (1ULL << bits) : 0;
-		t->root = iopt_table_alloc_(t, t->root_size, &t->root_phys, 0);
-		if (!t->root)
-			ret = -ENOMEM;
-		else
+		/* Every table address of a bounded backend must fit an entry. */
+		if (mem->bound_size &&
+		    (mem->bound_lo + (mem->bound_size - 1) < mem->bound_lo ||
+		     (cfg->oas < 64 &&
+		      ((mem->bound_lo + (mem->bound_size - 1)) >> cfg->oas))))
+			ret = -ERANGE;
+	}
+	if (!ret) {
+		t->gen = __atomic_add_fetch(&next_gen, 1, __ATOMIC_RELAXED);
+		t->root = table_alloc(t, t->root_size, &t->root_phys, 0,
+				      PT_NO_LABEL, &ret);
+		if (t->root) {
+			ret = 0;
+			if (mem->ops->set_label) {
+				t->label_base = tree_label(t);
+				if (mem->linear && mem->bound_size)
+					t->labels = mem->labels;
+				iopt_table_label_(t, t->root_phys, t->root_size,
+						  t->top_level);
+			}
 			pt_sync(t, t->root, t->root_phys, t->root_size);
+			t->live_key = live_key(t);
+		}
 	}
 	if (ret)
 		t->ops = NULL;
@@ -206,6 +304,7 @@ void iopt_fini(struct iopt_table *t)
 	t->ops->destroy(t);
 	t->ops = NULL;
 	t->root = NULL;
+	t->live_key = 0;
 }
 
 uint64_t iopt_root_phys(const struct iopt_table *t)
@@ -344,6 +443,7 @@ int iopt_unmap_range(struct iopt_table *t, uint64_t iova, uint64_t size,
 	struct pt_unmap_req req = { .iova = iova, .flags = flags,
 				    .gather = gather };
 	struct iopt_table *prev;
+	uint64_t prev_gen;
 	int ret;
 
 	if (!unmapped)
@@ -356,11 +456,14 @@ int iopt_unmap_range(struct iopt_table *t, uint64_t iova, uint64_t size,
 	if (ret)
 		return ret;
 	prev = gather->table;
+	prev_gen = gather->gen;
 	iopt_gather_bind_(gather, t);
 	ret = t->ops->unmap(t, &req);
 	/* A refusal (found before anything changed) leaves @gather as it was. */
-	if (ret && !gather->nr_ranges && !gather->nr_tables)
+	if (ret && !gather->nr_ranges && !gather->nr_tables) {
 		gather->table = prev;
+		gather->gen = prev_gen;
+	}
 	*unmapped = req.unmapped;
 	return ret;
 }
@@ -494,7 +597,9 @@ const char *iopt_strerror(int err)
 	case -ENOTSUP:
 		return "configuration not supported by the format";
 	case -EFAULT:
-		return "table memory not addressable";
+		return "an entry points at memory that is not a table of this table tree";
+	case -EBUSY:
+		return "the table is live: iopt_fini() it first";
 	default:
 		return "unknown error";
 	}

@@ -50,6 +50,7 @@ struct pt_mctx {
 	uint64_t pool_phys;
 	uint64_t written;
 	uint64_t allocated;
+	uint64_t budget;         /* tables subtree_has_leaf() may still visit */
 };
 
 /* State of one unmap call. */
@@ -58,6 +59,7 @@ struct pt_uctx {
 	struct iopt_gather *g;
 	uint64_t bytes;
 	uint64_t cleared;
+	uint64_t budget;         /* tables subtree_bytes() may still visit */
 };
 
 /* State of one extent iteration: the run being built. */
@@ -107,11 +109,20 @@ static inline int pt_sum_extent(void *arg, uint64_t iova, uint64_t phys,
 #define PT_BITS (PT_GRANULE_LG2 - 3)
 #define PT_TABLE_SIZE (1ULL << PT_GRANULE_LG2)
 
-/* A table below the top (all are PT_TABLE_SIZE bytes); NULL if not ours. */
+/* A table below the top (all are PT_TABLE_SIZE bytes), for reading:
+ * NULL if outside the backend's bound. */
 static inline uint64_t *PT_NAME(table)(const struct iopt_table *t,
 				       uint64_t phys)
 {
 	return pt_table(t, phys);
+}
+
+/* The same for the write paths: NULL unless it is this tree's table for
+ * level @lvl (see pt_table_own()). */
+static inline uint64_t *PT_NAME(table_own)(const struct iopt_table *t,
+					   uint64_t phys, unsigned int lvl)
+{
+	return pt_table_own(t, phys, lvl, PT_TABLE_SIZE);
 }
 
 static inline unsigned int PT_NAME(item_lg2)(unsigned int lvl)
@@ -142,8 +153,9 @@ static inline uint64_t PT_NAME(index_va)(const struct iopt_table *t,
 
 /* ------------------------------------------------------------------ map */
 
+/* A new table for level @lvl, labelled so: from the pool if there is one. */
 static void *PT_NAME(new_table)(struct pt_mctx *c, uint64_t *phys,
-				unsigned int flags)
+				unsigned int flags, unsigned int lvl)
 {
 	void *v = c->pool;
 
@@ -155,11 +167,12 @@ static void *PT_NAME(new_table)(struct pt_mctx *c, uint64_t *phys,
 		c->pool_phys = w[1];
 		w[0] = 0;
 		w[1] = 0;
+		iopt_table_label_(c->t, *phys, PT_TABLE_SIZE, lvl);
 		return v;
 	}
 	if (c->req->flags & IOPT_MAP_ALL_OR_NOTHING)
 		return NULL; /* never reached: the pool covers every need */
-	return iopt_table_alloc_(c->t, PT_TABLE_SIZE, phys, flags);
+	return iopt_table_alloc_(c->t, PT_TABLE_SIZE, phys, flags, lvl);
 }
 
 static void PT_NAME(pool_put)(struct pt_mctx *c, void *v, uint64_t phys)
@@ -187,20 +200,30 @@ static void PT_NAME(pool_drain)(struct pt_mctx *c)
 	}
 }
 
-static bool PT_NAME(subtree_has_leaf)(struct iopt_table *t, const uint64_t *tab,
+/*
+ * Does anything below @tab (at @lvl) map? A table that is not this tree's
+ * holds nothing (the map that replaces it only unhooks it), and a tree
+ * whose walk exceeds the budget shares tables: treated as occupied.
+ */
+static bool PT_NAME(subtree_has_leaf)(struct pt_mctx *c, const uint64_t *tab,
 				      unsigned int lvl)
 {
-	if (!tab)
-		return true; /* unreadable: treat as occupied */
+	struct iopt_table *t = c->t;
+
+	if (!c->budget)
+		return true;
+	c->budget--;
 	for (unsigned int i = 0; i < (1u << PT_BITS); i++) {
 		uint64_t pte = pt_load(&tab[i]);
 		enum pt_kind k = PT_KIND(t, pte, lvl);
+		const uint64_t *child;
 
 		if (k == PT_LEAF)
 			return true;
-		if (k == PT_TABLE &&
-		    PT_NAME(subtree_has_leaf)(t, PT_NAME(table)(t, PT_TABLE_PA(t, pte)),
-					      lvl - 1))
+		if (k != PT_TABLE || lvl == 0)
+			continue;
+		child = PT_NAME(table_own)(t, PT_TABLE_PA(t, pte), lvl - 1);
+		if (child && PT_NAME(subtree_has_leaf)(c, child, lvl - 1))
 			return true;
 	}
 	return false;
@@ -279,6 +302,7 @@ static int PT_NAME(map_check)(struct pt_mctx *c, uint64_t *tab, uint64_t tab_phy
 		if (can_leaf && !(va & m) && sub_last == (va | m)) {
 			if (k == PT_TABLE) {
 				uint64_t cphys = PT_TABLE_PA(t, pte);
+				uint64_t *child = PT_NAME(table_own)(t, cphys, lvl - 1);
 
 				if (g) {
 					pt_store(&tab[i], 0);
@@ -286,9 +310,11 @@ static int PT_NAME(map_check)(struct pt_mctx *c, uint64_t *tab, uint64_t tab_phy
 					c->written++;
 					iopt_gather_add_range_(g, va, sub_last,
 							       PT_GRANULE_LG2, false);
-					iopt_gather_add_table_(g, cphys, lvl - 1);
-				} else if (PT_NAME(subtree_has_leaf)(t, PT_NAME(table)(t, cphys),
-								     lvl - 1)) {
+					if (child)
+						iopt_gather_add_table_(g, cphys, lvl - 1);
+				} else if (!child) {
+					return -EFAULT;
+				} else if (PT_NAME(subtree_has_leaf)(c, child, lvl - 1)) {
 					return -EEXIST;
 				} else {
 					c->replace = true;
@@ -297,7 +323,7 @@ static int PT_NAME(map_check)(struct pt_mctx *c, uint64_t *tab, uint64_t tab_phy
 		} else if (k == PT_TABLE) {
 			uint64_t cphys = PT_TABLE_PA(t, pte);
 
-			uint64_t *child = PT_NAME(table)(t, cphys);
+			uint64_t *child = PT_NAME(table_own)(t, cphys, lvl - 1);
 
 			if (!child)
 				return -EFAULT;
@@ -394,12 +420,12 @@ static int PT_NAME(child_for_map)(struct pt_mctx *c, uint64_t *tab,
 
 		if (k == PT_TABLE) {
 			*child_phys = PT_TABLE_PA(t, pte);
-			*child = PT_NAME(table)(t, *child_phys);
+			*child = PT_NAME(table_own)(t, *child_phys, lvl - 1);
 			return *child ? 0 : -EFAULT;
 		}
 		if (k == PT_LEAF)
 			return -EEXIST; /* raced with a map of an overlapping range */
-		v = PT_NAME(new_table)(c, &phys, 0);
+		v = PT_NAME(new_table)(c, &phys, 0, lvl - 1);
 		if (!v)
 			return -ENOMEM;
 		/* The zeroed table must be visible before anything points to it. */
@@ -438,7 +464,7 @@ static int PT_NAME(build_leaf_table)(struct pt_mctx *c, uint64_t *tab,
 
 	if (PT_KIND(t, pte, lvl) != PT_EMPTY)
 		return -EAGAIN;
-	v = PT_NAME(new_table)(c, &phys, IOPT_MEM_NOZERO);
+	v = PT_NAME(new_table)(c, &phys, IOPT_MEM_NOZERO, lvl - 1);
 	if (!v)
 		return -ENOMEM;
 	ret = PT_NAME(write_leaves)(c, v, phys, lvl - 1, 0,
@@ -552,13 +578,13 @@ static int PT_NAME(map_one)(struct iopt_table *t, struct pt_map_req *req,
 			return -EEXIST;
 		if (k == PT_TABLE) {
 			tab_phys = PT_TABLE_PA(t, pte);
-			tab = PT_NAME(table)(t, tab_phys);
+			tab = PT_NAME(table_own)(t, tab_phys, lvl - 1);
 			if (!tab)
 				return -EFAULT;
 			lvl--;
 			continue;
 		}
-		v = iopt_table_alloc_(t, PT_TABLE_SIZE, &phys, 0);
+		v = iopt_table_alloc_(t, PT_TABLE_SIZE, &phys, 0, lvl - 1);
 		if (!v)
 			return -ENOMEM;
 		pt_sync(t, v, phys, PT_TABLE_SIZE);
@@ -610,6 +636,7 @@ static int PT_NAME(map)(struct iopt_table *t, struct pt_map_req *req)
 			c.contig_mask |= 1u << lvl;
 	}
 	c.leaf_mask = c.plain_mask | c.contig_mask;
+	c.budget = pt_visit_budget(t);
 	req->mapped = 0;
 
 	ret = PT_NAME(map_check)(&c, t->root, t->root_phys, t->top_level,
@@ -621,7 +648,8 @@ static int PT_NAME(map)(struct iopt_table *t, struct pt_map_req *req)
 	if (req->flags & IOPT_MAP_ALL_OR_NOTHING) {
 		for (uint64_t n = 0; n < c.need; n++) {
 			uint64_t phys;
-			void *v = iopt_table_alloc_(t, PT_TABLE_SIZE, &phys, 0);
+			void *v = iopt_table_alloc_(t, PT_TABLE_SIZE, &phys, 0,
+						    PT_NO_LABEL);
 
 			if (!v) {
 				PT_NAME(pool_drain)(&c);
@@ -653,13 +681,21 @@ static int PT_NAME(map)(struct iopt_table *t, struct pt_map_req *req)
 
 /* ---------------------------------------------------------------- unmap */
 
-/* Bytes mapped below a table at @lvl; @min_lg2 gets the smallest leaf. */
-static uint64_t PT_NAME(subtree_bytes)(struct iopt_table *t, const uint64_t *tab,
+/*
+ * Bytes mapped below a table at @lvl; @min_lg2 gets the smallest leaf.
+ * Counts what free_tree() will free: tables of this tree only, each
+ * visit charged to the budget (see pt_visit_budget()).
+ */
+static uint64_t PT_NAME(subtree_bytes)(struct pt_uctx *c, const uint64_t *tab,
 				       unsigned int lvl, unsigned int *min_lg2)
 {
+	struct iopt_table *t = c->t;
 	const unsigned int sh = PT_NAME(item_lg2)(lvl);
 	uint64_t n = 0, bytes = 0;
 
+	if (!c->budget)
+		return 0;
+	c->budget--;
 	if (lvl == 0) {
 		/*
 		 * Detached: nobody writes it any more, plain loads suffice. A
@@ -685,10 +721,11 @@ static uint64_t PT_NAME(subtree_bytes)(struct iopt_table *t, const uint64_t *tab
 			if (sh < *min_lg2)
 				*min_lg2 = sh;
 		} else if (k == PT_TABLE) {
-			const uint64_t *child = PT_NAME(table)(t, PT_TABLE_PA(t, pte));
+			const uint64_t *child = PT_NAME(table_own)(t, PT_TABLE_PA(t, pte),
+								   lvl - 1);
 
 			if (child)
-				bytes += PT_NAME(subtree_bytes)(t, child, lvl - 1,
+				bytes += PT_NAME(subtree_bytes)(c, child, lvl - 1,
 								min_lg2);
 		}
 	}
@@ -748,10 +785,12 @@ static void PT_NAME(unmap_level)(struct pt_uctx *c, uint64_t *tab,
 				hi = k;
 			} else if (kind == PT_TABLE) {
 				uint64_t cphys = PT_TABLE_PA(t, pte);
-				uint64_t *child = PT_NAME(table)(t, cphys);
+				uint64_t *child = PT_NAME(table_own)(t, cphys, lvl - 1);
 
 				if (!child) {
-					/* Not table memory: drop the entry only. */
+					/* Not a table of this tree: drop the
+					 * entry only; its memory is not ours to
+					 * walk or free. */
 					pt_store(&tab[k], 0);
 					c->cleared++;
 					tables = true;
@@ -760,7 +799,7 @@ static void PT_NAME(unmap_level)(struct pt_uctx *c, uint64_t *tab,
 					hi = k;
 				} else if (!(va & m) && sub_last == (va | m)) {
 					/* Covered entirely: unhook the subtree. */
-					c->bytes += PT_NAME(subtree_bytes)(t, child,
+					c->bytes += PT_NAME(subtree_bytes)(c, child,
 								lvl - 1, &min_lg2);
 					pt_store(&tab[k], 0);
 					c->cleared++;
@@ -815,9 +854,9 @@ static bool PT_NAME(edge_splits)(struct iopt_table *t, const uint64_t *tab,
 		 * that crosses it; a level-0 "table" is corrupt. */
 		if (k != PT_TABLE || lvl == 0 || (end ? (va & m) == m : !(va & m)))
 			return false;
-		tab = PT_NAME(table)(t, PT_TABLE_PA(t, pte));
+		tab = PT_NAME(table_own)(t, PT_TABLE_PA(t, pte), lvl - 1);
 		if (!tab)
-			return false;
+			return false; /* unmap_level() drops the entry */
 	}
 }
 
@@ -856,15 +895,15 @@ static int PT_NAME(unmap_one)(struct iopt_table *t, struct pt_unmap_req *req,
 		if (lvl == leaf_lvl)
 			return -EAGAIN;
 		tab_phys = PT_TABLE_PA(t, pte);
-		tab = PT_NAME(table)(t, tab_phys);
+		tab = PT_NAME(table_own)(t, tab_phys, lvl - 1);
 		if (!tab)
-			return -EFAULT;
+			return -EAGAIN; /* the full path drops the entry */
 	}
 }
 
 static int PT_NAME(unmap)(struct iopt_table *t, struct pt_unmap_req *req)
 {
-	struct pt_uctx c = { .t = t, .g = req->gather };
+	struct pt_uctx c = { .t = t, .g = req->gather, .budget = 0 };
 	uint64_t *tab = t->root, tab_phys = t->root_phys;
 	unsigned int lvl = t->top_level;
 	uint64_t size = req->last - req->iova + 1;
@@ -900,7 +939,7 @@ static int PT_NAME(unmap)(struct iopt_table *t, struct pt_unmap_req *req)
 		if (PT_KIND(t, pte, lvl) != PT_TABLE)
 			break;
 		cphys = PT_TABLE_PA(t, pte);
-		child = PT_NAME(table)(t, cphys);
+		child = PT_NAME(table_own)(t, cphys, lvl - 1);
 		if (!child)
 			break; /* unmap_level drops the entry */
 		tab = child;
@@ -923,6 +962,7 @@ static int PT_NAME(unmap)(struct iopt_table *t, struct pt_unmap_req *req)
 		if (bytes != req->last - req->iova + 1)
 			return -ENOENT;
 	}
+	c.budget = pt_visit_budget(t);
 	PT_NAME(unmap_level)(&c, tab, tab_phys, lvl, req->iova, req->last);
 	pt_stat_walk(t, &t->stats.entries_cleared, c.cleared);
 	req->unmapped = c.bytes;
@@ -1054,33 +1094,41 @@ static int PT_NAME(iterate)(struct iopt_table *t, uint64_t iova, uint64_t last,
 
 	pt_stat_walk(t, &t->stats.walks, 1);
 	PT_NAME(iterate_level)(t, &it, t->root, t->top_level, iova, last);
-	if (!it.ret && it.have)
-		it.ret = fn(arg, it.iova, it.phys, it.last - it.iova + 1, it.prot);
+	/* The run being built ends before an unreadable table, if one
+	 * stopped the walk: report it, then the fault. */
+	if ((!it.ret || it.ret == -EFAULT) && it.have) {
+		int ret = fn(arg, it.iova, it.phys, it.last - it.iova + 1, it.prot);
+
+		if (ret)
+			return ret;
+	}
 	return it.ret;
 }
 
 /* ----------------------------------------------------------------- free */
 
-/* Free a table at @lvl and everything below it. */
-static void PT_NAME(free_tree)(struct iopt_table *t, void *virt, uint64_t phys,
+/*
+ * Free the table at @phys (at @lvl) and everything below it, if it is this
+ * tree's table for that level. A table is freed after its children, and a
+ * freed table loses its label, so a table that two entries share is freed
+ * once and visited once: linear in the tree, whatever the entries say.
+ */
+static void PT_NAME(free_tree)(struct iopt_table *t, uint64_t phys,
 			       unsigned int lvl)
 {
-	const uint64_t *tab = virt;
+	uint64_t *tab = PT_NAME(table_own)(t, phys, lvl);
 
+	if (!tab)
+		return;
 	if (lvl > 0) {
 		for (unsigned int i = 0; i < (1u << PT_BITS); i++) {
 			uint64_t pte = iopt_le64(tab[i]);
 
-			if (PT_KIND(t, pte, lvl) == PT_TABLE) {
-				uint64_t cphys = PT_TABLE_PA(t, pte);
-				uint64_t *child = PT_NAME(table)(t, cphys);
-
-				if (child)
-					PT_NAME(free_tree)(t, child, cphys, lvl - 1);
-			}
+			if (PT_KIND(t, pte, lvl) == PT_TABLE)
+				PT_NAME(free_tree)(t, PT_TABLE_PA(t, pte), lvl - 1);
 		}
 	}
-	iopt_table_free_(t, virt, phys, PT_TABLE_SIZE);
+	iopt_table_free_(t, tab, phys, PT_TABLE_SIZE);
 }
 
 /* Free every table, the root last (its size and width are its own). */
@@ -1092,14 +1140,9 @@ static void PT_NAME(destroy)(struct iopt_table *t)
 		for (unsigned int i = 0; i < (1u << t->top_index_bits); i++) {
 			uint64_t pte = iopt_le64(tab[i]);
 
-			if (PT_KIND(t, pte, t->top_level) == PT_TABLE) {
-				uint64_t cphys = PT_TABLE_PA(t, pte);
-				uint64_t *child = PT_NAME(table)(t, cphys);
-
-				if (child)
-					PT_NAME(free_tree)(t, child, cphys,
-							   t->top_level - 1);
-			}
+			if (PT_KIND(t, pte, t->top_level) == PT_TABLE)
+				PT_NAME(free_tree)(t, PT_TABLE_PA(t, pte),
+						   t->top_level - 1);
 		}
 	}
 	iopt_table_free_(t, t->root, t->root_phys, t->root_size);

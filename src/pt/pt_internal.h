@@ -53,7 +53,7 @@ struct iopt_fmt_ops {
 		       iopt_extent_fn fn, void *arg);
 	int (*walk_path)(struct iopt_table *t, uint64_t iova,
 			 struct iopt_path *path);
-	void (*free_tree)(struct iopt_table *t, void *virt, uint64_t phys,
+	void (*free_tree)(struct iopt_table *t, uint64_t phys,
 			  unsigned int level);
 	void (*destroy)(struct iopt_table *t);
 	unsigned int (*prot_effective)(const struct iopt_table *t,
@@ -177,6 +177,58 @@ static inline void *pt_table(const struct iopt_table *t, uint64_t phys)
 	return t->mem.ops->phys_to_virt(t->mem.ctx, phys);
 }
 
+/*
+ * Labels. A table of this tree at level @lvl carries label_base + lvl
+ * (label_base has the low 3 bits clear and is not 0). The root carries
+ * top_level: no entry below the top leads to a table labelled so, so no
+ * entry can make the engine write into or free the root.
+ */
+static inline uint32_t pt_label(const struct iopt_table *t, unsigned int lvl)
+{
+	return t->label_base + lvl;
+}
+
+/*
+ * Pointer to the table at @phys that this tree allocated for level @lvl
+ * (@size bytes), or NULL: the write paths (map, unmap, frees) go through
+ * here, so whatever an entry says, they write only into, and free only,
+ * tables of this tree. Backends without labels get pt_table()'s bound only.
+ */
+static inline void *pt_table_own(const struct iopt_table *t, uint64_t phys,
+				 unsigned int lvl, size_t size)
+{
+	if (iopt_likely(t->labels)) {
+		uint64_t off = phys - t->tbl_lo;
+
+		if (off > t->tbl_span ||
+		    __atomic_load_n(&t->labels[off >> IOPT_MEM_LABEL_UNIT_LG2],
+				    __ATOMIC_RELAXED) != pt_label(t, lvl))
+			return NULL;
+		return (void *)(uintptr_t)(phys + t->mem.virt_offset);
+	}
+	if (t->label_base) {
+		void *v = pt_table(t, phys);
+
+		if (!v || t->mem.ops->label_of(t->mem.ctx, phys, size) !=
+			  pt_label(t, lvl))
+			return NULL;
+		return v;
+	}
+	return pt_table(t, phys);
+}
+
+/*
+ * Whole-subtree walks that only read (counting what an unmap detaches,
+ * looking for leaves under a table a map replaces) may meet a table that
+ * two entries share; each such walk visits at most as many tables as the
+ * tree holds, so sharing cannot make it take more than linear time.
+ */
+static inline uint64_t pt_visit_budget(const struct iopt_table *t)
+{
+	return __atomic_load_n(&t->stats.tables_allocated, __ATOMIC_RELAXED) -
+	       __atomic_load_n(&t->stats.tables_freed, __ATOMIC_RELAXED);
+}
+
 /* Cache maintenance for non-coherent walkers: once per written span. */
 static inline void pt_sync(struct iopt_table *t, void *virt, uint64_t phys,
 			   size_t size)
@@ -187,8 +239,13 @@ static inline void pt_sync(struct iopt_table *t, void *virt, uint64_t phys,
 	}
 }
 
+/* Allocate table memory; labelled for level @lvl unless it is
+ * PT_NO_LABEL (the caller labels it with iopt_table_label_() later). */
+#define PT_NO_LABEL (~0u)
 void *iopt_table_alloc_(struct iopt_table *t, size_t size, uint64_t *phys,
-			unsigned int flags);
+			unsigned int flags, unsigned int lvl);
+void iopt_table_label_(struct iopt_table *t, uint64_t phys, size_t size,
+		       unsigned int lvl);
 void iopt_table_free_(struct iopt_table *t, void *virt, uint64_t phys,
 		      size_t size);
 
