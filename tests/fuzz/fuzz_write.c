@@ -76,12 +76,13 @@
  *    libFuzzer's -timeout is the bound (mk/fuzz.mk).
  * And it checks what the API returns against iopt.h: argument errors
  * exactly when the arguments are bad (the target knows), and then nothing
- * changed; otherwise map returns only 0 (*mapped == size), -EEXIST
- * (*mapped 0, no table kept), -ENOMEM (only when an allocation failed;
- * with IOPT_MAP_ALL_OR_NOTHING *mapped 0 and no table kept) or -EFAULT;
- * unmap only 0, -EXDEV or -ENOENT (IOPT_UNMAP_NO_HOLES only; then
- * *unmapped is 0 and nothing changed), -EINVAL exactly when the gather
- * holds work for another table or for a destroyed one, or -EFAULT;
+ * changed; otherwise map returns only 0 (*mapped == size), -EEXIST or
+ * -EFAULT (nothing changed: *mapped 0, no table kept, the tree's memory as
+ * before), -ENOMEM (only when an allocation failed; with
+ * IOPT_MAP_ALL_OR_NOTHING nothing changed either); unmap only 0, -EXDEV or
+ * -ENOENT (IOPT_UNMAP_NO_HOLES only; both change nothing), or -EINVAL
+ * exactly when the gather holds work for another table or for a destroyed
+ * one (never -EFAULT);
  * *unmapped never exceeds the request, and a successful IOPT_UNMAP_NO_HOLES
  * unmap unmaps all of it; iopt_gather_sync() returns 0, or -EINVAL without
  * freeing or flushing anything when its table was destroyed; the table's
@@ -95,7 +96,9 @@
  *
  * A failed check prints the configuration, the last operations and what
  * went wrong, then abort()s (tests/fuzz/fuzz.h); with IOPT_FUZZ_TRACE set in
- * the environment every operation is printed as it runs.
+ * the environment every operation is printed as it runs, and all free
+ * memory is checked after every call. IOPT_FUZZ_NO_HOLES=0 leaves out
+ * IOPT_UNMAP_NO_HOLES (to look past a known finding in its hole check).
  *
  * Input (little-endian):
  *   byte 0   configuration of tree 0 (fz_config_name())
@@ -106,9 +109,15 @@
  *            bit 5 IOPT_CFG_STATS
  *   byte 2   configuration of the other trees (with setup bit 3)
  *   bytes    u16 per tree: the probe address (fw_pick_iova() indices)
- *   then ops one byte each (fw_op()), then its operands, until the input
- *            ends or FW_MAX_OPS; at the end every gather is synced and every
- *            tree destroyed, with the checks above.
+ *   then ops one byte each, then a tree byte and the op's operands, until
+ *            the input ends or FW_MAX_OPS (low nibble of the op byte: 0-1
+ *            map_pages, 2 map_range, 3-4 unmap_range, 5 unmap_pages, 6 sync
+ *            of the tree's gather, 7-11 corruption (fw_corrupt()), 12
+ *            iopt_fini (0x10: sync first, 0x20: iopt_init again), 13 iopt_init
+ *            of a destroyed tree, 14-15 one to four unmaps into one gather,
+ *            then its sync); at the end every gather is synced and every tree
+ *            destroyed, with the checks above. tests/fuzz/seeds.py
+ *            (write_seeds()) writes inputs of this layout.
  */
 #include "fuzz.h"
 
@@ -232,6 +241,7 @@ struct fw_state {
 	unsigned int nwatch;
 
 	bool trace;              /* IOPT_FUZZ_TRACE set: print every operation */
+	bool no_holes_off;       /* IOPT_FUZZ_NO_HOLES=0: never IOPT_UNMAP_NO_HOLES */
 	char log[FW_LOG][200];
 	unsigned int nlog;
 	unsigned int opno;
@@ -637,6 +647,8 @@ static void fw_end(struct fw_state *s, struct fw_tree *t, bool own_same,
 	for (unsigned int k = 0; k < s->nwatch; k++)
 		fw_check_free_range(s, s->watch[k] & ~(FW_UNIT - 1),
 				    (size_t)1 << (s->watch[k] & (FW_UNIT - 1)), what);
+	if (s->trace) /* all of it, to name the call that wrote */
+		fw_check_free_range(s, FW_PHYS, s->hw, what);
 	if (s->labels_seen)
 		for (unsigned int k = 0; k < s->nfresh; k++) {
 			const struct fw_blk *b = &s->blk[s->fresh[k]];
@@ -706,20 +718,29 @@ static uint64_t fw_item_lg2(const struct fw_tree *t, unsigned int lvl)
 	return t->gl2 + lvl * t->bits;
 }
 
-/* Entry bits of the configuration: a scratch table on the heap maps one
- * page of each size at [size, 2 size) and iopt_walk_path() reads them. */
+/* Entry bits of the configuration: a scratch table in an arena of its own
+ * (below 2^32, as every output size allows) maps one page of each size at
+ * [size, 2 size) and iopt_walk_path() reads them. */
 static const struct fw_tmpl *fw_templates(struct fw_state *s, struct fw_tree *t)
 {
+	static struct iopt_arena arena;
+	static void *region;
+	const size_t region_size = (size_t)16 << 20;
 	struct fw_tmpl *tm = &fw_tmpls[t->cfg_sel % 64];
 	struct iopt_table sc;
-	struct iopt_mem heap;
+	struct iopt_mem mem;
 	uint64_t mask = fw_addr_mask(t);
+	int rc;
 
 	if (tm->done)
 		return tm;
-	iopt_heap_mem(&heap);
-	FW_CHECK(s, iopt_init(&sc, &t->cfg, &heap, NULL, NULL) == 0,
-		 "scratch iopt_init of %s", t->name);
+	if (!region && !(region = malloc(region_size)))
+		FZ_FAIL("fuzz_write: no memory for the scratch arena");
+	rc = iopt_arena_init(&arena, region, region_size, 0x40000000);
+	FW_CHECK(s, rc == 0, "iopt_arena_init = %s", fw_err(rc));
+	iopt_arena_mem(&arena, &mem);
+	rc = iopt_init(&sc, &t->cfg, &mem, NULL, NULL);
+	FW_CHECK(s, rc == 0, "scratch iopt_init of %s = %s", t->name, fw_err(rc));
 	for (unsigned int k = 0; k < t->nsizes; k++) {
 		uint64_t sz = t->sizes[k], mapped;
 		struct iopt_path p;
@@ -991,7 +1012,10 @@ static void fw_map(struct fw_state *s, struct fw_tree *t, struct fz *f, bool ran
 		rc = iopt_map_range(&t->t, iova, pa, size, prot, flags, &mapped);
 	else
 		rc = iopt_map_pages(&t->t, iova, pa, pg, count, prot, flags, &mapped);
-	fw_end(s, t, aerr != 0, range ? "iopt_map_range" : "iopt_map_pages");
+	/* iopt.h: these change nothing. */
+	fw_end(s, t, aerr || rc == -EEXIST || rc == -EFAULT ||
+		     (rc == -ENOMEM && flags),
+	       range ? "iopt_map_range" : "iopt_map_pages");
 	FW_CHECK(s, mapped <= size, "mapped 0x%" PRIx64 " of 0x%" PRIx64, mapped, size);
 	if (aerr) {
 		FW_CHECK(s, rc == -ERANGE || rc == -EOVERFLOW,
@@ -1019,6 +1043,9 @@ static void fw_map(struct fw_state *s, struct fw_tree *t, struct fz *f, bool ran
 				 mapped, fw_kept_none(s) ? "" : " and kept a new table");
 		break;
 	case -EFAULT:
+		FW_CHECK(s, mapped == 0 && fw_kept_none(s),
+			 "map returned -EFAULT (nothing changed) having mapped 0x%" PRIx64 "%s",
+			 mapped, fw_kept_none(s) ? "" : " and kept a new table");
 		break;
 	default:
 		FW_FAIL(s, "map returned %s (%d)", fw_err(rc), rc);
@@ -1028,7 +1055,7 @@ static void fw_map(struct fw_state *s, struct fw_tree *t, struct fz *f, bool ran
 static void fw_unmap(struct fw_state *s, struct fw_tree *t, struct fz *f, bool pages)
 {
 	uint8_t b = fz_u8(f), cnt = fz_u8(f);
-	unsigned int flags = (b & 0x80) ? IOPT_UNMAP_NO_HOLES : 0;
+	unsigned int flags = (b & 0x80) && !s->no_holes_off ? IOPT_UNMAP_NO_HOLES : 0;
 	struct fw_tree *gt = t;
 	struct iopt_gather *g;
 	uint64_t pg, count = 1 + cnt % 16, size, iova, unmapped = 0xdead;
@@ -1100,9 +1127,7 @@ static void fw_unmap(struct fw_state *s, struct fw_tree *t, struct fz *f, bool p
 			 !s->c_frees, "unmap returned %s (nothing changed) but unmapped 0x%" PRIx64 " or gathered",
 			 fw_err(rc), unmapped);
 		break;
-	case -EFAULT:
-		break;
-	default:
+	default: /* iopt.h: "an unmap never fails with -EFAULT" */
 		FW_FAIL(s, "unmap returned %s (%d)", fw_err(rc), rc);
 	}
 }
@@ -1259,7 +1284,10 @@ static void fw_corrupt(struct fw_state *s, struct fw_tree *t, struct fz *f)
 	if (sel % 4 <= 1) {
 		uint64_t iova = fw_pick_iova(t, f, t->min_pg);
 
-		if (fw_walk(s, t, iova, &p) == 0 && p.depth) {
+		int rc = fw_walk(s, t, iova, &p);
+
+		/* On -EFAULT the path holds the entries read (iopt.h). */
+		if ((rc == 0 || rc == -EFAULT) && p.depth && p.depth <= 8) {
 			have_path = true;
 			dt = fz_u8(f) % p.depth;
 		}
@@ -1286,6 +1314,8 @@ static void fw_corrupt(struct fw_state *s, struct fw_tree *t, struct fz *f)
 		/* Another slot of the same table, next to the walked one. */
 		idx = (unsigned int)((p.index[dt] + 1 + (sel >> 6)) % nent);
 	}
+	/* A walk may read a smaller block as a table: stay inside it. */
+	idx %= (unsigned int)nent;
 
 	/* What to write. */
 	switch (vm % 14) {
@@ -1424,6 +1454,8 @@ static void fw_reset(struct fw_state *s)
 	s->c_fail_nth = 0;
 	s->labels_seen = false;
 	s->trace = getenv("IOPT_FUZZ_TRACE") != NULL;
+	s->no_holes_off = getenv("IOPT_FUZZ_NO_HOLES") &&
+			  !strcmp(getenv("IOPT_FUZZ_NO_HOLES"), "0");
 }
 
 static void fw_op(struct fw_state *s, struct fz *f)
