@@ -45,8 +45,10 @@
 /* Page-table entries are little-endian in memory whatever the host. */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 #define iopt_le64(x) __builtin_bswap64(x)
+#define iopt_le32(x) __builtin_bswap32(x)
 #else
 #define iopt_le64(x) ((uint64_t)(x))
+#define iopt_le32(x) ((uint32_t)(x))
 #endif
 
 #define iopt_likely(x) __builtin_expect(!!(x), 1)

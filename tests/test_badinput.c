@@ -736,6 +736,7 @@ TEST_CFG(destroyed_table)
 	REFUSE(&e, &s, iopt_root_phys(&e.t), 0);
 	REFUSE(&e, &s, iopt_pgsize_bitmap(&e.t), 0);
 	REFUSE(&e, &s, iopt_levels(&e.t), 0);
+	REFUSE(&e, &s, iopt_root_tables(&e.t), 0);
 	REFUSE(&e, &s, iopt_prot_effective(&e.t, RW), 0);
 	REFUSE(&e, &s, iopt_domain_init(&d, &e.t, IOPT_DOMAIN_BATCHED), -EINVAL);
 	/* the counters stay readable */
@@ -963,6 +964,7 @@ TEST(misc_args)
 	CHECK_EQ(iopt_root_phys(NULL), 0);
 	CHECK_EQ(iopt_pgsize_bitmap(NULL), 0);
 	CHECK_EQ(iopt_levels(NULL), 0);
+	CHECK_EQ(iopt_root_tables(NULL), 0);
 	CHECK_EQ(iopt_prot_effective(NULL, RW), 0);
 	iopt_fini(NULL);
 	memset(&st, 0xa5, sizeof(st));

@@ -486,6 +486,9 @@ TEST(geometry)
 			       g[i].name, g[i].why, e.a.used, g[i].root_bytes);
 		/* The root is aligned to its own size (concatenated too). */
 		CHECK_EQ(iopt_root_phys(&e.t) % g[i].root_bytes, 0);
+		/* Concatenated start tables, counted in granule-sized tables. */
+		CHECK_EQ(iopt_root_tables(&e.t),
+			 g[i].root_bytes > e.gsz ? g[i].root_bytes / e.gsz : 1);
 		pg = iopt_pgsize_bitmap(&e.t) & -iopt_pgsize_bitmap(&e.t);
 		if (tenv_map(&e, g[i].last_iova, 0x80000000ULL, pg, 1, R | W)) {
 			tenv_close(&e);

@@ -878,6 +878,58 @@ TEST(arena_too_small_and_full)
 	free(buf);
 }
 
+/*
+ * IOPT_MEM_DMA32: an arena wholly below 4 GiB serves it; one that reaches
+ * past 4 GiB refuses it (NULL, a counted failure) and still serves other
+ * requests; the heap refuses memory it got above 4 GiB.
+ */
+TEST(alloc_below_4g)
+{
+	static const uint64_t bases[] = { 0xff000000ULL, 0xffe00000ULL,
+					  0x100000000ULL };
+	size_t sz = 8u << 20;
+	void *buf = aligned_alloc(1 << 20, sz);
+	struct iopt_arena a;
+	struct iopt_mem m;
+	uint64_t phys;
+	void *v;
+
+	ASSERT(buf);
+	for (size_t i = 0; i < ARRAY_SIZE(bases); i++) {
+		bool below;
+
+		ASSERT_EQ(iopt_arena_init(&a, buf, sz, bases[i]), 0);
+		iopt_arena_mem(&a, &m);
+		below = bases[i] + a.size <= (1ULL << 32);
+		v = m.ops->alloc(m.ctx, 4096, &phys, IOPT_MEM_DMA32);
+		CHECK_EQ(v != NULL, below);
+		if (v) {
+			CHECK(phys + 4096 <= (1ULL << 32));
+			m.ops->free(m.ctx, v, phys, 4096);
+		} else {
+			CHECK_EQ(a.failures, 1);
+		}
+		v = m.ops->alloc(m.ctx, 4096, &phys, 0);
+		CHECK(v != NULL);
+		if (v)
+			m.ops->free(m.ctx, v, phys, 4096);
+		CHECK_EQ(a.used, 0);
+	}
+	free(buf);
+	iopt_heap_mem(&m);
+	v = m.ops->alloc(m.ctx, 4096, &phys, IOPT_MEM_DMA32);
+	if (v) {
+		CHECK(phys + 4096 <= (1ULL << 32));
+		m.ops->free(m.ctx, v, phys, 4096);
+	} else {
+		/* where malloc puts memory on this host: above 4 GiB */
+		v = m.ops->alloc(m.ctx, 4096, &phys, 0);
+		CHECK(v && phys + 4096 > (1ULL << 32));
+		if (v)
+			m.ops->free(m.ctx, v, phys, 4096);
+	}
+}
+
 TEST(arena_is_free)
 {
 	struct iopt_arena a;

@@ -62,12 +62,20 @@ enum iopt_format {
 	IOPT_FMT_ARM_LPAE_S1 = 1, /* VMSAv8-64 stage 1 */
 	IOPT_FMT_ARM_LPAE_S2 = 2, /* VMSAv8-64 stage 2 */
 	IOPT_FMT_X86_64 = 3,      /* Intel VT-d first stage / AMD v2 */
+	/* Reserved for formats in progress (iopt_init() refuses them until
+	 * they land; the simulated IOMMU may walk them first): */
+	IOPT_FMT_ARM_V7S = 4,       /* Armv7 short descriptor, 32-bit entries */
+	IOPT_FMT_ARM_MALI_LPAE = 5, /* Arm Mali GPU LPAE variant */
+	IOPT_FMT_APPLE_DART = 6,    /* Apple DART v1 (4K, oas 36) */
+	IOPT_FMT_APPLE_DART2 = 7,   /* Apple DART v2 (16K, oas 42) */
 };
 
 /* Quirks (struct iopt_config.quirks). A quirk a format does not know is -EINVAL. */
 #define IOPT_QUIRK_ARM_NS        (1u << 0) /* S1: NS on leaves, NSTable on tables */
 #define IOPT_QUIRK_ARM_S2FWB     (1u << 1) /* S2: FEAT_S2FWB MemAttr for CACHE */
 #define IOPT_QUIRK_NO_CONTIG     (1u << 2) /* ARM: do not offer contiguous-hint sizes */
+#define IOPT_QUIRK_V7S_NO_PERMS  (1u << 3) /* v7s: no AP/AF/XN bits in leaves */
+#define IOPT_QUIRK_V7S_MTK_EXT   (1u << 4) /* v7s: MediaTek PA[34:32] in leaves (needs NO_PERMS) */
 
 /* Options (struct iopt_config.flags). */
 #define IOPT_CFG_STATS (1u << 0) /* count walks and entries (see struct iopt_stats) */
@@ -124,6 +132,10 @@ const char *iopt_config_name(unsigned int i, struct iopt_config *cfg);
  * virt_offset, when @linear is true) or through phys_to_virt().
  */
 #define IOPT_MEM_NOZERO (1u << 0) /* alloc: the caller writes every byte */
+/* alloc: the block must lie below 4 GiB physically (formats whose table
+ * pointers are 32-bit, such as ARM v7s); a backend that cannot give such
+ * memory returns NULL. */
+#define IOPT_MEM_DMA32  (1u << 1)
 
 struct iopt_mem_ops {
 	/* Return memory of @size bytes, physically aligned to @size, and its
@@ -252,6 +264,9 @@ struct iopt_table {
 	unsigned int top_level;   /* levels are numbered up from 0 = smallest leaf */
 	unsigned int top_index_bits;
 	bool sign_extend;
+	unsigned int tbl_addr_bits; /* table addresses lie below 2^this */
+	unsigned int alloc_flags;   /* IOPT_MEM_* the format's tables need */
+	unsigned int root_tables;   /* physically contiguous start tables */
 	uint64_t tbl_lo;          /* tables must lie in [tbl_lo, tbl_lo + tbl_span] */
 	uint64_t tbl_span;        /* (start addresses), from the mem bound */
 	uint64_t va_lo_last;      /* last IOVA of the (lower) input space */
@@ -304,10 +319,15 @@ int iopt_init(struct iopt_table *t, const struct iopt_config *cfg,
 void iopt_fini(struct iopt_table *t);
 
 /* Root table physical address, page-size bitmap (bit n set = 2^n bytes),
- * and the number of levels, for programming the IOMMU. Context: any. */
+ * and the number of levels, for programming the IOMMU. iopt_root_tables()
+ * is the number of start tables laid out one after another from the root
+ * (ARM stage-2 concatenation; Apple DART's TTBRs, TTBR n at root + n times
+ * the table size); 1 for the others. Each returns 0 for a NULL or
+ * destroyed table. Context: any. */
 uint64_t iopt_root_phys(const struct iopt_table *t);
 uint64_t iopt_pgsize_bitmap(const struct iopt_table *t);
 unsigned int iopt_levels(const struct iopt_table *t);
+unsigned int iopt_root_tables(const struct iopt_table *t);
 
 /* Map flags */
 #define IOPT_MAP_ALL_OR_NOTHING (1u << 0) /* on -ENOMEM the table is unchanged */

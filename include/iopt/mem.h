@@ -71,7 +71,8 @@ struct iopt_arena {
  *
  * The backend (iopt_arena_mem()) hands out blocks of 64 bytes up to
  * 2^IOPT_ARENA_MAX_LG2, each aligned to its size by physical address, and
- * fails (NULL) for larger requests or when no aligned block is left. Its
+ * fails (NULL) for larger requests, when no aligned block is left, and for
+ * IOPT_MEM_DMA32 requests unless the whole region lies below 4 GiB. Its
  * free() accepts only the start of a live block of exactly the size the
  * request rounds to, with the matching physical address; anything else
  * (another size, a size spanning several blocks, a pointer inside a block,
@@ -132,7 +133,9 @@ void iopt_arena_mem(struct iopt_arena *a, struct iopt_mem *mem);
  */
 bool iopt_arena_is_free(const struct iopt_arena *a, uint64_t phys, size_t len);
 
-/* Fill @mem with the heap backend (hosted builds only); NULL is ignored. */
+/* Fill @mem with the heap backend (hosted builds only); NULL is ignored.
+ * It cannot choose where memory lies: an IOPT_MEM_DMA32 request that
+ * malloc serves above 4 GiB gets NULL. */
 void iopt_heap_mem(struct iopt_mem *mem);
 
 #ifdef __cplusplus

@@ -197,7 +197,7 @@ static inline uint64_t arm_make_table(const struct iopt_table *t,
 	 ((contig) ? ARM_CONT : 0))
 #define PT_OA_BITS(t, oa)               arm_oa_bits(PT_GRANULE_LG2, oa)
 #define PT_PROT_ATTRS(t, prot)          arm_prot_attrs(t, prot)
-#define PT_LEAF_PROT(t, pte)            arm_leaf_prot(t, pte)
+#define PT_LEAF_PROT(t, pte, lvl)       arm_leaf_prot(t, pte)
 #define PT_PROT_EFFECTIVE               arm_prot_effective
 
 #define PT_GRANULE_LG2 12
@@ -300,6 +300,7 @@ int iopt_arm_lpae_init(struct iopt_table *t)
 	t->top_index_bits = top_bits;
 	t->sign_extend = false;
 	t->root_size = (8ULL << top_bits) < 64 ? 64 : (8ULL << top_bits);
+	t->root_tables = top_bits > bits ? 1u << (top_bits - bits) : 1;
 	t->ops = g == 12 ? &arm_4k_ops : g == 14 ? &arm_16k_ops : &arm_64k_ops;
 	return 0;
 }

@@ -79,7 +79,7 @@ static unsigned int x86_prot_effective(const struct iopt_table *t,
 #define PT_LEAF_BITS(t, attrs, lvl, contig) ((attrs) | ((lvl) ? X86_PS : 0))
 #define PT_OA_BITS(t, oa)               (oa)
 #define PT_PROT_ATTRS(t, prot)          x86_prot_attrs(t, prot)
-#define PT_LEAF_PROT(t, pte)            x86_leaf_prot(t, pte)
+#define PT_LEAF_PROT(t, pte, lvl)       x86_leaf_prot(t, pte)
 #define PT_PROT_EFFECTIVE               x86_prot_effective
 
 #define PT_GRANULE_LG2 12

@@ -387,7 +387,10 @@ static void *arena_alloc(void *ctx, size_t size, uint64_t *phys,
 
 	arena_lock(a);
 	a->attempts++;
+	/* Below 4 GiB: only an arena that lies wholly below serves it. */
 	if (order > MAX_ORDER || a->attempts == a->fail_at ||
+	    ((flags & IOPT_MEM_DMA32) &&
+	     a->phys_base + a->size > (1ULL << 32)) ||
 	    !take(a, order, &off)) {
 		a->failures++;
 		arena_unlock(a);

@@ -22,6 +22,10 @@ static void *heap_alloc(void *ctx, size_t size, uint64_t *phys,
 	p = aligned_alloc(size, size);
 	if (!p)
 		return NULL;
+	if ((flags & IOPT_MEM_DMA32) && (uint64_t)(uintptr_t)p + size > (1ULL << 32)) {
+		free(p); /* the heap cannot choose where its memory lies */
+		return NULL;
+	}
 	if (!(flags & IOPT_MEM_NOZERO))
 		memset(p, 0, size);
 	*phys = (uint64_t)(uintptr_t)p;

@@ -125,7 +125,7 @@ static bool table_addr_ok(const struct iopt_table *t, uint64_t phys,
 
 	if ((phys & (size - 1)) || last < phys)
 		return false;
-	return t->cfg.oas >= 64 || !(last >> t->cfg.oas);
+	return t->tbl_addr_bits >= 64 || !(last >> t->tbl_addr_bits);
 }
 
 void iopt_table_label_(struct iopt_table *t, uint64_t phys, size_t size,
@@ -140,7 +140,8 @@ void iopt_table_label_(struct iopt_table *t, uint64_t phys, size_t size,
 static void *table_alloc(struct iopt_table *t, size_t size, uint64_t *phys,
 			 unsigned int flags, unsigned int lvl, int *err)
 {
-	void *v = t->mem.ops->alloc(t->mem.ctx, size, phys, flags);
+	void *v = t->mem.ops->alloc(t->mem.ctx, size, phys,
+				    flags | t->alloc_flags);
 	uint64_t now, peak;
 
 	*err = -ENOMEM;
@@ -253,6 +254,11 @@ int iopt_init(struct iopt_table *t, const struct iopt_config *cfg,
 	if (!ret) {
 		unsigned int bits = t->sign_extend ? cfg->ias - 1 : cfg->ias;
 
+		if (!t->tbl_addr_bits)
+			t->tbl_addr_bits = cfg->oas; /* a format may narrow it */
+		if (!t->root_tables)
+			t->root_tables = 1;
+
 		uint64_t gsz = 1ULL << cfg->granule_lg2;
 
 		/* Where a granule-sized table may start (see pt_table()). */
@@ -266,8 +272,8 @@ int iopt_init(struct iopt_table *t, const struct iopt_config *cfg,
 		/* Every table address of a bounded backend must fit an entry. */
 		if (mem->bound_size &&
 		    (mem->bound_lo + (mem->bound_size - 1) < mem->bound_lo ||
-		     (cfg->oas < 64 &&
-		      ((mem->bound_lo + (mem->bound_size - 1)) >> cfg->oas))))
+		     (t->tbl_addr_bits < 64 &&
+		      ((mem->bound_lo + (mem->bound_size - 1)) >> t->tbl_addr_bits))))
 			ret = -ERANGE;
 	}
 	if (!ret) {
@@ -320,6 +326,11 @@ uint64_t iopt_pgsize_bitmap(const struct iopt_table *t)
 unsigned int iopt_levels(const struct iopt_table *t)
 {
 	return t && t->ops ? t->top_level + 1 : 0;
+}
+
+unsigned int iopt_root_tables(const struct iopt_table *t)
+{
+	return t && t->ops ? t->root_tables : 0;
 }
 
 /* ------------------------------------------------------------------ checks */

@@ -9,10 +9,21 @@
  * API call. Parameters (undefined again at the end of this file):
  *
  *   PT_NAME(x)                 prefix for this instantiation's functions
- *   PT_GRANULE_LG2             log2 of the table size / smallest page
+ *   PT_GRANULE_LG2             log2 of the smallest page
+ *   PT_ENTRY_LG2               optional: log2 of the entry size, 3 (64-bit,
+ *                              the default) or 2 (32-bit)
+ *   PT_BITS                    optional: index bits of every table below the
+ *                              top (default PT_GRANULE_LG2 - PT_ENTRY_LG2,
+ *                              a table of one granule); the top table's width
+ *                              is t->top_index_bits, its size t->root_size
+ *   PT_REPLICATED              optional: 1 when the entries of a contiguous run
+ *                              are identical copies that all hold the run's
+ *                              output address (v7s, Svnapot), 0 (default) when
+ *                              each holds its own item's address (ARM's hint)
  *   PT_KIND(t, pte, lvl)       enum pt_kind of an entry at a level
  *   PT_TABLE_PA(t, pte)        physical address of the next table
- *   PT_LEAF_OA(t, pte, lvl)    output address of the item (item-aligned)
+ *   PT_LEAF_OA(t, pte, lvl)    output address of the entry: its item's, or
+ *                              with PT_REPLICATED its run's (aligned to it)
  *   PT_LEAF_CONTIG(t, pte, lvl) log2 of the items in this leaf's run (0: none)
  *   PT_IS_LEAF0(pte)           1 if a level-0 entry is a leaf, else 0, branch-free;
  *                              a test that some bits are all set (see subtree_bytes)
@@ -22,7 +33,7 @@
  *   PT_LEAF_BITS(t, attrs, lvl, contig)  a leaf entry without its address
  *   PT_OA_BITS(t, oa)          the address field for @oa
  *   PT_PROT_ATTRS(t, prot)     per-call attributes from IOPT_* flags
- *   PT_LEAF_PROT(t, pte)       IOPT_* flags of a leaf
+ *   PT_LEAF_PROT(t, pte, lvl)  IOPT_* flags of a leaf at a level
  *   PT_PROT_EFFECTIVE          function: what a leaf made from prot reports
  *
  * Levels count up from 0, the level of the smallest leaf. Ranges are
@@ -106,12 +117,37 @@ static inline int pt_sum_extent(void *arg, uint64_t iova, uint64_t phys,
 
 #endif /* PT_ENGINE_COMMON */
 
-#define PT_BITS (PT_GRANULE_LG2 - 3)
-#define PT_TABLE_SIZE (1ULL << PT_GRANULE_LG2)
+#ifndef PT_ENTRY_LG2
+#define PT_ENTRY_LG2 3
+#endif
+#ifndef PT_BITS
+#define PT_BITS (PT_GRANULE_LG2 - PT_ENTRY_LG2)
+#endif
+#ifndef PT_REPLICATED
+#define PT_REPLICATED 0
+#endif
+#define PT_ENTRY_BYTES (1ULL << PT_ENTRY_LG2)
+#define PT_TABLE_SIZE (1ULL << (PT_BITS + PT_ENTRY_LG2))
+/* Entries in memory: whole words of the format's width, little-endian. */
+#if PT_ENTRY_LG2 == 3
+#define PT_E uint64_t
+#define PT_LOAD(p) pt_load(p)
+#define PT_STORE(p, v) pt_store((p), (v))
+#define PT_INSTALL(p, old, v) pt_install((p), (old), (v))
+#define PT_LE(x) iopt_le64(x)
+#elif PT_ENTRY_LG2 == 2
+#define PT_E uint32_t
+#define PT_LOAD(p) pt_load32(p)
+#define PT_STORE(p, v) pt_store32((p), (v))
+#define PT_INSTALL(p, old, v) pt_install32((p), (old), (v))
+#define PT_LE(x) ((uint64_t)iopt_le32((uint32_t)(x)))
+#else
+#error "PT_ENTRY_LG2 must be 2 or 3"
+#endif
 
 /* A table below the top (all are PT_TABLE_SIZE bytes), for reading:
  * NULL if outside the backend's bound. */
-static inline uint64_t *PT_NAME(table)(const struct iopt_table *t,
+static inline PT_E *PT_NAME(table)(const struct iopt_table *t,
 				       uint64_t phys)
 {
 	return pt_table(t, phys);
@@ -119,7 +155,7 @@ static inline uint64_t *PT_NAME(table)(const struct iopt_table *t,
 
 /* The same for the write paths: NULL unless it is this tree's table for
  * level @lvl (see pt_table_own()). */
-static inline uint64_t *PT_NAME(table_own)(const struct iopt_table *t,
+static inline PT_E *PT_NAME(table_own)(const struct iopt_table *t,
 					   uint64_t phys, unsigned int lvl)
 {
 	return pt_table_own(t, phys, lvl, PT_TABLE_SIZE);
@@ -205,7 +241,7 @@ static void PT_NAME(pool_drain)(struct pt_mctx *c)
  * holds nothing (the map that replaces it only unhooks it), and a tree
  * whose walk exceeds the budget shares tables: treated as occupied.
  */
-static bool PT_NAME(subtree_has_leaf)(struct pt_mctx *c, const uint64_t *tab,
+static bool PT_NAME(subtree_has_leaf)(struct pt_mctx *c, const PT_E *tab,
 				      unsigned int lvl)
 {
 	struct iopt_table *t = c->t;
@@ -214,9 +250,9 @@ static bool PT_NAME(subtree_has_leaf)(struct pt_mctx *c, const uint64_t *tab,
 		return true;
 	c->budget--;
 	for (unsigned int i = 0; i < (1u << PT_BITS); i++) {
-		uint64_t pte = pt_load(&tab[i]);
+		uint64_t pte = PT_LOAD(&tab[i]);
 		enum pt_kind k = PT_KIND(t, pte, lvl);
-		const uint64_t *child;
+		const PT_E *child;
 
 		if (k == PT_LEAF)
 			return true;
@@ -280,7 +316,7 @@ static uint64_t PT_NAME(count_new)(const struct pt_mctx *c, unsigned int lvl,
  * leaves will replace. With @detach it instead unhooks those empty tables
  * into @g (the caller flushes before any leaf is written).
  */
-static int PT_NAME(map_check)(struct pt_mctx *c, uint64_t *tab, uint64_t tab_phys,
+static int PT_NAME(map_check)(struct pt_mctx *c, PT_E *tab, uint64_t tab_phys,
 			      unsigned int lvl, uint64_t va, uint64_t last,
 			      struct iopt_gather *g)
 {
@@ -294,7 +330,7 @@ static int PT_NAME(map_check)(struct pt_mctx *c, uint64_t *tab, uint64_t tab_phy
 
 	for (;; i++) {
 		uint64_t sub_last = (va | m) < last ? (va | m) : last;
-		uint64_t pte = pt_load(&tab[i]);
+		uint64_t pte = PT_LOAD(&tab[i]);
 		enum pt_kind k = PT_KIND(t, pte, lvl);
 
 		if (k == PT_LEAF)
@@ -302,11 +338,11 @@ static int PT_NAME(map_check)(struct pt_mctx *c, uint64_t *tab, uint64_t tab_phy
 		if (can_leaf && !(va & m) && sub_last == (va | m)) {
 			if (k == PT_TABLE) {
 				uint64_t cphys = PT_TABLE_PA(t, pte);
-				uint64_t *child = PT_NAME(table_own)(t, cphys, lvl - 1);
+				PT_E *child = PT_NAME(table_own)(t, cphys, lvl - 1);
 
 				if (g) {
-					pt_store(&tab[i], 0);
-					pt_sync(t, &tab[i], tab_phys + 8ULL * i, 8);
+					PT_STORE(&tab[i], 0);
+					pt_sync(t, &tab[i], tab_phys + PT_ENTRY_BYTES * i, PT_ENTRY_BYTES);
 					c->written++;
 					iopt_gather_add_range_(g, va, sub_last,
 							       PT_GRANULE_LG2, false);
@@ -323,7 +359,7 @@ static int PT_NAME(map_check)(struct pt_mctx *c, uint64_t *tab, uint64_t tab_phy
 		} else if (k == PT_TABLE) {
 			uint64_t cphys = PT_TABLE_PA(t, pte);
 
-			uint64_t *child = PT_NAME(table_own)(t, cphys, lvl - 1);
+			PT_E *child = PT_NAME(table_own)(t, cphys, lvl - 1);
 
 			if (!child)
 				return -EFAULT;
@@ -342,6 +378,17 @@ static int PT_NAME(map_check)(struct pt_mctx *c, uint64_t *tab, uint64_t tab_phy
 	}
 }
 
+/* AND of every entry of a table below the top, in host order. */
+static inline uint64_t PT_NAME(and_all)(const PT_E *tab)
+{
+	uint64_t w = iopt_le64(pt_and_words((const uint64_t *)(const void *)tab,
+					    (PT_TABLE_SIZE / 8)));
+
+	if (PT_ENTRY_LG2 == 2)
+		w &= w >> 32; /* two entries per word */
+	return w;
+}
+
 /*
  * Store leaves [from, to] of @tab starting at output address @oa. Where the
  * address field is a plain bit range over the run (every format but the
@@ -350,7 +397,7 @@ static int PT_NAME(map_check)(struct pt_mctx *c, uint64_t *tab, uint64_t tab_phy
  * store stays single-copy atomic for the walker; no CPU reads them
  * concurrently under the locking rules.
  */
-static inline void PT_NAME(fill)(struct iopt_table *t, uint64_t *tab,
+static inline void PT_NAME(fill)(struct iopt_table *t, PT_E *tab,
 				 unsigned int from, unsigned int to,
 				 uint64_t tmpl, uint64_t oa, unsigned int sh)
 {
@@ -361,15 +408,34 @@ static inline void PT_NAME(fill)(struct iopt_table *t, uint64_t *tab,
 	(void)t;
 	if ((tmpl | PT_OA_BITS(t, oa + span)) - v == span) {
 		for (unsigned int k = from; k <= to; k++, v += step)
-			tab[k] = iopt_le64(v);
+			tab[k] = (PT_E)PT_LE(v);
 		return;
 	}
 	for (unsigned int k = from; k <= to; k++, oa += step)
-		pt_store(&tab[k], tmpl | PT_OA_BITS(t, oa));
+		PT_STORE(&tab[k], tmpl | PT_OA_BITS(t, oa));
+}
+
+/*
+ * Replicated runs: [from, to] holds whole runs of 2^@n_lg2 entries, and
+ * every entry of a run is the same word, with the run's output address.
+ */
+static inline void PT_NAME(fill_replicated)(struct iopt_table *t, PT_E *tab,
+					    unsigned int from, unsigned int to,
+					    uint64_t tmpl, uint64_t oa,
+					    unsigned int sh, unsigned int n_lg2)
+{
+	(void)t;
+	for (unsigned int k = from; k <= to; k += 1u << n_lg2) {
+		PT_E v = (PT_E)PT_LE(tmpl | PT_OA_BITS(t, oa +
+						     ((uint64_t)(k - from) << sh)));
+
+		for (unsigned int j = 0; j < (1u << n_lg2); j++)
+			tab[k + j] = v;
+	}
 }
 
 /* Whole entries [i, j] of @tab, the first at @va, become leaves. */
-static int PT_NAME(write_leaves)(struct pt_mctx *c, uint64_t *tab,
+static int PT_NAME(write_leaves)(struct pt_mctx *c, PT_E *tab,
 				 uint64_t tab_phys, unsigned int lvl,
 				 unsigned int i, unsigned int j, uint64_t va)
 {
@@ -391,29 +457,34 @@ static int PT_NAME(write_leaves)(struct pt_mctx *c, uint64_t *tab,
 		return -EINVAL; /* unreachable after the API's alignment checks */
 	if (a > i)
 		PT_NAME(fill)(t, tab, i, a - 1, tmpl, oa, sh);
-	if (b > a)
+	if (b > a && PT_REPLICATED)
+		PT_NAME(fill_replicated)(t, tab, a, b - 1,
+					 PT_LEAF_BITS(t, c->attrs, lvl, true),
+					 oa + ((uint64_t)(a - i) << sh), sh,
+					 PT_CONTIG_AT(t, lvl));
+	else if (b > a)
 		PT_NAME(fill)(t, tab, a, b - 1,
 			      PT_LEAF_BITS(t, c->attrs, lvl, true),
 			      oa + ((uint64_t)(a - i) << sh), sh);
 	if (j + 1 > b)
 		PT_NAME(fill)(t, tab, b, j, tmpl,
 			      oa + ((uint64_t)(b - i) << sh), sh);
-	pt_sync(t, &tab[i], tab_phys + 8ULL * i, 8ULL * (j - i + 1));
+	pt_sync(t, &tab[i], tab_phys + PT_ENTRY_BYTES * i, PT_ENTRY_BYTES * (j - i + 1));
 	c->written += j - i + 1;
 	c->req->mapped += (uint64_t)(j - i + 1) << sh;
 	return 0;
 }
 
 /* The table below entry @i of @tab, allocating and publishing it if empty. */
-static int PT_NAME(child_for_map)(struct pt_mctx *c, uint64_t *tab,
+static int PT_NAME(child_for_map)(struct pt_mctx *c, PT_E *tab,
 				  uint64_t tab_phys, unsigned int i,
-				  unsigned int lvl, uint64_t **child,
+				  unsigned int lvl, PT_E **child,
 				  uint64_t *child_phys)
 {
 	struct iopt_table *t = c->t;
 
 	for (;;) {
-		uint64_t pte = pt_load(&tab[i]);
+		uint64_t pte = PT_LOAD(&tab[i]);
 		enum pt_kind k = PT_KIND(t, pte, lvl);
 		uint64_t phys;
 		void *v;
@@ -430,8 +501,8 @@ static int PT_NAME(child_for_map)(struct pt_mctx *c, uint64_t *tab,
 			return -ENOMEM;
 		/* The zeroed table must be visible before anything points to it. */
 		pt_sync(t, v, phys, PT_TABLE_SIZE);
-		if (pt_install(&tab[i], pte, PT_MAKE_TABLE(t, phys))) {
-			pt_sync(t, &tab[i], tab_phys + 8ULL * i, 8);
+		if (PT_INSTALL(&tab[i], pte, PT_MAKE_TABLE(t, phys))) {
+			pt_sync(t, &tab[i], tab_phys + PT_ENTRY_BYTES * i, PT_ENTRY_BYTES);
 			c->written++;
 			c->allocated++;
 			*child = v;
@@ -452,14 +523,14 @@ static int PT_NAME(child_for_map)(struct pt_mctx *c, uint64_t *tab,
  * it. -EAGAIN when the slot is not empty (or another thread filled it first):
  * the caller takes the ordinary path.
  */
-static int PT_NAME(build_leaf_table)(struct pt_mctx *c, uint64_t *tab,
+static int PT_NAME(build_leaf_table)(struct pt_mctx *c, PT_E *tab,
 				     uint64_t tab_phys, unsigned int i,
 				     unsigned int lvl, uint64_t va)
 {
 	struct iopt_table *t = c->t;
-	uint64_t pte = pt_load(&tab[i]), phys, mapped = c->req->mapped;
+	uint64_t pte = PT_LOAD(&tab[i]), phys, mapped = c->req->mapped;
 	uint64_t written = c->written;
-	uint64_t *v;
+	PT_E *v;
 	int ret;
 
 	if (PT_KIND(t, pte, lvl) != PT_EMPTY)
@@ -469,8 +540,8 @@ static int PT_NAME(build_leaf_table)(struct pt_mctx *c, uint64_t *tab,
 		return -ENOMEM;
 	ret = PT_NAME(write_leaves)(c, v, phys, lvl - 1, 0,
 				    (1u << PT_BITS) - 1, va);
-	if (!ret && pt_install(&tab[i], pte, PT_MAKE_TABLE(t, phys))) {
-		pt_sync(t, &tab[i], tab_phys + 8ULL * i, 8);
+	if (!ret && PT_INSTALL(&tab[i], pte, PT_MAKE_TABLE(t, phys))) {
+		pt_sync(t, &tab[i], tab_phys + PT_ENTRY_BYTES * i, PT_ENTRY_BYTES);
 		c->written++;
 		c->allocated++;
 		return 0;
@@ -487,7 +558,7 @@ static int PT_NAME(build_leaf_table)(struct pt_mctx *c, uint64_t *tab,
 	return ret ? ret : -EAGAIN;
 }
 
-static int PT_NAME(map_level)(struct pt_mctx *c, uint64_t *tab,
+static int PT_NAME(map_level)(struct pt_mctx *c, PT_E *tab,
 			      uint64_t tab_phys, unsigned int lvl,
 			      uint64_t va, uint64_t last)
 {
@@ -501,7 +572,7 @@ static int PT_NAME(map_level)(struct pt_mctx *c, uint64_t *tab,
 
 	for (;;) {
 		uint64_t sub_last = (va | m) < last ? (va | m) : last;
-		uint64_t *child, child_phys;
+		PT_E *child, child_phys;
 
 		if (can_leaf && !(va & m) && sub_last == (va | m)) {
 			/* Every whole entry from here on is a leaf. */
@@ -552,23 +623,23 @@ static int PT_NAME(map_level)(struct pt_mctx *c, uint64_t *tab,
 static int PT_NAME(map_one)(struct iopt_table *t, struct pt_map_req *req,
 			    unsigned int leaf_lvl)
 {
-	uint64_t *tab = t->root, tab_phys = t->root_phys;
+	PT_E *tab = t->root, tab_phys = t->root_phys;
 	unsigned int lvl = t->top_level;
 	uint64_t written = 0;
 
 	for (;;) {
 		unsigned int i = PT_NAME(index)(t, req->iova, lvl);
-		uint64_t pte = pt_load(&tab[i]), phys;
+		uint64_t pte = PT_LOAD(&tab[i]), phys;
 		enum pt_kind k = PT_KIND(t, pte, lvl);
 		void *v;
 
 		if (lvl == leaf_lvl) {
 			if (k != PT_EMPTY)
 				return -EAGAIN;
-			pt_store(&tab[i], PT_LEAF_BITS(t, PT_PROT_ATTRS(t, req->prot),
+			PT_STORE(&tab[i], PT_LEAF_BITS(t, PT_PROT_ATTRS(t, req->prot),
 						       lvl, false) |
 					  PT_OA_BITS(t, req->paddr));
-			pt_sync(t, &tab[i], tab_phys + 8ULL * i, 8);
+			pt_sync(t, &tab[i], tab_phys + PT_ENTRY_BYTES * i, PT_ENTRY_BYTES);
 			req->mapped = req->last - req->iova + 1;
 			pt_stat_walk(t, &t->stats.walks, 1);
 			pt_stat_walk(t, &t->stats.entries_written, written + 1);
@@ -588,11 +659,11 @@ static int PT_NAME(map_one)(struct iopt_table *t, struct pt_map_req *req,
 		if (!v)
 			return -ENOMEM;
 		pt_sync(t, v, phys, PT_TABLE_SIZE);
-		if (!pt_install(&tab[i], pte, PT_MAKE_TABLE(t, phys))) {
+		if (!PT_INSTALL(&tab[i], pte, PT_MAKE_TABLE(t, phys))) {
 			iopt_table_free_(t, v, phys, PT_TABLE_SIZE); /* lost a race */
 			continue;
 		}
-		pt_sync(t, &tab[i], tab_phys + 8ULL * i, 8);
+		pt_sync(t, &tab[i], tab_phys + PT_ENTRY_BYTES * i, PT_ENTRY_BYTES);
 		written++;
 		tab = v;
 		tab_phys = phys;
@@ -686,7 +757,7 @@ static int PT_NAME(map)(struct iopt_table *t, struct pt_map_req *req)
  * Counts what free_tree() will free: tables of this tree only, each
  * visit charged to the budget (see pt_visit_budget()).
  */
-static uint64_t PT_NAME(subtree_bytes)(struct pt_uctx *c, const uint64_t *tab,
+static uint64_t PT_NAME(subtree_bytes)(struct pt_uctx *c, const PT_E *tab,
 				       unsigned int lvl, unsigned int *min_lg2)
 {
 	struct iopt_table *t = c->t;
@@ -703,17 +774,17 @@ static uint64_t PT_NAME(subtree_bytes)(struct pt_uctx *c, const uint64_t *tab,
 		 * (leafness is a set of bits that must all be present, so it
 		 * holds for the AND only if it holds for every entry).
 		 */
-		if (PT_IS_LEAF0(iopt_le64(pt_and_words(tab, 1u << PT_BITS))))
+		if (PT_IS_LEAF0(PT_NAME(and_all)(tab)))
 			n = 1u << PT_BITS;
 		else
 			for (unsigned int i = 0; i < (1u << PT_BITS); i++)
-				n += PT_IS_LEAF0(iopt_le64(tab[i]));
+				n += PT_IS_LEAF0(PT_LE(tab[i]));
 		if (n)
 			*min_lg2 = sh;
 		return n << sh;
 	}
 	for (unsigned int i = 0; i < (1u << PT_BITS); i++) {
-		uint64_t pte = iopt_le64(tab[i]);
+		uint64_t pte = PT_LE(tab[i]);
 		enum pt_kind k = PT_KIND(t, pte, lvl);
 
 		if (k == PT_LEAF) {
@@ -721,7 +792,7 @@ static uint64_t PT_NAME(subtree_bytes)(struct pt_uctx *c, const uint64_t *tab,
 			if (sh < *min_lg2)
 				*min_lg2 = sh;
 		} else if (k == PT_TABLE) {
-			const uint64_t *child = PT_NAME(table_own)(t, PT_TABLE_PA(t, pte),
+			const PT_E *child = PT_NAME(table_own)(t, PT_TABLE_PA(t, pte),
 								   lvl - 1);
 
 			if (child)
@@ -738,7 +809,7 @@ static inline unsigned int PT_NAME(granule)(unsigned int min_lg2)
 	return min_lg2 > 63 - 1 ? PT_GRANULE_LG2 : min_lg2;
 }
 
-static void PT_NAME(unmap_level)(struct pt_uctx *c, uint64_t *tab,
+static void PT_NAME(unmap_level)(struct pt_uctx *c, PT_E *tab,
 				 uint64_t tab_phys, unsigned int lvl,
 				 uint64_t va, uint64_t last)
 {
@@ -756,9 +827,9 @@ static void PT_NAME(unmap_level)(struct pt_uctx *c, uint64_t *tab,
 		uint64_t n = 0;
 
 		for (unsigned int k = i; k <= end; k++) {
-			if (PT_KIND(t, pt_load(&tab[k]), 0) == PT_EMPTY)
+			if (PT_KIND(t, PT_LOAD(&tab[k]), 0) == PT_EMPTY)
 				continue;
-			pt_store(&tab[k], 0);
+			PT_STORE(&tab[k], 0);
 			if (lo == ~0u)
 				lo = k;
 			hi = k;
@@ -770,12 +841,12 @@ static void PT_NAME(unmap_level)(struct pt_uctx *c, uint64_t *tab,
 	} else {
 		for (unsigned int k = i;; k++) {
 			uint64_t sub_last = (va | m) < last ? (va | m) : last;
-			uint64_t pte = pt_load(&tab[k]);
+			uint64_t pte = PT_LOAD(&tab[k]);
 			enum pt_kind kind = PT_KIND(t, pte, lvl);
 
 			if (kind == PT_LEAF) {
 				/* The API checked that no leaf crosses the ends. */
-				pt_store(&tab[k], 0);
+				PT_STORE(&tab[k], 0);
 				c->bytes += 1ULL << sh;
 				c->cleared++;
 				if (sh < min_lg2)
@@ -785,13 +856,13 @@ static void PT_NAME(unmap_level)(struct pt_uctx *c, uint64_t *tab,
 				hi = k;
 			} else if (kind == PT_TABLE) {
 				uint64_t cphys = PT_TABLE_PA(t, pte);
-				uint64_t *child = PT_NAME(table_own)(t, cphys, lvl - 1);
+				PT_E *child = PT_NAME(table_own)(t, cphys, lvl - 1);
 
 				if (!child) {
 					/* Not a table of this tree: drop the
 					 * entry only; its memory is not ours to
 					 * walk or free. */
-					pt_store(&tab[k], 0);
+					PT_STORE(&tab[k], 0);
 					c->cleared++;
 					tables = true;
 					if (lo == ~0u)
@@ -801,7 +872,7 @@ static void PT_NAME(unmap_level)(struct pt_uctx *c, uint64_t *tab,
 					/* Covered entirely: unhook the subtree. */
 					c->bytes += PT_NAME(subtree_bytes)(c, child,
 								lvl - 1, &min_lg2);
-					pt_store(&tab[k], 0);
+					PT_STORE(&tab[k], 0);
 					c->cleared++;
 					tables = true;
 					if (lo == ~0u)
@@ -824,7 +895,7 @@ static void PT_NAME(unmap_level)(struct pt_uctx *c, uint64_t *tab,
 		}
 	}
 	if (lo <= hi) {
-		pt_sync(t, &tab[lo], tab_phys + 8ULL * lo, 8ULL * (hi - lo + 1));
+		pt_sync(t, &tab[lo], tab_phys + PT_ENTRY_BYTES * lo, PT_ENTRY_BYTES * (hi - lo + 1));
 		iopt_gather_add_range_(c->g, PT_NAME(index_va)(t, va0, lvl, lo),
 				       PT_NAME(index_va)(t, va0, lvl, hi) | m,
 				       PT_NAME(granule)(min_lg2), !tables);
@@ -836,12 +907,12 @@ static void PT_NAME(unmap_level)(struct pt_uctx *c, uint64_t *tab,
  * last (@end true) split a leaf? Follows @va's path down from @tab at @lvl,
  * one entry per level, and looks at the first leaf (or contiguous run) on it.
  */
-static bool PT_NAME(edge_splits)(struct iopt_table *t, const uint64_t *tab,
+static bool PT_NAME(edge_splits)(struct iopt_table *t, const PT_E *tab,
 				 unsigned int lvl, uint64_t va, bool end)
 {
 	for (;; lvl--) {
 		const uint64_t m = (1ULL << PT_NAME(item_lg2)(lvl)) - 1;
-		uint64_t pte = pt_load(&tab[PT_NAME(index)(t, va, lvl)]);
+		uint64_t pte = PT_LOAD(&tab[PT_NAME(index)(t, va, lvl)]);
 		enum pt_kind k = PT_KIND(t, pte, lvl);
 
 		if (k == PT_LEAF) {
@@ -861,7 +932,7 @@ static bool PT_NAME(edge_splits)(struct iopt_table *t, const uint64_t *tab,
 }
 
 static void PT_NAME(iterate_level)(struct iopt_table *t, struct pt_ictx *it,
-				   const uint64_t *tab, unsigned int lvl,
+				   const PT_E *tab, unsigned int lvl,
 				   uint64_t va, uint64_t last);
 
 /*
@@ -871,11 +942,11 @@ static void PT_NAME(iterate_level)(struct iopt_table *t, struct pt_ictx *it,
 static int PT_NAME(unmap_one)(struct iopt_table *t, struct pt_unmap_req *req,
 			      unsigned int leaf_lvl)
 {
-	uint64_t *tab = t->root, tab_phys = t->root_phys;
+	PT_E *tab = t->root, tab_phys = t->root_phys;
 
 	for (unsigned int lvl = t->top_level;; lvl--) {
 		unsigned int i = PT_NAME(index)(t, req->iova, lvl);
-		uint64_t pte = pt_load(&tab[i]);
+		uint64_t pte = PT_LOAD(&tab[i]);
 		enum pt_kind k = PT_KIND(t, pte, lvl);
 
 		if (k == PT_EMPTY)
@@ -883,8 +954,8 @@ static int PT_NAME(unmap_one)(struct iopt_table *t, struct pt_unmap_req *req,
 		if (k == PT_LEAF) {
 			if (lvl != leaf_lvl || PT_LEAF_CONTIG(t, pte, lvl))
 				return -EXDEV; /* a larger leaf holds the range */
-			pt_store(&tab[i], 0);
-			pt_sync(t, &tab[i], tab_phys + 8ULL * i, 8);
+			PT_STORE(&tab[i], 0);
+			pt_sync(t, &tab[i], tab_phys + PT_ENTRY_BYTES * i, PT_ENTRY_BYTES);
 			iopt_gather_add_range_(req->gather, req->iova, req->last,
 					       PT_NAME(item_lg2)(lvl), true);
 			req->unmapped = req->last - req->iova + 1;
@@ -904,7 +975,7 @@ static int PT_NAME(unmap_one)(struct iopt_table *t, struct pt_unmap_req *req,
 static int PT_NAME(unmap)(struct iopt_table *t, struct pt_unmap_req *req)
 {
 	struct pt_uctx c = { .t = t, .g = req->gather, .budget = 0 };
-	uint64_t *tab = t->root, tab_phys = t->root_phys;
+	PT_E *tab = t->root, tab_phys = t->root_phys;
 	unsigned int lvl = t->top_level;
 	uint64_t size = req->last - req->iova + 1;
 	int ret;
@@ -930,12 +1001,12 @@ static int PT_NAME(unmap)(struct iopt_table *t, struct pt_unmap_req *req)
 		const uint64_t m = (1ULL << PT_NAME(item_lg2)(lvl)) - 1;
 		unsigned int i = PT_NAME(index)(t, req->iova, lvl);
 		uint64_t pte, cphys;
-		uint64_t *child;
+		PT_E *child;
 
 		if (i != PT_NAME(index)(t, req->last, lvl) ||
 		    (!(req->iova & m) && (req->last & m) == m))
 			break;
-		pte = pt_load(&tab[i]);
+		pte = PT_LOAD(&tab[i]);
 		if (PT_KIND(t, pte, lvl) != PT_TABLE)
 			break;
 		cphys = PT_TABLE_PA(t, pte);
@@ -977,12 +1048,16 @@ static inline int PT_NAME(lookup_leaf)(struct iopt_table *t, uint64_t pte,
 {
 	unsigned int sh = PT_NAME(item_lg2)(lvl);
 
+	unsigned int run = PT_LEAF_CONTIG(t, pte, lvl);
+
 	if (PT_KIND(t, pte, lvl) != PT_LEAF)
 		return -ENOENT;
-	out->phys = PT_LEAF_OA(t, pte, lvl) + (iova & ((1ULL << sh) - 1));
-	out->size_lg2 = sh + PT_LEAF_CONTIG(t, pte, lvl);
+	/* A replicated run's entries all hold the run's address. */
+	out->phys = PT_LEAF_OA(t, pte, lvl) +
+		    (iova & ((1ULL << (sh + (PT_REPLICATED ? run : 0))) - 1));
+	out->size_lg2 = sh + run;
 	if (out->want_prot)
-		out->prot = PT_LEAF_PROT(t, pte);
+		out->prot = PT_LEAF_PROT(t, pte, lvl);
 	return 0;
 }
 
@@ -994,7 +1069,7 @@ static inline int PT_NAME(lookup_leaf)(struct iopt_table *t, uint64_t pte,
 		tab = PT_NAME(table)(t, PT_TABLE_PA(t, pte));                \
 		if (!tab)                                                    \
 			return -EFAULT;                                      \
-		pte = pt_load(&tab[(iova >> PT_NAME(item_lg2)((L) - 1)) &    \
+		pte = PT_LOAD(&tab[(iova >> PT_NAME(item_lg2)((L) - 1)) &    \
 				   ((1u << PT_BITS) - 1)]);                  \
 		__attribute__((fallthrough))
 
@@ -1005,8 +1080,8 @@ static inline int PT_NAME(lookup_leaf)(struct iopt_table *t, uint64_t pte,
 static int PT_NAME(lookup)(struct iopt_table *t, uint64_t iova,
 			   struct pt_leaf *out)
 {
-	const uint64_t *tab = t->root;
-	uint64_t pte = pt_load(&tab[PT_NAME(index)(t, iova, t->top_level)]);
+	const PT_E *tab = t->root;
+	uint64_t pte = PT_LOAD(&tab[PT_NAME(index)(t, iova, t->top_level)]);
 
 	pt_stat_walk(t, &t->stats.walks, 1);
 	switch (t->top_level) {
@@ -1026,13 +1101,13 @@ static int PT_NAME(lookup)(struct iopt_table *t, uint64_t iova,
 static int PT_NAME(walk_path)(struct iopt_table *t, uint64_t iova,
 			      struct iopt_path *path)
 {
-	const uint64_t *tab = t->root;
+	const PT_E *tab = t->root;
 	uint64_t tab_phys = t->root_phys;
 
 	path->depth = 0;
 	for (unsigned int lvl = t->top_level;; lvl--) {
 		unsigned int i = PT_NAME(index)(t, iova, lvl);
-		uint64_t pte = pt_load(&tab[i]);
+		uint64_t pte = PT_LOAD(&tab[i]);
 		unsigned int d = path->depth++;
 		enum pt_kind k = PT_KIND(t, pte, lvl);
 
@@ -1052,7 +1127,7 @@ static int PT_NAME(walk_path)(struct iopt_table *t, uint64_t iova,
 /* -------------------------------------------------------------- iterate */
 
 static void PT_NAME(iterate_level)(struct iopt_table *t, struct pt_ictx *it,
-				   const uint64_t *tab, unsigned int lvl,
+				   const PT_E *tab, unsigned int lvl,
 				   uint64_t va, uint64_t last)
 {
 	const unsigned int sh = PT_NAME(item_lg2)(lvl);
@@ -1062,16 +1137,19 @@ static void PT_NAME(iterate_level)(struct iopt_table *t, struct pt_ictx *it,
 
 	for (;; i++) {
 		uint64_t sub_last = (va | m) < last ? (va | m) : last;
-		uint64_t pte = pt_load(&tab[i]);
+		uint64_t pte = PT_LOAD(&tab[i]);
 		enum pt_kind k = PT_KIND(t, pte, lvl);
 
 		if (k == PT_LEAF) {
-			if (pt_iter_emit(it, va, sub_last,
-					 PT_LEAF_OA(t, pte, lvl) + (va & m),
-					 PT_LEAF_PROT(t, pte)))
+			uint64_t off = PT_REPLICATED ?
+				va & ((1ULL << (sh + PT_LEAF_CONTIG(t, pte, lvl))) - 1) :
+				va & m;
+
+			if (pt_iter_emit(it, va, sub_last, PT_LEAF_OA(t, pte, lvl) + off,
+					 PT_LEAF_PROT(t, pte, lvl)))
 				return;
 		} else if (k == PT_TABLE && lvl > 0) {
-			const uint64_t *child = PT_NAME(table)(t, PT_TABLE_PA(t, pte));
+			const PT_E *child = PT_NAME(table)(t, PT_TABLE_PA(t, pte));
 
 			if (!child) {
 				it->ret = -EFAULT;
@@ -1116,13 +1194,13 @@ static int PT_NAME(iterate)(struct iopt_table *t, uint64_t iova, uint64_t last,
 static void PT_NAME(free_tree)(struct iopt_table *t, uint64_t phys,
 			       unsigned int lvl)
 {
-	uint64_t *tab = PT_NAME(table_own)(t, phys, lvl);
+	PT_E *tab = PT_NAME(table_own)(t, phys, lvl);
 
 	if (!tab)
 		return;
 	if (lvl > 0) {
 		for (unsigned int i = 0; i < (1u << PT_BITS); i++) {
-			uint64_t pte = iopt_le64(tab[i]);
+			uint64_t pte = PT_LE(tab[i]);
 
 			if (PT_KIND(t, pte, lvl) == PT_TABLE)
 				PT_NAME(free_tree)(t, PT_TABLE_PA(t, pte), lvl - 1);
@@ -1134,11 +1212,11 @@ static void PT_NAME(free_tree)(struct iopt_table *t, uint64_t phys,
 /* Free every table, the root last (its size and width are its own). */
 static void PT_NAME(destroy)(struct iopt_table *t)
 {
-	const uint64_t *tab = t->root;
+	const PT_E *tab = t->root;
 
 	if (t->top_level > 0) {
 		for (unsigned int i = 0; i < (1u << t->top_index_bits); i++) {
-			uint64_t pte = iopt_le64(tab[i]);
+			uint64_t pte = PT_LE(tab[i]);
 
 			if (PT_KIND(t, pte, t->top_level) == PT_TABLE)
 				PT_NAME(free_tree)(t, PT_TABLE_PA(t, pte),
@@ -1161,5 +1239,13 @@ static const struct iopt_fmt_ops PT_NAME(ops) = {
 
 #undef PT_BITS
 #undef PT_TABLE_SIZE
+#undef PT_ENTRY_BYTES
+#undef PT_ENTRY_LG2
+#undef PT_REPLICATED
+#undef PT_E
+#undef PT_LOAD
+#undef PT_STORE
+#undef PT_INSTALL
+#undef PT_LE
 #undef PT_NAME
 #undef PT_GRANULE_LG2

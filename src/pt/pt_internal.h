@@ -122,6 +122,26 @@ static inline bool pt_install(uint64_t *p, uint64_t old, uint64_t v)
 					   __ATOMIC_RELEASE, __ATOMIC_RELAXED);
 }
 
+/* The same for formats with 32-bit entries (values travel as uint64_t). */
+static inline uint64_t pt_load32(const uint32_t *p)
+{
+	return iopt_le32(__atomic_load_n(p, __ATOMIC_ACQUIRE));
+}
+
+static inline void pt_store32(uint32_t *p, uint64_t v)
+{
+	__atomic_store_n(p, iopt_le32((uint32_t)v), __ATOMIC_RELAXED);
+}
+
+static inline bool pt_install32(uint32_t *p, uint64_t old, uint64_t v)
+{
+	uint32_t expect = iopt_le32((uint32_t)old);
+
+	return __atomic_compare_exchange_n(p, &expect, iopt_le32((uint32_t)v),
+					   false, __ATOMIC_RELEASE,
+					   __ATOMIC_RELAXED);
+}
+
 static inline void pt_stat_add(uint64_t *ctr, uint64_t n)
 {
 	if (n)
