@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later OR BSD-2-Clause
 #
-# Fuzzing with libFuzzer (tests/fuzz/: fuzz_ops, fuzz_tables, fuzz_trace).
+# Fuzzing with libFuzzer (tests/fuzz/: fuzz_ops, fuzz_tables, fuzz_trace,
+# fuzz_write).
 #
 #   make fuzz [FUZZ_SECONDS=60]   build every target with clang
 #                       -fsanitize=fuzzer,address,undefined (the library too,
@@ -27,13 +28,13 @@
 # committed corpora as an ordinary test program.
 #
 # Variables:
-#   FUZZ_TARGETS   ops tables trace
+#   FUZZ_TARGETS   ops tables trace write
 #   FUZZ_SECONDS   60 (per target)
 #   FUZZ_CC        clang
 #   FUZZ_ARGS      extra libFuzzer flags, e.g. -jobs=4 or -max_len=8192
 #   FUZZ_O         $(O)-fuzz
 
-FUZZ_TARGETS ?= ops tables trace
+FUZZ_TARGETS ?= ops tables trace write
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FUZZ_ARGS    ?=
@@ -43,6 +44,13 @@ FUZZ_O       ?= $(O)-fuzz
 FUZZ_MAXLEN_ops    := 2048
 FUZZ_MAXLEN_tables := 4096
 FUZZ_MAXLEN_trace  := 4096
+FUZZ_MAXLEN_write  := 2048
+
+# Seconds one input may run (libFuzzer -timeout). fuzz_write's inputs are
+# at most 192 calls on small trees; an input that takes longer is walking
+# a hostile table exponentially (with the inline labels array the target
+# has no visit counter of its own).
+FUZZ_TIMEOUT_write := 10
 
 FUZZ_DEPS := tests/fuzz/fuzz.h tests/model.h \
 	$(wildcard include/iopt/*.h src/*.h src/*/*.h)
@@ -70,14 +78,15 @@ fuzz: fuzz-build
 	@mkdir -p $(FUZZ_O)/artifacts
 	@for t in $(FUZZ_TARGETS); do \
 		case $$t in ops) ml=$(FUZZ_MAXLEN_ops);; tables) ml=$(FUZZ_MAXLEN_tables);; \
-			*) ml=$(FUZZ_MAXLEN_trace);; esac; \
+			write) ml=$(FUZZ_MAXLEN_write);; *) ml=$(FUZZ_MAXLEN_trace);; esac; \
+		tmo=25; [ $$t = write ] && tmo=$(FUZZ_TIMEOUT_write); \
 		mkdir -p $(FUZZ_O)/corpus/$$t; \
 		dict=; [ -f tests/fuzz/$$t.dict ] && dict=-dict=tests/fuzz/$$t.dict; \
 		echo "== fuzz $$t for $(FUZZ_SECONDS) s"; \
 		ASAN_OPTIONS=$${ASAN_OPTIONS:-detect_leaks=1} \
 		UBSAN_OPTIONS=$${UBSAN_OPTIONS:-print_stacktrace=1} \
 		$(FUZZ_O)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
-			-timeout=25 -rss_limit_mb=4096 -max_len=$$ml \
+			-timeout=$$tmo -rss_limit_mb=4096 -max_len=$$ml \
 			-print_final_stats=1 $$dict \
 			-artifact_prefix=$(FUZZ_O)/artifacts/$$t- $(FUZZ_ARGS) \
 			$(FUZZ_O)/corpus/$$t tests/fuzz/corpus/$$t \

@@ -12,7 +12,7 @@
  *    every tests/test_*.c and which replays all the committed corpora.
  * For the last one the entry point is renamed with a macro before the file
  * is included, and every file-scope name of a target carries the target's
- * own prefix, so the three targets share one translation unit.
+ * own prefix, so the targets share one translation unit.
  *
  * Inputs are decoded with the little-endian byte reader below, never by
  * casting, so an input means the same on every host (the corpora also run

@@ -6,7 +6,7 @@
 
 Each seed is named seed-*; inputs found by libFuzzer (make fuzz-merge) and
 regression inputs sit beside them under other names. The byte layouts are
-the decoders' in tests/fuzz/fuzz_ops.c and fuzz_tables.c (see the comments
+the decoders' in tests/fuzz/fuzz_ops.c, fuzz_tables.c and fuzz_write.c (see the comments
 at their tops); a seed only has to reach the interesting paths, the fuzzer
 mutates it from there. Rerunning the script rewrites the same files.
 """
@@ -261,6 +261,126 @@ lookup 1KK
 }
 
 
+# ---- fuzz_write -----------------------------------------------------------
+
+def fw_iova(v):
+    """fw_pick_iova() taking the address as it is (masked to the space)."""
+    return bytes([0x07]) + u64(v)
+
+
+def fw_map(tree, size_idx, count, iova, pa=0, rng=False, aon=False, fail=None,
+           prot=0):
+    b = size_idx | (0x80 if aon else 0) | (0x10 if fail is not None else 0)
+    s = bytes([2 if rng else 0, tree, b, prot, count - 1]) + iova + u16(pa)
+    return s + (bytes([fail]) if fail is not None else b'')
+
+
+def fw_unmap_range(tree, pages, iova, no_holes=False, other_gather=False):
+    b = 0x80 * no_holes | 0x40 * other_gather
+    return bytes([3, tree, b, 0]) + u16(pages - 1) + iova
+
+
+def fw_unmap_all(tree, no_holes=False, upper=False):
+    return bytes([3, tree, 0x20 | 0x80 * no_holes, 1 if upper else 0])
+
+
+def fw_unmap_pages(tree, size_idx, count, iova, no_holes=False):
+    return bytes([5, tree, size_idx | 0x80 * no_holes, count - 1]) + iova
+
+
+def fw_sync(tree):
+    return bytes([6, tree])
+
+
+def fw_fini(tree, sync=True, reinit=True):
+    return bytes([12 | 0x10 * sync | 0x20 * reinit, tree])
+
+
+def fw_corrupt_path(tree, iova, depth, mode, operands=b'', slot=None):
+    """Entry @slot (None: the walked entry) of the table at @depth on the
+    walk of @iova; @mode is fw_corrupt()'s value mode."""
+    sel = 0x10 if slot is None else 0x00
+    s = bytes([7, tree, sel, mode]) + fw_iova(iova) + bytes([depth])
+    if slot is not None:
+        s += u16(slot)
+    return s + operands
+
+
+def fw_input(cfg, setup, cfg2=0, probes=(0, 0, 0), ops=b''):
+    ntrees = 3 if setup & 4 else 2
+    return bytes([cfg, setup, cfg2]) + b''.join(u16(p) for p in probes[:ntrees]) + ops
+
+
+def write_seeds():
+    seeds = {}
+    X4, X5 = 6, 7   # x86-64-4lvl, x86-64-5lvl
+    # x86-64-4lvl: the probe maps 0 (tables at levels 2, 1, 0); then a
+    # second page table at 0x200000, unmapped and synced: it is freed and
+    # is the next 4K block the backend hands out.
+    base = (fw_map(0, 0, 1, fw_iova(0x200000), pa=5) +
+            fw_unmap_range(0, 512, fw_iova(0x200000)) + fw_sync(0))
+    # A map through an entry that points at the freed page table writes a
+    # leaf into freed memory.
+    seeds['seed-freed-leaf'] = fw_input(X4, 0x00, ops=base +
+        fw_corrupt_path(0, 0x200000, 2, 4) +
+        fw_map(0, 0, 1, fw_iova(0x200000), pa=7))
+    # The same block as a level-1 table: the child the map allocates is the
+    # block itself, and the compare-and-swap that would install it fails.
+    seeds['seed-freed-head'] = fw_input(X4, 0x00, ops=base +
+        fw_corrupt_path(0, 0x40000000, 1, 4) +
+        fw_map(0, 0, 1, fw_iova(0x40000000), pa=7))
+    # An entry of tree 0 pointing at tree 1's root; an unmap covering it
+    # queues that root as tree 0's page table and the sync frees it.
+    seeds['seed-foreign'] = fw_input(X4, 0x00, ops=base +
+        fw_corrupt_path(0, 0x200000, 2, 13) +
+        fw_unmap_range(0, 512, fw_iova(0x200000)) + fw_sync(0) +
+        fw_map(1, 0, 3, fw_iova(0x1000), pa=9))
+    # Every entry of a 5-level table pointing at its own table, then an
+    # unmap of the whole space: exponential without labels; counted over
+    # a non-linear backend (mode 2), timed with the labels array (mode 1).
+    for mode in (0, 1, 2):
+        seeds['seed-self-mode%d' % mode] = fw_input(X5, mode, ops=
+            fw_corrupt_path(0, 0, 1, 9, operands=bytes([0]), slot=0) +
+            fw_unmap_all(0) + fw_sync(0))
+    # Shared children: every entry of the table at depth 1 pointing at the
+    # probe path's table below it, then unmaps and fini.
+    seeds['seed-dag'] = fw_input(X4, 0x02, ops=
+        fw_map(0, 0, 16, fw_iova(0x3000), pa=3) +
+        fw_corrupt_path(0, 0, 1, 9, operands=bytes([1]), slot=0) +
+        fw_unmap_range(0, 1024, fw_iova(0x40000000), no_holes=True) +
+        fw_unmap_all(0) + fw_sync(0) + fw_fini(0, reinit=False))
+    # A bit of everything on every configuration.
+    for c in range(NCONFIGS):
+        setup = [0x00, 0x01, 0x02, 0x05, 0x0a, 0x16, 0x21, 0x2e][c % 8]
+        ops = b''
+        ops += fw_map(0, 0, 15, fw_iova(0x10000), pa=1)
+        ops += fw_map(0, 1, 2, fw_iova(0), pa=2, rng=True)
+        ops += fw_map(1, 0, 0x85, fw_iova(0x200000), pa=3, aon=True)
+        ops += fw_map(0, 2, 1, fw_iova(0x40000000), pa=4, aon=True, fail=1)
+        ops += fw_corrupt_path(0, 0x10000, 1, 1, operands=bytes([0]))
+        ops += fw_corrupt_path(0, 0x10000, 2, 2, operands=u16(1), slot=3)
+        ops += fw_corrupt_path(1, 0x200000, 1, 3, operands=u16(2), slot=5)
+        ops += fw_unmap_range(0, 64, fw_iova(0x10000))
+        ops += fw_unmap_pages(1, 0, 4, fw_iova(0x200000), no_holes=True)
+        ops += fw_unmap_range(1, 16, fw_iova(0x200000), other_gather=True)
+        ops += fw_sync(0) + fw_sync(1)
+        ops += fw_corrupt_path(0, 0, 1, 5, operands=bytes([0]), slot=7)
+        ops += fw_corrupt_path(0, 0, 1, 6, operands=u16(0) + bytes([1]), slot=8)
+        ops += fw_corrupt_path(0, 0, 1, 7, operands=bytes([1]), slot=9)
+        ops += fw_corrupt_path(0, 0, 0, 8, slot=10)
+        ops += fw_corrupt_path(0, 0, 1, 11, operands=bytes([1]) + u32(5), slot=11)
+        ops += fw_corrupt_path(0, 0, 1, 12, operands=bytes([1]), slot=12)
+        ops += fw_map(0, 0, 4, fw_iova(0x7000), pa=6)
+        ops += bytes([0x1e, 0]) + fw_unmap_all(0)[2:] + \
+            bytes([0x80, 0x03]) + fw_iova(0)             # two unmaps, sync
+        ops += fw_fini(1, sync=False, reinit=True)
+        ops += fw_sync(1) + fw_map(1, 0, 1, fw_iova(0x5000), pa=8)
+        ops += fw_unmap_all(1)
+        seeds['seed-cfg%02d' % c] = fw_input(c, setup, cfg2=(c * 5 + 3) % NCONFIGS,
+                                            probes=(c, 3 * c + 1, 7), ops=ops)
+    return seeds
+
+
 def write(root, target, seeds):
     d = os.path.join(root, target)
     os.makedirs(d, exist_ok=True)
@@ -274,6 +394,7 @@ def main():
     write(root, 'ops', ops_seeds())
     write(root, 'tables', tables_seeds())
     write(root, 'trace', TRACE_SEEDS)
+    write(root, 'write', write_seeds())
 
 
 if __name__ == '__main__':
