@@ -105,15 +105,6 @@ static inline int pt_iter_emit(struct pt_ictx *it, uint64_t va, uint64_t last,
 	return 0;
 }
 
-static inline int pt_sum_extent(void *arg, uint64_t iova, uint64_t phys,
-				uint64_t length, unsigned int prot)
-{
-	(void)iova;
-	(void)phys;
-	(void)prot;
-	*(uint64_t *)arg += length;
-	return 0;
-}
 
 #endif /* PT_ENGINE_COMMON */
 
