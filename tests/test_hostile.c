@@ -654,28 +654,9 @@ out:
  * frees nothing through its backend (before, the old tables went to the
  * new backend's free()).
  */
-static unsigned int flushes;
-
-static void count_all(void *cookie)
-{
-	(void)cookie;
-	flushes++;
-}
-
-static void count_range(void *cookie, uint64_t iova, uint64_t size,
-			unsigned int granule_lg2, bool leaf_only)
-{
-	(void)cookie;
-	(void)iova;
-	(void)size;
-	(void)granule_lg2;
-	(void)leaf_only;
-	flushes++;
-}
-
 TEST(gather_outlives_its_table)
 {
-	static const struct iopt_flush_ops fo = { count_all, count_range };
+	static struct tenv rec; /* only its flush records are used */
 	struct one o;
 	struct pool p2;
 	struct sb s2;
@@ -694,22 +675,22 @@ TEST(gather_outlives_its_table)
 	o.up = false;
 
 	sb_mem(&p2, &s2, 0, true, &mem2);
-	ASSERT_EQ(iopt_init(&o.t, &o.cfg, &mem2, &fo, NULL), 0);
+	memset(&rec, 0, sizeof(rec));
+	ASSERT_EQ(iopt_init(&o.t, &o.cfg, &mem2, &tenv_rec_ops, &rec), 0);
 	ASSERT_EQ(iopt_map_pages(&o.t, 0, 0x1000000, o.g_sz, 2 * (o.g_sz / 8),
 				 IOPT_READ, 0, &mapped), 0);
-	flushes = 0;
 	CHECK_EQ(iopt_unmap_range(&o.t, blk, blk, 0, &o.g, &unmapped), -EINVAL);
 	CHECK_EQ(unmapped, 0);
 	CHECK_EQ(iopt_iova_to_phys(&o.t, blk), 0x1000000 + blk);
 	CHECK_EQ(iopt_gather_sync(&o.g), -EINVAL);
-	CHECK_EQ(flushes, 0);
+	CHECK_EQ(rec.nr_all + rec.nr_range, 0);
 	CHECK_EQ(p2.a.frees, 0);
 	CHECK_EQ(p2.bad_frees, 0);
 	/* After the refused sync the gather serves the new table. */
 	CHECK_EQ(iopt_unmap_range(&o.t, blk, blk, 0, &o.g, &unmapped), 0);
 	CHECK_EQ(unmapped, blk);
 	CHECK_EQ(iopt_gather_sync(&o.g), 0);
-	CHECK(flushes > 0);
+	CHECK(rec.nr_all + rec.nr_range > 0);
 	iopt_fini(&o.t);
 	CHECK_EQ(s2.live, 0);
 	CHECK_EQ(p2.bad_frees, 0);

@@ -199,6 +199,9 @@ static bool tb_setup(struct tb_ctx *c, struct fz *f)
 	TB_CHECK(c, rc == 0, "iopt_arena_init = %d", rc);
 	/* The arena backend bounds table addresses to its region itself. */
 	iopt_arena_mem(&c->arena, &c->mem);
+	/* The previous input's table is never finalised (see above): its
+	 * struct still looks live, and iopt_init() would refuse it. */
+	memset(&c->t, 0, sizeof(c->t));
 	rc = iopt_init(&c->t, &c->cfg, &c->mem, NULL, NULL);
 	TB_CHECK(c, rc == 0, "iopt_init = %d", rc);
 
