@@ -2210,7 +2210,7 @@ TEST(bad_input)
 	c.granule_lg2 = 13;
 	CHECK_EQ(iopt_hwsim_init(&sim, &c, &m, NULL), -ENOTSUP);
 	c.granule_lg2 = 12;
-	c.format = (enum iopt_format)7;
+	c.format = (enum iopt_format)99;
 	CHECK_EQ(iopt_hwsim_init(&sim, &c, &m, NULL), -EINVAL);
 	c.format = IOPT_FMT_ARM_LPAE_S1;
 	iopt_hwsim_fini(&sim);
