@@ -19,7 +19,14 @@
  *  - hostile tables: random and crafted bytes, cycles, pointers outside the
  *    memory. Every walk returns, reads at most one entry per level, and the
  *    arena and image paths read exactly what a bounds-checking callback over
- *    the same bytes serves.
+ *    the same bytes serves;
+ *  - the formats the engine does not build yet (ARM v7s, Mali LPAE, Apple
+ *    DART v1/v2): geometries and refusals, and tables written here field by
+ *    field from formats.md in a byte image: every leaf size, permission and
+ *    attribute bit, replicated runs (a damaged copy), the four DART v1
+ *    TTBRs, the DART v2 address encoding and sub-page ranges, v7s NS,
+ *    NO_PERMS and MTK_EXT addresses, IOTLB runs and DART stream
+ *    invalidation, and hostile tables of 32- and 64-bit words.
  *
  * IOPT_TEST_SEED replays a run (one seed for the program, mixed with the test
  * and configuration names).
@@ -201,7 +208,8 @@ struct rec_mem {
 	uint64_t size;
 	unsigned int reads;      /* calls */
 	unsigned int refused;    /* outside the memory */
-	unsigned int bad_calls;  /* not 8 aligned bytes */
+	unsigned int bad_calls;  /* not @len aligned bytes */
+	unsigned int len;        /* the entry size: 8, or 4 (v7s) */
 	unsigned int after_refusal; /* reads in a walk after a refused one */
 	bool refused_now;
 };
@@ -214,7 +222,7 @@ static int rec_read(void *ctx, uint64_t phys, void *out, size_t len)
 	m->reads++;
 	if (m->refused_now)
 		m->after_refusal++;
-	if (len != 8 || (phys & 7))
+	if (len != m->len || (phys & (m->len - 1)))
 		m->bad_calls++;
 	if (phys < m->phys || off >= m->size || m->size - off < len) {
 		m->refused++;
@@ -232,6 +240,7 @@ static void rec_mem_init(struct rec_mem *rm, struct iopt_hwsim_mem *m,
 	rm->buf = buf;
 	rm->phys = phys;
 	rm->size = size;
+	rm->len = 8;
 	memset(m, 0, sizeof(*m));
 	m->read = rec_read;
 	m->ctx = rm;
@@ -1806,6 +1815,7 @@ static void hostile_walks(const struct iopt_hwsim_geom *g,
 	unsigned int deepest = 0;
 
 	rec_mem_init(&rm, &cm, bytes, phys, size);
+	rm.len = 1u << g->pte_lg2;
 	for (unsigned int i = 0; i < n && !h_failed_now; i++) {
 		uint64_t root = phys + h_rand(rng) % (size + size / 8);
 		uint64_t iova = h_rand(rng);
@@ -2210,7 +2220,7 @@ TEST(bad_input)
 	c.granule_lg2 = 13;
 	CHECK_EQ(iopt_hwsim_init(&sim, &c, &m, NULL), -ENOTSUP);
 	c.granule_lg2 = 12;
-	c.format = (enum iopt_format)7;
+	c.format = (enum iopt_format)99;
 	CHECK_EQ(iopt_hwsim_init(&sim, &c, &m, NULL), -EINVAL);
 	c.format = IOPT_FMT_ARM_LPAE_S1;
 	iopt_hwsim_fini(&sim);
@@ -2254,4 +2264,1007 @@ TEST(bad_input)
 
 	for (unsigned int i = 0; i < ARRAY_SIZE(names); i++)
 		CHECK(!strcmp(iopt_hwsim_fault_name(names[i].f), names[i].name));
+}
+
+/* ------------------------------------------- v7s, Mali LPAE, Apple DART */
+
+/*
+ * The formats the engine does not build yet, from tables written here field
+ * by field from the descriptor layouts (formats.md sections 2, 3 and 4),
+ * in a byte image.
+ */
+struct himg {
+	unsigned char *b;
+	uint64_t phys, size;
+	struct iopt_config c;
+	struct iopt_hwsim_geom g;
+	struct iopt_hwsim_mem m;
+};
+
+static int himg_open(struct himg *h, enum iopt_format f, unsigned int gl,
+		     unsigned int ias, unsigned int oas, uint32_t quirks,
+		     uint64_t phys, uint64_t size)
+{
+	int ret;
+
+	memset(h, 0, sizeof(*h));
+	h->c = (struct iopt_config){ f, gl, ias, oas, quirks, 0 };
+	ret = iopt_hwsim_geometry(&h->c, &h->g);
+	if (ret) {
+		H_FAIL("geometry of format %d ias %u oas %u = %d", (int)f, ias,
+		       oas, ret);
+		return ret;
+	}
+	h->b = calloc(1, size);
+	if (!h->b) {
+		H_FAIL("out of memory");
+		return -ENOMEM;
+	}
+	h->phys = phys;
+	h->size = size;
+	iopt_hwsim_mem_image(&h->m, h->b, size, phys);
+	return 0;
+}
+
+static void himg_close(struct himg *h)
+{
+	free(h->b);
+	h->b = NULL;
+}
+
+static void put32(struct himg *h, uint64_t pa, uint32_t v)
+{
+	unsigned char *p = h->b + (pa - h->phys);
+
+	for (int i = 0; i < 4; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static void put64(struct himg *h, uint64_t pa, uint64_t v)
+{
+	le64_put(h->b + (pa - h->phys), v);
+}
+
+static int hwalk(const struct himg *h, uint64_t root, uint64_t iova,
+		 unsigned int access, struct iopt_hwsim_result *r)
+{
+	return iopt_hwsim_walk(&h->g, &h->m, root, iova, access, r);
+}
+
+/* Translates to @want with a translation of 2^@size (leaf 2^@leaf). */
+#define HW_PHYS(h, root, iova, want, size, leaf)                             \
+	do {                                                                 \
+		struct iopt_hwsim_result r_;                                 \
+		int ret_ = hwalk(h, root, iova, 0, &r_);                     \
+		if (ret_ || r_.phys != (uint64_t)(want) ||                   \
+		    r_.size_lg2 != (size) || r_.leaf_lg2 != (leaf) ||        \
+		    r_.contig != ((size) != (leaf))) {                       \
+			H_FAIL("0x%" PRIx64 ": expected 0x%" PRIx64          \
+			       " size 2^%u leaf 2^%u", (uint64_t)(iova),     \
+			       (uint64_t)(want), (unsigned int)(size),       \
+			       (unsigned int)(leaf));                        \
+			print_result("walk", ret_, &r_);                     \
+		}                                                            \
+	} while (0)
+
+/* Translates with exactly the permissions @want. */
+#define HW_PERM(h, root, iova, want)                                         \
+	do {                                                                 \
+		struct iopt_hwsim_result r_;                                 \
+		int ret_ = hwalk(h, root, iova, 0, &r_);                     \
+		if (ret_ || r_.perm != (unsigned int)(want)) {               \
+			H_FAIL("0x%" PRIx64 ": expected perm 0x%x",          \
+			       (uint64_t)(iova), (unsigned int)(want));      \
+			print_result("walk", ret_, &r_);                     \
+		}                                                            \
+	} while (0)
+
+/* Faults with @kind at @lvl for @access. */
+#define HW_FAULT(h, root, iova, access, kind, lvl)                           \
+	do {                                                                 \
+		struct iopt_hwsim_result r_;                                 \
+		int ret_ = hwalk(h, root, iova, access, &r_);                \
+		if (ret_ != -EFAULT || r_.fault != (kind) ||                 \
+		    r_.level != (unsigned int)(lvl)) {                       \
+			H_FAIL("0x%" PRIx64 ": expected %s at level %u",     \
+			       (uint64_t)(iova), iopt_hwsim_fault_name(kind),\
+			       (unsigned int)(lvl));                         \
+			print_result("walk", ret_, &r_);                     \
+		}                                                            \
+	} while (0)
+
+/* Entry reads of one walk, through a callback over the image. */
+static unsigned int hwalk_reads(const struct himg *h, uint64_t root,
+				uint64_t iova, uint64_t *first)
+{
+	struct iopt_hwsim_mem cm;
+	struct iopt_hwsim_result r;
+	struct rec_mem rm;
+
+	rec_mem_init(&rm, &cm, h->b, h->phys, h->size);
+	rm.len = 1u << h->g.pte_lg2;
+	iopt_hwsim_walk(&h->g, &cm, root, iova, 0, &r);
+	CHECK_EQ(rm.bad_calls, 0);
+	if (first)
+		*first = r.pte_phys;
+	return rm.reads;
+}
+
+#define PUR IOPT_HWSIM_PERM_UR
+#define PUW IOPT_HWSIM_PERM_UW
+#define PUX IOPT_HWSIM_PERM_UX
+#define PPR IOPT_HWSIM_PERM_PR
+#define PPW IOPT_HWSIM_PERM_PW
+#define PPX IOPT_HWSIM_PERM_PX
+#define PALL (PUR | PUW | PUX | PPR | PPW | PPX)
+
+TEST(new_geometry_values)
+{
+	static const struct {
+		enum iopt_format f;
+		unsigned int gl, ias, oas;
+		uint32_t q;
+		int ret;
+		unsigned int levels, top_bits, concat, level_bits, pte_lg2;
+	} v[] = {
+		{ IOPT_FMT_ARM_V7S, 12, 32, 32, 0, 0, 2, 12, 1, 8, 2 },
+		{ IOPT_FMT_ARM_V7S, 0, 32, 32, IOPT_QUIRK_V7S_NO_PERMS, 0, 2, 12, 1, 8, 2 },
+		{ IOPT_FMT_ARM_V7S, 12, 32, 35, IOPT_QUIRK_V7S_NO_PERMS |
+		  IOPT_QUIRK_V7S_MTK_EXT, 0, 2, 12, 1, 8, 2 },
+		{ IOPT_FMT_ARM_V7S, 12, 32, 36, IOPT_QUIRK_V7S_NO_PERMS |
+		  IOPT_QUIRK_V7S_MTK_EXT, -ENOTSUP, 0, 0, 0, 0, 0 },
+		{ IOPT_FMT_ARM_V7S, 12, 32, 33, 0, -ENOTSUP, 0, 0, 0, 0, 0 },
+		{ IOPT_FMT_ARM_V7S, 12, 32, 33, IOPT_QUIRK_V7S_MTK_EXT, -EINVAL,
+		  0, 0, 0, 0, 0 },
+		{ IOPT_FMT_ARM_V7S, 12, 34, 32, 0, -ENOTSUP, 0, 0, 0, 0, 0 },
+		{ IOPT_FMT_ARM_V7S, 16, 32, 32, 0, -ENOTSUP, 0, 0, 0, 0, 0 },
+		{ IOPT_FMT_ARM_MALI_LPAE, 12, 48, 40, 0, 0, 4, 9, 1, 9, 3 },
+		{ IOPT_FMT_ARM_MALI_LPAE, 12, 32, 32, 0, 0, 4, 9, 1, 9, 3 },
+		{ IOPT_FMT_ARM_MALI_LPAE, 12, 39, 35, 0, 0, 4, 9, 1, 9, 3 },
+		{ IOPT_FMT_ARM_MALI_LPAE, 12, 49, 40, 0, -ENOTSUP, 0, 0, 0, 0, 0 },
+		{ IOPT_FMT_ARM_MALI_LPAE, 12, 48, 41, 0, -ENOTSUP, 0, 0, 0, 0, 0 },
+		{ IOPT_FMT_ARM_MALI_LPAE, 12, 48, 31, 0, -ENOTSUP, 0, 0, 0, 0, 0 },
+		{ IOPT_FMT_ARM_MALI_LPAE, 14, 48, 40, 0, -ENOTSUP, 0, 0, 0, 0, 0 },
+		{ IOPT_FMT_APPLE_DART, 12, 32, 36, 0, 0, 2, 11, 4, 9, 3 },
+		{ IOPT_FMT_APPLE_DART, 0, 31, 36, 0, 0, 2, 10, 2, 9, 3 },
+		{ IOPT_FMT_APPLE_DART, 12, 30, 36, 0, 0, 2, 9, 1, 9, 3 },
+		{ IOPT_FMT_APPLE_DART, 12, 33, 36, 0, -ENOTSUP, 0, 0, 0, 0, 0 },
+		{ IOPT_FMT_APPLE_DART, 12, 32, 42, 0, -ENOTSUP, 0, 0, 0, 0, 0 },
+		{ IOPT_FMT_APPLE_DART, 14, 32, 36, 0, -ENOTSUP, 0, 0, 0, 0, 0 },
+		{ IOPT_FMT_APPLE_DART2, 14, 36, 42, 0, 0, 2, 11, 1, 11, 3 },
+		{ IOPT_FMT_APPLE_DART2, 0, 42, 42, 0, 0, 3, 6, 1, 11, 3 },
+		{ IOPT_FMT_APPLE_DART2, 14, 32, 42, 0, 0, 2, 7, 1, 11, 3 },
+		{ IOPT_FMT_APPLE_DART2, 14, 43, 42, 0, -ENOTSUP, 0, 0, 0, 0, 0 },
+		{ IOPT_FMT_APPLE_DART2, 14, 36, 36, 0, -ENOTSUP, 0, 0, 0, 0, 0 },
+		{ IOPT_FMT_APPLE_DART2, 12, 36, 42, 0, -ENOTSUP, 0, 0, 0, 0, 0 },
+	};
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(v); i++) {
+		struct iopt_config c = { v[i].f, v[i].gl, v[i].ias, v[i].oas,
+					 v[i].q, 0 };
+		struct iopt_hwsim_geom g;
+		int ret;
+
+		memset(&g, 0xa5, sizeof(g));
+		ret = iopt_hwsim_geometry(&c, &g);
+		if (ret != v[i].ret) {
+			H_FAIL("case %u: %d, expected %d", i, ret, v[i].ret);
+			continue;
+		}
+		if (ret) {
+			CHECK_EQ(g.levels, 0xa5a5a5a5u);
+			continue;
+		}
+		if (g.levels != v[i].levels || g.top_bits != v[i].top_bits ||
+		    g.concat != v[i].concat || g.level_bits != v[i].level_bits ||
+		    g.pte_lg2 != v[i].pte_lg2 || g.ias != v[i].ias ||
+		    g.oas != v[i].oas || g.stage2 || g.sign_extend ||
+		    g.quirks != (v[i].f == IOPT_FMT_ARM_V7S ? v[i].q : 0))
+			H_FAIL("case %u: levels %u top_bits %u concat %u "
+			       "level_bits %u pte_lg2 %u quirks 0x%x", i,
+			       g.levels, g.top_bits, g.concat, g.level_bits,
+			       g.pte_lg2, g.quirks);
+	}
+}
+
+/* Geometries that do not add up are refused by the walker. */
+TEST(new_geometry_invalid)
+{
+	static const enum iopt_format fmts[] = {
+		IOPT_FMT_ARM_V7S, IOPT_FMT_ARM_MALI_LPAE, IOPT_FMT_APPLE_DART,
+		IOPT_FMT_APPLE_DART2,
+	};
+	static const unsigned int ias[] = { 32, 48, 32, 42 };
+	static const unsigned int oas[] = { 32, 40, 36, 42 };
+	static unsigned char img[64];
+	struct iopt_hwsim_mem m;
+	struct iopt_hwsim_result r;
+
+	iopt_hwsim_mem_image(&m, img, sizeof(img), 0);
+	for (unsigned int i = 0; i < ARRAY_SIZE(fmts); i++) {
+		struct iopt_config c = { fmts[i], 0, ias[i], oas[i], 0, 0 };
+		struct iopt_hwsim_geom g, bad;
+
+		ASSERT_EQ(iopt_hwsim_geometry(&c, &g), 0);
+		CHECK(iopt_hwsim_walk(&g, &m, 0, 0, 0, &r) != -EINVAL);
+		bad = g;
+		bad.top_bits++;
+		CHECK_EQ(iopt_hwsim_walk(&bad, &m, 0, 0, 0, &r), -EINVAL);
+		bad = g;
+		bad.level_bits++;
+		CHECK_EQ(iopt_hwsim_walk(&bad, &m, 0, 0, 0, &r), -EINVAL);
+		bad = g;
+		bad.pte_lg2 = 5 - g.pte_lg2;	/* 3 <-> 2 */
+		CHECK_EQ(iopt_hwsim_walk(&bad, &m, 0, 0, 0, &r), -EINVAL);
+		bad = g;
+		bad.levels = g.levels + 3;
+		CHECK_EQ(iopt_hwsim_walk(&bad, &m, 0, 0, 0, &r), -EINVAL);
+		bad = g;
+		bad.granule_lg2 = 16;
+		CHECK_EQ(iopt_hwsim_walk(&bad, &m, 0, 0, 0, &r), -EINVAL);
+	}
+}
+
+/* The sizes the IOTLB probes: every leaf and run the format has. */
+TEST(new_geometry_sizes)
+{
+	static const struct {
+		enum iopt_format f;
+		unsigned int ias, oas, n, sizes[4];
+	} v[] = {
+		{ IOPT_FMT_ARM_V7S, 32, 32, 4, { 12, 16, 20, 24 } },
+		{ IOPT_FMT_ARM_MALI_LPAE, 48, 40, 3, { 12, 21, 30 } },
+		{ IOPT_FMT_APPLE_DART, 32, 36, 1, { 12 } },
+		{ IOPT_FMT_APPLE_DART2, 42, 42, 1, { 14 } },
+	};
+	static unsigned char img[64];
+	struct iopt_hwsim_mem m;
+
+	iopt_hwsim_mem_image(&m, img, sizeof(img), 0);
+	for (unsigned int i = 0; i < ARRAY_SIZE(v); i++) {
+		struct iopt_config c = { v[i].f, 0, v[i].ias, v[i].oas, 0, 0 };
+		struct iopt_hwsim sim;
+
+		ASSERT_EQ(iopt_hwsim_init(&sim, &c, &m, NULL), 0);
+		CHECK_EQ(sim.nr_sizes, v[i].n);
+		for (unsigned int k = 0; k < v[i].n && k < sim.nr_sizes; k++)
+			CHECK_EQ(sim.sizes_lg2[k], v[i].sizes[k]);
+		iopt_hwsim_fini(&sim);
+	}
+}
+
+/* ------------------------------------------------------------- v7s */
+
+#define V7S_PHYS   0x40000000ULL	/* image: L1 at +0, L2 tables after */
+#define V7S_L1     V7S_PHYS
+#define V7S_L2(n)  (V7S_PHYS + 0x4000 + 0x400ULL * (n))
+#define V7S_SIZE   0x10000ULL
+
+/* L1 descriptors (ARM L1; formats.md 3.1) */
+#define V7S_PT(t)       ((uint32_t)(t) | 0x1)		/* page table */
+#define V7S_SECT        0x2u				/* section */
+#define V7S_SECT_PXN    0x1u
+#define V7S_SECT_XN     (1u << 4)
+#define V7S_SECT_AF     (1u << 10)
+#define V7S_SECT_AP1    (1u << 11)
+#define V7S_SECT_AP2    (1u << 15)
+#define V7S_SECT_SUPER  (1u << 18)
+#define V7S_SECT_NS     (1u << 19)
+/* L2 descriptors (formats.md 3.2) */
+#define V7S_SMALL       0x2u
+#define V7S_SMALL_XN    0x1u
+#define V7S_LARGE       0x1u
+#define V7S_LARGE_XN    (1u << 15)
+#define V7S_L2_AF       (1u << 4)
+#define V7S_L2_AP1      (1u << 5)
+#define V7S_L2_AP2      (1u << 9)
+
+static uint64_t v7s_l1e(uint64_t iova)
+{
+	return V7S_L1 + 4 * ((iova >> 20) & 0xfff);
+}
+
+static uint64_t v7s_l2e(unsigned int n, uint64_t iova)
+{
+	return V7S_L2(n) + 4 * ((iova >> 12) & 0xff);
+}
+
+TEST(v7s_leaves_and_permissions)
+{
+	/* AP[2], AP[1], XN -> what the simplified access model allows */
+	static const struct { bool ap2, ap1, xn; unsigned int perm; } ap[] = {
+		{ 0, 0, 0, PPR | PPW | PPX },
+		{ 0, 1, 0, PPR | PPW | PPX | PUR | PUW | PUX },
+		{ 1, 0, 0, PPR | PPX },
+		{ 1, 1, 0, PPR | PPX | PUR | PUX },
+		{ 0, 0, 1, PPR | PPW },
+		{ 0, 1, 1, PPR | PPW | PUR | PUW },
+		{ 1, 0, 1, PPR },
+		{ 1, 1, 1, PPR | PUR },
+	};
+	struct himg h, np;
+	uint64_t iova;
+
+	if (himg_open(&h, IOPT_FMT_ARM_V7S, 12, 32, 32, 0, V7S_PHYS, V7S_SIZE))
+		goto out;
+	put32(&h, v7s_l1e(0), V7S_PT(V7S_L2(0)));
+
+	/* Small pages: PA [31:12], every AP/XN combination. */
+	for (unsigned int i = 0; i < ARRAY_SIZE(ap); i++) {
+		iova = (uint64_t)(i + 1) << 12;
+		put32(&h, v7s_l2e(0, iova), (0x12345000u + (i << 12)) | V7S_SMALL |
+		      V7S_L2_AF | (ap[i].ap1 ? V7S_L2_AP1 : 0) |
+		      (ap[i].ap2 ? V7S_L2_AP2 : 0) |
+		      (ap[i].xn ? V7S_SMALL_XN : 0));
+		HW_PHYS(&h, V7S_L1, iova + 0xabc, 0x12345abcu + (i << 12), 12, 12);
+		HW_PERM(&h, V7S_L1, iova, ap[i].perm);
+	}
+	/* The access checks follow: user write to a read-only page. */
+	HW_FAULT(&h, V7S_L1, 4ULL << 12, W, IOPT_HWSIM_FAULT_PERMISSION, 0);
+	HW_FAULT(&h, V7S_L1, 1ULL << 12, R, IOPT_HWSIM_FAULT_PERMISSION, 0);
+	CHECK_EQ(hwalk(&h, V7S_L1, 1ULL << 12, R | P, &(struct iopt_hwsim_result){ 0 }), 0);
+	/* TEX, C, B, S, nG change no translation. */
+	iova = 0x20000;
+	put32(&h, v7s_l2e(0, iova), 0x7777f000u | V7S_SMALL | V7S_L2_AF |
+	      V7S_L2_AP1 | (7u << 6) | 0xc | (3u << 10));
+	HW_PHYS(&h, V7S_L1, iova + 0x10, 0x7777f010u, 12, 12);
+	HW_PERM(&h, V7S_L1, iova, PALL);
+	/* AF = 0 is an access flag fault; a zero entry a translation fault. */
+	iova = 0x21000;
+	put32(&h, v7s_l2e(0, iova), 0x1000u | V7S_SMALL | V7S_L2_AP1);
+	HW_FAULT(&h, V7S_L1, iova, 0, IOPT_HWSIM_FAULT_ACCESS_FLAG, 0);
+	HW_FAULT(&h, V7S_L1, 0x22000, 0, IOPT_HWSIM_FAULT_TRANSLATION, 0);
+	HW_FAULT(&h, V7S_L1, 0x500000, 0, IOPT_HWSIM_FAULT_TRANSLATION, 1);
+
+	/* Large page: 16 identical copies, PA [31:16], XN in bit 15 (bit 0 is
+	 * the type), TEX in [14:12]. */
+	for (unsigned int k = 0; k < 16; k++)
+		put32(&h, v7s_l2e(0, 0x30000 + (k << 12)), 0x56780000u |
+		      V7S_LARGE | V7S_L2_AF | V7S_L2_AP1 | (5u << 12));
+	for (unsigned int k = 0; k < 16; k++)
+		HW_PHYS(&h, V7S_L1, 0x30000 + (k << 12) + 0x123,
+			0x56780123u + (k << 12), 16, 12);
+	HW_PERM(&h, V7S_L1, 0x3f000, PALL);
+	for (unsigned int k = 0; k < 16; k++)
+		put32(&h, v7s_l2e(0, 0x40000 + (k << 12)), 0x56790000u |
+		      V7S_LARGE | V7S_L2_AF | V7S_L2_AP1 | V7S_LARGE_XN);
+	HW_PERM(&h, V7S_L1, 0x45000, PPR | PPW | PUR | PUW);
+	HW_PHYS(&h, V7S_L1, 0x4fffc, 0x5679fffcu, 16, 12);
+
+	/* Sections: PA [31:20]; NS (bit 19) changes nothing; [1:0] = 11 is
+	 * PXN. */
+	put32(&h, v7s_l1e(0x12300000), 0xabc00000u | V7S_SECT | V7S_SECT_AF |
+	      V7S_SECT_AP1 | V7S_SECT_NS);
+	HW_PHYS(&h, V7S_L1, 0x12345678, 0xabc45678u, 20, 20);
+	HW_PERM(&h, V7S_L1, 0x12300000, PALL);
+	put32(&h, v7s_l1e(0x12400000), 0xabd00000u | V7S_SECT | V7S_SECT_PXN |
+	      V7S_SECT_AF | V7S_SECT_AP1 | V7S_SECT_AP2);
+	HW_PERM(&h, V7S_L1, 0x12400000, PPR | PUR | PUX);
+	put32(&h, v7s_l1e(0x12500000), 0xabe00000u | V7S_SECT | V7S_SECT_XN |
+	      V7S_SECT_AF);
+	HW_PERM(&h, V7S_L1, 0x12500000, PPR | PPW);
+	put32(&h, v7s_l1e(0x12600000), 0xabf00000u | V7S_SECT | V7S_SECT_AP1);
+	HW_FAULT(&h, V7S_L1, 0x12600000, 0, IOPT_HWSIM_FAULT_ACCESS_FLAG, 1);
+
+	/* Supersection: 16 copies, PA [31:24]. */
+	for (unsigned int k = 0; k < 16; k++)
+		put32(&h, v7s_l1e(0x20000000 + ((uint64_t)k << 20)),
+		      0x9f000000u | V7S_SECT | V7S_SECT_SUPER | V7S_SECT_AF |
+		      V7S_SECT_AP1);
+	HW_PHYS(&h, V7S_L1, 0x20abcdef, 0x9fabcdefu, 24, 20);
+	HW_PHYS(&h, V7S_L1, 0x20000000, 0x9f000000u, 24, 20);
+	/* The extended base address (PA[35:32] in [23:20]) is at or above
+	 * 2^oas with oas 32. */
+	put32(&h, v7s_l1e(0x31000000), 0x9f000000u | (1u << 20) | V7S_SECT |
+	      V7S_SECT_SUPER | V7S_SECT_AF);
+	HW_FAULT(&h, V7S_L1, 0x31000000, 0, IOPT_HWSIM_FAULT_ADDR_SIZE, 1);
+
+	/* Page-table PXN (bit 2) takes privileged execution below; NS
+	 * (bit 3) nothing. */
+	put32(&h, v7s_l1e(0x100000), V7S_PT(V7S_L2(1)) | 0x4);
+	put32(&h, v7s_l1e(0x200000), V7S_PT(V7S_L2(2)) | 0x8);
+	put32(&h, v7s_l2e(1, 0x100000), 0x1000u | V7S_SMALL | V7S_L2_AF |
+	      V7S_L2_AP1);
+	put32(&h, v7s_l2e(2, 0x200000), 0x2000u | V7S_SMALL | V7S_L2_AF |
+	      V7S_L2_AP1);
+	HW_PERM(&h, V7S_L1, 0x100000, PALL & ~PPX);
+	HW_PERM(&h, V7S_L1, 0x200000, PALL);
+	HW_PHYS(&h, V7S_L1, 0x200004, 0x2004, 12, 12);
+
+	/* The root: bits [13:0] ignored; 32 bits only; inputs of 32 bits. */
+	HW_PHYS(&h, V7S_L1 + 0x3ffc, 0x200004, 0x2004, 12, 12);
+	HW_FAULT(&h, V7S_L1 + (1ULL << 32), 0x200000, 0,
+		 IOPT_HWSIM_FAULT_ADDR_SIZE, 1);
+	HW_FAULT(&h, V7S_L1, 1ULL << 32, 0, IOPT_HWSIM_FAULT_ADDR_SIZE, 1);
+	/* One 4-byte read per level, at the right places. */
+	{
+		uint64_t last;
+
+		CHECK_EQ(hwalk_reads(&h, V7S_L1, 0x200004, &last), 2);
+		CHECK_EQ(last, v7s_l2e(2, 0x200000));
+		CHECK_EQ(hwalk_reads(&h, V7S_L1, 0x12345678, &last), 1);
+		CHECK_EQ(last, V7S_L1 + 4 * 0x123);
+	}
+
+	/* NO_PERMS: the same bytes, no AP, AF or XN. */
+	if (himg_open(&np, IOPT_FMT_ARM_V7S, 12, 32, 32,
+		      IOPT_QUIRK_V7S_NO_PERMS, V7S_PHYS, V7S_SIZE) == 0) {
+		memcpy(np.b, h.b, V7S_SIZE);
+		HW_PHYS(&np, V7S_L1, 0x21000, 0x1000, 12, 12);   /* AF = 0 */
+		HW_PERM(&np, V7S_L1, 0x21000, PALL);
+		HW_PERM(&np, V7S_L1, 7ULL << 12, PALL);         /* RO, XN */
+		HW_PERM(&np, V7S_L1, 0x12500000, PALL);
+		HW_PHYS(&np, V7S_L1, 0x12600000, 0xabf00000u, 20, 20);
+		himg_close(&np);
+	}
+out:
+	himg_close(&h);
+}
+
+/* MediaTek's PA[34:32] in bits 9, 4 and 5 of every leaf (formats.md 3). */
+TEST(v7s_mtk_ext)
+{
+	struct himg h, plain;
+
+	if (himg_open(&h, IOPT_FMT_ARM_V7S, 12, 32, 35,
+		      IOPT_QUIRK_V7S_NO_PERMS | IOPT_QUIRK_V7S_MTK_EXT,
+		      V7S_PHYS, V7S_SIZE))
+		goto out;
+	put32(&h, v7s_l1e(0), V7S_PT(V7S_L2(0)));
+	put32(&h, v7s_l2e(0, 0x1000), 0x12345000u | V7S_SMALL | (1u << 9));
+	put32(&h, v7s_l2e(0, 0x2000), 0x12345000u | V7S_SMALL | (1u << 4));
+	put32(&h, v7s_l2e(0, 0x3000), 0x12345000u | V7S_SMALL | (1u << 5) |
+	      (1u << 9));
+	HW_PHYS(&h, V7S_L1, 0x1008, 0x112345008ULL, 12, 12);
+	HW_PHYS(&h, V7S_L1, 0x2008, 0x212345008ULL, 12, 12);
+	HW_PHYS(&h, V7S_L1, 0x3008, 0x512345008ULL, 12, 12);
+	for (unsigned int k = 0; k < 16; k++)
+		put32(&h, v7s_l2e(0, 0x10000 + (k << 12)), 0xfedc0000u |
+		      V7S_LARGE | (1u << 4) | (1u << 5) | (1u << 9));
+	HW_PHYS(&h, V7S_L1, 0x1abcd, 0x7fedcabcdULL, 16, 12);
+	put32(&h, v7s_l1e(0x12300000), 0xabc00000u | V7S_SECT | (1u << 5));
+	HW_PHYS(&h, V7S_L1, 0x12345678, 0x4abc45678ULL, 20, 20);
+	for (unsigned int k = 0; k < 16; k++)
+		put32(&h, v7s_l1e(0x20000000 + ((uint64_t)k << 20)),
+		      0x9f000000u | V7S_SECT | V7S_SECT_SUPER | (1u << 9));
+	HW_PHYS(&h, V7S_L1, 0x20abcdef, 0x19fabcdefULL, 24, 20);
+	/* A supersection's architectural extended-address bits are reserved
+	 * with MTK_EXT. */
+	put32(&h, v7s_l1e(0x31000000), 0x9f000000u | (1u << 21) | V7S_SECT |
+	      V7S_SECT_SUPER);
+	HW_FAULT(&h, V7S_L1, 0x31000000, 0, IOPT_HWSIM_FAULT_RESERVED, 1);
+	put32(&h, v7s_l1e(0x32000000), 0x9f000000u | (1u << 7) | V7S_SECT |
+	      V7S_SECT_SUPER);
+	HW_FAULT(&h, V7S_L1, 0x32000000, 0, IOPT_HWSIM_FAULT_RESERVED, 1);
+	/* Without the quirk the same bits are attributes, not address. */
+	if (himg_open(&plain, IOPT_FMT_ARM_V7S, 12, 32, 32, 0, V7S_PHYS,
+		      V7S_SIZE) == 0) {
+		memcpy(plain.b, h.b, V7S_SIZE);
+		put32(&plain, v7s_l2e(0, 0x3000), 0x12345000u | V7S_SMALL |
+		      V7S_L2_AF | V7S_L2_AP1 | V7S_L2_AP2);
+		HW_PHYS(&plain, V7S_L1, 0x3008, 0x12345008ULL, 12, 12);
+		HW_PERM(&plain, V7S_L1, 0x3008, PPR | PPX | PUR | PUX);
+		himg_close(&plain);
+	}
+out:
+	himg_close(&h);
+}
+
+static void count_event(void *arg, const struct iopt_hwsim_event *ev)
+{
+	(void)ev;
+	(*(unsigned int *)arg)++;
+}
+
+/* Replicated runs in the IOTLB: one entry per run; every copy checked. */
+TEST(v7s_iotlb)
+{
+	static const struct iopt_hwsim_params p = {
+		.tlb_entries = 16, .tlb_ways = 4, .walk_entries = 8,
+	};
+	struct iopt_hwsim sim;
+	struct iopt_hwsim_result r;
+	struct iopt_hwsim_counters c0;
+	struct himg h;
+	unsigned int events = 0;
+	uint32_t large = 0x56780000u | V7S_LARGE | V7S_L2_AF | V7S_L2_AP1;
+	uint32_t super = 0x9f000000u | V7S_SECT | V7S_SECT_SUPER | V7S_SECT_AF |
+			 V7S_SECT_AP1;
+
+	memset(&sim, 0, sizeof(sim));
+	if (himg_open(&h, IOPT_FMT_ARM_V7S, 12, 32, 32, 0, V7S_PHYS, V7S_SIZE))
+		goto out;
+	put32(&h, v7s_l1e(0), V7S_PT(V7S_L2(0)));
+	for (unsigned int k = 0; k < 16; k++) {
+		put32(&h, v7s_l2e(0, 0x10000 + (k << 12)), large);
+		put32(&h, v7s_l1e(0x20000000 + ((uint64_t)k << 20)), super);
+	}
+	put32(&h, v7s_l2e(0, 0x1000), 0x1000u | V7S_SMALL | V7S_L2_AF);
+	ASSERT_EQ(iopt_hwsim_init(&sim, &h.c, &h.m, &p), 0);
+	ASSERT_EQ(iopt_hwsim_set_root(&sim, V7S_L1), 0);
+
+	/* A 64K run is one entry: any of its 16 pages hits it. */
+	CHECK_EQ(iopt_hwsim_translate(&sim, 0x10004, R, &r), 0);
+	CHECK(!r.cached && r.contig && r.size_lg2 == 16);
+	for (unsigned int k = 0; k < 16; k++) {
+		CHECK_EQ(iopt_hwsim_translate(&sim, 0x10000 + (k << 12) + 8, R,
+					      &r), 0);
+		CHECK(r.cached);
+		CHECK_EQ(r.phys, 0x56780008u + (k << 12));
+		CHECK(r.contig && r.size_lg2 == 16 && r.leaf_lg2 == 12);
+	}
+	CHECK_EQ(counters(&sim).tlb_fills, 1);
+	CHECK_EQ(counters(&sim).tlb_hits, 16);
+	/* The walk cache holds the 32-bit L1 descriptor: the next page under
+	 * it is one read. */
+	c0 = counters(&sim);
+	CHECK_EQ(iopt_hwsim_translate(&sim, 0x1000, R | P, &r), 0);
+	CHECK_EQ(counters(&sim).walk_hits[1] - c0.walk_hits[1], 1);
+	CHECK_EQ(counters(&sim).entry_reads - c0.entry_reads, 1);
+	CHECK_EQ(iopt_hwsim_translate(&sim, 0x20345678, R, &r), 0);
+	CHECK(r.contig && r.size_lg2 == 24 && r.leaf_lg2 == 20);
+	CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL), 0);
+
+	/* A damaged copy: another address, or only another attribute bit;
+	 * the walk takes the copy it reads, the oracle flags the run. */
+	put32(&h, v7s_l2e(0, 0x15000), large ^ 0x10000u);
+	HW_PHYS(&h, V7S_L1, 0x15000, 0x56790000u + 0x5000, 16, 12);
+	CHECK_EQ(iopt_hwsim_check_coherent(&sim, count_event, &events), 1);
+	CHECK_EQ(events, 1);
+	CHECK_EQ(sim.last_event.kind, IOPT_HWSIM_EV_STALE_TLB);
+	CHECK_EQ(sim.last_event.iova, 0x15000);
+	put32(&h, v7s_l2e(0, 0x15000), large);
+	CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL), 0);
+	put32(&h, v7s_l1e(0x20f00000), super | (1u << 16));	/* S */
+	HW_PHYS(&h, V7S_L1, 0x20f00000, 0x9ff00000u, 24, 20);
+	CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL), 1);
+	put32(&h, v7s_l1e(0x20f00000), super);
+	CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL), 0);
+
+	/* Unmapped without invalidation: stale. A per-page command on any
+	 * one page of the run drops the whole entry. */
+	for (unsigned int k = 0; k < 16; k++)
+		put32(&h, v7s_l2e(0, 0x10000 + (k << 12)), 0);
+	CHECK(iopt_hwsim_check_coherent(&sim, NULL, NULL) >= 1);
+	CHECK_EQ(iopt_hwsim_inv_range(&sim, 0x17000, 0x1000, 12, true), 0);
+	CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL), 0);
+	CHECK_EQ(iopt_hwsim_translate(&sim, 0x10000, R, &r), -EFAULT);
+	CHECK_EQ(r.fault, IOPT_HWSIM_FAULT_TRANSLATION);
+	/* Dropping the L2 table needs the walk cache invalidated too. */
+	put32(&h, v7s_l1e(0), 0);
+	CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL), 2);
+	CHECK_EQ(iopt_hwsim_inv_range(&sim, 0, 1u << 20, 12, false), 0);
+	CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL), 0);
+out:
+	iopt_hwsim_fini(&sim);
+	himg_close(&h);
+}
+
+/* ------------------------------------------------------------ Mali */
+
+#define MALI_PHYS 0x80000000ULL
+#define MALI_T(n) (MALI_PHYS + 0x1000ULL * (n))	/* T(0) is the root */
+#define MALI_TABLE(t) ((uint64_t)(t) | 3)
+#define MALI_ATE  1ULL
+#define MALI_RD   (1ULL << 6)
+#define MALI_WR   (1ULL << 7)
+#define MALI_XN   (1ULL << 54)
+
+TEST(mali_walks)
+{
+	static const struct { bool rd, wr, xn; unsigned int perm; } pv[] = {
+		{ 0, 0, 0, PUX | PPX }, { 1, 0, 0, PUR | PPR | PUX | PPX },
+		{ 0, 1, 0, PUW | PPW | PUX | PPX }, { 1, 1, 0, PALL },
+		{ 0, 0, 1, 0 }, { 1, 0, 1, PUR | PPR }, { 0, 1, 1, PUW | PPW },
+		{ 1, 1, 1, PUR | PPR | PUW | PPW },
+	};
+	struct himg h, s32;
+	uint64_t leaf;
+
+	if (himg_open(&h, IOPT_FMT_ARM_MALI_LPAE, 12, 48, 40, 0, MALI_PHYS,
+		      0x10000))
+		goto out;
+	/* VA 0: T0[0] -> T1, T1[0] -> T2, T2[0] -> T3 (levels 3, 2, 1). */
+	put64(&h, MALI_T(0), MALI_TABLE(MALI_T(1)));
+	put64(&h, MALI_T(1), MALI_TABLE(MALI_T(2)));
+	put64(&h, MALI_T(2), MALI_TABLE(MALI_T(3)));
+	/* Level-0 leaves are type 01; no AF needed; bit 6 read, bit 7
+	 * write, bit 54 XN for every privilege. */
+	for (unsigned int i = 0; i < ARRAY_SIZE(pv); i++) {
+		uint64_t iova = (uint64_t)(i + 1) << 12;
+
+		put64(&h, MALI_T(3) + 8 * (i + 1), (0x1234567000ULL +
+		      ((uint64_t)i << 12)) | MALI_ATE |
+		      (pv[i].rd ? MALI_RD : 0) | (pv[i].wr ? MALI_WR : 0) |
+		      (pv[i].xn ? MALI_XN : 0));
+		HW_PHYS(&h, MALI_T(0), iova + 0xabc,
+			0x1234567abcULL + ((uint64_t)i << 12), 12, 12);
+		HW_PERM(&h, MALI_T(0), iova, pv[i].perm);
+	}
+	HW_FAULT(&h, MALI_T(0), 0x2000, W, IOPT_HWSIM_FAULT_PERMISSION, 0);
+	HW_FAULT(&h, MALI_T(0), 0x3000, R | P, IOPT_HWSIM_FAULT_PERMISSION, 0);
+	/* Bit 53 (PXN), the contiguous hint (52), AF, SH, AttrIndx: no effect. */
+	leaf = (0x4000000000ULL - 0x1000) | MALI_ATE | MALI_RD | MALI_WR |
+	       (1ULL << 53) | (1ULL << 52) | (1ULL << 10) | (2ULL << 8) |
+	       (1ULL << 2);
+	put64(&h, MALI_T(3) + 8 * 20, leaf);
+	HW_PHYS(&h, MALI_T(0), 0x14008, 0x3ffffff008ULL, 12, 12);
+	HW_PERM(&h, MALI_T(0), 0x14000, PALL);
+	/* Level 0 with type 11 (the standard LPAE page) or 10: no. */
+	put64(&h, MALI_T(3) + 8 * 21, 0x5000 | 3 | MALI_RD);
+	HW_FAULT(&h, MALI_T(0), 0x15000, 0, IOPT_HWSIM_FAULT_TRANSLATION, 0);
+	put64(&h, MALI_T(3) + 8 * 22, 0x5000 | 2 | MALI_RD);
+	HW_FAULT(&h, MALI_T(0), 0x16000, 0, IOPT_HWSIM_FAULT_TRANSLATION, 0);
+	/* Blocks: 2M at level 1, 1G at level 2; none at the top. */
+	put64(&h, MALI_T(2) + 8, 0x40200000ULL | MALI_ATE | MALI_RD);
+	HW_PHYS(&h, MALI_T(0), 0x201234, 0x40201234ULL, 21, 21);
+	HW_PERM(&h, MALI_T(0), 0x200000, PUR | PPR | PUX | PPX);
+	put64(&h, MALI_T(1) + 8, 0xc0000000ULL | MALI_ATE | MALI_WR);
+	HW_PHYS(&h, MALI_T(0), 0x7fffffff, 0xffffffffULL, 30, 30);
+	put64(&h, MALI_T(0) + 8, 0x8000000000ULL | MALI_ATE | MALI_RD);
+	HW_FAULT(&h, MALI_T(0), 1ULL << 39, 0, IOPT_HWSIM_FAULT_TRANSLATION, 3);
+	/* Hierarchical table attributes are not Mali's: ignored. */
+	put64(&h, MALI_T(0) + 16, MALI_TABLE(MALI_T(4)) | (0xfULL << 59));
+	put64(&h, MALI_T(4), MALI_TABLE(MALI_T(5)));
+	put64(&h, MALI_T(5), MALI_TABLE(MALI_T(6)));
+	put64(&h, MALI_T(6), 0x9000 | MALI_ATE | MALI_RD | MALI_WR);
+	HW_PERM(&h, MALI_T(0), 2ULL << 39, PALL);
+	CHECK_EQ(hwalk_reads(&h, MALI_T(0), 2ULL << 39, NULL), 4);
+	/* Output and table addresses at or above 2^oas. */
+	put64(&h, MALI_T(3) + 8 * 23, (1ULL << 40) | MALI_ATE | MALI_RD);
+	HW_FAULT(&h, MALI_T(0), 0x17000, 0, IOPT_HWSIM_FAULT_ADDR_SIZE, 0);
+	put64(&h, MALI_T(0) + 24, MALI_TABLE(1ULL << 40));
+	HW_FAULT(&h, MALI_T(0), 3ULL << 39, 0, IOPT_HWSIM_FAULT_ADDR_SIZE, 3);
+	/* The TRANSTAB's mode bits are not address bits. */
+	HW_PHYS(&h, MALI_T(0) | 0x17, 0x1008, 0x1234567008ULL, 12, 12);
+
+	/* ias 32, oas 32: still four levels from a full table. */
+	if (himg_open(&s32, IOPT_FMT_ARM_MALI_LPAE, 12, 32, 32, 0, MALI_PHYS,
+		      0x10000) == 0) {
+		memcpy(s32.b, h.b, 0x10000);
+		put64(&s32, MALI_T(3) + 8 * 30, 0xfffff000ULL | MALI_ATE |
+		      MALI_RD);
+		HW_PHYS(&s32, MALI_T(0), 0x1e010, 0xfffff010ULL, 12, 12);
+		CHECK_EQ(hwalk_reads(&s32, MALI_T(0), 0x1e010, NULL), 4);
+		HW_FAULT(&s32, MALI_T(0), 0x1000, 0,
+			 IOPT_HWSIM_FAULT_ADDR_SIZE, 0);
+		HW_FAULT(&s32, MALI_T(0), 1ULL << 32, 0,
+			 IOPT_HWSIM_FAULT_ADDR_SIZE, 3);
+		{
+			struct iopt_hwsim_result r;
+
+			hwalk(&s32, MALI_T(0), 1ULL << 32, 0, &r);
+			CHECK(r.input);
+		}
+		himg_close(&s32);
+	}
+out:
+	himg_close(&h);
+}
+
+/* ------------------------------------------------------------ DART */
+
+#define DART_PHYS 0x100000000ULL
+#define DART1_V    1ULL
+#define DART1_SPDIS (1ULL << 1)
+#define DART1_NOW  (1ULL << 7)
+#define DART1_NOR  (1ULL << 8)
+#define DART2_NOC  (1ULL << 1)
+#define DART2_NOW  (1ULL << 2)
+#define DART2_NOR  (1ULL << 3)
+#define DART_SP(start, end) (((uint64_t)(start) << 52) | ((uint64_t)(end) << 40))
+#define DART_WHOLE DART_SP(0, 0xfff)
+
+/* DART v2 address field: PTE bits [37:10] = PA[41:14] (formats.md 4.2). */
+static uint64_t dart2_oa(uint64_t pa)
+{
+	return (pa >> 4) & (((1ULL << 38) - 1) & ~((1ULL << 10) - 1));
+}
+
+TEST(dart_v1_walks)
+{
+	struct himg h;
+	uint64_t root = DART_PHYS, iova;
+
+	if (himg_open(&h, IOPT_FMT_APPLE_DART, 12, 32, 36, 0, DART_PHYS,
+		      0x20000))
+		goto out;
+	/* Four TTBR tables at root + n * 4096, one L2 table each. */
+	for (unsigned int n = 0; n < 4; n++) {
+		uint64_t l2 = DART_PHYS + 0x8000 + 0x1000ULL * n;
+
+		iova = ((uint64_t)n << 30) | (5ULL << 21) | (7ULL << 12);
+		put64(&h, root + 0x1000ULL * n + 8 * 5, l2 | DART1_V);
+		put64(&h, l2 + 8 * 7, (0x900000000ULL + (0x1000ULL << n)) |
+		      DART1_V | DART1_SPDIS | DART_WHOLE);
+		HW_PHYS(&h, root, iova + 0x123,
+			0x900000123ULL + (0x1000ULL << n), 12, 12);
+		HW_PERM(&h, root, iova, PALL);
+		CHECK_EQ(hwalk_reads(&h, root, iova, NULL), 2);
+	}
+	/* Negative permissions: NO_READ (8), NO_WRITE (7); bits 2 and 3
+	 * (v2's) are nothing here. */
+	iova = (5ULL << 21) | (8ULL << 12);
+	put64(&h, DART_PHYS + 0x8000 + 8 * 8, 0xfffff000ULL | DART1_V |
+	      DART1_SPDIS | DART1_NOW | DART_WHOLE | 0xc);
+	HW_PERM(&h, root, iova, PUR | PPR | PUX | PPX);
+	HW_FAULT(&h, root, iova, W, IOPT_HWSIM_FAULT_PERMISSION, 0);
+	iova += 0x1000;
+	put64(&h, DART_PHYS + 0x8000 + 8 * 9, 0xfffff000ULL | DART1_V |
+	      DART1_SPDIS | DART1_NOR | DART_WHOLE);
+	HW_PERM(&h, root, iova, PUW | PPW);
+	iova += 0x1000;
+	put64(&h, DART_PHYS + 0x8000 + 8 * 10, 0xfffff000ULL | DART1_V |
+	      DART1_SPDIS | DART1_NOR | DART1_NOW | DART_WHOLE);
+	HW_PERM(&h, root, iova, 0);
+	/* PA[35:12] in place: bit 35 is the top. */
+	iova += 0x1000;
+	put64(&h, DART_PHYS + 0x8000 + 8 * 11, 0xfffffffff000ULL | DART1_V |
+	      DART1_SPDIS | DART_WHOLE);
+	HW_PHYS(&h, root, iova + 5, 0xffffff005ULL, 12, 12);
+	/* Sub-page protection without SP_DIS: bytes [1, 2] of the page. */
+	iova += 0x1000;
+	put64(&h, DART_PHYS + 0x8000 + 8 * 12, 0x5000 | DART1_V | DART_SP(1, 2));
+	HW_FAULT(&h, root, iova, R, IOPT_HWSIM_FAULT_PERMISSION, 0);
+	CHECK_EQ(hwalk(&h, root, iova + 1, R, &(struct iopt_hwsim_result){ 0 }), 0);
+	CHECK_EQ(hwalk(&h, root, iova + 2, W, &(struct iopt_hwsim_result){ 0 }), 0);
+	HW_FAULT(&h, root, iova + 3, W, IOPT_HWSIM_FAULT_PERMISSION, 0);
+	HW_PHYS(&h, root, iova + 3, 0x5003, 12, 12);	/* no access asked */
+	put64(&h, DART_PHYS + 0x8000 + 8 * 12, 0x5000 | DART1_V | DART1_SPDIS |
+	      DART_SP(1, 2));
+	CHECK_EQ(hwalk(&h, root, iova, R, &(struct iopt_hwsim_result){ 0 }), 0);
+	put64(&h, DART_PHYS + 0x8000 + 8 * 12, 0x5000 | DART1_V | DART_WHOLE);
+	CHECK_EQ(hwalk(&h, root, iova + 0xfff, R | W,
+		       &(struct iopt_hwsim_result){ 0 }), 0);
+	/* Not valid: a translation fault at either level. */
+	HW_FAULT(&h, root, (5ULL << 21) | (100ULL << 12), 0,
+		 IOPT_HWSIM_FAULT_TRANSLATION, 0);
+	HW_FAULT(&h, root, 6ULL << 21, 0, IOPT_HWSIM_FAULT_TRANSLATION, 1);
+	HW_FAULT(&h, root, 1ULL << 32, 0, IOPT_HWSIM_FAULT_ADDR_SIZE, 1);
+out:
+	himg_close(&h);
+}
+
+TEST(dart_v2_walks)
+{
+	struct himg h, h3;
+	uint64_t root = DART_PHYS, t1 = DART_PHYS + 0x4000, iova;
+	const uint64_t pa = 0x3abcdef4000ULL;
+
+	if (himg_open(&h, IOPT_FMT_APPLE_DART2, 14, 36, 42, 0, DART_PHYS,
+		      0x20000))
+		goto out;
+	/* ias 36: VA[35:25] in the TTBR table, VA[24:14] below. */
+	iova = (0x7ffULL << 25) | (9ULL << 14);
+	put64(&h, root + 8 * 0x7ff, dart2_oa(t1) | DART1_V);
+	put64(&h, t1 + 8 * 9, dart2_oa(pa) | DART1_V | DART_WHOLE);
+	CHECK_EQ(dart2_oa(pa), 0x3abcdef400ULL);	/* by hand: PA >> 4 */
+	HW_PHYS(&h, root, iova + 0x3fff, pa + 0x3fff, 14, 14);
+	HW_PERM(&h, root, iova, PALL);
+	CHECK_EQ(hwalk_reads(&h, root, iova, NULL), 2);
+	/* NO_READ 3, NO_WRITE 2, NO_CACHE 1 (no permission); v1's 7, 8
+	 * nothing. */
+	put64(&h, t1 + 8 * 10, dart2_oa(pa) | DART1_V | DART_WHOLE | DART2_NOW |
+	      DART2_NOC | DART1_NOR);
+	HW_PERM(&h, root, iova + 0x4000, PUR | PPR | PUX | PPX);
+	put64(&h, t1 + 8 * 11, dart2_oa(pa) | DART1_V | DART_WHOLE | DART2_NOR |
+	      DART1_NOW);
+	HW_PERM(&h, root, iova + 0x8000, PUW | PPW);
+	/* Sub-page units of 4 bytes with 16K pages; bit 1 is not SP_DIS. */
+	put64(&h, t1 + 8 * 12, dart2_oa(pa) | DART1_V | DART2_NOC | DART_SP(1, 1));
+	iova += 0xc000;
+	HW_FAULT(&h, root, iova + 3, R, IOPT_HWSIM_FAULT_PERMISSION, 0);
+	CHECK_EQ(hwalk(&h, root, iova + 4, R, &(struct iopt_hwsim_result){ 0 }), 0);
+	CHECK_EQ(hwalk(&h, root, iova + 7, W, &(struct iopt_hwsim_result){ 0 }), 0);
+	HW_FAULT(&h, root, iova + 8, W, IOPT_HWSIM_FAULT_PERMISSION, 0);
+	put64(&h, t1 + 8 * 12, dart2_oa(pa) | DART1_V | DART_SP(3, 2));
+	HW_FAULT(&h, root, iova + 8, R, IOPT_HWSIM_FAULT_PERMISSION, 0);
+	HW_FAULT(&h, root, 1ULL << 36, 0, IOPT_HWSIM_FAULT_ADDR_SIZE, 1);
+
+	/* ias 42: three levels, the top indexed by VA[41:36] (64 entries). */
+	if (himg_open(&h3, IOPT_FMT_APPLE_DART2, 14, 42, 42, 0, DART_PHYS,
+		      0x20000) == 0) {
+		uint64_t t2 = DART_PHYS + 0x8000;
+
+		iova = (63ULL << 36) | (5ULL << 25) | (9ULL << 14) | 0x10;
+		put64(&h3, root + 8 * 63, dart2_oa(t1) | DART1_V);
+		put64(&h3, t1 + 8 * 5, dart2_oa(t2) | DART1_V);
+		put64(&h3, t2 + 8 * 9, dart2_oa(pa) | DART1_V | DART_WHOLE);
+		HW_PHYS(&h3, root, iova, pa + 0x10, 14, 14);
+		CHECK_EQ(hwalk_reads(&h3, root, iova, NULL), 3);
+		HW_FAULT(&h3, root, 62ULL << 36, 0,
+			 IOPT_HWSIM_FAULT_TRANSLATION, 2);
+		HW_FAULT(&h3, root, 1ULL << 42, 0, IOPT_HWSIM_FAULT_ADDR_SIZE, 2);
+		himg_close(&h3);
+	}
+out:
+	himg_close(&h);
+}
+
+/* DART invalidates whole streams: IOPT_HWSIM_STREAM_INV models that;
+ * without it the range semantics keep the oracle strict. */
+TEST(dart_iotlb)
+{
+	struct iopt_hwsim_params p = { .tlb_entries = 16, .walk_entries = 4 };
+	struct iopt_hwsim sim;
+	struct iopt_hwsim_result r;
+	struct himg h;
+	uint64_t a = (5ULL << 21) | (7ULL << 12), b = (3ULL << 30) | a;
+
+	memset(&sim, 0, sizeof(sim));
+	if (himg_open(&h, IOPT_FMT_APPLE_DART, 12, 32, 36, 0, DART_PHYS,
+		      0x20000))
+		goto out;
+	put64(&h, DART_PHYS + 8 * 5, (DART_PHYS + 0x8000) | DART1_V);
+	put64(&h, DART_PHYS + 0x3000 + 8 * 5, (DART_PHYS + 0x9000) | DART1_V);
+	put64(&h, DART_PHYS + 0x8000 + 8 * 7, 0x1000 | DART1_V | DART1_SPDIS);
+	put64(&h, DART_PHYS + 0x8000 + 8 * 8, 0x2000 | DART1_V | DART1_SPDIS);
+	put64(&h, DART_PHYS + 0x9000 + 8 * 7, 0x3000 | DART1_V | DART1_SPDIS);
+	put64(&h, DART_PHYS + 0x9000 + 8 * 9, 0x4000 | DART1_V | DART_SP(0, 0xf));
+	for (unsigned int mode = 0; mode < 2; mode++) {
+		p.flags = mode ? IOPT_HWSIM_STREAM_INV : 0;
+		ASSERT_EQ(iopt_hwsim_init(&sim, &h.c, &h.m, &p), 0);
+		ASSERT_EQ(iopt_hwsim_set_root(&sim, DART_PHYS), 0);
+		CHECK_EQ(iopt_hwsim_translate(&sim, a, R, &r), 0);
+		CHECK_EQ(iopt_hwsim_translate(&sim, b, R, &r), 0);
+		CHECK_EQ(r.phys, 0x3000);
+		CHECK_EQ(iopt_hwsim_translate(&sim, a + 0x1000, R, &r), 0);
+		CHECK_EQ(counters(&sim).walk_hits[1], 1);
+		CHECK_EQ(iopt_hwsim_translate(&sim, b, W, &r), 0);
+		CHECK(r.cached);
+		/* A cached sub-page range still applies per offset. */
+		CHECK_EQ(iopt_hwsim_translate(&sim, b + 0x2000 + 0xf, R, &r), 0);
+		CHECK_EQ(iopt_hwsim_translate(&sim, b + 0x2000 + 0x10, R, &r),
+			 -EFAULT);
+		CHECK(r.cached && r.fault == IOPT_HWSIM_FAULT_PERMISSION);
+		CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL), 0);
+		/* Unmap a, invalidate only b's page. */
+		put64(&h, DART_PHYS + 0x8000 + 8 * 7, 0);
+		CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL), 1);
+		CHECK_EQ(iopt_hwsim_inv_range(&sim, b, 0x1000, 12, true), 0);
+		CHECK_EQ(counters(&sim).inv_range, 1);
+		CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL),
+			 mode ? 0 : 1);
+		CHECK_EQ(counters(&sim).tlb_dropped, mode ? 4 : 1);
+		CHECK_EQ(counters(&sim).walk_dropped, mode ? 2 : 0);
+		put64(&h, DART_PHYS + 0x8000 + 8 * 7, 0x1000 | DART1_V |
+		      DART1_SPDIS);
+		iopt_hwsim_fini(&sim);
+	}
+out:
+	iopt_hwsim_fini(&sim);
+	himg_close(&h);
+}
+
+/* ------------------------------------------- hostile new-format tables */
+
+/* A hostile word for the new formats: random, or shaped like a table or
+ * leaf of the format pointing mostly into [base, base + size). */
+static uint64_t hostile_word_new(uint64_t *rng, const struct iopt_hwsim_geom *g,
+				 uint64_t base, uint64_t size)
+{
+	uint64_t v = h_rand(rng), unit, addr;
+	unsigned int k = (unsigned int)(h_rand(rng) % 10);
+
+	unit = g->format == IOPT_FMT_ARM_V7S ? 0x400 : 1ULL << g->granule_lg2;
+	addr = base + (h_rand(rng) % (size / unit)) * unit;
+	if (h_rand(rng) % 10 == 0)
+		addr = h_rand(rng) % 2 ? base + size : v & 0xfffffffff000ULL;
+	switch (g->format) {
+	case IOPT_FMT_ARM_V7S:
+		if (k < 3)
+			return v & 0xffffffffULL;
+		if (k == 9)
+			return 0;
+		/* pointer bits, random attributes, type 01 / 10 / 11 */
+		return ((addr & 0xfffffc00ULL) | (v & 0x3fc)) |
+		       (1 + h_rand(rng) % 3);
+	case IOPT_FMT_ARM_MALI_LPAE:
+		if (k < 3)
+			return v;
+		if (k == 9)
+			return 0;
+		return addr | (v & 0xfff0000000000ffcULL) | (k < 7 ? 3 : 1);
+	default:
+		if (k < 3)
+			return v;
+		if (k == 9)
+			return 0;
+		if (g->format == IOPT_FMT_APPLE_DART2)
+			addr = dart2_oa(addr);
+		return addr | (v & 0xffffff00000001feULL) | 1;
+	}
+}
+
+TEST(hostile_new_formats)
+{
+	static const struct {
+		enum iopt_format f;
+		unsigned int ias, oas;
+		uint32_t q;
+		uint64_t phys;
+	} v[] = {
+		{ IOPT_FMT_ARM_V7S, 32, 32, 0, 0x40000000ULL },
+		{ IOPT_FMT_ARM_V7S, 32, 32, IOPT_QUIRK_V7S_NO_PERMS, 0x7fff0000ULL },
+		{ IOPT_FMT_ARM_V7S, 32, 35, IOPT_QUIRK_V7S_NO_PERMS |
+		  IOPT_QUIRK_V7S_MTK_EXT, 0x80000000ULL },
+		{ IOPT_FMT_ARM_MALI_LPAE, 48, 40, 0, 0x80000000ULL },
+		{ IOPT_FMT_ARM_MALI_LPAE, 36, 32, 0, 0x40000000ULL },
+		{ IOPT_FMT_APPLE_DART, 32, 36, 0, 0x800000000ULL },
+		{ IOPT_FMT_APPLE_DART2, 36, 42, 0, 0x10000000000ULL },
+		{ IOPT_FMT_APPLE_DART2, 42, 42, 0, 0x10000000000ULL },
+	};
+	uint64_t rng = test_rng("hostile_new_formats", NULL);
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(v) && !h_failed_now; i++) {
+		struct iopt_config c = { v[i].f, 0, v[i].ias, v[i].oas, v[i].q, 0 };
+		struct iopt_hwsim_geom g;
+		struct iopt_hwsim_mem m;
+		struct iopt_hwsim sim;
+		struct iopt_arena a;
+		unsigned char *img, *copy;
+		uint64_t size, ent;
+
+		ASSERT_EQ(iopt_hwsim_geometry(&c, &g), 0);
+		ent = 1ULL << g.pte_lg2;
+		size = (uint64_t)32 << (g.granule_lg2 + 2);
+		img = malloc(size);
+		copy = malloc(size);
+		ASSERT(img && copy);
+		for (uint64_t o = 0; o < size; o += ent) {
+			uint64_t w = hostile_word_new(&rng, &g, v[i].phys, size);
+
+			if (ent == 4)
+				for (int b = 0; b < 4; b++)
+					img[o + b] = (unsigned char)(w >> (8 * b));
+			else
+				le64_put(img + o, w);
+		}
+		memcpy(copy, img, size);
+		iopt_hwsim_mem_image(&m, img, size, v[i].phys);
+		hostile_walks(&g, &m, img, v[i].phys, size, &rng,
+			      NR_HOSTILE_WALKS, true);
+		/* Entries straddling the image's ends. */
+		iopt_hwsim_mem_image(&m, img, size, v[i].phys + ent / 2 + ent);
+		hostile_walks(&g, &m, img, v[i].phys + ent / 2 + ent, size,
+			      &rng, NR_HOSTILE_WALKS / 4, false);
+		CHECK(!memcmp(img, copy, size));
+
+		/* The arena's atomic word loads, and the caches. */
+		if (v[i].phys <= 0xffffffffULL &&
+		    iopt_arena_create(&a, size + size / 64, v[i].phys) == 0) {
+			memcpy(a.base, img, size < a.size ? size : a.size);
+			iopt_hwsim_mem_arena(&m, &a);
+			hostile_walks(&g, &m, a.base, a.phys_base, a.size, &rng,
+				      NR_HOSTILE_WALKS / 2, false);
+			if (iopt_hwsim_init(&sim, &c, &m, &oracle_params) == 0) {
+				for (unsigned int k = 0; k < 300; k++) {
+					struct iopt_hwsim_result r;
+					uint64_t reads = counters(&sim).entry_reads;
+					uint64_t iova = h_rand(&rng) &
+							((1ULL << g.ias) - 1);
+					int ret;
+
+					if (k % 50 == 0)
+						iopt_hwsim_set_root(&sim,
+							a.phys_base +
+							h_rand(&rng) % a.size);
+					ret = iopt_hwsim_translate(&sim, iova, R,
+								   &r);
+					check_outcome(&g, iova, ret, &r);
+					if (counters(&sim).entry_reads - reads >
+					    g.levels)
+						H_FAIL("translate read too much");
+				}
+				CHECK(iopt_hwsim_check_coherent(&sim, NULL,
+								NULL) >= 0);
+				iopt_hwsim_fini(&sim);
+			} else {
+				H_FAIL("iopt_hwsim_init failed");
+			}
+			iopt_arena_destroy(&a);
+		}
+		free(img);
+		free(copy);
+	}
 }

@@ -9,13 +9,14 @@
  *    from the architecture's descriptor formats rather than from iopt's
  *    engine, so that they are a second opinion on what the engine builds.
  *    Table memory is read through struct iopt_hwsim_mem: a caller's read
- *    callback, an arena, or a plain image. Entries are little-endian 64-bit
- *    words whatever the host. The walkers treat table memory as untrusted:
+ *    callback, an arena, or a plain image. Entries are little-endian words
+ *    whatever the host: 64-bit, or 32-bit for the Armv7 short descriptor. The walkers treat table memory as untrusted:
  *    at most one read per level, every read checked against the memory's
  *    bounds (or left to the callback, which may fail), no loops.
  *
  *  - A simulated IOMMU (struct iopt_hwsim): the walker plus an IOTLB of leaf
- *    translations (set associative; a contiguous-hint run is one entry) and
+ *    translations (set associative; a contiguous-hint run or a replicated
+ *    v7s large page / supersection is one entry) and
  *    a walk cache of table descriptors per level, with the invalidation
  *    commands a driver issues (all; by range with a granule and a leaf-only
  *    flag) and counters for both. In strict mode it also caches "no
@@ -61,6 +62,68 @@
  *    canonical) is reported as an address-size fault with @input set, for
  *    every format (the hardware's names differ: a level-0 translation fault
  *    on ARM, a non-canonical fault in VT-d).
+ *  - Armv7 short descriptor (v7s): TTBCR.N = 0, so the L1 table is 16 KB
+ *    aligned (root bits [13:0] are ignored; a root at or above 2^32 cannot
+ *    be programmed and is an address-size fault); SCTLR.AFE = 1 (the
+ *    simplified access model: AP[0] is the access flag, AP[0] = 0 is an
+ *    access flag fault, no hardware AF management), TEX remap, no
+ *    UWXN/WXN; domains are all "client" (the domain field is ignored).
+ *    AP[2:1] give PR always, PW unless AP[2], UR with AP[1], UW with AP[1]
+ *    and not AP[2]; fetches need read permission at their privilege and
+ *    no XN; privileged fetches also no PXN (section bit 0; bit 2 of a
+ *    page-table descriptor for everything below it). [1:0] = 11 in L1 is a
+ *    section with PXN. NS bits (table bit 3, section bit 19) select the
+ *    output address space, which the model does not model: they change no
+ *    translation. SBZ and implementation-defined bits are ignored, except:
+ *    the supersection's extended base address (bits [23:20] = PA[35:32],
+ *    [8:5] = PA[39:36]) is decoded, and an address at or above 2^oas is an
+ *    address-size fault. V7S_NO_PERMS: the hardware implements no
+ *    permissions: AP, AF and XN bits are ignored, everything is allowed.
+ *    V7S_MTK_EXT (oas up to 35; requires NO_PERMS, -EINVAL otherwise):
+ *    leaves hold PA[32] in bit 9, PA[33] in bit 4, PA[34] in bit 5, also in
+ *    supersections, whose bits [23:20] and [8:6] are then reserved (a
+ *    reserved-bit fault when set). Large pages (64K) and supersections
+ *    (16M) are 16 identical copies: a walk reads one copy and takes it as
+ *    authoritative (hardware behaviour with copies that disagree is
+ *    UNPREDICTABLE); @size_lg2 is the run, @leaf_lg2 what one copy covers
+ *    (4K, 1M), @contig is set, and the IOTLB keeps the run as one entry
+ *    whose word iopt_hwsim_check_coherent() compares with every copy, so a
+ *    damaged copy (any bit) is a stale event.
+ *  - Mali LPAE: always 4 levels from a full 512-entry table indexed by
+ *    VA[47:39], whatever ias (inputs at or above 2^ias are address-size
+ *    faults); the TRANSTAB's low 12 bits (ADRMODE, READ_INNER,
+ *    SHARE_OUTER) are ignored and ADRMODE is taken to be "table". Type
+ *    [1:0]: 11 is a table at levels 3..1 (ARM L0..L2), 01 a block at
+ *    levels 2 and 1 (1G, 2M) and the page at level 0 ("ATE"); 01 at the
+ *    top (L0) and 11 at level 0 are translation faults, as are 00 and 10.
+ *    Permissions: bit 6 read, bit 7 write, bit 54 execute-never, for every
+ *    privilege (bit 53 ignored); no access flag (AF = 0 translates: the
+ *    GPU neither checks nor sets it), no contiguous hint, no hierarchical
+ *    table attributes. Table and output addresses at or above 2^oas (oas
+ *    32..40) are address-size faults.
+ *  - Apple DART: one page size, no blocks. v1 (4K, oas 36): the start
+ *    level is up to four TTBR tables (one per VA[31:30] value, ias 30..32)
+ *    laid out physically contiguous, TTBR n at root + n * 4096; the model
+ *    walks them as one start table of 2^(ias - 21) entries (@concat = the
+ *    number of TTBRs). v2 (16K, oas 42): one TTBR; 2 levels up to ias 36,
+ *    3 above it (ias 42: a top table of 64 entries). Entries: valid is
+ *    bit 0, the level alone tells a table from a leaf, a table entry's
+ *    address is encoded as a leaf's (v1: PA[35:12] in place; v2: bits
+ *    [37:10] = PA[41:14]); other bits of a table entry are ignored.
+ *    Permissions are negative: v1 NO_READ bit 8, NO_WRITE bit 7; v2
+ *    NO_READ bit 3, NO_WRITE bit 2 (bit 1 NO_CACHE is a memory type). No
+ *    execute permission exists: a fetch is allowed where a read is.
+ *    Sub-page protection: START [63:52] and END [51:40] in units of
+ *    1/4096 of the page (1 byte with 4K pages, 4 bytes with 16K; the unit
+ *    is the model's reading, public sources do not give it): an access is
+ *    allowed only at page offsets in [START, END] units (START > END
+ *    allows nothing); 0 and 0xfff is the whole page. v1 with SP_DIS
+ *    (bit 1) set ignores them; v2 has no SP_DIS and always honours them.
+ *    The hardware's only invalidation is per stream: with
+ *    IOPT_HWSIM_STREAM_INV every range command on a DART invalidates
+ *    everything, as the driver's iotlb_sync does; without it the model
+ *    keeps the range semantics below, so the coherence oracle still
+ *    catches a gather that misses a range.
  *  - An IOTLB range invalidation acts at every granule step from @iova, as
  *    per-page TLBI commands do: an entry smaller than the granule between
  *    two steps survives it (so a gather that claims a larger granule than
@@ -68,7 +131,7 @@
  *    their region overlaps the range.
  *
  * Levels are numbered as in struct iopt_path: 0 is the level of the
- * smallest leaf (ARM level 3, the x86 PT).
+ * smallest leaf (ARM level 3, the x86 PT, v7s L2, the DART leaf table).
  */
 #ifndef IOPT_HWSIM_H
 #define IOPT_HWSIM_H
@@ -106,26 +169,36 @@ enum iopt_hwsim_fault {
 	IOPT_HWSIM_FAULT_ADDR_SIZE,   /* input out of range or not canonical (input
 				       * is true); ARM: the root, a table or an
 				       * output address at or above 2^oas */
-	IOPT_HWSIM_FAULT_ACCESS_FLAG, /* ARM: leaf with AF = 0 */
+	IOPT_HWSIM_FAULT_ACCESS_FLAG, /* ARM, v7s: leaf with AF = 0 */
 	IOPT_HWSIM_FAULT_RESERVED,    /* x86: a reserved bit is set (address
-				       * bits at or above oas included) */
+				       * bits at or above oas included);
+				       * v7s MTK_EXT: a supersection's
+				       * extended-address bits */
 	IOPT_HWSIM_FAULT_WALK_ABORT,  /* table memory could not be read */
 };
 
 /**
  * struct iopt_hwsim_geom - what the walker needs to know of a table
  * @format:      enum iopt_format.
- * @granule_lg2: 12, 14 or 16.
+ * @granule_lg2: 12, 14 or 16 (the smallest page).
  * @ias:         input address bits (x86-64: 48 or 57, sign-extended).
  * @oas:         output address bits.
  * @levels:      levels walked, from the start table to level 0.
  * @top_bits:    index bits of the start table (concatenation included).
- * @concat:      start tables concatenated (1: none).
+ * @concat:      start tables concatenated (1: none; DART v1: the TTBRs).
  * @stage2:      ARM stage 2 descriptors.
  * @sign_extend: inputs must be canonical (x86-64).
+ * @level_bits:  index bits of every table below the start table
+ *               (@granule_lg2 - 3, except v7s: 8, its 1 KB L2 tables).
+ * @pte_lg2:     log2 of the entry size: 3, or 2 for v7s.
+ * @quirks:      the IOPT_QUIRK_* that change how the hardware reads
+ *               entries (v7s: V7S_NO_PERMS, V7S_MTK_EXT); 0 otherwise.
  *
  * Filled by iopt_hwsim_geometry() as the hardware's registers (T0SZ, SL0,
- * TG, PS; or the paging mode and MAXPHYADDR) would be programmed.
+ * TG, PS; or the paging mode and MAXPHYADDR) would be programmed. Level
+ * l maps 2^(@granule_lg2 + l * @level_bits) bytes per entry; Mali LPAE
+ * walks a 48-bit index (@granule_lg2 + (@levels - 1) * @level_bits +
+ * @top_bits is 48) whatever its ias.
  */
 struct iopt_hwsim_geom {
 	enum iopt_format format;
@@ -137,6 +210,9 @@ struct iopt_hwsim_geom {
 	unsigned int concat;
 	bool stage2;
 	bool sign_extend;
+	unsigned int level_bits;
+	unsigned int pte_lg2;
+	uint32_t quirks;
 };
 
 /**
@@ -145,7 +221,8 @@ struct iopt_hwsim_geom {
  *              (memory order, i.e. little-endian entries); return 0, or a
  *              negative errno when the address is not readable (the walk
  *              then ends with IOPT_HWSIM_FAULT_WALK_ABORT). Called with
- *              @len == 8 and @phys 8-byte aligned.
+ *              @len == 8 and @phys 8-byte aligned, or, for 32-bit entries
+ *              (v7s), @len == 4 and @phys 4-byte aligned.
  * @ctx:        passed to @read.
  * @arena:      if set: read from it directly when @read is NULL (addresses
  *              outside the arena abort the walk), and check every read
@@ -158,8 +235,10 @@ struct iopt_hwsim_geom {
  * @image_phys: physical address of @image.
  * @image_size: its size in bytes.
  *
- * A walk reads each entry once, a whole word: atomically from an arena
- * (and from a callback that loads atomically), so other threads may write
+ * A walk reads each entry once, a whole word (8 bytes, or 4 for 32-bit
+ * entries; an arena or image read is checked to lie wholly inside, at the
+ * word's alignment from the arena's base): atomically from an arena (and
+ * from a callback that loads atomically), so other threads may write
  * other entries of the same tables meanwhile, as devices walk tables that
  * CPUs change beside them.
  */
@@ -177,7 +256,14 @@ struct iopt_hwsim_mem {
  * @fault:      IOPT_HWSIM_FAULT_NONE when translated.
  * @input:      ADDR_SIZE fault caused by the input address.
  * @cached:     answered from the IOTLB (simulated IOMMU only).
- * @contig:     the leaf has the ARM contiguous hint (@size_lg2 is the run).
+ * @contig:     the leaf is one of a run (ARM: the contiguous hint; v7s: a
+ *              large page or supersection, 16 identical copies);
+ *              @size_lg2 is the run.
+ * @subpage:    DART: the leaf's sub-page protection range does not cover
+ *              the whole page; accesses outside [@sub_first, @sub_last]
+ *              are permission faults (@perm is the page's).
+ * @sub_first, @sub_last: with @subpage, the page offsets (bytes) the
+ *              range allows; @sub_first > @sub_last allows none.
  * @level:      level of the entry that ended the walk (the leaf, or the
  *              entry that faulted).
  * @phys:       the physical address of the input (also on a permission
@@ -206,6 +292,9 @@ struct iopt_hwsim_result {
 	uint64_t pte_phys;
 	bool freed_read;
 	uint64_t freed_phys;
+	bool subpage;
+	uint32_t sub_first;
+	uint32_t sub_last;
 };
 
 /**
@@ -215,9 +304,14 @@ struct iopt_hwsim_result {
  *
  * Computed from the architecture's rules (formats.md), not asked of the
  * engine: compare @g->levels with iopt_levels() to check the engine.
- * Return: 0; -EINVAL for a NULL pointer or unknown format; -ENOTSUP for a
- * geometry the hardware cannot walk (granule, ias, oas, more than 16
- * concatenated start tables).
+ * Accepted: ARM and x86 as iopt_init() takes them; arm-v7s granule 12,
+ * ias 32, oas 32 (33..35 with V7S_MTK_EXT); arm-mali-lpae granule 12, ias
+ * 32..48, oas 32..40; apple-dart granule 12, ias 30..32 (1, 2 or 4
+ * TTBRs), oas 36; apple-dart2 granule 14, ias 32..42, oas 42. A granule of
+ * 0 means the format's own.
+ * Return: 0; -EINVAL for a NULL pointer or unknown format, or V7S_MTK_EXT
+ * without V7S_NO_PERMS; -ENOTSUP for a geometry the hardware cannot walk
+ * (granule, ias, oas, more than 16 concatenated start tables).
  * Context: any.
  */
 int iopt_hwsim_geometry(const struct iopt_config *cfg,
@@ -270,6 +364,9 @@ int iopt_hwsim_walk(const struct iopt_hwsim_geom *g,
 /* Simulated IOMMU options (struct iopt_hwsim_params.flags). */
 #define IOPT_HWSIM_STRICT       (1u << 0) /* cache "no translation" results too */
 #define IOPT_HWSIM_VERIFY_HITS  (1u << 1) /* compare each IOTLB hit with memory */
+#define IOPT_HWSIM_STREAM_INV   (1u << 2) /* DART: a range command invalidates
+					   * the whole stream, as the
+					   * hardware does */
 
 /**
  * struct iopt_hwsim_params - cache shapes of a simulated IOMMU
@@ -278,7 +375,8 @@ int iopt_hwsim_walk(const struct iopt_hwsim_geom *g,
  *                divide @tlb_entries.
  * @walk_entries: walk-cache entries per level; 0 disables the walk cache.
  * @walk_ways:    walk-cache associativity; 0 means fully associative.
- * @flags:        IOPT_HWSIM_STRICT, IOPT_HWSIM_VERIFY_HITS.
+ * @flags:        IOPT_HWSIM_STRICT, IOPT_HWSIM_VERIFY_HITS,
+ *                IOPT_HWSIM_STREAM_INV.
  */
 struct iopt_hwsim_params {
 	unsigned int tlb_entries;
@@ -464,6 +562,8 @@ int iopt_hwsim_inv_all(struct iopt_hwsim *sim);
  * @leaf_only:   keep the walk cache; otherwise walk-cache entries whose
  *               region overlaps the range are dropped too.
  *
+ * With IOPT_HWSIM_STREAM_INV on a DART, a valid command drops every entry
+ * (still counted as a range command).
  * Return: 0; -EINVAL for NULL, size 0, a range that wraps past 2^64, or a
  * granule of 64 or more. Context: as iopt_hwsim_translate().
  */

@@ -35,7 +35,8 @@ int iopt_hwsim_init(struct iopt_hwsim *sim, const struct iopt_config *cfg,
 		return -EINVAL;
 	memset(sim, 0, sizeof(*sim));
 	if (params && (params->flags & ~(IOPT_HWSIM_STRICT |
-					 IOPT_HWSIM_VERIFY_HITS)))
+					 IOPT_HWSIM_VERIFY_HITS |
+					 IOPT_HWSIM_STREAM_INV)))
 		return -EINVAL;
 	if (params)
 		sim->params = *params;
@@ -125,8 +126,14 @@ static bool tlb_agrees(const struct iopt_hwsim_tlbe *e, uint64_t iova,
 {
 	if (e->neg)
 		return fresh_ret != 0;
+	/* A v7s run is one entry copied 16 times: each copy must be the
+	 * word cached, bit for bit, not merely translate alike. */
+	if (e->replicated && f->pte != e->pte)
+		return false;
 	return !fresh_ret && f->phys == e->phys + (iova - e->iova) &&
-	       f->size_lg2 == e->size_lg2 && f->perm == e->perm;
+	       f->size_lg2 == e->size_lg2 && f->perm == e->perm &&
+	       f->subpage == e->subpage && (!e->subpage ||
+	       (f->sub_first == e->sub_first && f->sub_last == e->sub_last));
 }
 
 static void stale_tlb_event(struct iopt_hwsim_event *ev,
@@ -182,6 +189,9 @@ static int tlb_answer(struct iopt_hwsim *sim, struct iopt_hwsim_tlbe *e,
 	r->leaf_lg2 = e->leaf_lg2;
 	r->contig = e->contig;
 	r->perm = e->perm;
+	r->subpage = e->subpage;
+	r->sub_first = e->sub_first;
+	r->sub_last = e->sub_last;
 	return hwsim_check_access_(r, access);
 }
 
@@ -257,6 +267,12 @@ int iopt_hwsim_translate(struct iopt_hwsim *sim, uint64_t iova,
 		fill.level = (uint8_t)r->level;
 		fill.perm = (uint8_t)r->perm;
 		fill.contig = r->contig;
+		fill.replicated = r->contig &&
+				  sim->geom.format == IOPT_FMT_ARM_V7S;
+		fill.pte = r->pte;
+		fill.subpage = r->subpage;
+		fill.sub_first = r->sub_first;
+		fill.sub_last = r->sub_last;
 		hwsim_tlb_fill_(sim, &fill);
 		ret = hwsim_check_access_(r, access);
 	} else if (r->fault == IOPT_HWSIM_FAULT_TRANSLATION &&
@@ -309,6 +325,15 @@ int iopt_hwsim_inv_range(struct iopt_hwsim *sim, uint64_t iova, uint64_t size,
 	sim->cnt.inv_range++;
 	if (leaf_only)
 		sim->cnt.inv_range_leaf++;
+	if ((sim->params.flags & IOPT_HWSIM_STREAM_INV) &&
+	    (sim->geom.format == IOPT_FMT_APPLE_DART ||
+	     sim->geom.format == IOPT_FMT_APPLE_DART2)) {
+		/* DART: the only command flushes the whole stream. */
+		iova = 0;
+		last = ~0ULL;
+		granule_lg2 = 64;
+		leaf_only = false;
+	}
 	sim->cnt.tlb_dropped += hwsim_tlb_inv_(sim, iova, last, granule_lg2);
 	if (!leaf_only)
 		sim->cnt.walk_dropped += hwsim_wc_inv_(sim, iova, last);

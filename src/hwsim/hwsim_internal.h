@@ -48,6 +48,11 @@ struct iopt_hwsim_tlbe {
 	uint8_t perm;
 	bool neg;		/* cached "no translation" */
 	bool contig;
+	bool replicated;	/* v7s run: every copy must equal @pte */
+	bool subpage;		/* DART sub-page range (byte offsets) */
+	uint32_t sub_first;
+	uint32_t sub_last;
+	uint64_t pte;		/* the leaf entry (replicated runs) */
 };
 
 /* A walk-cache entry: one table descriptor; stamp 0 means invalid. */

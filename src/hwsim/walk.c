@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later OR BSD-2-Clause
 /*
  * The simulated IOMMU's table walkers: ARM VMSAv8-64 long descriptors
- * (stage 1 and stage 2, 4K/16K/64K granules) and x86-64 (4 and 5 levels).
+ * (stage 1 and stage 2, 4K/16K/64K granules), x86-64 (4 and 5 levels),
+ * the Armv7 short descriptor (v7s: 32-bit entries, 16 KB L1 and 1 KB L2
+ * tables, replicated large pages and supersections), Arm Mali's LPAE
+ * variant and Apple DART v1/v2.
  *
- * They are written from the descriptor formats (the Arm ARM and the Intel
- * SDM / VT-d facts in formats.md), independently of iopt's engine, to be a
+ * They are written from the descriptor formats (the Arm ARM, the Intel
+ * SDM / VT-d facts, the Mali and DART bit layouts in formats.md; the model's
+ * choices are listed in hwsim.h), independently of iopt's engine, to be a
  * second opinion on what the engine writes. They also read tables that
  * nobody trusts: a walk reads at most one entry per level and stops at
  * level 0 whatever the entries say, every address is checked against the
@@ -48,6 +52,15 @@ static inline uint64_t le64_word(uint64_t w)
 #endif
 }
 
+static inline uint32_t le32_word(uint32_t w)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	return __builtin_bswap32(w);
+#else
+	return w;
+#endif
+}
+
 /* ------------------------------------------------------------- geometry */
 
 static bool is_arm(const struct iopt_hwsim_geom *g)
@@ -81,6 +94,8 @@ static int arm_geometry(const struct iopt_config *cfg,
 	}
 	bpl = gl - 3;
 	g->granule_lg2 = gl;
+	g->level_bits = bpl;
+	g->pte_lg2 = 3;
 	g->ias = cfg->ias;
 	g->oas = cfg->oas;
 	g->stage2 = cfg->format == IOPT_FMT_ARM_LPAE_S2;
@@ -116,6 +131,83 @@ static int arm_geometry(const struct iopt_config *cfg,
 	return 0;
 }
 
+/*
+ * Armv7 short descriptor: TTBCR.N = 0, so a 4096-entry L1 table indexed by
+ * VA[31:20] and 256-entry L2 tables by VA[19:12]; 32-bit entries.
+ */
+static int v7s_geometry(const struct iopt_config *cfg,
+			struct iopt_hwsim_geom *g)
+{
+	uint32_t q = cfg->quirks & (IOPT_QUIRK_V7S_NO_PERMS |
+				    IOPT_QUIRK_V7S_MTK_EXT);
+
+	if ((q & IOPT_QUIRK_V7S_MTK_EXT) && !(q & IOPT_QUIRK_V7S_NO_PERMS))
+		return -EINVAL;	/* PA[34:32] would overlap AP and XN */
+	if (cfg->granule_lg2 && cfg->granule_lg2 != 12)
+		return -ENOTSUP;
+	if (cfg->ias != 32)
+		return -ENOTSUP;
+	if (cfg->oas < 32 || cfg->oas > (q & IOPT_QUIRK_V7S_MTK_EXT ? 35u : 32u))
+		return -ENOTSUP;
+	g->granule_lg2 = 12;
+	g->level_bits = 8;
+	g->pte_lg2 = 2;
+	g->ias = 32;
+	g->oas = cfg->oas;
+	g->levels = 2;
+	g->top_bits = 12;
+	g->concat = 1;
+	g->quirks = q;
+	return 0;
+}
+
+/* Mali LPAE: 4 levels from a full 512-entry table, whatever ias. */
+static int mali_geometry(const struct iopt_config *cfg,
+			 struct iopt_hwsim_geom *g)
+{
+	if (cfg->granule_lg2 && cfg->granule_lg2 != 12)
+		return -ENOTSUP;
+	if (cfg->ias < 32 || cfg->ias > 48 || cfg->oas < 32 || cfg->oas > 40)
+		return -ENOTSUP;
+	g->granule_lg2 = 12;
+	g->level_bits = 9;
+	g->pte_lg2 = 3;
+	g->ias = cfg->ias;
+	g->oas = cfg->oas;
+	g->levels = 4;
+	g->top_bits = 9;
+	g->concat = 1;
+	return 0;
+}
+
+/*
+ * DART v1: two levels below up to four TTBR tables (VA[31:30]), walked as
+ * one concatenated start table. DART v2: one TTBR, two or three levels.
+ */
+static int dart_geometry(const struct iopt_config *cfg,
+			 struct iopt_hwsim_geom *g)
+{
+	bool v2 = cfg->format == IOPT_FMT_APPLE_DART2;
+	unsigned int gl = v2 ? 14 : 12, bpl = gl - 3;
+
+	if (cfg->granule_lg2 && cfg->granule_lg2 != gl)
+		return -ENOTSUP;
+	if (cfg->oas != (v2 ? 42u : 36u))
+		return -ENOTSUP;
+	if (v2 ? cfg->ias < 32 || cfg->ias > 42 : cfg->ias < 30 || cfg->ias > 32)
+		return -ENOTSUP;
+	g->granule_lg2 = gl;
+	g->level_bits = bpl;
+	g->pte_lg2 = 3;
+	g->ias = cfg->ias;
+	g->oas = cfg->oas;
+	g->levels = v2 && cfg->ias > gl + 2 * bpl ? 3 : 2;
+	g->top_bits = cfg->ias - gl - (g->levels - 1) * bpl;
+	/* v1: 2^(top_bits - 9) TTBR tables of one page each. */
+	g->concat = !v2 && g->top_bits > bpl ? 1u << (g->top_bits - bpl) : 1;
+	return 0;
+}
+
 int iopt_hwsim_geometry(const struct iopt_config *cfg,
 			struct iopt_hwsim_geom *g)
 {
@@ -139,6 +231,8 @@ int iopt_hwsim_geometry(const struct iopt_config *cfg,
 		if (cfg->oas < 32 || cfg->oas > 52)
 			return -ENOTSUP;
 		tmp.granule_lg2 = 12;
+		tmp.level_bits = 9;
+		tmp.pte_lg2 = 3;
 		tmp.ias = cfg->ias;
 		tmp.oas = cfg->oas;
 		tmp.levels = cfg->ias == 57 ? 5 : 4;
@@ -146,6 +240,16 @@ int iopt_hwsim_geometry(const struct iopt_config *cfg,
 		tmp.concat = 1;
 		tmp.sign_extend = true;
 		ret = 0;
+		break;
+	case IOPT_FMT_ARM_V7S:
+		ret = v7s_geometry(cfg, &tmp);
+		break;
+	case IOPT_FMT_ARM_MALI_LPAE:
+		ret = mali_geometry(cfg, &tmp);
+		break;
+	case IOPT_FMT_APPLE_DART:
+	case IOPT_FMT_APPLE_DART2:
+		ret = dart_geometry(cfg, &tmp);
 		break;
 	default:
 		return -EINVAL;
@@ -159,36 +263,63 @@ int iopt_hwsim_geometry(const struct iopt_config *cfg,
 /* A geometry from outside may be anything: check it before walking. */
 bool hwsim_geom_valid_(const struct iopt_hwsim_geom *g)
 {
-	unsigned int bpl;
+	unsigned int bpl, walked;
 
 	if (!g)
 		return false;
-	if (is_arm(g)) {
+	bpl = g->granule_lg2 - 3;
+	switch (g->format) {
+	case IOPT_FMT_ARM_LPAE_S1:
+	case IOPT_FMT_ARM_LPAE_S2:
 		if (g->granule_lg2 != 12 && g->granule_lg2 != 14 &&
 		    g->granule_lg2 != 16)
 			return false;
 		if (g->levels < 1 || g->levels > 4)
 			return false;
-	} else if (g->format == IOPT_FMT_X86_64) {
+		break;
+	case IOPT_FMT_X86_64:
 		if (g->granule_lg2 != 12 || g->levels < 1 ||
 		    g->levels > IOPT_HWSIM_MAX_LEVELS)
 			return false;
-	} else {
+		break;
+	case IOPT_FMT_ARM_V7S:
+		/* Only the one shape the hardware has. */
+		if (g->granule_lg2 != 12 || g->levels != 2 || g->top_bits != 12 ||
+		    g->level_bits != 8 || g->pte_lg2 != 2 || g->ias != 32 ||
+		    g->oas < 32 || g->oas > (g->quirks & IOPT_QUIRK_V7S_MTK_EXT ?
+					     35u : 32u))
+			return false;
+		return true;
+	case IOPT_FMT_ARM_MALI_LPAE:
+		if (g->granule_lg2 != 12 || g->levels != 4 || g->top_bits != 9 ||
+		    g->level_bits != 9 || g->pte_lg2 != 3 || g->ias < 32 ||
+		    g->ias > 48 || g->oas < 32 || g->oas > 40)
+			return false;
+		return true;
+	case IOPT_FMT_APPLE_DART:
+	case IOPT_FMT_APPLE_DART2:
+		if (g->granule_lg2 != (g->format == IOPT_FMT_APPLE_DART ? 12u : 14u) ||
+		    g->levels < 2 || g->levels > 3)
+			return false;
+		break;
+	default:
 		return false;
 	}
-	bpl = g->granule_lg2 - 3;
+	if (g->level_bits != bpl || g->pte_lg2 != 3)
+		return false;
 	if (g->top_bits < 1 || g->top_bits > bpl + 4)
 		return false;
 	if (g->oas < 1 || g->oas > 52 || g->ias < 1 || g->ias > 64)
 		return false;
 	/* The start table must index the input's top bits exactly. */
-	return g->granule_lg2 + (g->levels - 1) * bpl + g->top_bits == g->ias;
+	walked = g->granule_lg2 + (g->levels - 1) * bpl + g->top_bits;
+	return walked == g->ias;
 }
 
 /* log2 of the bytes one entry at @level maps. */
 unsigned int hwsim_shift_(const struct iopt_hwsim_geom *g, unsigned int level)
 {
-	return g->granule_lg2 + level * (g->granule_lg2 - 3);
+	return g->granule_lg2 + level * g->level_bits;
 }
 
 bool hwsim_input_ok_(const struct iopt_hwsim_geom *g, uint64_t iova)
@@ -213,8 +344,18 @@ uint64_t hwsim_root_base_(const struct iopt_hwsim_geom *g, uint64_t root)
 {
 	uint64_t align;
 
-	if (!is_arm(g))
+	switch (g->format) {
+	case IOPT_FMT_ARM_V7S:		/* TTBR0 [31:14] with TTBCR.N = 0 */
+		return root & ~0x3fffULL;
+	case IOPT_FMT_APPLE_DART:	/* the TTBRs hold page numbers */
+	case IOPT_FMT_APPLE_DART2:
+		return root & ~((1ULL << g->granule_lg2) - 1);
+	case IOPT_FMT_ARM_MALI_LPAE:	/* TRANSTAB [47:12]; [11:0] are modes */
+	case IOPT_FMT_X86_64:
 		return root & ~0xfffULL;
+	default:
+		break;
+	}
 	align = 8ULL << g->top_bits;
 	if (align < 64)
 		align = 64;
@@ -277,7 +418,18 @@ unsigned int hwsim_sizes_(const struct iopt_hwsim_geom *g, unsigned int *out,
 	for (unsigned int l = 0; l < g->levels; l++) {
 		unsigned int s = hwsim_shift_(g, l);
 
-		if (is_arm(g)) {
+		if (g->format == IOPT_FMT_ARM_V7S) {
+			/* 4K and 64K at L2, 1M and 16M at L1 */
+			add_size(out, &n, max, s);
+			add_size(out, &n, max, s + 4);
+		} else if (g->format == IOPT_FMT_ARM_MALI_LPAE) {
+			if (l <= 2)
+				add_size(out, &n, max, s);
+		} else if (g->format == IOPT_FMT_APPLE_DART ||
+			   g->format == IOPT_FMT_APPLE_DART2) {
+			if (l == 0)
+				add_size(out, &n, max, s);
+		} else if (is_arm(g)) {
 			if (!arm_leaf_level(g, l))
 				continue;
 			add_size(out, &n, max, s);
@@ -321,41 +473,48 @@ static bool read_entry(struct hwsim_walk *w, unsigned int level, uint64_t addr,
 		       uint64_t *pte, struct iopt_hwsim_result *r)
 {
 	const struct iopt_hwsim_mem *m = w->m;
-	unsigned char b[8];
+	size_t len = (size_t)1 << w->g->pte_lg2;	/* 8, or 4 for v7s */
+	unsigned char b[8] = { 0 };
 
 	w->reads++;
-	if (m->arena && !r->freed_read && iopt_arena_is_free(m->arena, addr, 8)) {
+	if (m->arena && !r->freed_read &&
+	    iopt_arena_is_free(m->arena, addr, len)) {
 		r->freed_read = true;
 		r->freed_phys = addr;
 		w->freed_level = level;
 	}
 	if (m->read) {
-		if (m->read(m->ctx, addr, b, sizeof(b)))
+		if (m->read(m->ctx, addr, b, len))
 			return false;
-		*pte = le64_bytes(b);
+		*pte = le64_bytes(b);	/* b[4..7] stay 0 for 4 bytes */
 		return true;
 	}
 	if (m->arena) {
 		const struct iopt_arena *a = m->arena;
 		uint64_t off = addr - a->phys_base;
+		const void *p;
 
-		if (addr < a->phys_base || a->size < 8 || off > a->size - 8 ||
-		    (off & 7))
+		if (addr < a->phys_base || a->size < len || off > a->size - len ||
+		    (off & (len - 1)))
 			return false;
 		/* An aligned word: load it whole, as the hardware would, so a
 		 * concurrent (atomic) store is seen entirely or not at all. */
-		*pte = le64_word(__atomic_load_n(
-			(const uint64_t *)(const void *)(a->base + off),
-			__ATOMIC_RELAXED));
+		p = a->base + off;
+		if (len == 4)
+			*pte = le32_word(__atomic_load_n((const uint32_t *)p,
+							 __ATOMIC_RELAXED));
+		else
+			*pte = le64_word(__atomic_load_n((const uint64_t *)p,
+							 __ATOMIC_RELAXED));
 		return true;
 	}
 	if (m->image) {
 		uint64_t off = addr - m->image_phys;
 
-		if (addr < m->image_phys || m->image_size < 8 ||
-		    off > m->image_size - 8)
+		if (addr < m->image_phys || m->image_size < len ||
+		    off > m->image_size - len)
 			return false;
-		memcpy(b, (const unsigned char *)m->image + off, sizeof(b));
+		memcpy(b, (const unsigned char *)m->image + off, len);
 		*pte = le64_bytes(b);
 		return true;
 	}
@@ -535,6 +694,205 @@ static int x86_step(struct hwsim_walk *w, unsigned int level, uint64_t pte,
 	return 0;
 }
 
+#define PERM_ALL (IOPT_HWSIM_PERM_UR | IOPT_HWSIM_PERM_UW | IOPT_HWSIM_PERM_UX | \
+		  IOPT_HWSIM_PERM_PR | IOPT_HWSIM_PERM_PW | IOPT_HWSIM_PERM_PX)
+
+/* v7s with MTK_EXT: PA[32] in bit 9, PA[33] in bit 4, PA[34] in bit 5. */
+static uint64_t v7s_mtk_pa(uint64_t pte)
+{
+	return (bit(pte, 9) << 32) | (bit(pte, 4) << 33) | (bit(pte, 5) << 34);
+}
+
+/*
+ * v7s simplified access permissions (AP[0] is the access flag): AP[2]
+ * read-only, AP[1] unprivileged access; a fetch needs read permission at
+ * its privilege and no XN, a privileged one also no PXN.
+ */
+static unsigned int v7s_perm(const struct iopt_hwsim_geom *g, bool ap1,
+			     bool ap2, bool xn, bool pxn)
+{
+	unsigned int p = IOPT_HWSIM_PERM_PR;
+
+	if (g->quirks & IOPT_QUIRK_V7S_NO_PERMS)
+		return PERM_ALL;
+	if (!ap2)
+		p |= IOPT_HWSIM_PERM_PW;
+	if (ap1) {
+		p |= IOPT_HWSIM_PERM_UR;
+		if (!ap2)
+			p |= IOPT_HWSIM_PERM_UW;
+	}
+	if (!xn) {
+		if (ap1)
+			p |= IOPT_HWSIM_PERM_UX;
+		if (!pxn)
+			p |= IOPT_HWSIM_PERM_PX;
+	}
+	return p;
+}
+
+/*
+ * One v7s descriptor (32 bits) at @level (1: ARM's L1, 0: L2); returns as
+ * arm_step(). Large pages and supersections are taken from the one copy
+ * read: @size_lg2 is the run of 16, @leaf_lg2 what a copy covers.
+ */
+static int v7s_step(struct hwsim_walk *w, unsigned int level, uint64_t pte,
+		    uint64_t iova, uint64_t *next, uint32_t *attrs,
+		    struct iopt_hwsim_result *r)
+{
+	const struct iopt_hwsim_geom *g = w->g;
+	bool noperm = g->quirks & IOPT_QUIRK_V7S_NO_PERMS;
+	bool mtk = g->quirks & IOPT_QUIRK_V7S_MTK_EXT;
+	bool af, ap1, ap2, xn, pxn = *attrs & HWSIM_A_PXN;
+	unsigned int type = (unsigned int)(pte & 3), shift;
+	uint64_t oa;
+
+	if (type == 0)
+		return fault(r, IOPT_HWSIM_FAULT_TRANSLATION, level);
+	if (level > 0) {
+		if (type == 1) {
+			/* Page table: [31:10]; bit 2 PXN, bit 3 NS. */
+			*next = pte & field(31, 10);
+			if (bit(pte, 2))
+				*attrs |= HWSIM_A_PXN;
+			return 1;
+		}
+		/* Section or supersection; bit 0 is PXN. */
+		pxn = pxn || bit(pte, 0);
+		xn = bit(pte, 4);
+		af = bit(pte, 10);
+		ap1 = bit(pte, 11);
+		ap2 = bit(pte, 15);
+		if (bit(pte, 18)) {
+			shift = 24;
+			oa = pte & field(31, 24);
+			if (mtk) {
+				if (pte & (field(23, 20) | field(8, 6)))
+					return fault(r, IOPT_HWSIM_FAULT_RESERVED,
+						     level);
+				oa |= v7s_mtk_pa(pte);
+			} else {
+				/* Extended base address PA[35:32], PA[39:36]. */
+				oa |= ((pte >> 20) & 0xf) << 32;
+				oa |= ((pte >> 5) & 0xf) << 36;
+			}
+		} else {
+			shift = 20;
+			oa = pte & field(31, 20);
+			if (mtk)
+				oa |= v7s_mtk_pa(pte);
+		}
+	} else {
+		af = bit(pte, 4);
+		ap1 = bit(pte, 5);
+		ap2 = bit(pte, 9);
+		if (type & 2) {		/* small page; bit 0 is XN */
+			shift = 12;
+			xn = bit(pte, 0);
+			oa = pte & field(31, 12);
+		} else {		/* large page: XN moved to bit 15 */
+			shift = 16;
+			xn = bit(pte, 15);
+			oa = pte & field(31, 16);
+		}
+		if (mtk)
+			oa |= v7s_mtk_pa(pte);
+	}
+	if (beyond_oas(g, oa))
+		return fault(r, IOPT_HWSIM_FAULT_ADDR_SIZE, level);
+	if (!noperm && !af)
+		return fault(r, IOPT_HWSIM_FAULT_ACCESS_FLAG, level);
+	r->level = level;
+	r->leaf_lg2 = hwsim_shift_(g, level);
+	r->size_lg2 = shift;
+	r->contig = shift != r->leaf_lg2;
+	r->phys = oa + (iova & field(shift - 1, 0));
+	r->perm = v7s_perm(g, ap1, ap2, xn, pxn);
+	return 0;
+}
+
+/* One Mali LPAE descriptor; returns as arm_step(). */
+static int mali_step(struct hwsim_walk *w, unsigned int level, uint64_t pte,
+		     uint64_t iova, uint64_t *next, struct iopt_hwsim_result *r)
+{
+	const struct iopt_hwsim_geom *g = w->g;
+	unsigned int shift = hwsim_shift_(g, level), type = pte & 3;
+	uint64_t oa;
+
+	if (type == 3 && level > 0) {
+		*next = pte & field(47, 12);
+		if (beyond_oas(g, *next))
+			return fault(r, IOPT_HWSIM_FAULT_ADDR_SIZE, level);
+		return 1;
+	}
+	/* 01 is the leaf ("ATE") at levels 0..2; nothing else translates. */
+	if (type != 1 || level > 2)
+		return fault(r, IOPT_HWSIM_FAULT_TRANSLATION, level);
+	oa = pte & field(47, shift);
+	if (beyond_oas(g, oa))
+		return fault(r, IOPT_HWSIM_FAULT_ADDR_SIZE, level);
+	r->level = level;
+	r->leaf_lg2 = shift;
+	r->size_lg2 = shift;
+	r->phys = oa + (iova & field(shift - 1, 0));
+	r->perm = 0;
+	if (bit(pte, 6))
+		r->perm |= IOPT_HWSIM_PERM_UR | IOPT_HWSIM_PERM_PR;
+	if (bit(pte, 7))
+		r->perm |= IOPT_HWSIM_PERM_UW | IOPT_HWSIM_PERM_PW;
+	if (!bit(pte, 54))
+		r->perm |= IOPT_HWSIM_PERM_UX | IOPT_HWSIM_PERM_PX;
+	return 0;
+}
+
+/* DART output (and next-table) address: v1 PA[35:12] in place; v2 PTE
+ * bits [37:10] hold PA[41:14]. */
+static uint64_t dart_oa(const struct iopt_hwsim_geom *g, uint64_t pte)
+{
+	if (g->format == IOPT_FMT_APPLE_DART2)
+		return (pte & field(37, 10)) << 4;
+	return pte & field(35, 12);
+}
+
+/* One DART entry; returns as arm_step(). */
+static int dart_step(struct hwsim_walk *w, unsigned int level, uint64_t pte,
+		     uint64_t iova, uint64_t *next, struct iopt_hwsim_result *r)
+{
+	const struct iopt_hwsim_geom *g = w->g;
+	bool v2 = g->format == IOPT_FMT_APPLE_DART2;
+	unsigned int gl = g->granule_lg2;
+
+	if (!bit(pte, 0))
+		return fault(r, IOPT_HWSIM_FAULT_TRANSLATION, level);
+	if (level > 0) {
+		*next = dart_oa(g, pte);
+		return 1;
+	}
+	r->level = 0;
+	r->leaf_lg2 = gl;
+	r->size_lg2 = gl;
+	r->phys = dart_oa(g, pte) + (iova & field(gl - 1, 0));
+	r->perm = 0;
+	if (!bit(pte, v2 ? 3 : 8))	/* NO_READ; a fetch is a read */
+		r->perm |= IOPT_HWSIM_PERM_UR | IOPT_HWSIM_PERM_PR |
+			   IOPT_HWSIM_PERM_UX | IOPT_HWSIM_PERM_PX;
+	if (!bit(pte, v2 ? 2 : 7))	/* NO_WRITE */
+		r->perm |= IOPT_HWSIM_PERM_UW | IOPT_HWSIM_PERM_PW;
+	/* Sub-page protection, unless v1's SP_DIS turns it off. */
+	if (v2 || !bit(pte, 1)) {
+		uint32_t start = (uint32_t)(pte >> 52) & 0xfff;
+		uint32_t end = (uint32_t)(pte >> 40) & 0xfff;
+		unsigned int unit = gl - 12;
+
+		if (start != 0 || end != 0xfff) {
+			r->subpage = true;
+			r->sub_first = start << unit;
+			r->sub_last = ((end + 1) << unit) - 1;
+		}
+	}
+	return 0;
+}
+
 /*
  * Walk from the table at @table, which holds entries of @level, with the
  * restrictions @attrs of the descriptors above it. The input must be in
@@ -552,19 +910,33 @@ int hwsim_walk_from_(struct hwsim_walk *w, uint64_t table, unsigned int level,
 	 * down; level 0 never descends. So at most g->levels rounds. */
 	for (unsigned int round = 0; round < IOPT_HWSIM_MAX_LEVELS; round++) {
 		unsigned int shift = hwsim_shift_(g, level);
-		unsigned int bits = level == top ? g->top_bits : g->granule_lg2 - 3;
+		unsigned int bits = level == top ? g->top_bits : g->level_bits;
 		uint64_t idx = (iova >> shift) & field(bits - 1, 0);
-		uint64_t addr = table + idx * 8, pte, next = 0;
+		uint64_t addr = table + (idx << g->pte_lg2), pte, next = 0;
 		int ret;
 
 		if (!read_entry(w, level, addr, &pte, r))
 			return fault(r, IOPT_HWSIM_FAULT_WALK_ABORT, level);
 		r->pte = pte;
 		r->pte_phys = addr;
-		if (is_arm(g))
-			ret = arm_step(w, level, pte, iova, &next, &attrs, r);
-		else
+		switch (g->format) {
+		case IOPT_FMT_X86_64:
 			ret = x86_step(w, level, pte, iova, &next, &attrs, r);
+			break;
+		case IOPT_FMT_ARM_V7S:
+			ret = v7s_step(w, level, pte, iova, &next, &attrs, r);
+			break;
+		case IOPT_FMT_ARM_MALI_LPAE:
+			ret = mali_step(w, level, pte, iova, &next, r);
+			break;
+		case IOPT_FMT_APPLE_DART:
+		case IOPT_FMT_APPLE_DART2:
+			ret = dart_step(w, level, pte, iova, &next, r);
+			break;
+		default:
+			ret = arm_step(w, level, pte, iova, &next, &attrs, r);
+			break;
+		}
 		if (ret <= 0)
 			return ret;
 		if (level == 0)	/* the steps never descend from level 0 */
@@ -589,9 +961,12 @@ int hwsim_walk_root_(struct hwsim_walk *w, uint64_t root, uint64_t iova,
 		r->input = true;
 		return fault(r, IOPT_HWSIM_FAULT_ADDR_SIZE, g->levels - 1);
 	}
-	if (beyond_oas(g, base))
-		return fault(r, is_arm(g) ? IOPT_HWSIM_FAULT_ADDR_SIZE :
-			     IOPT_HWSIM_FAULT_RESERVED, g->levels - 1);
+	/* A v7s TTBR has 32 bits whatever the (MTK) output size. */
+	if (g->format == IOPT_FMT_ARM_V7S ? base >> 32 != 0 :
+	    beyond_oas(g, base))
+		return fault(r, g->format == IOPT_FMT_X86_64 ?
+			     IOPT_HWSIM_FAULT_RESERVED :
+			     IOPT_HWSIM_FAULT_ADDR_SIZE, g->levels - 1);
 	return hwsim_walk_from_(w, base, g->levels - 1, 0, iova, r);
 }
 
@@ -607,6 +982,13 @@ int hwsim_check_access_(struct iopt_hwsim_result *r, unsigned int access)
 		need |= priv ? IOPT_HWSIM_PERM_PW : IOPT_HWSIM_PERM_UW;
 	if (access & IOPT_HWSIM_EXEC)
 		need |= priv ? IOPT_HWSIM_PERM_PX : IOPT_HWSIM_PERM_UX;
+	if (need && r->subpage) {
+		/* DART sub-page protection: the offset in the page counts. */
+		uint64_t off = r->phys & field(r->leaf_lg2 - 1, 0);
+
+		if (off < r->sub_first || off > r->sub_last)
+			need = ~0u;
+	}
 	if ((r->perm & need) == need)
 		return 0;
 	r->fault = IOPT_HWSIM_FAULT_PERMISSION;
