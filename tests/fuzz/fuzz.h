@@ -26,6 +26,7 @@
 #ifndef IOPT_FUZZ_H
 #define IOPT_FUZZ_H
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -136,6 +137,23 @@ static inline uint64_t fz_u64(struct fz *f)
 }
 
 /* Store @v little-endian at @p (table memory is little-endian). */
+/* The name of an iopt return value, for failure messages. */
+static inline const char *fz_err_name(int rc)
+{
+	switch (rc) {
+	case 0: return "0";
+	case -EINVAL: return "-EINVAL";
+	case -EOVERFLOW: return "-EOVERFLOW";
+	case -ERANGE: return "-ERANGE";
+	case -EEXIST: return "-EEXIST";
+	case -EXDEV: return "-EXDEV";
+	case -ENOENT: return "-ENOENT";
+	case -ENOMEM: return "-ENOMEM";
+	case -EFAULT: return "-EFAULT";
+	default: return "another value";
+	}
+}
+
 static inline void fz_put_le64(void *p, uint64_t v)
 {
 	unsigned char *b = p;

@@ -193,22 +193,6 @@ static size_t ops_shadow_dirty;     /* bytes of it the last input may have synce
 			OPS_BAD(c, __VA_ARGS__);                             \
 	} while (0)
 
-static const char *ops_err(int rc)
-{
-	switch (rc) {
-	case 0: return "0";
-	case -EINVAL: return "-EINVAL";
-	case -EOVERFLOW: return "-EOVERFLOW";
-	case -ERANGE: return "-ERANGE";
-	case -EEXIST: return "-EEXIST";
-	case -EXDEV: return "-EXDEV";
-	case -ENOENT: return "-ENOENT";
-	case -ENOMEM: return "-ENOMEM";
-	case -EFAULT: return "-EFAULT";
-	default: return "another value";
-	}
-}
-
 static bool ops_rc_in(int rc, unsigned int mask)
 {
 	return (rc == -EINVAL && (mask & OPS_E_INVAL)) ||
@@ -949,20 +933,20 @@ static void ops_do_map(struct ops_ctx *c, struct ops_map *o)
 	if (e) {
 		OPS_CHECK(c, ops_rc_in(rc, e),
 			  "returned %d (%s), expected an argument error (mask 0x%x)",
-			  rc, ops_err(rc), e);
+			  rc, fz_err_name(rc), e);
 		OPS_CHECK(c, !mp || mapped == 0,
-			  "failed with %s but *mapped = 0x%" PRIx64, ops_err(rc),
+			  "failed with %s but *mapped = 0x%" PRIx64, fz_err_name(rc),
 			  mapped);
 		OPS_CHECK(c, c->arena.used == used0,
 			  "failed with %s but table memory changed: %zu -> %zu bytes",
-			  ops_err(rc), used0, c->arena.used);
+			  fz_err_name(rc), used0, c->arena.used);
 		return;
 	}
 	last = o->iova + (o->size - 1);
 	if (model_overlaps(&c->m, o->iova, last)) {
 		OPS_CHECK(c, rc == -EEXIST,
 			  "returned %d (%s) over a mapped leaf, expected -EEXIST",
-			  rc, ops_err(rc));
+			  rc, fz_err_name(rc));
 		OPS_CHECK(c, mapped == 0, "-EEXIST but *mapped = 0x%" PRIx64,
 			  mapped);
 		OPS_CHECK(c, c->arena.used == used0,
@@ -998,7 +982,7 @@ static void ops_do_map(struct ops_ctx *c, struct ops_map *o)
 		return;
 	}
 	OPS_CHECK(c, rc == 0, "returned %d (%s), expected success", rc,
-		  ops_err(rc));
+		  fz_err_name(rc));
 	OPS_CHECK(c, mapped == o->size,
 		  "succeeded with *mapped = 0x%" PRIx64 ", expected 0x%" PRIx64,
 		  mapped, o->size);
@@ -1153,12 +1137,12 @@ static void ops_do_unmap(struct ops_ctx *c, struct ops_unmap *o)
 	if (e) {
 		OPS_CHECK(c, ops_rc_in(rc, e),
 			  "returned %d (%s), expected an argument error (mask 0x%x)",
-			  rc, ops_err(rc), e);
+			  rc, fz_err_name(rc), e);
 		OPS_CHECK(c, !up || unmapped == 0,
 			  "failed with %s but *unmapped = 0x%" PRIx64,
-			  ops_err(rc), unmapped);
+			  fz_err_name(rc), unmapped);
 		OPS_CHECK(c, c->arena.used == used0,
-			  "failed with %s but table memory changed", ops_err(rc));
+			  "failed with %s but table memory changed", fz_err_name(rc));
 		return;
 	}
 	mrc = model_unmap(&c->m, o->iova, o->iova + (o->size - 1),
@@ -1167,19 +1151,19 @@ static void ops_do_unmap(struct ops_ctx *c, struct ops_unmap *o)
 	if (mrc) {
 		OPS_CHECK(c, rc == mrc ||
 			  (both && (rc == -EXDEV || rc == -ENOENT)),
-			  "returned %d (%s), expected %s%s", rc, ops_err(rc),
-			  ops_err(mrc), both ? " or -ENOENT" : "");
+			  "returned %d (%s), expected %s%s", rc, fz_err_name(rc),
+			  fz_err_name(mrc), both ? " or -ENOENT" : "");
 		OPS_CHECK(c, unmapped == 0,
 			  "failed with %s but *unmapped = 0x%" PRIx64,
-			  ops_err(rc), unmapped);
+			  fz_err_name(rc), unmapped);
 		OPS_CHECK(c, c->arena.used == used0,
 			  "failed with %s but table memory changed: %zu -> %zu bytes",
-			  ops_err(rc), used0, c->arena.used);
+			  fz_err_name(rc), used0, c->arena.used);
 		return;
 	}
 	OPS_CHECK(c, rc == 0,
 		  "returned %d (%s), expected success (the model unmaps 0x%" PRIx64 " bytes)",
-		  rc, ops_err(rc), munmapped);
+		  rc, fz_err_name(rc), munmapped);
 	OPS_CHECK(c, unmapped == munmapped,
 		  "*unmapped = 0x%" PRIx64 ", the model unmapped 0x%" PRIx64,
 		  unmapped, munmapped);
@@ -1331,7 +1315,7 @@ static void ops_op_lookup(struct ops_ctx *c, struct fz *f, unsigned int kind,
 			  !in ? -ERANGE : l ? 0 : -ENOENT;
 		OPS_CHECK(c, rc == want_rc,
 			  "iova_to_phys_length returned %d (%s), expected %s",
-			  rc, ops_err(rc), ops_err(want_rc));
+			  rc, fz_err_name(rc), fz_err_name(want_rc));
 		if (rc) {
 			OPS_CHECK(c, phys == OPS_SENTINEL && len == OPS_SENTINEL &&
 				  prot == OPS_PROT_SENTINEL,
@@ -1398,7 +1382,7 @@ static void ops_op_extents(struct ops_ctx *c, struct fz *f, unsigned int opt)
 	rc = iopt_for_each_extent(&c->t, iova, size, ops_ext_collect, &c->ea);
 	OPS_CHECK(c, ops_rc_in(rc, e) && !c->ea.nr,
 		  "returned %d (%s) with %zu extents, expected an argument error (mask 0x%x)",
-		  rc, ops_err(rc), c->ea.nr, e);
+		  rc, fz_err_name(rc), c->ea.nr, e);
 	rc = iopt_for_each_extent(&c->t, 0, c->min_pg, NULL, NULL);
 	OPS_CHECK(c, rc == -EINVAL, "a NULL callback gave %d", rc);
 }
@@ -1418,7 +1402,7 @@ static void ops_op_walk(struct ops_ctx *c, struct fz *f)
 		OPS_CHECK(c, rc == -ERANGE, "walk_path outside gave %d", rc);
 		return;
 	}
-	OPS_CHECK(c, rc == 0, "walk_path returned %d (%s)", rc, ops_err(rc));
+	OPS_CHECK(c, rc == 0, "walk_path returned %d (%s)", rc, fz_err_name(rc));
 	OPS_CHECK(c, path.depth >= 1 && path.depth <= c->levels,
 		  "walk_path depth %u of %u levels", path.depth, c->levels);
 	OPS_CHECK(c, path.table_phys[0] == iopt_root_phys(&c->t),

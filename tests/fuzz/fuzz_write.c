@@ -292,22 +292,6 @@ static void fw_log(struct fw_state *s, const char *fmt, ...)
 	s->nlog++;
 }
 
-static const char *fw_err(int rc)
-{
-	switch (rc) {
-	case 0: return "0";
-	case -EINVAL: return "-EINVAL";
-	case -EOVERFLOW: return "-EOVERFLOW";
-	case -ERANGE: return "-ERANGE";
-	case -EEXIST: return "-EEXIST";
-	case -EXDEV: return "-EXDEV";
-	case -ENOENT: return "-ENOENT";
-	case -ENOMEM: return "-ENOMEM";
-	case -EFAULT: return "-EFAULT";
-	default: return "another value";
-	}
-}
-
 /* ---- the region and its records ---- */
 
 static void *fw_virt(struct fw_state *s, uint64_t phys)
@@ -737,10 +721,10 @@ static const struct fw_tmpl *fw_templates(struct fw_state *s, struct fw_tree *t)
 	if (!region && !(region = malloc(region_size)))
 		FZ_FAIL("fuzz_write: no memory for the scratch arena");
 	rc = iopt_arena_init(&arena, region, region_size, 0x40000000);
-	FW_CHECK(s, rc == 0, "iopt_arena_init = %s", fw_err(rc));
+	FW_CHECK(s, rc == 0, "iopt_arena_init = %s", fz_err_name(rc));
 	iopt_arena_mem(&arena, &mem);
 	rc = iopt_init(&sc, &t->cfg, &mem, NULL, NULL);
-	FW_CHECK(s, rc == 0, "scratch iopt_init of %s = %s", t->name, fw_err(rc));
+	FW_CHECK(s, rc == 0, "scratch iopt_init of %s = %s", t->name, fz_err_name(rc));
 	for (unsigned int k = 0; k < t->nsizes; k++) {
 		uint64_t sz = t->sizes[k], mapped;
 		struct iopt_path p;
@@ -897,7 +881,7 @@ static void fw_tree_init(struct fw_state *s, struct fw_tree *t)
 	t->cfg.flags = s->stats ? IOPT_CFG_STATS : 0;
 	fw_begin(s, t, 1);
 	rc = iopt_init(&t->t, &t->cfg, &t->mem, &t->flush, t);
-	FW_CHECK(s, rc == 0, "iopt_init of %s = %s", t->name, fw_err(rc));
+	FW_CHECK(s, rc == 0, "iopt_init of %s = %s", t->name, fz_err_name(rc));
 	fw_end(s, t, false, "iopt_init");
 	t->live = true;
 	fw_geometry(s, t);
@@ -908,7 +892,7 @@ static void fw_tree_init(struct fw_state *s, struct fw_tree *t)
 	fw_begin(s, t, t->levels);
 	rc = iopt_map_pages(&t->t, iova, 0, t->min_pg, 1, IOPT_READ, 0, &mapped);
 	fw_end(s, t, false, "the probe map");
-	FW_CHECK(s, rc == 0, "probe map = %s", fw_err(rc));
+	FW_CHECK(s, rc == 0, "probe map = %s", fz_err_name(rc));
 	memset(t->lvl_known, 0, sizeof(t->lvl_known));
 	if (fw_walk(s, t, iova, &p) == 0) {
 		for (unsigned int d = 0; d < p.depth && d < 8; d++) {
@@ -1019,8 +1003,8 @@ static void fw_map(struct fw_state *s, struct fw_tree *t, struct fz *f, bool ran
 	FW_CHECK(s, mapped <= size, "mapped 0x%" PRIx64 " of 0x%" PRIx64, mapped, size);
 	if (aerr) {
 		FW_CHECK(s, rc == -ERANGE || rc == -EOVERFLOW,
-			 "a map of bad arguments (%s expected) returned %s", fw_err(aerr),
-			 fw_err(rc));
+			 "a map of bad arguments (%s expected) returned %s", fz_err_name(aerr),
+			 fz_err_name(rc));
 		FW_CHECK(s, !mapped && !s->c_allocs && !s->c_frees,
 			 "a refused map changed something");
 		return;
@@ -1048,7 +1032,7 @@ static void fw_map(struct fw_state *s, struct fw_tree *t, struct fz *f, bool ran
 			 mapped, fw_kept_none(s) ? "" : " and kept a new table");
 		break;
 	default:
-		FW_FAIL(s, "map returned %s (%d)", fw_err(rc), rc);
+		FW_FAIL(s, "map returned %s (%d)", fz_err_name(rc), rc);
 	}
 }
 
@@ -1106,7 +1090,7 @@ static void fw_unmap(struct fw_state *s, struct fw_tree *t, struct fz *f, bool p
 	if (busy || aerr) {
 		FW_CHECK(s, busy ? rc == -EINVAL : rc == aerr,
 			 "unmap with %s returned %s", busy ? "a gather busy for another table" :
-			 fw_err(aerr), fw_err(rc));
+			 fz_err_name(aerr), fz_err_name(rc));
 		FW_CHECK(s, !unmapped && !s->c_frees && g->nr_ranges == nr0 &&
 			 g->nr_tables == nt0, "a refused unmap changed something");
 		return;
@@ -1125,10 +1109,10 @@ static void fw_unmap(struct fw_state *s, struct fw_tree *t, struct fz *f, bool p
 	case -EXDEV:
 		FW_CHECK(s, !unmapped && g->nr_ranges == nr0 && g->nr_tables == nt0 &&
 			 !s->c_frees, "unmap returned %s (nothing changed) but unmapped 0x%" PRIx64 " or gathered",
-			 fw_err(rc), unmapped);
+			 fz_err_name(rc), unmapped);
 		break;
 	default: /* iopt.h: "an unmap never fails with -EFAULT" */
-		FW_FAIL(s, "unmap returned %s (%d)", fw_err(rc), rc);
+		FW_FAIL(s, "unmap returned %s (%d)", fz_err_name(rc), rc);
 	}
 }
 
@@ -1149,9 +1133,9 @@ static void fw_sync(struct fw_state *s, struct fw_tree *gt)
 	if (stale)
 		FW_CHECK(s, rc == -EINVAL && !s->c_frees && !s->c_flushes,
 			 "iopt_gather_sync of a gather whose table was destroyed returned %s after %" PRIu64 " frees and %" PRIu64 " flushes",
-			 fw_err(rc), s->c_frees, s->c_flushes);
+			 fz_err_name(rc), s->c_frees, s->c_flushes);
 	else
-		FW_CHECK(s, rc == 0, "iopt_gather_sync returned %s", fw_err(rc));
+		FW_CHECK(s, rc == 0, "iopt_gather_sync returned %s", fz_err_name(rc));
 	gt->g_stale = false;
 }
 
