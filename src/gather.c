@@ -34,8 +34,7 @@ int iopt_gather_bind_(struct iopt_gather *g, struct iopt_table *t)
 {
 	if (iopt_gather_busy_(g, t))
 		return -EINVAL;
-	g->table = t;
-	g->gen = t->gen;
+	pt_gather_own(g, t);
 	return 0;
 }
 

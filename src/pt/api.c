@@ -461,7 +461,7 @@ int iopt_unmap_range(struct iopt_table *t, uint64_t iova, uint64_t size,
 		return ret;
 	prev = gather->table;
 	prev_gen = gather->gen;
-	iopt_gather_bind_(gather, t);
+	pt_gather_own(gather, t); /* not busy: checked above */
 	ret = t->ops->unmap(t, &req);
 	/* A refusal (found before anything changed) leaves @gather as it was. */
 	if (ret && !gather->nr_ranges && !gather->nr_tables) {

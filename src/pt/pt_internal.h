@@ -87,6 +87,13 @@ static inline bool pt_prot_valid(unsigned int prot)
 bool iopt_gather_busy_(const struct iopt_gather *g,
 		       const struct iopt_table *t);
 int iopt_gather_bind_(struct iopt_gather *g, struct iopt_table *t);
+
+/* Bind @g to @t, already known not to be busy with another table. */
+static inline void pt_gather_own(struct iopt_gather *g, struct iopt_table *t)
+{
+	g->table = t;
+	g->gen = t->gen;
+}
 void iopt_gather_add_range_(struct iopt_gather *g, uint64_t iova,
 			    uint64_t last, unsigned int granule_lg2,
 			    bool leaf_only);
