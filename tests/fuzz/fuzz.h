@@ -72,12 +72,20 @@ static inline unsigned int fz_nr_configs(void)
 			      sizeof(fz_extra_configs[0]));
 }
 
-/* The configuration selected by @sel (taken modulo their number). */
+#define FZ_NR_EXTRA (sizeof(fz_extra_configs) / sizeof(fz_extra_configs[0]))
+
+/* The configuration selected by @sel (taken modulo their number): the
+ * first H_NR_CONFIGS_V1 of h_configs[], the extras, then the rest of
+ * h_configs[], so that a recorded byte below 33 keeps its meaning. */
 static inline const char *fz_config_name(unsigned int sel)
 {
+	_Static_assert(H_NR_CONFIGS_V1 <= H_NR_CONFIGS, "h_configs shrank");
 	sel %= fz_nr_configs();
-	return sel < H_NR_CONFIGS ? h_configs[sel].name :
-	       fz_extra_configs[sel - H_NR_CONFIGS];
+	if (sel < H_NR_CONFIGS_V1)
+		return h_configs[sel].name;
+	if (sel < H_NR_CONFIGS_V1 + FZ_NR_EXTRA)
+		return fz_extra_configs[sel - H_NR_CONFIGS_V1];
+	return h_configs[sel - FZ_NR_EXTRA].name;
 }
 
 /* ---- input decoding ---- */
