@@ -71,6 +71,8 @@ struct tenv {
 	unsigned int gr;      /* log2 granule */
 	uint64_t gsz;         /* granule bytes */
 	uint64_t blk;         /* first block size above the granule level */
+	uint64_t tbl;         /* bytes of a table below the top */
+	unsigned int ent;     /* bytes of an entry: 8, or 4 (v7s) */
 	uint64_t contig;      /* smallest contiguous-hint size, or 0 (none) */
 	bool x86;
 	uint64_t top;         /* ARM: 2^ias; x86: 2^(ias-1), the lower half */
@@ -92,24 +94,29 @@ static inline unsigned int lg2(uint64_t v)
 }
 
 /*
- * Set the geometry fields of @e (bitmap, gr, gsz, blk, contig, levels, x86,
- * top, as in struct tenv) from its table @tbl and configuration @config.
+ * Set the geometry fields of @e (bitmap, gr, gsz, blk, tbl, ent, contig,
+ * levels, x86,
+ * top, as in struct tenv) from its table @table and configuration @config.
  * A macro, so that a test's own environment with fields of these names
  * derives them the same way.
  */
-#define TENV_SET_GEOMETRY(e, tbl, config)                                    \
+#define TENV_SET_GEOMETRY(e, table, config)                                    \
 	do {                                                                 \
 		uint64_t tg_between_;                                        \
 									     \
-		(e)->bitmap = iopt_pgsize_bitmap(tbl);                       \
+		(e)->bitmap = iopt_pgsize_bitmap(table);                       \
 		(e)->gr = (unsigned int)__builtin_ctzll((e)->bitmap);        \
 		(e)->gsz = 1ULL << (e)->gr;                                  \
-		/* One level up: a table of 2^(gr-3) entries of the granule. */ \
-		(e)->blk = 1ULL << (2 * (e)->gr - 3);                        \
+		/* One level up: a table of 2^(gr-3) entries of the granule; \
+		 * v7s: 256 entries (1 KB tables of 32-bit entries). */      \
+		(e)->blk = (config)->format == IOPT_FMT_ARM_V7S ? 1ULL << 20 : \
+			   1ULL << (2 * (e)->gr - 3);                        \
+		(e)->ent = (config)->format == IOPT_FMT_ARM_V7S ? 4 : 8;     \
+		(e)->tbl = (e)->blk / (e)->gsz * (e)->ent;                   \
 		/* Contiguous-hint sizes: in the bitmap between page and block. */ \
 		tg_between_ = (e)->bitmap & ((e)->blk - 1) & ~(e)->gsz;      \
 		(e)->contig = tg_between_ & -tg_between_;                    \
-		(e)->levels = iopt_levels(tbl);                              \
+		(e)->levels = iopt_levels(table);                              \
 		(e)->x86 = (config)->format == IOPT_FMT_X86_64;              \
 		(e)->top = 1ULL << ((e)->x86 ? (config)->ias - 1             \
 					     : (config)->ias);               \

@@ -151,7 +151,8 @@ struct aenv {
 	struct model m;
 	bool up;
 	/* geometry */
-	uint64_t bitmap, gsz, blk, top, contig;
+	uint64_t bitmap, gsz, blk, tbl, top, contig;
+	unsigned int ent;
 	unsigned int gr, levels;
 	bool x86;
 };

@@ -80,8 +80,8 @@ struct benv {
 	struct rec rec[2];
 	bool up, up2;
 	/* geometry (TENV_SET_GEOMETRY) */
-	uint64_t bitmap, gsz, blk, contig, top, oas_end;
-	unsigned int gr, levels;
+	uint64_t bitmap, gsz, blk, tbl, contig, top, oas_end;
+	unsigned int gr, levels, ent;
 	bool x86;
 	/* populated: page at x, block at y, contiguous run at z (if any),
 	 * an empty leaf table at w; free (unmapped, block aligned) at f */
@@ -694,7 +694,7 @@ TEST_CFG(gather_misuse)
 	CHECK_EQ(iopt_gather_sync(&e.g), 0);
 	iopt_fini(&e.t2);
 	e.up2 = false;
-	CHECK_EQ(e.a.used, 1ULL << e.gr); /* the one lost leaf table */
+	CHECK_EQ(e.a.used, e.tbl); /* the one lost leaf table */
 out:
 	env_close(&e);
 }
@@ -891,7 +891,20 @@ TEST(init_args)
 		{ "arm-lpae-s1-4k", "unknown flag", 4, 1u << 1, -EINVAL },
 		{ "x86-64-4lvl", "all flags", 4, ~0u, -EINVAL },
 		{ "arm-lpae-s1-4k", "format 0", 5, 0, -EINVAL },
-		{ "arm-lpae-s1-4k", "format 4", 5, 4, -EINVAL },
+		{ "arm-lpae-s1-4k", "format 8", 5, 8, -EINVAL },
+		{ "arm-lpae-s1-4k", "v7s geometry of LPAE", 5, IOPT_FMT_ARM_V7S,
+		  -ENOTSUP },
+		{ "arm-v7s", "v7s ias 31", 1, 31, -ENOTSUP },
+		{ "arm-v7s", "v7s ias 33", 1, 33, -ENOTSUP },
+		{ "arm-v7s", "v7s oas 33", 2, 33, -ENOTSUP },
+		{ "arm-v7s", "v7s oas 31", 2, 31, -ENOTSUP },
+		{ "arm-v7s", "v7s 16K granule", 0, 14, -ENOTSUP },
+		{ "arm-v7s", "MTK_EXT without NO_PERMS", 3,
+		  IOPT_QUIRK_V7S_MTK_EXT, -EINVAL },
+		{ "arm-v7s:no_perms,mtk_ext", "MTK_EXT oas 36", 2, 36, -ENOTSUP },
+		{ "arm-v7s", "S2FWB on v7s", 3, IOPT_QUIRK_ARM_S2FWB, -EINVAL },
+		{ "arm-lpae-s1-4k", "NO_PERMS on LPAE", 3,
+		  IOPT_QUIRK_V7S_NO_PERMS, -EINVAL },
 		{ "arm-lpae-s1-4k", "format 99", 5, 99, -EINVAL },
 	};
 	struct iopt_arena a;

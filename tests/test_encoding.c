@@ -1323,3 +1323,108 @@ TEST(prot_effective)
 	check_effective("x86-64-4lvl", x86, ARRAY_SIZE(x86), CA);
 	CHECK_EQ(iopt_prot_effective(NULL, R | W), 0);
 }
+
+/* ---- ARM v7s (short descriptors, 32-bit entries) ---- */
+
+/*
+ * Hand-derived from the Armv7 short-descriptor format (DDI 0406C B3.5)
+ * with AFE = 1 and TEX remap off, as Linux programs it. The attribute byte
+ * (AP[0]=AF bit 0, AP[1] 1, TEX 2-4, AP[2] 5, S 6, nG 7) sits at bit 4 of
+ * a small page and bit 10 of a section; nG|S|TEX=001 for normal memory.
+ */
+static const struct enc_case v7s_small[] = {
+	{ R | W, 0x87654c72ULL, "byte 0xc7 (nG S TEX1 AP1 AF) << 4 | small" },
+	{ R, 0x87654e72ULL, "+ AP[2] (bit 9)" },
+	{ R | NX | CA, 0x87654e7fULL, "+ XN (bit 0), C|B (bits 3, 2)" },
+	{ R | W | MM, 0x87654c36ULL, "TEX 000, B: device" },
+	{ R | W | PV, 0x87654c52ULL, "no AP[1]" },
+	{ R | W | MM | CA, 0x87654c36ULL, "MMIO wins" },
+};
+
+static const struct enc_case v7s_section[] = {
+	{ R | W, 0x87631c02ULL, "byte 0xc7 << 10 | section" },
+	{ R | NX, 0x87639c12ULL, "+ AP[2] (bit 15), XN (bit 4)" },
+	{ R | W | CA, 0x87631c0eULL, "C|B" },
+	{ R | W | MM | PV, 0x87630406ULL, "TEX 000, no AP[1], B" },
+};
+
+TEST(v7s_encoding)
+{
+	struct tenv e;
+	struct iopt_path p;
+	uint64_t phys, len;
+	unsigned int prot;
+
+	ASSERT_EQ(tenv_open(&e, "arm-v7s", NULL), 0);
+	CHECK_EQ(iopt_levels(&e.t), 2);
+	CHECK_EQ(iopt_root_tables(&e.t), 1);
+	CHECK_EQ(iopt_root_phys(&e.t) % 0x4000, 0); /* TTBR: 16 KB aligned */
+	check_cases(&e, "v7s 4k", 0x12340000, SZ_4K, 0x87654000ULL, SZ_4K, 0,
+		    v7s_small, ARRAY_SIZE(v7s_small));
+	check_cases(&e, "v7s 1m", 0x40000000, 1u << 20, 0x87600000ULL,
+		    1u << 20, 1, v7s_section, ARRAY_SIZE(v7s_section));
+	/* The L1 entry: the 1 KB L2 table's address | 01. */
+	check_table_entries(&e, 0x12340000, 0x1, 1024);
+	if (get_path(&e, 0x12340000, &p)) {
+		CHECK_EQ(p.depth, 2);
+		CHECK_EQ(p.index[0], 0x123);
+		CHECK_EQ(p.index[1], 0x40);
+		CHECK_EQ(p.table_phys[1] % 1024, 0);
+	}
+	/* 64K large page: 16 identical copies; TEX to [14:12], XN to bit 15,
+	 * type 01: 0xc3 << 4 | TEX1 << 12 | XN | 01. */
+	ASSERT_EQ(tenv_map(&e, 0x12350000, 0x87650000, SZ_64K, 1, R | W | NX), 0);
+	for (unsigned int i = 0; i < 16; i++)
+		CHECK_EQ(leaf_pte(&e, 0x12350000 + i * SZ_4K, NULL),
+			 0x87659c31ULL);
+	CHECK_EQ(iopt_iova_to_phys_length(&e.t, 0x1235f123, &phys, &len, &prot), 0);
+	CHECK_EQ(phys, 0x8765f123);
+	CHECK_EQ(len, SZ_64K);
+	CHECK_EQ(prot, R | W | NX);
+	CHECK_EQ(iopt_iova_to_pgsize(&e.t, 0x12350000), SZ_64K);
+	/* 16M supersection: bit 18, 16 copies in the L1 table. */
+	ASSERT_EQ(tenv_map(&e, 0x81000000, 0x86000000, 1u << 24, 1, R | NX), 0);
+	for (unsigned int i = 0; i < 16; i++)
+		CHECK_EQ(leaf_pte(&e, 0x81000000 + i * (1u << 20), NULL),
+			 0x86079c12ULL);
+	CHECK_EQ(iopt_iova_to_phys_length(&e.t, 0x81abcdef, &phys, &len, &prot), 0);
+	CHECK_EQ(phys, 0x86abcdef);
+	CHECK_EQ(len, 1u << 24);
+	CHECK_EQ(prot, R | NX);
+	/* Inputs are 32 bits. */
+	CHECK_EQ(iopt_map_pages(&e.t, 1ULL << 32, 0, SZ_4K, 1, R, 0, &len),
+		 -ERANGE);
+	tenv_close(&e);
+}
+
+TEST(v7s_ns_and_mtk)
+{
+	struct tenv e;
+	uint64_t phys, len;
+	unsigned int prot;
+
+	/* NS: bit 19 in sections, bit 3 in table entries. */
+	ASSERT_EQ(tenv_open(&e, "arm-v7s:ns", NULL), 0);
+	ASSERT_EQ(tenv_map(&e, 0x00100000, 0x87600000, 1u << 20, 1, R | W), 0);
+	CHECK_EQ(leaf_pte(&e, 0x00100000, NULL), 0x876b1c02ULL);
+	ASSERT_EQ(tenv_map(&e, 0x00200000, 0x87654000, SZ_4K, 1, R | W), 0);
+	CHECK_EQ(leaf_pte(&e, 0x00200000, NULL), 0x87654c72ULL);
+	check_table_entries(&e, 0x00200000, 0x9, 1024);
+	tenv_close(&e);
+
+	/* NO_PERMS: no AF, AP or XN; MTK_EXT: PA[32] bit 9, PA[34] bit 5,
+	 * PA[33] bit 4. */
+	ASSERT_EQ(tenv_open(&e, "arm-v7s:no_perms,mtk_ext,oas=35", NULL), 0);
+	ASSERT_EQ(tenv_map(&e, 0x1000, 0x523456000ULL, SZ_4K, 1,
+			   R | NX | PV), 0);
+	CHECK_EQ(leaf_pte(&e, 0x1000, NULL), 0x23456e62ULL);
+	CHECK_EQ(iopt_iova_to_phys_length(&e.t, 0x1abc, &phys, &len, &prot), 0);
+	CHECK_EQ(phys, 0x523456abcULL);
+	CHECK_EQ(prot, R | W);
+	ASSERT_EQ(tenv_map(&e, 0x00300000, 0x300300000ULL, 1u << 20, 1, R), 0);
+	CHECK_EQ(leaf_pte(&e, 0x00300000, NULL), 0x00331212ULL);
+	CHECK_EQ(iopt_iova_to_phys(&e.t, 0x00312345), 0x300312345ULL);
+	CHECK_EQ(iopt_map_pages(&e.t, 0x2000, 1ULL << 35, SZ_4K, 1, R, 0, &len),
+		 -ERANGE);
+	tenv_close(&e);
+}

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later OR BSD-2-Clause
 /*
- * Table entries are little-endian 64-bit words in memory, whatever the host
+ * Table entries are little-endian words in memory, whatever the host
  * (the hardware walker reads them so). Every other test reads entries back
  * through the library (iopt_walk_path(), lookups), which would agree with
  * itself if it stored host-order words on a big-endian host; these tests
@@ -9,7 +9,8 @@
  *
  *  - every entry on the walk to a page and to a block, read byte by byte
  *    from the arena, is the little-endian encoding of the value the library
- *    reports, and its byte 0 has bit 0 (ARM valid, x86 present) set;
+ *    reports (of 8 bytes, or 4 for v7s), and its byte 0 has bit 0 (ARM
+ *    valid, x86 present) set, or for v7s a non-zero type in bits [1:0];
  *  - a leaf written by hand as little-endian bytes is what the library's
  *    lookup then translates through (the read side on its own);
  *  - the simulated IOMMU's walkers (src/hwsim) translate the library's
@@ -38,19 +39,19 @@ static unsigned char *arena_bytes(struct tenv *e, uint64_t phys)
 	return e->a.base + (phys - e->a.phys_base);
 }
 
-/* Bytes @b as a little-endian word, assembled by hand. */
-static uint64_t le_bytes(const unsigned char *b)
+/* The @n bytes at @b as a little-endian word, assembled by hand. */
+static uint64_t le_bytes(const unsigned char *b, unsigned int n)
 {
 	uint64_t v = 0;
 
-	for (int i = 7; i >= 0; i--)
+	for (int i = (int)n - 1; i >= 0; i--)
 		v = v << 8 | b[i];
 	return v;
 }
 
-static void put_le_bytes(unsigned char *b, uint64_t v)
+static void put_le_bytes(unsigned char *b, uint64_t v, unsigned int n)
 {
-	for (int i = 0; i < 8; i++)
+	for (unsigned int i = 0; i < n; i++)
 		b[i] = (unsigned char)(v >> (8 * i));
 }
 
@@ -69,11 +70,11 @@ static bool walk_leaf(struct tenv *e, uint64_t iova, struct iopt_path *p,
 		return false;
 	}
 	d = p->depth - 1;
-	*leaf = arena_bytes(e, p->table_phys[d] + 8ULL * p->index[d]);
+	*leaf = arena_bytes(e, p->table_phys[d] + (uint64_t)e->ent * p->index[d]);
 	if (!*leaf) {
 		H_FAIL("walk_path 0x%" PRIx64 ": leaf at 0x%" PRIx64
-		       " + 8 * %u is outside the arena", iova,
-		       p->table_phys[d], p->index[d]);
+		       " + %u * %u is outside the arena", iova,
+		       p->table_phys[d], e->ent, p->index[d]);
 		return false;
 	}
 	return true;
@@ -93,26 +94,28 @@ static void check_walk_bytes(struct tenv *e, uint64_t iova, uint64_t pa,
 		return;
 	for (unsigned int i = 0; i < p.depth; i++) {
 		const unsigned char *b =
-			arena_bytes(e, p.table_phys[i] + 8ULL * p.index[i]);
+			arena_bytes(e, p.table_phys[i] + (uint64_t)e->ent * p.index[i]);
 
 		if (!b) {
 			H_FAIL("level %u entry outside the arena", p.level[i]);
 			continue;
 		}
-		if (le_bytes(b) != p.pte[i])
+		if (le_bytes(b, e->ent) != p.pte[i])
 			H_FAIL("size 0x%" PRIx64 " level %u: memory holds bytes "
-			       "%02x %02x %02x %02x %02x %02x %02x %02x, the "
+			       "%02x %02x %02x %02x (%u-byte entries), the "
 			       "library reports 0x%016" PRIx64, size,
-			       p.level[i], b[0], b[1], b[2], b[3], b[4], b[5],
-			       b[6], b[7], p.pte[i]);
-		if (!(b[0] & 1))
+			       p.level[i], b[0], b[1], b[2], b[3], e->ent,
+			       p.pte[i]);
+		/* v7s: the type in bits [1:0] is not 0; else bit 0 is set. */
+		if (!(b[0] & (e->cfg.format == IOPT_FMT_ARM_V7S ? 3 : 1)))
 			H_FAIL("size 0x%" PRIx64 " level %u: byte 0 is 0x%02x, "
 			       "bit 0 (valid / present) clear", size,
 			       p.level[i], b[0]);
 	}
 	/* A word equal to its own byte swap could not tell the orders apart. */
 	pte = p.pte[p.depth - 1];
-	CHECK(pte != __builtin_bswap64(pte));
+	CHECK(e->ent == 8 ? pte != __builtin_bswap64(pte) :
+	      (uint32_t)pte != __builtin_bswap32((uint32_t)pte));
 	CHECK_EQ(iopt_iova_to_phys(&e->t, iova + size / 2 + 8), pa + size / 2 + 8);
 }
 
@@ -158,17 +161,17 @@ TEST_CFG(hand_written_le_leaf_is_read)
 	    !walk_leaf(&e, iova, &p1, &l1) ||
 	    !walk_leaf(&e, iova + e.gsz, &p2, &l2))
 		goto out;
-	if (l2 - l1 != 8) {
+	if (l2 - l1 != e.ent) {
 		H_FAIL("neighbouring leaves are %td bytes apart", l2 - l1);
 		goto out;
 	}
-	memcpy(saved, l1, 8);
-	put_le_bytes(l1, p2.pte[p2.depth - 1]);
+	memcpy(saved, l1, e.ent);
+	put_le_bytes(l1, p2.pte[p2.depth - 1], e.ent);
 	CHECK_EQ(iopt_iova_to_phys(&e.t, iova + 0x123), pa2 + 0x123);
 	memset(&p1, 0, sizeof(p1));
 	CHECK_EQ(iopt_walk_path(&e.t, iova, &p1), 0);
 	CHECK_EQ(p1.pte[p1.depth - 1], p2.pte[p2.depth - 1]);
-	memcpy(l1, saved, 8);
+	memcpy(l1, saved, e.ent);
 	CHECK_EQ(iopt_iova_to_phys(&e.t, iova + 0x123), pa1 + 0x123);
 	tenv_unmap(&e, iova, 2 * e.gsz, 2 * e.gsz);
 	CHECK_EQ(iopt_gather_sync(&e.g), 0);
@@ -182,7 +185,7 @@ static int read_arena(void *ctx, uint64_t phys, void *buf, size_t len)
 	struct tenv *e = ctx;
 	const unsigned char *b = arena_bytes(e, phys);
 
-	if (!b || len != 8)
+	if (!b || len != e->ent)
 		return -EFAULT;
 	memcpy(buf, b, len);
 	return 0;

@@ -168,9 +168,17 @@ static void sb_mem(struct pool *p, struct sb *s, unsigned int tree,
 
 /* ---- raw entries ---- */
 
-static uint64_t *raw(struct pool *p, uint64_t phys)
+static void *raw(struct pool *p, uint64_t phys)
 {
-	return (uint64_t *)((char *)p->buf + (phys - POOL_PHYS));
+	return (char *)p->buf + (phys - POOL_PHYS);
+}
+
+/* Bytes of an entry of the configuration under test: 8, or 4 for v7s. */
+static unsigned int ent = 8;
+
+static void set_ent(const struct iopt_config *cfg)
+{
+	ent = cfg->format == IOPT_FMT_ARM_V7S ? 4 : 8;
 }
 
 static uint64_t le(uint64_t v)
@@ -182,14 +190,28 @@ static uint64_t le(uint64_t v)
 #endif
 }
 
+static uint32_t le32v(uint32_t v)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	return __builtin_bswap32(v);
+#else
+	return v;
+#endif
+}
+
 static uint64_t get(struct pool *p, uint64_t phys)
 {
-	return le(*raw(p, phys));
+	if (ent == 4)
+		return le32v(*(uint32_t *)raw(p, phys));
+	return le(*(uint64_t *)raw(p, phys));
 }
 
 static void put(struct pool *p, uint64_t phys, uint64_t v)
 {
-	*raw(p, phys) = le(v);
+	if (ent == 4)
+		*(uint32_t *)raw(p, phys) = le32v((uint32_t)v);
+	else
+		*(uint64_t *)raw(p, phys) = le(v);
 }
 
 /* The path of @iova; ASSERTs in the caller check depth. */
@@ -253,6 +275,7 @@ static bool one_open(struct one *o, const char *name, bool inline_labels)
 	}
 	o->up = true;
 	iopt_gather_init(&o->g);
+	set_ent(&o->cfg);
 	o->g_sz = 1ULL << o->cfg.granule_lg2;
 	o->top = 1ULL << (o->cfg.format == IOPT_FMT_X86_64 ? o->cfg.ias - 1 :
 			  o->cfg.ias);
@@ -308,7 +331,7 @@ static void freed_target(const char *name, bool inline_labels)
 	pb = path_of(&o.t, c);
 	ASSERT(pa.depth >= 2 && pb.depth >= 2 && pa.index[0] != pb.index[0]);
 	freed = pb.table_phys[1];
-	slot = pb.table_phys[0] + 8ULL * pb.index[0];
+	slot = pb.table_phys[0] + (uint64_t)ent * pb.index[0];
 	ASSERT_EQ(iopt_unmap_range(&o.t, c, o.top - c, 0, &o.g, &unmapped), 0);
 	CHECK_EQ(unmapped, o.g_sz);
 	ASSERT_EQ(iopt_gather_sync(&o.g), 0);
@@ -397,7 +420,7 @@ TEST_CFG(entry_outside_bound)
 	pa = path_of(&o.t, a);
 	pc = path_of(&o.t, c);
 	ASSERT(pa.depth >= 2);
-	slot = pc.table_phys[0] + 8ULL * pc.index[0];
+	slot = pc.table_phys[0] + (uint64_t)ent * pc.index[0];
 	put(&o.p, slot, retarget(pa.pte[0], pa.table_phys[1], outside));
 
 	CHECK_EQ(map1(&o.t, c, 0x3000000, o.g_sz), -EFAULT);
@@ -452,6 +475,7 @@ static void foreign(const char *name, bool inline_labels)
 	if (!pool_open(&p) || iopt_config_from_name(name, &cfg))
 		goto out;
 	gsz = 1ULL << cfg.granule_lg2;
+	set_ent(&cfg);
 	top = 1ULL << (cfg.format == IOPT_FMT_X86_64 ? cfg.ias - 1 : cfg.ias);
 	n = gsz > 4096 ? 8 : MAX_TREES;
 	for (up = 0; up < n; up++) {
@@ -469,7 +493,7 @@ static void foreign(const char *name, bool inline_labels)
 
 		pi = path_of(&t[i], 0);
 		/* Entry i of tree 0's root, wherever it is free. */
-		slot = p0.table_phys[0] + 8ULL * (p0.index[0] + i);
+		slot = p0.table_phys[0] + (uint64_t)ent * (p0.index[0] + i);
 		if (p0.index[0] + i >= (1u << 9) || get(&p, slot))
 			break;
 		to = i % 3 == 0 ? pi.table_phys[1] :                   /* a table */
@@ -520,14 +544,14 @@ static void loops(const char *name, bool self, bool inline_labels)
 	ASSERT_EQ(map1(&o.t, 0, 0x1000000, o.g_sz), 0);
 	pa = path_of(&o.t, 0);
 	ASSERT(pa.depth >= 2);
-	entries = o.g_sz / 8;
+	entries = (ent == 4 ? 1024 : o.g_sz) / ent; /* v7s: 1 KB tables */
 	/* Below the root, every table on the path: all entries the same. */
 	for (unsigned int d = 1; d + 1 < pa.depth; d++) {
 		uint64_t to = self ? pa.table_phys[d] : pa.table_phys[d + 1];
 		uint64_t pte = retarget(pa.pte[d], pa.table_phys[d + 1], to);
 
 		for (uint64_t i = 0; i < entries; i++)
-			put(&o.p, pa.table_phys[d] + 8 * i, pte);
+			put(&o.p, pa.table_phys[d] + ent * i, pte);
 	}
 	o.p.label_calls = 0;
 	CHECK_EQ(iopt_unmap_range(&o.t, 0, o.top, 0, &o.g, &unmapped), 0);

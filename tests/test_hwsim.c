@@ -99,14 +99,26 @@ static unsigned char *arena_ptr(struct tenv *e, uint64_t phys)
 	return e->a.base + (phys - e->a.phys_base);
 }
 
+/* An entry of @e's format (8 bytes, or 4 for v7s), as a value. */
 static uint64_t entry_get(struct tenv *e, uint64_t phys)
 {
-	return le64_get(arena_ptr(e, phys));
+	uint64_t v = le64_get(arena_ptr(e, phys));
+
+	return e->ent == 4 ? (uint32_t)v : v;
 }
 
 static void entry_put(struct tenv *e, uint64_t phys, uint64_t v)
 {
-	le64_put(arena_ptr(e, phys), v);
+	unsigned char *b = arena_ptr(e, phys);
+
+	for (unsigned int i = 0; i < e->ent; i++)
+		b[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* Do leaves carry access permissions (all but v7s with NO_PERMS)? */
+static bool has_perms(const struct tenv *e)
+{
+	return !(e->cfg.quirks & IOPT_QUIRK_V7S_NO_PERMS);
 }
 
 static bool is_arm(const struct iopt_config *c)
@@ -120,6 +132,8 @@ static bool is_arm(const struct iopt_config *c)
  * PRIV takes the unprivileged accesses away, NOEXEC both fetches; ARM stage
  * 1 never lets privileged code execute what unprivileged code may write;
  * x86 user fetches need the user bit. Stage 2 has no privilege levels.
+ * v7s is x86-like here (no rule against executing user-writable memory);
+ * with NO_PERMS its leaves allow everything.
  */
 static unsigned int want_perm(const struct iopt_config *c, unsigned int prot)
 {
@@ -136,10 +150,15 @@ static unsigned int want_perm(const struct iopt_config *c, unsigned int prot)
 			p |= IOPT_HWSIM_PERM_UX | IOPT_HWSIM_PERM_PX;
 		return p;
 	}
+	if (c->format == IOPT_FMT_ARM_V7S &&
+	    (c->quirks & IOPT_QUIRK_V7S_NO_PERMS))
+		return IOPT_HWSIM_PERM_UR | IOPT_HWSIM_PERM_UW |
+		       IOPT_HWSIM_PERM_UX | IOPT_HWSIM_PERM_PR |
+		       IOPT_HWSIM_PERM_PW | IOPT_HWSIM_PERM_PX;
 	p = IOPT_HWSIM_PERM_PR | (wr ? IOPT_HWSIM_PERM_PW : 0);
 	if (user)
 		p |= IOPT_HWSIM_PERM_UR | (wr ? IOPT_HWSIM_PERM_UW : 0);
-	if (c->format == IOPT_FMT_X86_64) {
+	if (c->format == IOPT_FMT_X86_64 || c->format == IOPT_FMT_ARM_V7S) {
 		if (x)
 			p |= IOPT_HWSIM_PERM_PX | (user ? IOPT_HWSIM_PERM_UX : 0);
 	} else if (x) {
@@ -545,6 +564,7 @@ TEST_CFG(walk_matches_engine)
 	memcpy(image, e.a.base, e.a.size);
 	iopt_hwsim_mem_image(&im, image, e.a.size, e.a.phys_base);
 	rec_mem_init(&rm, &cm, image, e.a.phys_base, e.a.size);
+	rm.len = e.ent;
 
 	for (unsigned int n = 0; n < NR_LOOKUPS && !h_failed_now; n++) {
 		uint64_t iova = rt_sample(&rt);
@@ -751,7 +771,53 @@ static uint64_t entry_at(struct tenv *e, uint64_t iova, unsigned int d)
 
 	if (iopt_walk_path(&e->t, iova, &p) || p.depth <= d)
 		return 0;
-	return p.table_phys[d] + 8ULL * p.index[d];
+	return p.table_phys[d] + (uint64_t)e->ent * p.index[d];
+}
+
+/*
+ * v7s: permissions of small pages, a cleared type and access flag, inputs
+ * beyond 32 bits. (Its descriptors cannot hold an address beyond oas, and
+ * the hand-written tables of the hwsim_v7s tests cover the rest.)
+ */
+static void v7s_fault_checks(struct tenv *e, const struct iopt_hwsim_geom *g,
+			     uint64_t x, uint64_t pa)
+{
+	uint64_t ent, v;
+
+	ASSERT_EQ(tenv_map(e, x, pa, e->gsz, 1, IOPT_READ), 0);
+	ASSERT_EQ(tenv_map(e, x + e->gsz, pa, e->gsz, 1,
+			   IOPT_READ | IOPT_NOEXEC), 0);
+	ASSERT_EQ(tenv_map(e, x + 2 * e->gsz, pa, e->gsz, 1,
+			   IOPT_READ | IOPT_WRITE | IOPT_PRIV), 0);
+	EXPECT_PHYS(e, g, x + 5, R, pa + 5);
+	EXPECT_PHYS(e, g, x + 5, X | P, pa + 5);
+	if (has_perms(e)) {
+		EXPECT_FAULT(e, g, x, W, IOPT_HWSIM_FAULT_PERMISSION, 0);
+		EXPECT_FAULT(e, g, x + e->gsz, X, IOPT_HWSIM_FAULT_PERMISSION, 0);
+		EXPECT_FAULT(e, g, x + 2 * e->gsz, R,
+			     IOPT_HWSIM_FAULT_PERMISSION, 0);
+		EXPECT_PHYS(e, g, x + 2 * e->gsz, W | P, pa);
+	} else {
+		EXPECT_PHYS(e, g, x, W, pa);
+		EXPECT_PHYS(e, g, x + e->gsz, X, pa);
+		EXPECT_PHYS(e, g, x + 2 * e->gsz, R, pa);
+	}
+	ent = entry_at(e, x, 1);
+	ASSERT(ent);
+	v = entry_get(e, ent);
+	entry_put(e, ent, v & ~3ULL);		/* type 00: invalid */
+	EXPECT_FAULT(e, g, x, R, IOPT_HWSIM_FAULT_TRANSLATION, 0);
+	entry_put(e, ent, v & ~(1ULL << 4));	/* AP[0], the access flag */
+	if (has_perms(e))
+		EXPECT_FAULT(e, g, x, R, IOPT_HWSIM_FAULT_ACCESS_FLAG, 0);
+	else	/* bit 4 is MediaTek's PA[33] */
+		EXPECT_PHYS(e, g, x, R, pa);
+	entry_put(e, ent, v);
+	EXPECT_PHYS(e, g, x, R, pa);
+	EXPECT_FAULT(e, g, 1ULL << 32, R, IOPT_HWSIM_FAULT_ADDR_SIZE, ~0u);
+	EXPECT_FAULT(e, g, ~0ULL, R, IOPT_HWSIM_FAULT_ADDR_SIZE, ~0u);
+	EXPECT_FAULT(e, g, (1ULL << 32) - 1, R, IOPT_HWSIM_FAULT_TRANSLATION,
+		     ~0u);
 }
 
 static void fault_checks(const char *name)
@@ -770,6 +836,10 @@ static void fault_checks(const char *name)
 	ASSERT_EQ(iopt_hwsim_geometry(c, &g), 0);
 	top = g.levels - 1;
 	x = 4 * e.blk;
+	if (c->format == IOPT_FMT_ARM_V7S) {
+		v7s_fault_checks(&e, &g, x, pa);
+		goto out;
+	}
 
 	/* Permissions of single pages. */
 	ASSERT_EQ(tenv_map(&e, x, pa, e.gsz, 1, IOPT_READ), 0);
@@ -1082,11 +1152,15 @@ TEST_CFG(iotlb_counters)
 	CHECK_EQ(c.walk_misses, 1);
 	CHECK_EQ(c.entry_reads, lv + 1);
 	/* A permission fault is a translation: the IOTLB keeps it. */
-	XLATE(&sim, a + 4 * g, W, -EFAULT, false);
-	XLATE(&sim, a + 4 * g, W, -EFAULT, true);
-	XLATE(&sim, a + 4 * g, R, 0, true);
-	c = counters(&sim);
-	CHECK_EQ(c.faults, 2);
+	if (has_perms(&e)) {
+		XLATE(&sim, a + 4 * g, W, -EFAULT, false);
+		XLATE(&sim, a + 4 * g, W, -EFAULT, true);
+		XLATE(&sim, a + 4 * g, R, 0, true);
+		c = counters(&sim);
+		CHECK_EQ(c.faults, 2);
+	} else {
+		XLATE(&sim, a + 4 * g, R, 0, false); /* the same fill */
+	}
 	/* Nothing mapped: not cached outside strict mode. */
 	XLATE(&sim, a + 8 * g, R, -EFAULT, false);
 	XLATE(&sim, a + 8 * g, R, -EFAULT, false);
@@ -1524,7 +1598,8 @@ TEST_CFG(oracle_dropped_flush)
 			CHECK_EQ(sim.last_event.iova, a);
 			sim.params.flags &= ~IOPT_HWSIM_VERIFY_HITS;
 			/* Mapped again with other permissions: still stale. */
-			if (tenv_map(&e, a, pa, e.gsz, 1, IOPT_READ))
+			if (!has_perms(&e) ||
+			    tenv_map(&e, a, pa, e.gsz, 1, IOPT_READ))
 				goto next;
 			memset(&log, 0, sizeof(log));
 			CHECK_EQ(iopt_hwsim_check_coherent(&sim, ev_record, &log), 1);
@@ -1603,11 +1678,12 @@ TEST_CFG(oracle_stale_permissions)
 	struct evlog log = { 0 };
 	struct tenv e;
 	uint64_t a, pa = 0x1000000, leaf, tbl, v;
-	bool s2;
+	bool s2, v7s;
 
 	if (wrap_open(&e, &sim, &w, cfg->name, &oracle_params))
 		goto out;
 	s2 = e.cfg.format == IOPT_FMT_ARM_LPAE_S2;
+	v7s = e.cfg.format == IOPT_FMT_ARM_V7S;
 	a = e.blk;
 	if (tenv_map(&e, a, pa, e.gsz, 2, IOPT_READ | IOPT_WRITE))
 		goto out;
@@ -1617,10 +1693,13 @@ TEST_CFG(oracle_stale_permissions)
 	ASSERT(leaf && tbl);
 	CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL), 0);
 
-	/* The leaf becomes read-only. */
+	/* The leaf becomes read-only (v7s: AP[2], bit 9 of a small page;
+	 * with NO_PERMS nothing can take the write away). */
+	if (v7s && (e.cfg.quirks & IOPT_QUIRK_V7S_NO_PERMS))
+		goto out;
 	v = entry_get(&e, leaf);
 	entry_put(&e, leaf, e.x86 ? v & ~2ULL : s2 ? v & ~(1ULL << 7) :
-		  v | (1ULL << 7));
+		  v7s ? v | (1ULL << 9) : v | (1ULL << 7));
 	CHECK_EQ(iopt_hwsim_check_coherent(&sim, ev_record, &log), 1);
 	CHECK_EQ(log.ev[0].kind, IOPT_HWSIM_EV_STALE_TLB);
 	CHECK_EQ(log.ev[0].cached, log.ev[0].fresh);
@@ -1629,8 +1708,9 @@ TEST_CFG(oracle_stale_permissions)
 	entry_put(&e, leaf, v);
 	CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL), 0);
 
-	/* The table above it takes writes away from everything below. */
-	if (!s2) {
+	/* The table above it takes writes away from everything below
+	 * (v7s table descriptors carry no access permissions). */
+	if (!s2 && !v7s) {
 		memset(&log, 0, sizeof(log));
 		v = entry_get(&e, tbl);
 		entry_put(&e, tbl, e.x86 ? v & ~2ULL : v | (1ULL << 62));
@@ -1711,13 +1791,13 @@ TEST_CFG(oracle_use_after_free)
 		struct tenv e;
 		struct iopt_path path;
 		struct iopt_hwsim_result r;
-		/* past the free-list links at the start of a freed block */
-		const uint64_t k = IOPT_ARENA_LINK_BYTES / 8;
-		uint64_t a, leaf_table;
+		uint64_t a, leaf_table, k;
 		int n;
 
 		if (wrap_open(&e, &sim, &w, cfg->name, &oracle_params))
 			goto next;
+		/* past the free-list links at the start of a freed block */
+		k = IOPT_ARENA_LINK_BYTES / e.ent;
 		iopt_hwsim_set_event_fn(&sim, ev_record, &log);
 		a = e.blk;
 		if (tenv_map(&e, a, 0x1000000, e.gsz, k + 1, IOPT_READ))
@@ -1730,23 +1810,31 @@ TEST_CFG(oracle_use_after_free)
 		iopt_gather_sync(&e.g);
 		CHECK(iopt_arena_is_free(&e.a, leaf_table, 64));
 		CHECK_EQ(w.dropped, drop);
-		CHECK_EQ(iopt_hwsim_translate(&sim, a + k * e.gsz, R, &r), -EFAULT);
-		CHECK_EQ(r.fault, IOPT_HWSIM_FAULT_TRANSLATION);
+		/* The poison 0xfefefefe reads as a v7s small page ([1:0] = 10):
+		 * the stale walk then translates, and is reported all the same. */
+		n = iopt_hwsim_translate(&sim, a + k * e.gsz, R, &r);
+		if (!drop || e.ent == 8) {
+			CHECK_EQ(n, -EFAULT);
+			CHECK_EQ(r.fault, IOPT_HWSIM_FAULT_TRANSLATION);
+		}
 		if (drop) {
 			CHECK(r.freed_read);
-			CHECK_EQ(r.freed_phys, leaf_table + 8 * k);
+			CHECK_EQ(r.freed_phys, leaf_table + e.ent * k);
 			CHECK_EQ(counters(&sim).use_after_free, 1);
 			CHECK_EQ(log.kinds[IOPT_HWSIM_EV_USE_AFTER_FREE], 1);
 			CHECK(log.n >= 1 && log.ev[0].via_cache);
 			CHECK_EQ(log.ev[0].level, 0);
 			CHECK_EQ(log.ev[0].iova, a + k * e.gsz);
-			CHECK_EQ(log.ev[0].cached, leaf_table + 8 * k);
-			CHECK_EQ(log.ev[0].fresh, IOPT_ARENA_POISON);
+			CHECK_EQ(log.ev[0].cached, leaf_table + e.ent * k);
+			CHECK_EQ(log.ev[0].fresh, e.ent == 4 ?
+				 (uint32_t)IOPT_ARENA_POISON : IOPT_ARENA_POISON);
 			/* The oracle sees the stale descriptor and page too. */
 			n = iopt_hwsim_check_coherent(&sim, ev_record, &clog);
-			CHECK_EQ(n, 2);
 			CHECK_EQ(clog.kinds[IOPT_HWSIM_EV_STALE_WALK], 1);
-			CHECK_EQ(clog.kinds[IOPT_HWSIM_EV_STALE_TLB], 1);
+			if (e.ent == 8) {	/* v7s: the poison page too */
+				CHECK_EQ(n, 2);
+				CHECK_EQ(clog.kinds[IOPT_HWSIM_EV_STALE_TLB], 1);
+			}
 		} else {
 			CHECK(!r.freed_read);
 			CHECK_EQ(counters(&sim).use_after_free, 0);
@@ -2021,6 +2109,10 @@ TEST_CFG(hostile_cycles)
 
 	memset(&sim, 0, sizeof(sim));
 	if (tenv_open(&e, cfg->name, NULL))
+		goto out;
+	/* Built from 64-bit LPAE and x86 descriptors; v7s walks of hostile
+	 * tables are the hwsim_v7s_* tests' (two levels, no cycle to make). */
+	if (e.cfg.format == IOPT_FMT_ARM_V7S)
 		goto out;
 	ASSERT_EQ(iopt_hwsim_geometry(&e.cfg, &g), 0);
 	iopt_hwsim_mem_arena(&m, &e.a);

@@ -128,11 +128,12 @@ static void w_sync(void *ctx, void *virt, uint64_t phys, size_t size)
 	mon.sync_bytes += size;
 	if (!size || phys < ARENA_PHYS || off + size > e->a.size ||
 	    (uint64_t)(uintptr_t)virt != phys + e->mem.virt_offset ||
-	    (phys | size) & 7) {
+	    (phys | size) & (e->ent - 1)) {
 		mon.bad_sync++;
 		return;
 	}
-	memset(synced + off / 8, 1, size / 8);
+	/* Whole 8-byte words: a 4-byte (v7s) entry marks the word holding it. */
+	memset(synced + off / 8, 1, (off + size + 7) / 8 - off / 8);
 	if (e->arena_mem.ops->sync)
 		e->arena_mem.ops->sync(e->arena_mem.ctx, virt, phys, size);
 }
@@ -278,9 +279,9 @@ TEST_CFG(deferred_free)
 	e.nr_watch = 0;
 	CHECK_EQ(e.a.frees, frees0 + n);
 	for (unsigned int i = 0; i < n; i++) {
-		CHECK(iopt_arena_is_free(&e.a, e.watch[i], e.gsz));
+		CHECK(iopt_arena_is_free(&e.a, e.watch[i], e.tbl));
 		/* the links come first: see arena_free_poisons_block */
-		if (!all_poison(&e.a, e.watch[i], e.gsz, IOPT_ARENA_LINK_BYTES))
+		if (!all_poison(&e.a, e.watch[i], e.tbl, IOPT_ARENA_LINK_BYTES))
 			H_FAIL("%s: freed table 0x%" PRIx64 " not poisoned",
 			       cfg->name, e.watch[i]);
 	}

@@ -43,13 +43,20 @@ int iopt_cmd_formats(int argc, char **argv)
 	(void)argc;
 	(void)argv;
 	for (unsigned int i = 0; (name = iopt_config_name(i, &cfg)); i++) {
+		/* An arena low in physical memory: v7s tables must lie below 4G. */
+		static _Alignas(65536) unsigned char buf[256 << 10];
+		struct iopt_arena a;
 		struct iopt_table t;
 		struct iopt_mem mem;
 		uint64_t bm;
 
 		/* Page sizes depend on the geometry: build an empty table to ask. */
 		printf("%-20s ias=%-2u oas=%-2u levels=", name, cfg.ias, cfg.oas);
-		iopt_heap_mem(&mem);
+		if (iopt_arena_init(&a, buf, sizeof(buf), 1ULL << 20)) {
+			printf("?\n");
+			continue;
+		}
+		iopt_arena_mem(&a, &mem);
 		if (iopt_init(&t, &cfg, &mem, NULL, NULL)) {
 			printf("?\n");
 			continue;

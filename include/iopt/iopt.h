@@ -105,8 +105,17 @@ struct iopt_config {
 
 /**
  * iopt_config_from_name() - parse a configuration name
- * @name: a name listed by iopt_config_name(), optionally followed by
- *        ":ias=N", ",oas=N" overrides, e.g. "arm-lpae-s2-4k:ias=40,oas=40".
+ * @name: a name listed by iopt_config_name(), optionally followed by a
+ *        colon and comma-separated overrides, e.g.
+ *        "arm-lpae-s2-4k:ias=40,oas=40" or "arm-v7s:no_perms,mtk_ext,oas=34":
+ *        "ias=N", "oas=N" (input and output address bits), and the flags
+ *        "nocontig" (IOPT_QUIRK_NO_CONTIG), "ns" (IOPT_QUIRK_ARM_NS),
+ *        "s2fwb" (IOPT_QUIRK_ARM_S2FWB), "no_perms"
+ *        (IOPT_QUIRK_V7S_NO_PERMS), "mtk_ext" (IOPT_QUIRK_V7S_MTK_EXT).
+ *        What each format accepts: arm-lpae-*: ias 32-48, oas 32, 36, 40,
+ *        42, 44, 48 (52 with the 64K granule); x86-64-*: oas 32-52;
+ *        arm-v7s: ias 32, oas 32 (up to 35 with mtk_ext, which needs
+ *        no_perms); nocontig and ns on ARM formats, s2fwb on stage 2.
  * @cfg:  filled on success.
  *
  * Return: 0, or -EINVAL for an unknown name or malformed override (@cfg is

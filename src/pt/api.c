@@ -21,6 +21,7 @@ static const struct {
 	{ "arm-lpae-s2-64k", { IOPT_FMT_ARM_LPAE_S2, 16, 48, 48, 0, 0 } },
 	{ "x86-64-4lvl",     { IOPT_FMT_X86_64, 12, 48, 52, 0, 0 } },
 	{ "x86-64-5lvl",     { IOPT_FMT_X86_64, 12, 57, 52, 0, 0 } },
+	{ "arm-v7s",         { IOPT_FMT_ARM_V7S, 12, 32, 32, 0, 0 } },
 };
 
 const char *iopt_config_name(unsigned int i, struct iopt_config *cfg)
@@ -93,6 +94,10 @@ int iopt_config_from_name(const char *name, struct iopt_config *out)
 				cfg.quirks |= IOPT_QUIRK_ARM_NS;
 			else if (word_is(key, kn, "s2fwb"))
 				cfg.quirks |= IOPT_QUIRK_ARM_S2FWB;
+			else if (word_is(key, kn, "no_perms"))
+				cfg.quirks |= IOPT_QUIRK_V7S_NO_PERMS;
+			else if (word_is(key, kn, "mtk_ext"))
+				cfg.quirks |= IOPT_QUIRK_V7S_MTK_EXT;
 			else
 				return -EINVAL;
 			continue;
@@ -240,6 +245,9 @@ int iopt_init(struct iopt_table *t, const struct iopt_config *cfg,
 		break;
 	case IOPT_FMT_X86_64:
 		ret = iopt_x86_64_init(t);
+		break;
+	case IOPT_FMT_ARM_V7S:
+		ret = iopt_arm_v7s_init(t);
 		break;
 	default:
 		ret = -EINVAL;

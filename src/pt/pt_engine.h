@@ -563,7 +563,8 @@ static int PT_NAME(map_level)(struct pt_mctx *c, PT_E *tab,
 
 	for (;;) {
 		uint64_t sub_last = (va | m) < last ? (va | m) : last;
-		PT_E *child, child_phys;
+		PT_E *child;
+		uint64_t child_phys;
 
 		if (can_leaf && !(va & m) && sub_last == (va | m)) {
 			/* Every whole entry from here on is a leaf. */
@@ -614,7 +615,8 @@ static int PT_NAME(map_level)(struct pt_mctx *c, PT_E *tab,
 static int PT_NAME(map_one)(struct iopt_table *t, struct pt_map_req *req,
 			    unsigned int leaf_lvl)
 {
-	PT_E *tab = t->root, tab_phys = t->root_phys;
+	PT_E *tab = t->root;
+	uint64_t tab_phys = t->root_phys;
 	unsigned int lvl = t->top_level;
 	uint64_t written = 0;
 
@@ -976,7 +978,8 @@ static void PT_NAME(iterate_level)(struct iopt_table *t, struct pt_ictx *it,
 static int PT_NAME(unmap_one)(struct iopt_table *t, struct pt_unmap_req *req,
 			      unsigned int leaf_lvl)
 {
-	PT_E *tab = t->root, tab_phys = t->root_phys;
+	PT_E *tab = t->root;
+	uint64_t tab_phys = t->root_phys;
 
 	for (unsigned int lvl = t->top_level;; lvl--) {
 		unsigned int i = PT_NAME(index)(t, req->iova, lvl);
@@ -1009,7 +1012,8 @@ static int PT_NAME(unmap_one)(struct iopt_table *t, struct pt_unmap_req *req,
 static int PT_NAME(unmap)(struct iopt_table *t, struct pt_unmap_req *req)
 {
 	struct pt_uctx c = { .t = t, .g = req->gather, .budget = 0 };
-	PT_E *tab = t->root, tab_phys = t->root_phys;
+	PT_E *tab = t->root;
+	uint64_t tab_phys = t->root_phys;
 	unsigned int lvl = t->top_level;
 	uint64_t size = req->last - req->iova + 1;
 	int ret;

@@ -309,8 +309,8 @@ static void ops_sync_cb(void *ctx, void *virt, uint64_t phys, size_t size)
 
 	c->nsyncs++;
 	OPS_CHECK(c, phys >= OPS_ARENA_PHYS && off < c->arena.size &&
-		  size && size <= c->arena.size - off && !(phys & 7) &&
-		  !(size & 7),
+		  size && size <= c->arena.size - off &&
+		  !((phys | size) & (c->cfg.format == IOPT_FMT_ARM_V7S ? 3 : 7)),
 		  "sync(phys=0x%" PRIx64 ", size=0x%zx) is not whole entries inside the arena",
 		  phys, size);
 	OPS_CHECK(c, virt == c->region + off,
@@ -507,6 +507,11 @@ static unsigned int ops_expect_effective(const struct ops_ctx *c,
 		return p | IOPT_READ;
 	case IOPT_FMT_ARM_LPAE_S2:
 		return p & ~IOPT_PRIV;
+	case IOPT_FMT_ARM_V7S:
+		if (c->cfg.quirks & IOPT_QUIRK_V7S_NO_PERMS)
+			return (p & (IOPT_MMIO | IOPT_CACHE)) | IOPT_READ |
+			       IOPT_WRITE;
+		return p | IOPT_READ;
 	default:
 		return (p | IOPT_READ) & ~IOPT_CACHE;
 	}
@@ -521,6 +526,10 @@ static unsigned int ops_expect_perm(const struct ops_ctx *c, unsigned int prot)
 	bool x = !(prot & IOPT_NOEXEC), user = !(prot & IOPT_PRIV);
 	unsigned int p = 0;
 
+	if (c->cfg.quirks & IOPT_QUIRK_V7S_NO_PERMS)
+		return IOPT_HWSIM_PERM_UR | IOPT_HWSIM_PERM_UW |
+		       IOPT_HWSIM_PERM_UX | IOPT_HWSIM_PERM_PR |
+		       IOPT_HWSIM_PERM_PW | IOPT_HWSIM_PERM_PX;
 	switch (c->cfg.format) {
 	case IOPT_FMT_ARM_LPAE_S1:
 		p = IOPT_HWSIM_PERM_PR;
@@ -564,15 +573,17 @@ static int ops_hw_read(void *ctx, uint64_t phys, void *buf, size_t len)
 	struct ops_ctx *c = ctx;
 	uint64_t off = phys - OPS_ARENA_PHYS;
 
+	const size_t ent = c->cfg.format == IOPT_FMT_ARM_V7S ? 4 : 8;
+
 	c->hw_reads++;
-	OPS_CHECK(c, len == 8 && !(phys & 7) && phys >= OPS_ARENA_PHYS &&
-		  off <= c->arena.size - 8,
+	OPS_CHECK(c, len == ent && !(phys & (ent - 1)) && phys >= OPS_ARENA_PHYS &&
+		  off <= c->arena.size - ent,
 		  "the walker read %zu bytes at 0x%" PRIx64 ", not an entry of the arena [0x%" PRIx64 ", +0x%zx)",
 		  len, phys, (uint64_t)OPS_ARENA_PHYS, c->arena.size);
-	OPS_CHECK(c, !iopt_arena_is_free(&c->arena, phys, 8),
+	OPS_CHECK(c, !iopt_arena_is_free(&c->arena, phys, ent),
 		  "the walker read 0x%" PRIx64 ", which is not allocated table memory",
 		  phys);
-	memcpy(buf, c->shadow + off, 8);
+	memcpy(buf, c->shadow + off, ent);
 	return 0;
 }
 

@@ -1202,7 +1202,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned int npatch;
 	uint64_t h0, h1;
 
-	if (size < 2)
+	if (size < 2 || !fz_config_has_64bit_entries(fz_config_name(data[0])))
 		return 0;
 	fz_init(&f, data, size);
 	tb_setup(c, &f);

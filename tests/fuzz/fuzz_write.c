@@ -1498,7 +1498,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fz f;
 	uint8_t c0, setup, c1;
 
-	if (size < 3)
+	if (size < 3 || !fz_config_has_64bit_entries(fz_config_name(data[0])) ||
+	    !fz_config_has_64bit_entries(fz_config_name(data[2])))
 		return 0;
 	fz_init(&f, data, size);
 	fw_reset(s);
