@@ -44,13 +44,23 @@ int iopt_cmd_formats(int argc, char **argv)
 	(void)argv;
 	for (unsigned int i = 0; (name = iopt_config_name(i, &cfg)); i++) {
 		struct iopt_table t;
+		struct iopt_arena a;
 		struct iopt_mem mem;
 		uint64_t bm;
 
-		/* Page sizes depend on the geometry: build an empty table to ask. */
+		/*
+		 * Page sizes depend on the geometry: build an empty table to
+		 * ask, in an arena at 1 GiB, which every output size can
+		 * address (the heap's addresses can lie beyond a 40-bit one).
+		 */
 		printf("%-20s ias=%-2u oas=%-2u levels=", name, cfg.ias, cfg.oas);
-		iopt_heap_mem(&mem);
+		if (iopt_arena_create(&a, 1u << 20, 1ULL << 30)) {
+			printf("?\n");
+			continue;
+		}
+		iopt_arena_mem(&a, &mem);
 		if (iopt_init(&t, &cfg, &mem, NULL, NULL)) {
+			iopt_arena_destroy(&a);
 			printf("?\n");
 			continue;
 		}
@@ -66,6 +76,7 @@ int iopt_cmd_formats(int argc, char **argv)
 		}
 		printf("\n");
 		iopt_fini(&t);
+		iopt_arena_destroy(&a);
 	}
 	return 0;
 }

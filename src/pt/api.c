@@ -21,6 +21,7 @@ static const struct {
 	{ "arm-lpae-s2-64k", { IOPT_FMT_ARM_LPAE_S2, 16, 48, 48, 0, 0 } },
 	{ "x86-64-4lvl",     { IOPT_FMT_X86_64, 12, 48, 52, 0, 0 } },
 	{ "x86-64-5lvl",     { IOPT_FMT_X86_64, 12, 57, 52, 0, 0 } },
+	{ "arm-mali-lpae",   { IOPT_FMT_ARM_MALI_LPAE, 12, 48, 40, 0, 0 } },
 };
 
 const char *iopt_config_name(unsigned int i, struct iopt_config *cfg)
@@ -240,6 +241,9 @@ int iopt_init(struct iopt_table *t, const struct iopt_config *cfg,
 		break;
 	case IOPT_FMT_X86_64:
 		ret = iopt_x86_64_init(t);
+		break;
+	case IOPT_FMT_ARM_MALI_LPAE:
+		ret = iopt_arm_mali_init(t);
 		break;
 	default:
 		ret = -EINVAL;
