@@ -75,7 +75,7 @@ struct benv {
 	struct iopt_mem mem;
 	struct iopt_config cfg, cfg2;
 	struct iopt_table t;   /* populated */
-	struct iopt_table t2;  /* one page; ARM: without contiguous sizes */
+	struct iopt_table t2;  /* one page; ARM LPAE: without contiguous sizes */
 	struct iopt_gather g;
 	struct rec rec[2];
 	bool up, up2;
@@ -129,7 +129,10 @@ static int env_open(struct benv *e, const char *name)
 	e->cfg.flags |= IOPT_CFG_STATS;
 	e->x86 = e->cfg.format == IOPT_FMT_X86_64;
 	e->cfg2 = e->cfg;
-	if (!e->x86)
+	/* Only ARM LPAE has the contiguous hint (x86 and Mali refuse the
+	 * quirk): its second table is the one without contiguous sizes. */
+	if (e->cfg.format == IOPT_FMT_ARM_LPAE_S1 ||
+	    e->cfg.format == IOPT_FMT_ARM_LPAE_S2)
 		e->cfg2.quirks |= IOPT_QUIRK_NO_CONTIG;
 	e->buf = aligned_alloc(4096, BUF_BYTES);
 	if (!e->buf) {
