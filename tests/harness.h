@@ -52,6 +52,8 @@ static const struct h_cfg h_configs[] = {
 	{ "arm-lpae-s2-64k:ias=36,oas=36" },
 	/* Entries above were the first H_NR_CONFIGS_V1; later ones go below. */
 	{ "arm-v7s" }, { "arm-v7s:ns" }, { "arm-v7s:no_perms,mtk_ext,oas=35" },
+	{ "arm-mali-lpae" },
+	{ "arm-mali-lpae:ias=39,oas=36" },
 };
 #define H_NR_CONFIGS (sizeof(h_configs) / sizeof(h_configs[0]))
 /* The fuzz corpora's configuration bytes select among the first this many

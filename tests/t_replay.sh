@@ -246,6 +246,27 @@ walk_ok() {
 }
 check "image: walking it finds 0x1000 -> 0x5000" walk_ok
 
+# Mali: also four 4K tables (4 levels from a full root), tables are type
+# 11 with address bits 47..12, the last-level page is type 01: "rw" (no x)
+# is XN (bit 54) | 0x5000 | SH=10 (0x200) | write (0x80) | read (0x40) |
+# 01 = 0x00400000000052c1.
+run --format arm-mali-lpae --image "$T/mali.img" "$T/img.trace"
+mali_ok() {
+	status_is 0 || return 1
+	root=$(le64 "$T/mali.img" 8)
+	[ "$(le64 "$T/mali.img" 24)" = "0000000000004000" ] ||
+		{ echo "# not four tables"; return 1; }
+	tab=$((0x$root))
+	for idx in 0 0 0; do
+		e=$(le64 "$T/mali.img" $((32 + tab - 0x40000000 + 8 * idx)))
+		case $e in *[37bf]) ;; *) echo "# entry $e is no table"; return 1;; esac
+		tab=$((0x$(echo "$e" | cut -c5-13)000))
+	done
+	e=$(le64 "$T/mali.img" $((32 + tab - 0x40000000 + 8)))
+	[ "$e" = "00400000000052c1" ] || { echo "# leaf $e"; return 1; }
+}
+check "image: arm-mali-lpae, walking it finds the ATE for 0x1000 -> 0x5000" mali_ok
+
 # ---- arena size -------------------------------------------------------------
 printf 'lookup 0x1000\nmap 0x1000 0x1000 4K\nlookup 0x1000\n' >"$T/small.trace"
 run --format "$X86" --arena-size 8K "$T/small.trace"

@@ -75,7 +75,7 @@ struct benv {
 	struct iopt_mem mem;
 	struct iopt_config cfg, cfg2;
 	struct iopt_table t;   /* populated */
-	struct iopt_table t2;  /* one page; ARM: without contiguous sizes */
+	struct iopt_table t2;  /* one page; ARM LPAE: without contiguous sizes */
 	struct iopt_gather g;
 	struct rec rec[2];
 	bool up, up2;
@@ -129,7 +129,11 @@ static int env_open(struct benv *e, const char *name)
 	e->cfg.flags |= IOPT_CFG_STATS;
 	e->x86 = e->cfg.format == IOPT_FMT_X86_64;
 	e->cfg2 = e->cfg;
-	if (!e->x86)
+	/* Only ARM LPAE and v7s have contiguous runs (x86 and Mali refuse
+	 * the quirk): their second table is the one without them. */
+	if (e->cfg.format == IOPT_FMT_ARM_LPAE_S1 ||
+	    e->cfg.format == IOPT_FMT_ARM_LPAE_S2 ||
+	    e->cfg.format == IOPT_FMT_ARM_V7S)
 		e->cfg2.quirks |= IOPT_QUIRK_NO_CONTIG;
 	e->buf = aligned_alloc(4096, BUF_BYTES);
 	if (!e->buf) {
@@ -861,6 +865,7 @@ TEST(init_args)
 		{ "arm-lpae-s1-4k", "granule 21", 0, 21, -ENOTSUP },
 		{ "arm-lpae-s2-64k", "granule 64", 0, 64, -ENOTSUP },
 		{ "x86-64-4lvl", "x86 granule 14", 0, 14, -ENOTSUP },
+		{ "arm-mali-lpae", "Mali granule 16", 0, 16, -ENOTSUP },
 		{ "arm-lpae-s1-4k", "ias 31", 1, 31, -ENOTSUP },
 		{ "arm-lpae-s1-4k", "ias 49", 1, 49, -ENOTSUP },
 		{ "arm-lpae-s2-16k", "ias 0", 1, 0, -ENOTSUP },
@@ -868,6 +873,8 @@ TEST(init_args)
 		{ "x86-64-4lvl", "x86 ias 47", 1, 47, -ENOTSUP },
 		{ "x86-64-5lvl", "x86 ias 56", 1, 56, -ENOTSUP },
 		{ "x86-64-4lvl", "x86 ias 64", 1, 64, -ENOTSUP },
+		{ "arm-mali-lpae", "Mali ias 31", 1, 31, -ENOTSUP },
+		{ "arm-mali-lpae", "Mali ias 49", 1, 49, -ENOTSUP },
 		{ "arm-lpae-s1-4k", "oas 31", 2, 31, -ENOTSUP },
 		{ "arm-lpae-s1-4k", "oas 33", 2, 33, -ENOTSUP },
 		{ "arm-lpae-s2-4k", "oas 52 with 4K", 2, 52, -ENOTSUP },
@@ -876,6 +883,8 @@ TEST(init_args)
 		{ "arm-lpae-s1-64k", "oas 64", 2, 64, -ENOTSUP },
 		{ "x86-64-4lvl", "x86 oas 31", 2, 31, -ENOTSUP },
 		{ "x86-64-5lvl", "x86 oas 53", 2, 53, -ENOTSUP },
+		{ "arm-mali-lpae", "Mali oas 31", 2, 31, -ENOTSUP },
+		{ "arm-mali-lpae", "Mali oas 41", 2, 41, -ENOTSUP },
 		/* stage 2, 4K, 48-bit input over a 40-bit output: would need
 		 * 512 concatenated start tables (the architecture allows 16) */
 		{ "arm-lpae-s2-4k:ias=48,oas=40", "s2 concatenation", 3, 0,
@@ -887,6 +896,9 @@ TEST(init_args)
 		{ "x86-64-4lvl", "NO_CONTIG on x86", 3, IOPT_QUIRK_NO_CONTIG,
 		  -EINVAL },
 		{ "x86-64-4lvl", "NS on x86", 3, IOPT_QUIRK_ARM_NS, -EINVAL },
+		{ "arm-mali-lpae", "NO_CONTIG on Mali", 3, IOPT_QUIRK_NO_CONTIG,
+		  -EINVAL },
+		{ "arm-mali-lpae", "NS on Mali", 3, IOPT_QUIRK_ARM_NS, -EINVAL },
 		{ "arm-lpae-s1-4k", "unknown quirk", 3, 1u << 7, -EINVAL },
 		{ "arm-lpae-s1-4k", "unknown flag", 4, 1u << 1, -EINVAL },
 		{ "x86-64-4lvl", "all flags", 4, ~0u, -EINVAL },

@@ -215,6 +215,7 @@ TEST(config_names)
 		{ "arm-lpae-s2-64k", IOPT_FMT_ARM_LPAE_S2, 16, 48, 48 },
 		{ "x86-64-4lvl", IOPT_FMT_X86_64, 12, 48, 52 },
 		{ "x86-64-5lvl", IOPT_FMT_X86_64, 12, 57, 52 },
+		{ "arm-mali-lpae", IOPT_FMT_ARM_MALI_LPAE, 12, 48, 40 },
 	};
 	static const char *const bad[] = {
 		"", "arm-lpae", "arm-lpae-s1-8k", "x86-64", "arm-lpae-s1-4k:",
@@ -250,6 +251,11 @@ TEST(config_names)
 	ASSERT_EQ(iopt_config_from_name("x86-64-4lvl:ias=57", &cfg), 0);
 	CHECK_EQ(cfg.ias, 57);
 	CHECK_EQ(cfg.oas, 52);
+	ASSERT_EQ(iopt_config_from_name("arm-mali-lpae:ias=39,oas=36", &cfg), 0);
+	CHECK_EQ(cfg.format, IOPT_FMT_ARM_MALI_LPAE);
+	CHECK_EQ(cfg.granule_lg2, 12);
+	CHECK_EQ(cfg.ias, 39);
+	CHECK_EQ(cfg.oas, 36);
 
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		memset(&cfg, 0x5a, sizeof(cfg));
@@ -272,7 +278,7 @@ TEST(config_names)
 			if (!strcmp(name, named[i].name))
 				found |= 1u << i;
 	}
-	CHECK_EQ(found, 0xff);
+	CHECK_EQ(found, 0x1ff);
 	CHECK(iopt_config_name(n, &cfg) == NULL);
 	CHECK(iopt_config_name(~0u, NULL) == NULL);
 }
@@ -328,6 +334,24 @@ TEST(config_errors)
 		  "x86 has no contiguous hint" },
 		{ "x86-64-4lvl", -1, IOPT_QUIRK_ARM_NS, -EINVAL,
 		  "ARM quirk on x86" },
+		/* Mali: ias 32..48, oas 32..40, 4K only, no quirks */
+		{ "arm-mali-lpae:ias=31", -1, 0, -ENOTSUP, "Mali ias below 32" },
+		{ "arm-mali-lpae:ias=49", -1, 0, -ENOTSUP, "Mali ias above 48" },
+		{ "arm-mali-lpae:oas=31", -1, 0, -ENOTSUP, "Mali oas below 32" },
+		{ "arm-mali-lpae:oas=41", -1, 0, -ENOTSUP, "Mali oas above 40" },
+		{ "arm-mali-lpae:oas=48", -1, 0, -ENOTSUP, "Mali oas above 40" },
+		{ "arm-mali-lpae", 14, 0, -ENOTSUP, "Mali has only 4K" },
+		{ "arm-mali-lpae", 16, 0, -ENOTSUP, "Mali has only 4K" },
+		{ "arm-mali-lpae", -1, IOPT_QUIRK_NO_CONTIG, -EINVAL,
+		  "Mali has no contiguous hint" },
+		{ "arm-mali-lpae", -1, IOPT_QUIRK_ARM_NS, -EINVAL,
+		  "Mali has no NS bit" },
+		{ "arm-mali-lpae", -1, IOPT_QUIRK_ARM_S2FWB, -EINVAL,
+		  "Mali is not stage 2" },
+		/* the ends of the ranges are accepted */
+		{ "arm-mali-lpae:ias=32,oas=32", -1, 0, 0, "Mali smallest" },
+		{ "arm-mali-lpae:ias=48,oas=40", -1, 0, 0, "Mali largest" },
+		{ "arm-mali-lpae:ias=41,oas=35", -1, 0, 0, "Mali in between" },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -386,6 +410,11 @@ TEST(config_errors)
 		e.cfg.granule_lg2 = 0;
 		ASSERT_EQ(iopt_init(&e.t, &e.cfg, &e.mem, NULL, NULL), 0);
 		CHECK_EQ(iopt_pgsize_bitmap(&e.t) & 0xffffULL, 0x1000ULL);
+		iopt_fini(&e.t);
+		ASSERT_EQ(iopt_config_from_name("arm-mali-lpae", &e.cfg), 0);
+		e.cfg.granule_lg2 = 0;
+		ASSERT_EQ(iopt_init(&e.t, &e.cfg, &e.mem, NULL, NULL), 0);
+		CHECK_EQ(iopt_pgsize_bitmap(&e.t), 0x40201000ULL);
 		iopt_fini(&e.t);
 		CHECK_EQ(e.a.used, 0);
 		/* -ENOMEM when the root cannot be allocated; nothing kept */
@@ -467,6 +496,14 @@ TEST(geometry)
 		  "PML4 [47:39], last lower-half page" },
 		{ "x86-64-5lvl", 5, 4096, 0xfffffffffff000ULL, 255, 511,
 		  "PML5 [56:48], last lower-half page" },
+		{ "arm-mali-lpae", 4, 4096, 0xfffffffff000ULL, 511, 511,
+		  "Mali L0 [47:39]" },
+		/* Mali walks 4 levels from a full root whatever ias: below
+		 * 2^39 only its entry 0 is used, [38:30] = 511. */
+		{ "arm-mali-lpae:ias=39,oas=36", 4, 4096, 0x7ffffff000ULL, 0,
+		  511, "Mali ias 39: full root, entry 0" },
+		{ "arm-mali-lpae:ias=40,oas=40", 4, 4096, 0xfffffff000ULL, 1,
+		  511, "Mali ias 40: full root, entries 0 and 1" },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(g); i++) {
@@ -568,6 +605,10 @@ TEST(pgsize_bitmaps)
 		/* 0x1000 | 0x200000 | 0x40000000 */
 		{ "x86-64-4lvl", 0, 0x40201000ULL },
 		{ "x86-64-5lvl", 0, 0x40201000ULL },
+		/* Mali: 4K, 2M, 1G whatever the geometry */
+		{ "arm-mali-lpae", 0, 0x40201000ULL },
+		{ "arm-mali-lpae:ias=32,oas=32", 0, 0x40201000ULL },
+		{ "arm-mali-lpae:ias=39,oas=36", 0, 0x40201000ULL },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(b); i++) {
@@ -1246,6 +1287,265 @@ TEST(x86_5lvl_encoding)
 	tenv_close(&e);
 }
 
+/* ---- Arm Mali LPAE ---- */
+
+/*
+ * Mali ATE bits (Linux io-pgtable-arm.c, ARM_MALI_LPAE; kbase's LPAE MMU
+ * mode): [1:0] 01 = ATE at every level that holds leaves (also the last,
+ * where LPAE proper has 11), 11 = table; AttrIndx [4:2]: 0 plain, 1 (0x4)
+ * cache, 2 (0x8) MMIO; read 0x40, write 0x80; SH 10 = 0x200 always (Mali's
+ * "outer", for CACHE too); no AF (0x400), no nG (0x800); NOEXEC: bit 54
+ * only = 0x0040000000000000. PRIV changes nothing.
+ * So a read/write plain leaf is 0x200 | 0x80 | 0x40 | 0x1 = 0x2c1.
+ */
+static const struct enc_case mali_leaf[] = {
+	{ R, 0x0000000080000241ULL, "SH=10|R|AttrIndx 0|ATE = 0x241" },
+	{ R | W, 0x00000000800002c1ULL, "SH=10|W|R|ATE = 0x2c1" },
+	{ W, 0x0000000080000281ULL, "write-only exists: SH=10|W|ATE" },
+	{ R | W | NX, 0x00400000800002c1ULL, "XN (bit 54 only) | 0x2c1" },
+	{ R | W | CA, 0x00000000800002c5ULL, "AttrIndx 1, SH stays 10" },
+	{ R | W | MM, 0x00000000800002c9ULL, "AttrIndx 2 | 0x2c1" },
+	{ R | W | PV, 0x00000000800002c1ULL, "PRIV means nothing" },
+	{ R | W | MM | CA, 0x00000000800002c9ULL, "MMIO wins: AttrIndx 2" },
+	{ R | CA, 0x0000000080000245ULL, "AttrIndx 1 | SH=10|R|ATE" },
+	{ W | NX | MM, 0x0040000080000289ULL, "XN | SH=10|W|AttrIndx 2|ATE" },
+};
+
+/* The raw 64-bit entry at @phys in the tenv's arena (little-endian). */
+static unsigned char *mali_raw(struct tenv *e, uint64_t phys)
+{
+	return (unsigned char *)e->a.base + (phys - e->a.phys_base);
+}
+
+static uint64_t mali_get(struct tenv *e, uint64_t phys)
+{
+	const unsigned char *b = mali_raw(e, phys);
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = (v << 8) | b[i];
+	return v;
+}
+
+static void mali_put(struct tenv *e, uint64_t phys, uint64_t v)
+{
+	unsigned char *b = mali_raw(e, phys);
+
+	for (int i = 0; i < 8; i++, v >>= 8)
+		b[i] = (unsigned char)v;
+}
+
+TEST(arm_mali_encoding)
+{
+	struct tenv e;
+	struct iopt_path p;
+
+	ASSERT_EQ(tenv_open(&e, "arm-mali-lpae", NULL), 0);
+	CHECK_EQ(iopt_levels(&e.t), 4);
+	CHECK_EQ(iopt_root_tables(&e.t), 1);
+	CHECK_EQ(iopt_root_phys(&e.t), ARENA_PHYS);
+	/* 4K pages: 01 at the last level, the same bits as a block. */
+	check_cases(&e, "mali 4k", 0, SZ_4K, 0x80000000ULL, SZ_4K, 0,
+		    mali_leaf, ARRAY_SIZE(mali_leaf));
+	/* Tables: PA[47:12] | 11, from the bump pointer after the root. */
+	if (get_path(&e, 0, &p)) {
+		CHECK_EQ(p.depth, 4);
+		CHECK_EQ(p.pte[0], 0x0000000040001003ULL);
+		CHECK_EQ(p.pte[1], 0x0000000040002003ULL);
+		CHECK_EQ(p.pte[2], 0x0000000040003003ULL);
+	}
+	check_table_entries(&e, 0, 0x3, SZ_4K);
+	/* 2M blocks at level 1: the same entries as the pages. */
+	check_cases(&e, "mali 2M", SZ_1G, SZ_2M, 0x80000000ULL, SZ_2M, 1,
+		    mali_leaf, ARRAY_SIZE(mali_leaf));
+	check_table_entries(&e, SZ_1G, 0x3, SZ_4K);
+	/* 1G blocks at level 2. */
+	{
+		static const struct enc_case c[] = {
+			{ R | W, 0x00000001400002c1ULL, "OA 5G | 0x2c1" },
+			{ R | NX | CA, 0x0040000140000245ULL,
+			  "XN | OA 5G | AttrIndx 1 | SH=10|R|ATE" },
+		};
+		check_cases(&e, "mali 1G", 0x8000000000ULL, SZ_1G,
+			    0x140000000ULL, SZ_1G, 2, c, ARRAY_SIZE(c));
+	}
+	/* The largest output addresses of oas 40. */
+	{
+		static const struct page_case c[] = {
+			{ 0x300000000ULL, 0xfffffff000ULL, SZ_4K, 0,
+			  0x000000fffffff2c1ULL, "OA 0xfffffff000 | 0x2c1" },
+			{ 0x300200000ULL, 0xffffe00000ULL, SZ_2M, 1,
+			  0x000000ffffe002c1ULL, "OA 0xffffe00000 | 0x2c1" },
+			{ 0x340000000ULL, 0xffc0000000ULL, SZ_1G, 2,
+			  0x000000ffc00002c1ULL, "OA 0xffc0000000 | 0x2c1" },
+		};
+
+		check_pages(&e, "mali max OA", c, ARRAY_SIZE(c));
+	}
+	/* Nothing at or above 2^40, and no 512G leaf at the top. */
+	{
+		uint64_t m = 1;
+
+		CHECK_EQ(iopt_map_pages(&e.t, 0x400000000ULL, 1ULL << 40, SZ_4K,
+					1, R, 0, &m), -ERANGE);
+		CHECK_EQ(iopt_map_pages(&e.t, 0x400000000ULL,
+					(1ULL << 40) - SZ_4K, SZ_4K, 2, R, 0,
+					&m), -ERANGE);
+		CHECK_EQ(iopt_map_pages(&e.t, 0, 0, 1ULL << 39, 1, R, 0, &m),
+			 -EINVAL);
+		CHECK_EQ(m, 0);
+	}
+	/* The last page of the 48-bit space: 511 at every level. */
+	if (map_path(&e, 0xfffffffff000ULL, 0xabcde000ULL, SZ_4K, R, &p)) {
+		CHECK_EQ(p.depth, 4);
+		for (unsigned int d = 0; d < 4; d++) {
+			CHECK_EQ(p.index[d], 511);
+			CHECK_EQ(p.level[d], 3 - d);
+		}
+		CHECK_EQ(p.pte[3], 0x00000000abcde241ULL);
+	}
+	CHECK_EQ(iopt_walk_path(&e.t, 1ULL << 48, &p), -ERANGE);
+	tenv_close(&e);
+}
+
+/* Entries the engine must decode as Mali does: 11 in a last-level table,
+ * 01 in the root and 10 anywhere translate nothing. */
+TEST(arm_mali_decode)
+{
+	struct tenv e;
+	struct iopt_path p;
+	uint64_t leaf, slot, v, phys, len;
+	unsigned int prot;
+
+	ASSERT_EQ(tenv_open(&e, "arm-mali-lpae", NULL), 0);
+	if (!map_path(&e, 0x200000ULL + SZ_4K, 0x80001000ULL, SZ_4K, R | W,
+		      &p))
+		goto out;
+	ASSERT_EQ(p.depth, 4);
+	leaf = p.table_phys[3] + 8ULL * p.index[3];
+	v = mali_get(&e, leaf);
+	CHECK_EQ(v, 0x00000000800012c1ULL);
+	/* As mapped: read/write, 4K. */
+	CHECK_EQ(iopt_iova_to_phys_length(&e.t, 0x201010ULL, &phys, &len,
+					  &prot), 0);
+	CHECK_EQ(phys, 0x80001010ULL);
+	CHECK_EQ(len, SZ_4K);
+	CHECK_EQ(prot, R | W);
+	/* Type 11 at the last level: not a page. */
+	mali_put(&e, leaf, v | 2);
+	CHECK_EQ(iopt_iova_to_phys(&e.t, 0x201010ULL), IOPT_PHYS_NONE);
+	/* Type 10: invalid. */
+	mali_put(&e, leaf, v ^ 3);
+	CHECK_EQ(iopt_iova_to_phys(&e.t, 0x201010ULL), IOPT_PHYS_NONE);
+	/* Hand-made attributes decode to flags: XN | AttrIndx 2 | W only. */
+	mali_put(&e, leaf, 0x0040000080001289ULL);
+	CHECK_EQ(iopt_iova_to_phys_length(&e.t, 0x201010ULL, &phys, &len,
+					  &prot), 0);
+	CHECK_EQ(phys, 0x80001010ULL);
+	CHECK_EQ(prot, W | NX | MM);
+	/* AttrIndx 1, read only. */
+	mali_put(&e, leaf, 0x0000000080001245ULL);
+	CHECK_EQ(iopt_iova_to_phys_length(&e.t, 0x201010ULL, &phys, &len,
+					  &prot), 0);
+	CHECK_EQ(prot, R | CA);
+	mali_put(&e, leaf, v);
+	/* A root entry of type 01 is no 512G leaf: nothing there. */
+	slot = iopt_root_phys(&e.t) + 8 * 5;
+	mali_put(&e, slot, 0x0000000000000241ULL);
+	CHECK_EQ(iopt_iova_to_phys(&e.t, 5ULL << 39), IOPT_PHYS_NONE);
+	/* and a map over it treats it as empty (it writes a table). */
+	CHECK_EQ(tenv_map(&e, 5ULL << 39, 0x80000000ULL, SZ_4K, 1, R), 0);
+	CHECK_EQ(iopt_iova_to_phys(&e.t, (5ULL << 39) + 8), 0x80000008ULL);
+	CHECK_EQ(mali_get(&e, slot) & 3, 3);
+out:
+	tenv_close(&e);
+}
+
+/*
+ * Unmapping a whole last-level table counts its pages. A full table of
+ * ATEs (type 01) counts 512; one entry turned into 11, which is no page
+ * at the last level, must not be counted: an AND of the entries alone
+ * still reads 01 there, so a shortcut built on it would claim 512.
+ */
+TEST(arm_mali_unmap_counts_pages)
+{
+	struct tenv e;
+	struct iopt_path p;
+	uint64_t slot, unmapped;
+
+	ASSERT_EQ(tenv_open(&e, "arm-mali-lpae", NULL), 0);
+	/* 512 pages of one 2M-aligned range: one full last-level table. */
+	if (tenv_map(&e, SZ_1G, 0x80000000ULL, SZ_4K, 512, R | W))
+		goto out;
+	ASSERT_EQ(iopt_iova_to_pgsize(&e.t, SZ_1G), SZ_4K);
+	ASSERT(get_path(&e, SZ_1G + 7 * SZ_4K, &p));
+	ASSERT_EQ(p.depth, 4);
+	slot = p.table_phys[3] + 8ULL * p.index[3];
+	CHECK_EQ(mali_get(&e, slot), 0x00000000800072c1ULL);
+	mali_put(&e, slot, mali_get(&e, slot) | 2);
+	CHECK_EQ(iopt_unmap_range(&e.t, SZ_1G, SZ_2M, 0, &e.g, &unmapped), 0);
+	CHECK_EQ(unmapped, 511 * SZ_4K);
+	CHECK_EQ(iopt_gather_sync(&e.g), 0);
+	CHECK_EQ(iopt_iova_to_phys(&e.t, SZ_1G), IOPT_PHYS_NONE);
+	/* The same full table, untouched: 512 pages. */
+	if (tenv_map(&e, SZ_1G, 0x80000000ULL, SZ_4K, 512, R))
+		goto out;
+	CHECK_EQ(iopt_unmap_range(&e.t, SZ_1G, SZ_2M, 0, &e.g, &unmapped), 0);
+	CHECK_EQ(unmapped, SZ_2M);
+	CHECK_EQ(iopt_gather_sync(&e.g), 0);
+out:
+	tenv_close(&e);
+}
+
+/* Small input sizes: the same four levels from a full root. */
+TEST(arm_mali_small_ias)
+{
+	struct tenv e;
+	struct iopt_path p;
+	uint64_t m = 1;
+
+	ASSERT_EQ(tenv_open(&e, "arm-mali-lpae:ias=32,oas=32", NULL), 0);
+	CHECK_EQ(iopt_levels(&e.t), 4);
+	/* root + nothing else: one 4K table */
+	CHECK_EQ(e.a.used, 4096);
+	/* 1G leaf at 3G: [47:39] 0, [38:30] 3 */
+	if (map_path(&e, 0xc0000000ULL, 0x40000000ULL, SZ_1G, R | W, &p)) {
+		CHECK_EQ(p.depth, 2);
+		CHECK_EQ(p.index[0], 0);
+		CHECK_EQ(p.index[1], 3);
+		CHECK_EQ(p.level[1], 2);
+		CHECK_EQ(p.pte[0] & 3, 3);
+		CHECK_EQ(p.pte[1], 0x00000000400002c1ULL);
+	}
+	/* 2^32 and above: outside the input space, whatever the root holds. */
+	CHECK_EQ(iopt_map_pages(&e.t, 1ULL << 32, 0, SZ_4K, 1, R, 0, &m),
+		 -ERANGE);
+	CHECK_EQ(m, 0);
+	CHECK_EQ(iopt_map_pages(&e.t, 0xfffff000ULL, 0, SZ_4K, 2, R, 0, &m),
+		 -ERANGE);
+	CHECK_EQ(iopt_walk_path(&e.t, 1ULL << 32, &p), -ERANGE);
+	CHECK_EQ(iopt_iova_to_phys(&e.t, 0x1c0000000ULL), IOPT_PHYS_NONE);
+	/* Output addresses: below 2^32 only. */
+	CHECK_EQ(iopt_map_pages(&e.t, 0, 1ULL << 32, SZ_4K, 1, R, 0, &m),
+		 -ERANGE);
+	tenv_close(&e);
+
+	ASSERT_EQ(tenv_open(&e, "arm-mali-lpae:ias=39,oas=36", NULL), 0);
+	/* The top of a 39-bit space: root entry 0, then 511 x 3. */
+	if (map_path(&e, 0x7ffffff000ULL, 0xffffff000ULL, SZ_4K, R | W, &p)) {
+		CHECK_EQ(p.depth, 4);
+		CHECK_EQ(p.index[0], 0);
+		for (unsigned int d = 1; d < 4; d++)
+			CHECK_EQ(p.index[d], 511);
+		CHECK_EQ(p.pte[3], 0x0000000ffffff2c1ULL);
+	}
+	CHECK_EQ(iopt_map_pages(&e.t, 1ULL << 39, 0, SZ_4K, 1, R, 0, &m),
+		 -ERANGE);
+	CHECK_EQ(iopt_map_pages(&e.t, 0, 1ULL << 36, SZ_4K, 1, R, 0, &m),
+		 -ERANGE);
+	tenv_close(&e);
+}
+
 /* ---- protection read-back ---- */
 
 struct eff_case {
@@ -1316,11 +1616,25 @@ TEST(prot_effective)
 		{ IOPT_PROT_ALL, R | W | NX | MM | PV },
 	};
 
+	/* Mali: stage-2-like permissions (write-only exists, no PRIV),
+	 * plain / CACHE / MMIO from AttrIndx. */
+	static const struct eff_case mali[] = {
+		{ R, R }, { W, W }, { R | W, R | W },
+		{ R | W | NX, R | W | NX }, { W | CA, W | CA },
+		{ R | MM, R | MM }, { R | W | PV, R | W },
+		{ R | W | MM | CA, R | W | MM }, { R | CA | PV, R | CA },
+		{ W | NX | PV, W | NX },
+		{ IOPT_PROT_ALL, R | W | NX | MM },
+	};
+
 	check_effective("arm-lpae-s1-4k", s1, ARRAY_SIZE(s1), 0);
 	check_effective("arm-lpae-s1-64k", s1, ARRAY_SIZE(s1), 0);
 	check_effective("arm-lpae-s2-4k", s2, ARRAY_SIZE(s2), 0);
 	check_effective("arm-lpae-s2-16k", s2, ARRAY_SIZE(s2), 0);
 	check_effective("x86-64-4lvl", x86, ARRAY_SIZE(x86), CA);
+	check_effective("arm-mali-lpae", mali, ARRAY_SIZE(mali), 0);
+	check_effective("arm-mali-lpae:ias=32,oas=32", mali, ARRAY_SIZE(mali),
+			0);
 	CHECK_EQ(iopt_prot_effective(NULL, R | W), 0);
 }
 

@@ -225,6 +225,21 @@ static struct iopt_path path_of(struct iopt_table *t, uint64_t iova)
 	return path;
 }
 
+/*
+ * The first depth at which the walks @x and @y use different entries
+ * (0: the root; deeper when the input space needs only one root entry,
+ * as Mali's full root with a small ias), or @x's depth if none.
+ */
+static unsigned int split_depth(const struct iopt_path *x,
+				const struct iopt_path *y)
+{
+	unsigned int d = 0;
+
+	while (d < x->depth && d < y->depth && x->index[d] == y->index[d])
+		d++;
+	return d;
+}
+
 /* A table entry like @pte (which points at @from) but pointing at @to:
  * the address field is the table address bits in place for every format
  * here, with table addresses below 2^48. */
@@ -305,8 +320,9 @@ static int map1(struct iopt_table *t, uint64_t iova, uint64_t pa, uint64_t g)
 }
 
 /*
- * A root entry pointing at a table that was freed (the block at the head
- * of the arena's free list): map must refuse it and leave every byte of
+ * A root entry (or, if the two ends of the space share it, the first entry
+ * where their walks part) pointing at a table that was freed (the block
+ * at the head of the arena's free list): map must refuse it and leave every byte of
  * table memory as it was (before, it wrote into the freed block, so the
  * free list's link pointed anywhere, or it never returned); unmap drops
  * the entry without freeing anything.
@@ -317,6 +333,7 @@ static void freed_target(const char *name, bool inline_labels)
 	struct iopt_path pa, pb;
 	uint64_t a = 0, c, freed, slot, bad, mapped, unmapped, allocs;
 	unsigned char *snap = NULL;
+	unsigned int d;
 
 	if (!one_open(&o, name, inline_labels))
 		goto out;
@@ -329,16 +346,17 @@ static void freed_target(const char *name, bool inline_labels)
 	ASSERT_EQ(map1(&o.t, c, 0x2000000, o.g_sz), 0);
 	pa = path_of(&o.t, a);
 	pb = path_of(&o.t, c);
-	ASSERT(pa.depth >= 2 && pb.depth >= 2 && pa.index[0] != pb.index[0]);
-	freed = pb.table_phys[1];
-	slot = pb.table_phys[0] + (uint64_t)ent * pb.index[0];
+	d = split_depth(&pa, &pb);
+	ASSERT(pa.depth >= d + 2 && pb.depth >= d + 2);
+	freed = pb.table_phys[d + 1];
+	slot = pb.table_phys[d] + (uint64_t)ent * pb.index[d];
 	ASSERT_EQ(iopt_unmap_range(&o.t, c, o.top - c, 0, &o.g, &unmapped), 0);
 	CHECK_EQ(unmapped, o.g_sz);
 	ASSERT_EQ(iopt_gather_sync(&o.g), 0);
 	ASSERT(iopt_arena_is_free(&o.p.a, freed, 8));
 	ASSERT_EQ(get(&o.p, slot), 0);
 
-	bad = retarget(pa.pte[0], pa.table_phys[1], freed);
+	bad = retarget(pa.pte[d], pa.table_phys[d + 1], freed);
 	put(&o.p, slot, bad);
 	snap = malloc(POOL_BYTES);
 	ASSERT(snap);
@@ -412,6 +430,7 @@ TEST_CFG(entry_outside_bound)
 	struct runs r = { 0 };
 	uint64_t a = 0, c, slot, outside = POOL_PHYS + POOL_BYTES * 4ULL;
 	uint64_t mapped, unmapped, phys, len;
+	unsigned int d;
 
 	if (!one_open(&o, cfg->name, true))
 		goto out;
@@ -419,9 +438,12 @@ TEST_CFG(entry_outside_bound)
 	ASSERT_EQ(map1(&o.t, a, 0x1000000, o.g_sz), 0);
 	pa = path_of(&o.t, a);
 	pc = path_of(&o.t, c);
-	ASSERT(pa.depth >= 2);
-	slot = pc.table_phys[0] + (uint64_t)ent * pc.index[0];
-	put(&o.p, slot, retarget(pa.pte[0], pa.table_phys[1], outside));
+	/* The entry c's walk reads where it parts from a's (the root's
+	 * unless both share a root entry). */
+	d = split_depth(&pa, &pc);
+	ASSERT(pa.depth >= d + 2 && pc.depth == d + 1);
+	slot = pc.table_phys[d] + (uint64_t)ent * pc.index[d];
+	put(&o.p, slot, retarget(pa.pte[d], pa.table_phys[d + 1], outside));
 
 	CHECK_EQ(map1(&o.t, c, 0x3000000, o.g_sz), -EFAULT);
 	CHECK_EQ(iopt_map_range(&o.t, c, 0x3000000, 2 * o.g_sz, IOPT_READ, 0,
@@ -431,11 +453,12 @@ TEST_CFG(entry_outside_bound)
 	CHECK_EQ(iopt_iova_to_phys_length(&o.t, c, &phys, &len, NULL), -EFAULT);
 	CHECK_EQ(iopt_iova_to_pgsize(&o.t, c), 0);
 
-	/* The walk path: the root entry, then -EFAULT. */
+	/* The walk path: down to the bad entry, then -EFAULT. */
 	memset(&path, 0xa5, sizeof(path));
 	CHECK_EQ(iopt_walk_path(&o.t, c, &path), -EFAULT);
-	CHECK_EQ(path.depth, 1);
-	CHECK_EQ(path.pte[0], get(&o.p, slot));
+	CHECK_EQ(path.depth, d + 1);
+	CHECK_EQ(path.pte[d], get(&o.p, slot));
+	CHECK_EQ(path.table_phys[d], pc.table_phys[d]);
 	CHECK_EQ(path.table_phys[0], iopt_root_phys(&o.t));
 
 	/* The run at a is reported, then the bad entry stops the walk. */

@@ -131,9 +131,10 @@ static bool is_arm(const struct iopt_config *c)
  * formats (formats.md): ARM stage 1 and x86 always allow privileged reads,
  * PRIV takes the unprivileged accesses away, NOEXEC both fetches; ARM stage
  * 1 never lets privileged code execute what unprivileged code may write;
- * x86 user fetches need the user bit. Stage 2 has no privilege levels.
- * v7s is x86-like here (no rule against executing user-writable memory);
- * with NO_PERMS its leaves allow everything.
+ * x86 user fetches need the user bit. Stage 2 (and Mali, whose permissions
+ * are stage-2-like) has no privilege levels. v7s is x86-like here (no rule
+ * against executing user-writable memory); with NO_PERMS its leaves allow
+ * everything.
  */
 static unsigned int want_perm(const struct iopt_config *c, unsigned int prot)
 {
@@ -141,7 +142,8 @@ static unsigned int want_perm(const struct iopt_config *c, unsigned int prot)
 	bool x = !(prot & IOPT_NOEXEC), user = !(prot & IOPT_PRIV);
 	unsigned int p = 0;
 
-	if (c->format == IOPT_FMT_ARM_LPAE_S2) {
+	if (c->format == IOPT_FMT_ARM_LPAE_S2 ||
+	    c->format == IOPT_FMT_ARM_MALI_LPAE) {
 		if (rd)
 			p |= IOPT_HWSIM_PERM_UR | IOPT_HWSIM_PERM_PR;
 		if (wr)
@@ -827,12 +829,15 @@ static void fault_checks(const char *name)
 	const struct iopt_config *c;
 	uint64_t x, pa = 0x200000, ent, v, tbl, oas_bit;
 	unsigned int top;
-	bool s2;
+	bool s2, mali;
 
 	if (tenv_open(&e, name, NULL))
 		goto out;
 	c = &e.cfg;
-	s2 = c->format == IOPT_FMT_ARM_LPAE_S2;
+	mali = c->format == IOPT_FMT_ARM_MALI_LPAE;
+	/* Mali's permissions are stage-2-like: read and write bits, no
+	 * privilege levels. */
+	s2 = c->format == IOPT_FMT_ARM_LPAE_S2 || mali;
 	ASSERT_EQ(iopt_hwsim_geometry(c, &g), 0);
 	top = g.levels - 1;
 	x = 4 * e.blk;
@@ -873,7 +878,16 @@ static void fault_checks(const char *name)
 	ent = entry_at(&e, x, top);	/* the level-0 entry */
 	ASSERT(ent);
 	v = entry_get(&e, ent);
-	if (is_arm(c)) {
+	if (mali) {
+		/* Mali's last-level leaf is 01; 11 there translates nothing,
+		 * and there is no access flag. */
+		entry_put(&e, ent, v | 2ULL);
+		EXPECT_FAULT(&e, &g, x, R, IOPT_HWSIM_FAULT_TRANSLATION, 0);
+		entry_put(&e, ent, (v & ~3ULL) | 2ULL);
+		EXPECT_FAULT(&e, &g, x, R, IOPT_HWSIM_FAULT_TRANSLATION, 0);
+		entry_put(&e, ent, v & ~(1ULL << 10));
+		EXPECT_PHYS(&e, &g, x, R, pa);
+	} else if (is_arm(c)) {
 		entry_put(&e, ent, v & ~2ULL);  /* [1:0] = 01 at level 3 */
 		EXPECT_FAULT(&e, &g, x, R, IOPT_HWSIM_FAULT_TRANSLATION, 0);
 		entry_put(&e, ent, v & ~(1ULL << 10)); /* AF = 0 */
@@ -1015,7 +1029,8 @@ static void fault_checks(const char *name)
 				  (3ULL << 8) | 1);
 			if (ok) {
 				struct iopt_hwsim_result r;
-				unsigned int cl = contig_lg2(e.gr, lvl);
+				/* Mali has no contiguous hint. */
+				unsigned int cl = mali ? 0 : contig_lg2(e.gr, lvl);
 				unsigned int bits = lvl == top ? g.top_bits :
 							       e.gr - 3;
 
@@ -1669,7 +1684,7 @@ next:
 /*
  * Table memory changed under the caches without an invalidation: a leaf's
  * permissions, then a table descriptor's restrictions (ARM stage 1 APTable,
- * x86 R/W; stage 2 tables have none).
+ * x86 R/W; stage 2 and Mali tables have none).
  */
 TEST_CFG(oracle_stale_permissions)
 {
@@ -1682,7 +1697,9 @@ TEST_CFG(oracle_stale_permissions)
 
 	if (wrap_open(&e, &sim, &w, cfg->name, &oracle_params))
 		goto out;
-	s2 = e.cfg.format == IOPT_FMT_ARM_LPAE_S2;
+	/* Mali: stage-2-like leaf permissions, no table restrictions. */
+	s2 = e.cfg.format == IOPT_FMT_ARM_LPAE_S2 ||
+	     e.cfg.format == IOPT_FMT_ARM_MALI_LPAE;
 	v7s = e.cfg.format == IOPT_FMT_ARM_V7S;
 	a = e.blk;
 	if (tenv_map(&e, a, pa, e.gsz, 2, IOPT_READ | IOPT_WRITE))
@@ -2105,7 +2122,9 @@ TEST_CFG(hostile_cycles)
 	struct iopt_hwsim sim;
 	struct iopt_hwsim_mem m;
 	uint64_t ta = 0, tb = 0, off = 0x123 & ~7ULL, iova, outside, far;
+	uint64_t self_a, self_b;
 	unsigned int top;
+	enum iopt_hwsim_fault self_kind = IOPT_HWSIM_FAULT_NONE;
 
 	memset(&sim, 0, sizeof(sim));
 	if (tenv_open(&e, cfg->name, NULL))
@@ -2123,17 +2142,22 @@ TEST_CFG(hostile_cycles)
 	ASSERT(ta && tb);
 	iova = 5 * e.blk + 3 * e.gsz + off;
 
+	/* The last level reads a table descriptor as a page (ARM, x86), or
+	 * as nothing (Mali, whose pages are 01 and 11 is no leaf there). */
+	self_a = ta + (iova & (e.gsz - 1));
+	self_b = (top % 2 ? ta : tb) + (iova & (e.gsz - 1));
+	if (e.cfg.format == IOPT_FMT_ARM_MALI_LPAE) {
+		self_a = self_b = IOPT_PHYS_NONE;
+		self_kind = IOPT_HWSIM_FAULT_TRANSLATION;
+	}
 	/* A table whose every entry points at itself: at level 0 the entry
 	 * is a page, of the table itself. */
 	fill_table(&e, &g, ta, desc(&e.cfg, ta));
-	cycle_walk(&e, &g, &sim, ta, iova, ta + (iova & (e.gsz - 1)),
-		   IOPT_HWSIM_FAULT_NONE, g.levels);
+	cycle_walk(&e, &g, &sim, ta, iova, self_a, self_kind, g.levels);
 	/* Two tables pointing at each other. */
 	fill_table(&e, &g, ta, desc(&e.cfg, tb));
 	fill_table(&e, &g, tb, desc(&e.cfg, ta));
-	cycle_walk(&e, &g, &sim, ta, iova,
-		   (top % 2 ? ta : tb) + (iova & (e.gsz - 1)),
-		   IOPT_HWSIM_FAULT_NONE, g.levels);
+	cycle_walk(&e, &g, &sim, ta, iova, self_b, self_kind, g.levels);
 	/* Pointers just past the arena, far away, above oas. */
 	outside = (e.a.phys_base + e.a.size + e.gsz - 1) & ~(e.gsz - 1);
 	far = (e.cfg.oas >= 48 ? 1ULL << 47 : 1ULL << (e.cfg.oas - 1)) &

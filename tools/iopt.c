@@ -43,21 +43,24 @@ int iopt_cmd_formats(int argc, char **argv)
 	(void)argc;
 	(void)argv;
 	for (unsigned int i = 0; (name = iopt_config_name(i, &cfg)); i++) {
-		/* An arena low in physical memory: v7s tables must lie below 4G. */
-		static _Alignas(65536) unsigned char buf[256 << 10];
-		struct iopt_arena a;
 		struct iopt_table t;
+		struct iopt_arena a;
 		struct iopt_mem mem;
 		uint64_t bm;
 
-		/* Page sizes depend on the geometry: build an empty table to ask. */
+		/*
+		 * Page sizes depend on the geometry: build an empty table to
+		 * ask, in an arena at 1 GiB, which every output size can
+		 * address (the heap's addresses can lie beyond a 40-bit one).
+		 */
 		printf("%-20s ias=%-2u oas=%-2u levels=", name, cfg.ias, cfg.oas);
-		if (iopt_arena_init(&a, buf, sizeof(buf), 1ULL << 20)) {
+		if (iopt_arena_create(&a, 1u << 20, 1ULL << 30)) {
 			printf("?\n");
 			continue;
 		}
 		iopt_arena_mem(&a, &mem);
 		if (iopt_init(&t, &cfg, &mem, NULL, NULL)) {
+			iopt_arena_destroy(&a);
 			printf("?\n");
 			continue;
 		}
@@ -73,6 +76,7 @@ int iopt_cmd_formats(int argc, char **argv)
 		}
 		printf("\n");
 		iopt_fini(&t);
+		iopt_arena_destroy(&a);
 	}
 	return 0;
 }

@@ -62,10 +62,10 @@ enum iopt_format {
 	IOPT_FMT_ARM_LPAE_S1 = 1, /* VMSAv8-64 stage 1 */
 	IOPT_FMT_ARM_LPAE_S2 = 2, /* VMSAv8-64 stage 2 */
 	IOPT_FMT_X86_64 = 3,      /* Intel VT-d first stage / AMD v2 */
+	IOPT_FMT_ARM_MALI_LPAE = 5, /* Arm Mali GPU LPAE variant */
 	/* Reserved for formats in progress (iopt_init() refuses them until
 	 * they land; the simulated IOMMU may walk them first): */
 	IOPT_FMT_ARM_V7S = 4,       /* Armv7 short descriptor, 32-bit entries */
-	IOPT_FMT_ARM_MALI_LPAE = 5, /* Arm Mali GPU LPAE variant */
 	IOPT_FMT_APPLE_DART = 6,    /* Apple DART v1 (4K, oas 36) */
 	IOPT_FMT_APPLE_DART2 = 7,   /* Apple DART v2 (16K, oas 42) */
 };
@@ -84,13 +84,15 @@ enum iopt_format {
  * struct iopt_config - what table to build
  * @format:      one of enum iopt_format.
  * @granule_lg2: log2 of the translation granule: 12, 14 or 16 for ARM LPAE;
- *               12 for x86-64. 0 selects the format's default (12).
+ *               12 for x86-64 and Mali. 0 selects the format's default (12).
  * @ias:         input (IOVA) address bits. ARM: 32..48 (the start level
  *               follows; stage 2 concatenates start tables where the
  *               architecture requires it). x86-64: 48 (4 levels) or 57 (5
  *               levels); IOVAs are canonical (sign-extended from bit ias-1).
+ *               Mali: 32..48, always 4 levels from a full 512-entry root
+ *               (IOVAs at or above 2^ias are refused).
  * @oas:         output (physical) address bits. ARM: 32, 36, 40, 42, 44, 48,
- *               or 52 with the 64K granule. x86-64: 32..52.
+ *               or 52 with the 64K granule. x86-64: 32..52. Mali: 32..40.
  * @quirks:      IOPT_QUIRK_* bits.
  * @flags:       IOPT_CFG_* bits. Unknown bits are -EINVAL.
  */
@@ -113,9 +115,10 @@ struct iopt_config {
  *        "s2fwb" (IOPT_QUIRK_ARM_S2FWB), "no_perms"
  *        (IOPT_QUIRK_V7S_NO_PERMS), "mtk_ext" (IOPT_QUIRK_V7S_MTK_EXT).
  *        What each format accepts: arm-lpae-*: ias 32-48, oas 32, 36, 40,
- *        42, 44, 48 (52 with the 64K granule); x86-64-*: oas 32-52;
+ *        42, 44, 48 (52 with the 64K granule); x86-64-*: ias 48 or 57, oas 32-52;
  *        arm-v7s: ias 32, oas 32 (up to 35 with mtk_ext, which needs
- *        no_perms); nocontig and ns on ARM formats, s2fwb on stage 2.
+ *        no_perms); arm-mali-lpae: ias 32-48, oas 32-40, no flags;
+ *        nocontig and ns on ARM LPAE and v7s, s2fwb on stage 2.
  * @cfg:  filled on success.
  *
  * Return: 0, or -EINVAL for an unknown name or malformed override (@cfg is
@@ -587,7 +590,8 @@ int iopt_gather_sync(struct iopt_gather *g);
  * iopt_prot_effective() - the protection a leaf mapped with @prot reports
  * Formats cannot express every combination (ARM stage 1 cannot make a page
  * writable but not readable, so WRITE alone reads back as READ|WRITE; PRIV
- * means nothing in stage 2). This returns what iopt_iova_to_phys_length()
+ * means nothing in stage 2 or on Mali, whose GPU makes no privilege
+ * distinction). This returns what iopt_iova_to_phys_length()
  * and the extent iterator will report for such a leaf.
  * Unknown bits of @prot are ignored.
  * Return: IOPT_* flags; 0 for a NULL or destroyed table. Context: any.

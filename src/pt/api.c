@@ -22,6 +22,7 @@ static const struct {
 	{ "x86-64-4lvl",     { IOPT_FMT_X86_64, 12, 48, 52, 0, 0 } },
 	{ "x86-64-5lvl",     { IOPT_FMT_X86_64, 12, 57, 52, 0, 0 } },
 	{ "arm-v7s",         { IOPT_FMT_ARM_V7S, 12, 32, 32, 0, 0 } },
+	{ "arm-mali-lpae",   { IOPT_FMT_ARM_MALI_LPAE, 12, 48, 40, 0, 0 } },
 };
 
 const char *iopt_config_name(unsigned int i, struct iopt_config *cfg)
@@ -248,6 +249,9 @@ int iopt_init(struct iopt_table *t, const struct iopt_config *cfg,
 		break;
 	case IOPT_FMT_ARM_V7S:
 		ret = iopt_arm_v7s_init(t);
+		break;
+	case IOPT_FMT_ARM_MALI_LPAE:
+		ret = iopt_arm_mali_init(t);
 		break;
 	default:
 		ret = -EINVAL;

@@ -25,8 +25,15 @@
  *   PT_LEAF_OA(t, pte, lvl)    output address of the entry: its item's, or
  *                              with PT_REPLICATED its run's (aligned to it)
  *   PT_LEAF_CONTIG(t, pte, lvl) log2 of the items in this leaf's run (0: none)
- *   PT_IS_LEAF0(pte)           1 if a level-0 entry is a leaf, else 0, branch-free;
- *                              a test that some bits are all set (see subtree_bytes)
+ *   PT_IS_LEAF0(pte)           1 if a level-0 entry is a leaf, else 0, branch-free
+ *   PT_ALL_LEAF0(tab)          optional: 1 if every entry of the level-0 table
+ *                              @tab (const PT_E *, little-endian words) is a
+ *                              leaf, else 0 (see subtree_bytes). The default,
+ *                              PT_IS_LEAF0() of the AND of all entries, is a
+ *                              proof only where leafness is a set of bits that
+ *                              must all be present; a format whose leaf test
+ *                              also needs some bit clear (Mali: 0b01 is a
+ *                              page, 0b11 is not) defines its own
  *   PT_LEAF_AT(t, lvl)         may a leaf be written at this level
  *   PT_CONTIG_AT(t, lvl)       log2 of the items in a run map may write (0: none)
  *   PT_MAKE_TABLE(t, pa)       a table entry
@@ -379,6 +386,13 @@ static inline uint64_t PT_NAME(and_all)(const PT_E *tab)
 		w &= w >> 32; /* two entries per word */
 	return w;
 }
+
+/* Is every entry of a level-0 table a leaf? */
+#ifdef PT_ALL_LEAF0
+#define PT_ALL_LEAF0_(tab) PT_ALL_LEAF0(tab)
+#else
+#define PT_ALL_LEAF0_(tab) PT_IS_LEAF0(PT_NAME(and_all)(tab))
+#endif
 
 /*
  * Store leaves [from, to] of @tab starting at output address @oa. Where the
@@ -763,11 +777,12 @@ static uint64_t PT_NAME(subtree_bytes)(struct pt_uctx *c, const PT_E *tab,
 	if (lvl == 0) {
 		/*
 		 * Detached: nobody writes it any more, plain loads suffice. A
-		 * full table is the common case and an AND over it proves it
-		 * (leafness is a set of bits that must all be present, so it
+		 * full table is the common case, and one test over the whole
+		 * table proves it (PT_ALL_LEAF0_: by default an AND, where
+		 * leafness is a set of bits that must all be present, so it
 		 * holds for the AND only if it holds for every entry).
 		 */
-		if (PT_IS_LEAF0(PT_NAME(and_all)(tab)))
+		if (PT_ALL_LEAF0_(tab))
 			n = 1u << PT_BITS;
 		else
 			for (unsigned int i = 0; i < (1u << PT_BITS); i++)
@@ -1273,6 +1288,7 @@ static const struct iopt_fmt_ops PT_NAME(ops) = {
 	.prot_effective = PT_PROT_EFFECTIVE,
 };
 
+#undef PT_ALL_LEAF0_
 #undef PT_BITS
 #undef PT_TABLE_SIZE
 #undef PT_ENTRY_BYTES

@@ -62,6 +62,7 @@ struct iopt_fmt_ops {
 
 /* Format families: fill t->ops, geometry and page sizes from t->cfg. */
 int iopt_arm_lpae_init(struct iopt_table *t);
+int iopt_arm_mali_init(struct iopt_table *t);
 int iopt_x86_64_init(struct iopt_table *t);
 int iopt_arm_v7s_init(struct iopt_table *t);
 

@@ -506,6 +506,7 @@ static unsigned int ops_expect_effective(const struct ops_ctx *c,
 	case IOPT_FMT_ARM_LPAE_S1:
 		return p | IOPT_READ;
 	case IOPT_FMT_ARM_LPAE_S2:
+	case IOPT_FMT_ARM_MALI_LPAE: /* stage-2-like permissions */
 		return p & ~IOPT_PRIV;
 	case IOPT_FMT_ARM_V7S:
 		if (c->cfg.quirks & IOPT_QUIRK_V7S_NO_PERMS)
@@ -546,6 +547,7 @@ static unsigned int ops_expect_perm(const struct ops_ctx *c, unsigned int prot)
 			p |= IOPT_HWSIM_PERM_PX;
 		break;
 	case IOPT_FMT_ARM_LPAE_S2:
+	case IOPT_FMT_ARM_MALI_LPAE:
 		if (r)
 			p |= IOPT_HWSIM_PERM_UR | IOPT_HWSIM_PERM_PR;
 		if (w)

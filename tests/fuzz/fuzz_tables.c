@@ -212,7 +212,10 @@ static bool tb_setup(struct tb_ctx *c, struct fz *f)
 	c->levels = iopt_levels(&c->t);
 	c->ias = c->cfg.ias;
 	c->sext = c->cfg.format == IOPT_FMT_X86_64;
-	c->top_bits = c->ias - c->g - c->bits * (c->levels - 1);
+	/* The bits the walk indexes: ias, except on Mali, whose walk always
+	 * starts from a full table indexed by IOVA[47:39]. */
+	c->top_bits = (c->cfg.format == IOPT_FMT_ARM_MALI_LPAE ? 48 : c->ias) -
+		      c->g - c->bits * (c->levels - 1);
 	c->root_phys = iopt_root_phys(&c->t);
 	c->root_entries = (size_t)1 << c->top_bits;
 	c->nblocks = c->arena.size >> c->g;
