@@ -737,8 +737,8 @@ static int walk_at(struct tenv *e, const struct iopt_hwsim_geom *g,
 /* ARM: log2 of the entries of a contiguous run at @lvl (formats.md 1.7). */
 static unsigned int contig_lg2(unsigned int gr, unsigned int lvl)
 {
-	if (gr == 12)
-		return 4;
+	if (gr == 12)	/* LPA2's level-0 blocks: the model ignores the hint */
+		return lvl <= 2 ? 4 : 0;
 	if (gr == 14)
 		return lvl == 0 ? 7 : lvl == 1 ? 5 : 0;
 	return lvl <= 1 ? 5 : 0;
@@ -761,12 +761,13 @@ static void fault_checks(const char *name)
 	const struct iopt_config *c;
 	uint64_t x, pa = 0x200000, ent, v, tbl, oas_bit;
 	unsigned int top;
-	bool s2;
+	bool s2, ds;
 
 	if (tenv_open(&e, name, NULL))
 		goto out;
 	c = &e.cfg;
 	s2 = c->format == IOPT_FMT_ARM_LPAE_S2;
+	ds = c->quirks & IOPT_QUIRK_ARM_LPA2;
 	ASSERT_EQ(iopt_hwsim_geometry(c, &g), 0);
 	top = g.levels - 1;
 	x = 4 * e.blk;
@@ -927,10 +928,11 @@ static void fault_checks(const char *name)
 
 			if (sh >= c->ias || y >= e.top)
 				continue;
+			/* LPA2 (DS = 1): 512G and 64G blocks too. */
 			if (e.gr == 12)
-				ok = lvl <= 2;
+				ok = lvl <= 2 || (lvl == 3 && ds);
 			else if (e.gr == 14)
-				ok = lvl == 1;
+				ok = lvl == 1 || (lvl == 2 && ds);
 			else
 				ok = lvl == 1 || (lvl == 2 && c->oas == 52);
 			blkpa = sh < c->oas ? 1ULL << sh : 0;
@@ -941,8 +943,9 @@ static void fault_checks(const char *name)
 			ent = entry_at(&e, y, top - lvl);
 			ASSERT(ent);
 			v = entry_get(&e, ent);
+			/* SH = inner; with DS bits [9:8] are OA[51:50]. */
 			entry_put(&e, ent, blkpa | (1ULL << 10) | (1ULL << 6) |
-				  (3ULL << 8) | 1);
+				  (ds ? 0 : 3ULL << 8) | 1);
 			if (ok) {
 				struct iopt_hwsim_result r;
 				unsigned int cl = contig_lg2(e.gr, lvl);
@@ -1794,8 +1797,11 @@ static uint64_t hostile_word(uint64_t *rng, const struct iopt_hwsim_geom *g,
 	addr = base + (h_rand(rng) % (size / gsz)) * gsz;
 	if (h_rand(rng) % 10 == 0)	/* just outside, or anywhere */
 		addr = h_rand(rng) % 2 ? base + size : v & 0x000ffffffffff000ULL;
-	/* random attribute bits, the type bits of a table or a leaf */
+	/* random attribute bits, the type bits of a table or a leaf; with
+	 * DS = 1 bits [9:8] are OA[51:50]: mostly clear, to stay inside */
 	v &= 0xfff0000000000ffcULL;
+	if (g->ds && h_rand(rng) % 8)
+		v &= ~0x300ULL;
 	if (g->format == IOPT_FMT_X86_64)
 		return addr | (v & ~0x80ULL) | 1 | (k >= 7 ? 0x80 : 0);
 	return addr | v | (k < 7 ? 3 : 1) | (1ULL << 10);
@@ -2055,12 +2061,16 @@ TEST_CFG(hostile_cycles)
 		   top ? IOPT_PHYS_NONE : far + (iova & (e.gsz - 1)),
 		   IOPT_HWSIM_FAULT_WALK_ABORT, top ? 2 : 1);
 	if (e.cfg.oas < 52) {
+		/* ARM: bit oas is an address bit below the field's top (48,
+		 * or 50 with LPA2's DS = 1), else ignored. */
+		unsigned int field_top = g.ds ? 50 : 48;
+
 		fill_table(&e, &g, ta, desc(&e.cfg, 1ULL << e.cfg.oas));
 		cycle_walk(&e, &g, &sim, ta, iova, IOPT_PHYS_NONE,
 			   e.x86 ? IOPT_HWSIM_FAULT_RESERVED :
-			   e.cfg.oas < 48 ? IOPT_HWSIM_FAULT_ADDR_SIZE :
+			   e.cfg.oas < field_top ? IOPT_HWSIM_FAULT_ADDR_SIZE :
 			   IOPT_HWSIM_FAULT_WALK_ABORT,
-			   e.x86 || e.cfg.oas < 48 ? 1 : 2);
+			   e.x86 || e.cfg.oas < field_top ? 1 : 2);
 	}
 	/* The root itself outside the memory (aligned as a start table). */
 	outside = (outside + table_size(&g) - 1) & ~(table_size(&g) - 1);
