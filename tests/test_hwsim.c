@@ -40,6 +40,7 @@
 #include <stdbool.h>
 
 #include <iopt/hwsim.h>
+#include <iopt/domain.h>
 #include <iopt/mem.h>
 
 #include "model.h"
@@ -3276,5 +3277,163 @@ TEST(hostile_new_formats)
 		}
 		free(img);
 		free(copy);
+	}
+}
+
+/* ------------------------------------------------------------ ARM TTBR1 */
+
+static int ttbr1_extent(void *arg, uint64_t iova, uint64_t phys, uint64_t len,
+			unsigned int prot)
+{
+	uint64_t *sum = arg;
+
+	(void)iova;
+	(void)phys;
+	(void)prot;
+	sum[0] += len;
+	sum[1]++;
+	return 0;
+}
+
+/*
+ * TTBR1 tables (upper-half IOVAs) against the simulated IOMMU: random
+ * pages and blocks in slots spread over the whole upper half, the last
+ * slot ending at 2^64 - 1, mapped through the domain layer and the page
+ * API, translated by the engine and by the walker (through its caches,
+ * flushed by the engine's callbacks), iterated and unmapped, partly and
+ * in one call covering [2^64 - 2^ias, 2^64 - 1].
+ */
+TEST(ttbr1_oracle)
+{
+	static const char *const names[] = {
+		"arm-lpae-s1-4k:ttbr1",
+		"arm-lpae-s1-4k:ttbr1,ias=39,oas=40",
+		"arm-lpae-s1-16k:ttbr1,lpa2,ias=52,oas=52",
+		"arm-lpae-s1-64k:ttbr1,ias=52,oas=52",
+		"arm-lpae-s1-4k:ttbr1,lpa2,ias=52,oas=52,ns",
+	};
+	struct iopt_config c;
+	struct iopt_hwsim_geom g;
+
+	/* Geometry: the region flag, and what the walker refuses. */
+	ASSERT_EQ(iopt_config_from_name("arm-lpae-s2-4k:ttbr1", &c), 0);
+	CHECK_EQ(iopt_hwsim_geometry(&c, &g), -EINVAL);
+	ASSERT_EQ(iopt_config_from_name("arm-lpae-s1-4k:ias=52", &c), 0);
+	CHECK_EQ(iopt_hwsim_geometry(&c, &g), -ENOTSUP);
+	ASSERT_EQ(iopt_config_from_name("arm-lpae-s1-16k:oas=52", &c), 0);
+	CHECK_EQ(iopt_hwsim_geometry(&c, &g), -ENOTSUP);
+	ASSERT_EQ(iopt_config_from_name("arm-lpae-s1-64k:lpa2", &c), 0);
+	CHECK_EQ(iopt_hwsim_geometry(&c, &g), -ENOTSUP);
+	ASSERT_EQ(iopt_config_from_name("arm-lpae-s1-64k:ias=53", &c), 0);
+	CHECK_EQ(iopt_hwsim_geometry(&c, &g), -ENOTSUP);
+
+	for (size_t n = 0; n < ARRAY_SIZE(names); n++) {
+		struct tenv e;
+		struct iopt_hwsim sim;
+		struct wrap w = { 0 };
+		struct iopt_domain d;
+		struct iopt_hwsim_result r;
+		uint64_t rng = test_rng("ttbr1_oracle", names[n]);
+		uint64_t base, slot, nslots, used[24], iova[24], pa[24], sz[24];
+		uint64_t sum[2] = { 0, 0 }, total = 0, unmapped;
+		unsigned int cnt = 0;
+
+		if (wrap_open(&e, &sim, &w, names[n], &oracle_params))
+			goto next;
+		ASSERT_EQ(iopt_hwsim_geometry(&e.cfg, &g), 0);
+		CHECK(g.ttbr1);
+		CHECK_EQ(g.levels, iopt_levels(&e.t));
+		CHECK_EQ(g.ds, (e.cfg.quirks & IOPT_QUIRK_ARM_LPA2) != 0);
+		ASSERT_EQ(iopt_domain_init(&d, &e.t, IOPT_DOMAIN_BATCHED), 0);
+		base = 0 - (1ULL << e.cfg.ias);
+		slot = 4 * e.blk;
+		nslots = (1ULL << e.cfg.ias) / slot;
+		/* Outside the T1SZ region: an input address-size fault. */
+		CHECK_EQ(iopt_hwsim_translate(&sim, base - e.gsz, 0, &r),
+			 -EFAULT);
+		CHECK(r.fault == IOPT_HWSIM_FAULT_ADDR_SIZE && r.input);
+		CHECK_EQ(iopt_hwsim_translate(&sim, 0, 0, &r), -EFAULT);
+		CHECK(r.input);
+		CHECK_EQ(iopt_hwsim_translate(&sim, base, 0, &r), -EFAULT);
+		CHECK(r.fault == IOPT_HWSIM_FAULT_TRANSLATION && !r.input);
+		CHECK_EQ(iopt_domain_map(&d, e.blk, 0, e.gsz, IOPT_READ),
+			 -ERANGE);
+
+		for (unsigned int i = 0; i < ARRAY_SIZE(used); i++) {
+			uint64_t s = i == 0 ? nslots - 1 : i == 1 ? 0 :
+				     h_rand(&rng) % nslots;
+			bool dup = false;
+			int ret;
+
+			for (unsigned int j = 0; j < cnt; j++)
+				dup |= used[j] == s;
+			if (dup)
+				continue;
+			used[cnt] = s;
+			/* pages or a block ending where the slot ends */
+			if (h_rand(&rng) % 2) {
+				sz[cnt] = e.gsz * (1 + h_rand(&rng) % 3);
+				iova[cnt] = base + s * slot + slot - sz[cnt];
+			} else {
+				sz[cnt] = e.blk;
+				iova[cnt] = base + s * slot + slot - e.blk;
+			}
+			pa[cnt] = (h_rand(&rng) % (1ULL << (e.cfg.oas - 1))) &
+				  ~(e.blk - 1);
+			if (h_rand(&rng) % 2)
+				ret = iopt_domain_map(&d, iova[cnt], pa[cnt],
+						      sz[cnt], IOPT_READ |
+						      IOPT_WRITE);
+			else
+				ret = tenv_map(&e, iova[cnt], pa[cnt], sz[cnt] ==
+					       e.blk ? e.blk : e.gsz, sz[cnt] ==
+					       e.blk ? 1 : sz[cnt] / e.gsz,
+					       IOPT_READ | IOPT_WRITE);
+			ASSERT_EQ(ret, 0);
+			total += sz[cnt];
+			cnt++;
+		}
+		/* the last slot ends at 2^64 - 1 */
+		CHECK_EQ(iova[0] + sz[0], 0);
+		for (unsigned int j = 0; j < cnt; j++) {
+			uint64_t off = (h_rand(&rng) % sz[j]) & ~7ULL;
+
+			CHECK_EQ(iopt_iova_to_phys(&e.t, iova[j] + off),
+				 pa[j] + off);
+			CHECK_EQ(iopt_hwsim_translate(&sim, iova[j] + off,
+						      IOPT_HWSIM_WRITE, &r), 0);
+			CHECK_EQ(r.phys, pa[j] + off);
+			CHECK_EQ(iopt_iova_to_phys(&e.t, (iova[j] + off) &
+						   ((1ULL << e.cfg.ias) - 1)),
+				 IOPT_PHYS_NONE);
+		}
+		CHECK_EQ(iopt_for_each_extent(&e.t, base, 0 - base,
+					      ttbr1_extent, sum), 0);
+		CHECK_EQ(sum[0], total);
+		/* Unmap the odd ones through the domain, then the rest in one
+		 * call up to 2^64 - 1; the walker must see each go. */
+		for (unsigned int j = 1; j < cnt; j += 2) {
+			CHECK_EQ(iopt_domain_unmap(&d, iova[j], sz[j], &e.g,
+						   &unmapped), 0);
+			CHECK_EQ(unmapped, sz[j]);
+		}
+		iopt_gather_sync(&e.g);
+		for (unsigned int j = 0; j < cnt; j++) {
+			int ret = iopt_hwsim_translate(&sim, iova[j], 0, &r);
+
+			CHECK_EQ(ret, j % 2 ? -EFAULT : 0);
+		}
+		CHECK_EQ(iopt_unmap_range(&e.t, base, 0 - base, 0, &e.g,
+					  &unmapped), 0);
+		iopt_gather_sync(&e.g);
+		for (unsigned int j = 0; j < cnt; j += 2) {
+			CHECK_EQ(iopt_hwsim_translate(&sim, iova[j], 0, &r),
+				 -EFAULT);
+			CHECK_EQ(r.fault, IOPT_HWSIM_FAULT_TRANSLATION);
+		}
+		CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL), 0);
+next:
+		iopt_hwsim_fini(&sim);
+		tenv_close(&e);
 	}
 }
