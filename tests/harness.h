@@ -54,6 +54,11 @@ static const struct h_cfg h_configs[] = {
 	{ "arm-v7s" }, { "arm-v7s:ns" }, { "arm-v7s:no_perms,mtk_ext,oas=35" },
 	{ "arm-mali-lpae" },
 	{ "arm-mali-lpae:ias=39,oas=36" },
+	{ "arm-lpae-s1-64k:ias=52,oas=52" },
+	{ "arm-lpae-s1-4k:lpa2,ias=52,oas=52" },
+	{ "arm-lpae-s1-16k:lpa2,ias=52,oas=52" },
+	{ "arm-lpae-s2-4k:lpa2,ias=52,oas=52" },
+	{ "arm-lpae-s2-16k:lpa2,ias=48,oas=48" },
 };
 #define H_NR_CONFIGS (sizeof(h_configs) / sizeof(h_configs[0]))
 /* The fuzz corpora's configuration bytes select among the first this many

@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <iopt/mem.h>
+#include <iopt/hwsim.h>
 
 #define R IOPT_READ
 #define W IOPT_WRITE
@@ -295,13 +296,27 @@ TEST(config_errors)
 	} cases[] = {
 		{ "arm-lpae-s1-4k:ias=31", -1, 0, -ENOTSUP, "ias below 32" },
 		{ "arm-lpae-s1-4k:ias=49", -1, 0, -ENOTSUP, "ias above 48" },
-		{ "arm-lpae-s1-64k:ias=52", -1, 0, -ENOTSUP, "ias above 48" },
+		{ "arm-lpae-s1-64k:ias=53", -1, 0, -ENOTSUP, "ias above 52" },
+		{ "arm-lpae-s1-4k:lpa2,ias=53", -1, 0, -ENOTSUP,
+		  "ias above 52" },
+		{ "arm-lpae-s1-4k:ias=52", -1, 0, -ENOTSUP,
+		  "52-bit IA with 4K needs lpa2" },
+		{ "arm-lpae-s1-16k:ias=50", -1, 0, -ENOTSUP,
+		  "IA above 48 with 16K needs lpa2" },
 		{ "arm-lpae-s1-4k:oas=52", -1, 0, -ENOTSUP,
-		  "52-bit OA needs the 64K granule" },
+		  "52-bit OA needs the 64K granule or lpa2" },
 		{ "arm-lpae-s1-16k:oas=52", -1, 0, -ENOTSUP,
-		  "52-bit OA needs the 64K granule" },
+		  "52-bit OA needs the 64K granule or lpa2" },
 		{ "arm-lpae-s2-4k:oas=52", -1, 0, -ENOTSUP,
-		  "52-bit OA needs the 64K granule" },
+		  "52-bit OA needs the 64K granule or lpa2" },
+		{ "arm-lpae-s1-64k:lpa2", -1, 0, -ENOTSUP,
+		  "TCR.DS is for the 4K and 16K granules" },
+		{ "arm-lpae-s2-4k:ttbr1", -1, 0, -EINVAL,
+		  "stage 2 has no TTBR1" },
+		{ "x86-64-4lvl", -1, IOPT_QUIRK_ARM_TTBR1, -EINVAL,
+		  "TTBR1 on x86" },
+		{ "x86-64-4lvl", -1, IOPT_QUIRK_ARM_LPA2, -EINVAL,
+		  "LPA2 on x86" },
 		{ "arm-lpae-s1-4k:oas=41", -1, 0, -ENOTSUP,
 		  "41 is not a PS encoding" },
 		{ "arm-lpae-s1-4k:oas=50", -1, 0, -ENOTSUP,
@@ -1134,6 +1149,240 @@ static const struct enc_case x86_2m[] = {
 	{ R | W | MM, 0x00000000800000ffULL, "PS|PCD|PWT | 0x67" },
 	{ R | W | PV, 0x00000000800000e3ULL, "PS | no U" },
 };
+
+/*
+ * FEAT_LPA2 (TCR.DS = 1), 4K and 16K: OA[49:G] in place, OA[51:50] in bits
+ * [9:8], so no SH field: an R | W stage-1 leaf is AF 0x400 | nG 0x800 |
+ * AP[1] 0x40 (AttrIndx 0) = 0xc40, plus 0b11 for a page, 0b01 for a block.
+ * Blocks at ARM level 0 (4K: 512G) and level 1 (16K: 64G).
+ */
+TEST(arm_lpa2_4k_encoding)
+{
+	static const struct page_case c[] = {
+		{ 0, 0x000c000012345000ULL, SZ_4K, 0, 0x0000000012345f43ULL,
+		  "OA[51:50]=3 -> 0x300 | OA[49:12] 0x12345000 | 0xc43" },
+		{ 0x1000, 0x0003fffffffff000ULL, SZ_4K, 0,
+		  0x0003fffffffffc43ULL, "OA[49:12] all ones, [51:50] 0" },
+		{ SZ_2M, 0x0008000000200000ULL, SZ_2M, 1, 0x0000000000200e41ULL,
+		  "2M: OA[51:50]=2 -> 0x200 | 0x200000 | 0xc41" },
+		{ SZ_1G, 0x000fffffc0000000ULL, SZ_1G, 2, 0x0003ffffc0000f41ULL,
+		  "1G at 2^52 - 1G: [49:30] ones | 0x300 | 0xc41" },
+		{ 512 * SZ_1G, 0x0004008000000000ULL, 512 * SZ_1G, 3,
+		  0x0000008000000d41ULL,
+		  "512G block at ARM level 0: OA[50] -> 0x100 | 0x8000000000" },
+	};
+	struct tenv e;
+	struct iopt_path p;
+
+	ASSERT_EQ(tenv_open(&e, "arm-lpae-s1-4k:lpa2,ias=52,oas=52", NULL), 0);
+	/* Five levels: ARM level -1 indexes IOVA[51:48] (16 entries). */
+	CHECK_EQ(iopt_levels(&e.t), 5);
+	CHECK_EQ(iopt_pgsize_bitmap(&e.t),
+		 SZ_4K | 16 * SZ_4K | SZ_2M | 16 * SZ_2M | SZ_1G | 512 * SZ_1G);
+	check_pages(&e, "lpa2 4k", c, ARRAY_SIZE(c));
+	check_table_entries(&e, 0, 3, SZ_4K);
+	/* IOVA[51:48] = 0xb: entry 11 of the 16-entry start table. */
+	ASSERT_EQ(tenv_map(&e, 0x000b000000000000ULL, 0x1000, SZ_4K, 1, R), 0);
+	ASSERT(get_path(&e, 0x000b000000000000ULL, &p));
+	CHECK_EQ(p.depth, 5);
+	CHECK_EQ(p.index[0], 11);
+	CHECK_EQ(p.level[0], 4);
+	CHECK_EQ(p.pte[4], 0x0000000000001cc3ULL); /* RO: AP[2] 0x80 */
+	tenv_close(&e);
+
+	/* Stage 2, no concatenation at level -1: R | W page = AF 0x400 |
+	 * S2AP 0xc0 | MemAttr NC 0x14 (no SH) | 0b11. */
+	ASSERT_EQ(tenv_open(&e, "arm-lpae-s2-4k:lpa2,ias=52,oas=52", NULL), 0);
+	CHECK_EQ(iopt_levels(&e.t), 5);
+	CHECK_EQ(iopt_root_tables(&e.t), 1);
+	ASSERT_EQ(tenv_map(&e, 0, 0x000c000000007000ULL, SZ_4K, 1, R | W), 0);
+	CHECK_EQ(leaf_pte(&e, 0, NULL), 0x00000000000077d7ULL);
+	tenv_close(&e);
+}
+
+TEST(arm_lpa2_16k_encoding)
+{
+	static const struct page_case c[] = {
+		{ 0, 0x000800001234c000ULL, SZ_16K, 0, 0x000000001234ce43ULL,
+		  "OA[51:50]=2 -> 0x200 | OA[49:14] 0x1234c000 | 0xc43" },
+		{ SZ_32M, 0x0004000002000000ULL, SZ_32M, 1,
+		  0x0000000002000d41ULL, "32M: OA[50] -> 0x100 | 0xc41" },
+		{ 64 * SZ_1G, 0x000c001000000000ULL, 64 * SZ_1G, 2,
+		  0x0000001000000f41ULL,
+		  "64G block at ARM level 1: 0x300 | 0x1000000000 | 0xc41" },
+	};
+	struct tenv e;
+	struct iopt_path p;
+
+	ASSERT_EQ(tenv_open(&e, "arm-lpae-s1-16k:lpa2,ias=52,oas=52", NULL),
+		  0);
+	/* ias 52 = 14 + 3 * 11 + 5: four levels, a 32-entry level-0 table. */
+	CHECK_EQ(iopt_levels(&e.t), 4);
+	check_pages(&e, "lpa2 16k", c, ARRAY_SIZE(c));
+	check_table_entries(&e, 0, 3, SZ_16K);
+	ASSERT_EQ(tenv_map(&e, 0x000f800000000000ULL, 0x4000, SZ_16K, 1, R),
+		  0);
+	ASSERT(get_path(&e, 0x000f800000000000ULL, &p));
+	CHECK_EQ(p.index[0], 31);	/* IOVA[51:47] */
+	tenv_close(&e);
+
+	/* Stage 2, ias 48: DS allows the level-0 start (SL0 = 3), so no
+	 * concatenated level-1 tables as without LPA2. */
+	ASSERT_EQ(tenv_open(&e, "arm-lpae-s2-16k:lpa2,ias=48,oas=48", NULL),
+		  0);
+	CHECK_EQ(iopt_levels(&e.t), 4);
+	CHECK_EQ(iopt_root_tables(&e.t), 1);
+	tenv_close(&e);
+	ASSERT_EQ(tenv_open(&e, "arm-lpae-s2-16k", NULL), 0);
+	CHECK_EQ(iopt_levels(&e.t), 3);
+	CHECK_EQ(iopt_root_tables(&e.t), 2);
+	tenv_close(&e);
+}
+
+/* Table descriptors with OA[51:50] set: table memory above 2^50. */
+TEST(arm_lpa2_high_tables)
+{
+	static const struct {
+		const char *name;
+		uint64_t gsz;
+	} v[] = {
+		{ "arm-lpae-s1-4k:lpa2,ias=52,oas=52", SZ_4K },
+		{ "arm-lpae-s1-16k:lpa2,ias=52,oas=52", SZ_16K },
+	};
+	const uint64_t phys = 0x000c000040000000ULL;
+
+	for (size_t i = 0; i < ARRAY_SIZE(v); i++) {
+		struct iopt_config cfg;
+		struct iopt_arena a;
+		struct iopt_mem mem;
+		struct iopt_table t;
+		struct iopt_path p;
+		uint64_t mapped;
+		void *buf = aligned_alloc(4096, ARENA_BYTES);
+
+		ASSERT(buf);
+		ASSERT_EQ(iopt_config_from_name(v[i].name, &cfg), 0);
+		ASSERT_EQ(iopt_arena_init(&a, buf, ARENA_BYTES, phys), 0);
+		iopt_arena_mem(&a, &mem);
+		ASSERT_EQ(iopt_init(&t, &cfg, &mem, NULL, NULL), 0);
+		CHECK_EQ(iopt_map_pages(&t, 0x1234ULL * v[i].gsz, 0x5000000,
+					v[i].gsz, 1, R | W, 0, &mapped), 0);
+		CHECK_EQ(iopt_walk_path(&t, 0x1234ULL * v[i].gsz, &p), 0);
+		CHECK_EQ(p.depth, iopt_levels(&t));
+		CHECK_EQ(p.table_phys[0], iopt_root_phys(&t));
+		for (unsigned int d = 0; d + 1 < p.depth; d++) {
+			uint64_t next = p.table_phys[d + 1];
+
+			/* [49:G] in place, [51:50] = 3 in bits [9:8], 0b11 */
+			CHECK(next >> 50 == 3);
+			CHECK_EQ(p.pte[d], (next & 0x0003ffffffffffffULL) |
+				 0x300 | 3);
+		}
+		CHECK_EQ(iopt_iova_to_phys(&t, 0x1234ULL * v[i].gsz + 8),
+			 0x5000008);
+		iopt_fini(&t);
+		CHECK_EQ(a.used, 0);
+		free(buf);
+	}
+}
+
+/* FEAT_LVA: 64K with ias 52, a 1024-entry (8 KB) level-1 start table. */
+TEST(arm_lva_64k)
+{
+	struct tenv e;
+	struct iopt_path p;
+	const uint64_t top = 0x000ffc0000000000ULL; /* IOVA[51:42] all ones */
+
+	ASSERT_EQ(tenv_open(&e, "arm-lpae-s1-64k:ias=52,oas=52", NULL), 0);
+	CHECK_EQ(iopt_levels(&e.t), 3);
+	CHECK_EQ(iopt_root_phys(&e.t) % 8192, 0);
+	CHECK_EQ(e.a.used, 8192);
+	CHECK_EQ(iopt_pgsize_bitmap(&e.t), SZ_64K | 32 * SZ_64K | SZ_512M |
+		 32 * SZ_512M | SZ_4T);
+	ASSERT_EQ(tenv_map(&e, top, 0x000a000012340000ULL, SZ_64K, 1, R | W),
+		  0);
+	ASSERT(get_path(&e, top, &p));
+	CHECK_EQ(p.index[0], 1023);
+	CHECK_EQ(p.pte[2], 0x000000001234ae43ULL);
+	/* a 4T block in the last entry of the start table */
+	ASSERT_EQ(tenv_map(&e, top - SZ_4T, 0x000c040000000000ULL, SZ_4T, 1,
+			   R | W), 0);
+	CHECK_EQ(leaf_pte(&e, top - SZ_4T, NULL), 0x000004000000ce41ULL);
+	CHECK_EQ(iopt_iova_to_phys(&e.t, top + SZ_4T - 8), IOPT_PHYS_NONE);
+	CHECK_EQ(iopt_iova_to_phys(&e.t, 1ULL << 52), IOPT_PHYS_NONE);
+	tenv_close(&e);
+}
+
+/*
+ * TTBR1: IOVAs [2^64 - 2^ias, 2^64 - 1], indexed by their bits below ias
+ * exactly as TTBR0's; the same leaves as a TTBR0 table at IOVA mod 2^ias.
+ */
+TEST(arm_ttbr1)
+{
+	const uint64_t base = 0xffff000000000000ULL; /* 2^64 - 2^48 */
+	const uint64_t last = 0xfffffffffffff000ULL;
+	struct tenv e, z;
+	struct iopt_path p, q;
+	uint64_t mapped, phys, len;
+	unsigned int prot;
+	struct iopt_hwsim_geom g;
+
+	ASSERT_EQ(tenv_open(&e, "arm-lpae-s1-4k:ttbr1", NULL), 0);
+	ASSERT_EQ(tenv_open(&z, "arm-lpae-s1-4k", NULL), 0);
+	CHECK_EQ(iopt_levels(&e.t), 4);
+	/* the first and the last page of the upper half, and a 2M block */
+	ASSERT_EQ(tenv_map(&e, base, 0x1000, SZ_4K, 1, R | W), 0);
+	ASSERT_EQ(tenv_map(&e, last, 0x2000, SZ_4K, 1, R), 0);
+	ASSERT_EQ(tenv_map(&e, 0xffff800000200000ULL, 0x400000, SZ_2M, 1,
+			   R | W), 0);
+	ASSERT_EQ(tenv_map(&z, 0x800000200000ULL, 0x400000, SZ_2M, 1, R | W),
+		  0);
+	ASSERT(get_path(&e, last, &p));
+	CHECK_EQ(p.depth, 4);
+	for (unsigned int d = 0; d < 4; d++)
+		CHECK_EQ(p.index[d], 511);	/* IOVA[47:39] ... [20:12] */
+	CHECK_EQ(p.pte[3], 0x0000000000002ec3ULL);
+	ASSERT(get_path(&e, base, &p));
+	CHECK_EQ(p.index[0], 0);
+	ASSERT(get_path(&e, 0xffff800000200000ULL, &p));
+	ASSERT(get_path(&z, 0x800000200000ULL, &q));
+	CHECK_EQ(p.index[0], 256);
+	CHECK_EQ(p.depth, q.depth);
+	CHECK_EQ(p.pte[p.depth - 1], q.pte[q.depth - 1]);
+	CHECK_EQ(iopt_iova_to_phys(&e.t, last + 0xfff), 0x2fff);
+	CHECK_EQ(iopt_iova_to_phys_length(&e.t, 0xffff800000300000ULL, &phys,
+					  &len, &prot), 0);
+	CHECK_EQ(phys, 0x500000);
+	CHECK_EQ(len, SZ_2M);
+	/* Lower-half and in-between IOVAs are outside the input space. */
+	CHECK_EQ(iopt_map_pages(&e.t, 0, 0x1000, SZ_4K, 1, R, 0, &mapped),
+		 -ERANGE);
+	CHECK_EQ(iopt_map_pages(&e.t, base - SZ_4K, 0x1000, SZ_4K, 1, R, 0,
+				&mapped), -ERANGE);
+	/* one page below the half and one inside: still outside */
+	CHECK_EQ(iopt_map_pages(&e.t, base - SZ_4K, 0x1000, SZ_4K, 2, R, 0,
+				&mapped), -ERANGE);
+	CHECK_EQ(iopt_iova_to_phys(&e.t, 0x2000), IOPT_PHYS_NONE);
+	CHECK_EQ(iopt_walk_path(&e.t, 0x800000200000ULL, &p), -ERANGE);
+	CHECK_EQ(iopt_iova_to_phys_length(&e.t, base - 1, &phys, &len, NULL),
+		 -ERANGE);
+	/* The whole upper half in one call, up to 2^64 - 1. */
+	{
+		uint64_t unmapped;
+
+		CHECK_EQ(iopt_unmap_range(&e.t, base, 0 - base, 0, &e.g,
+					  &unmapped), 0);
+		CHECK_EQ(unmapped, 2 * SZ_4K + SZ_2M);
+		iopt_gather_sync(&e.g);
+		CHECK_EQ(iopt_iova_to_phys(&e.t, last), IOPT_PHYS_NONE);
+	}
+	/* The simulated IOMMU's TTBR1 region check. */
+	ASSERT_EQ(iopt_hwsim_geometry(&e.cfg, &g), 0);
+	CHECK(g.ttbr1);
+	CHECK_EQ(g.levels, 4);
+	tenv_close(&z);
+	tenv_close(&e);
+}
 
 TEST(x86_4lvl_encoding)
 {

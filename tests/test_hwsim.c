@@ -40,6 +40,7 @@
 #include <stdbool.h>
 
 #include <iopt/hwsim.h>
+#include <iopt/domain.h>
 #include <iopt/mem.h>
 
 #include "model.h"
@@ -759,8 +760,8 @@ static int walk_at(struct tenv *e, const struct iopt_hwsim_geom *g,
 /* ARM: log2 of the entries of a contiguous run at @lvl (formats.md 1.7). */
 static unsigned int contig_lg2(unsigned int gr, unsigned int lvl)
 {
-	if (gr == 12)
-		return 4;
+	if (gr == 12)	/* LPA2's level-0 blocks: the model ignores the hint */
+		return lvl <= 2 ? 4 : 0;
 	if (gr == 14)
 		return lvl == 0 ? 7 : lvl == 1 ? 5 : 0;
 	return lvl <= 1 ? 5 : 0;
@@ -829,7 +830,7 @@ static void fault_checks(const char *name)
 	const struct iopt_config *c;
 	uint64_t x, pa = 0x200000, ent, v, tbl, oas_bit;
 	unsigned int top;
-	bool s2, mali;
+	bool s2, mali, ds;
 
 	if (tenv_open(&e, name, NULL))
 		goto out;
@@ -838,6 +839,7 @@ static void fault_checks(const char *name)
 	/* Mali's permissions are stage-2-like: read and write bits, no
 	 * privilege levels. */
 	s2 = c->format == IOPT_FMT_ARM_LPAE_S2 || mali;
+	ds = c->quirks & IOPT_QUIRK_ARM_LPA2;
 	ASSERT_EQ(iopt_hwsim_geometry(c, &g), 0);
 	top = g.levels - 1;
 	x = 4 * e.blk;
@@ -1011,10 +1013,11 @@ static void fault_checks(const char *name)
 
 			if (sh >= c->ias || y >= e.top)
 				continue;
+			/* LPA2 (DS = 1): 512G and 64G blocks too. */
 			if (e.gr == 12)
-				ok = lvl <= 2;
+				ok = lvl <= 2 || (lvl == 3 && ds);
 			else if (e.gr == 14)
-				ok = lvl == 1;
+				ok = lvl == 1 || (lvl == 2 && ds);
 			else
 				ok = lvl == 1 || (lvl == 2 && c->oas == 52);
 			blkpa = sh < c->oas ? 1ULL << sh : 0;
@@ -1025,8 +1028,9 @@ static void fault_checks(const char *name)
 			ent = entry_at(&e, y, top - lvl);
 			ASSERT(ent);
 			v = entry_get(&e, ent);
+			/* SH = inner; with DS bits [9:8] are OA[51:50]. */
 			entry_put(&e, ent, blkpa | (1ULL << 10) | (1ULL << 6) |
-				  (3ULL << 8) | 1);
+				  (ds ? 0 : 3ULL << 8) | 1);
 			if (ok) {
 				struct iopt_hwsim_result r;
 				/* Mali has no contiguous hint. */
@@ -1899,8 +1903,11 @@ static uint64_t hostile_word(uint64_t *rng, const struct iopt_hwsim_geom *g,
 	addr = base + (h_rand(rng) % (size / gsz)) * gsz;
 	if (h_rand(rng) % 10 == 0)	/* just outside, or anywhere */
 		addr = h_rand(rng) % 2 ? base + size : v & 0x000ffffffffff000ULL;
-	/* random attribute bits, the type bits of a table or a leaf */
+	/* random attribute bits, the type bits of a table or a leaf; with
+	 * DS = 1 bits [9:8] are OA[51:50]: mostly clear, to stay inside */
 	v &= 0xfff0000000000ffcULL;
+	if (g->ds && h_rand(rng) % 8)
+		v &= ~0x300ULL;
 	if (g->format == IOPT_FMT_X86_64)
 		return addr | (v & ~0x80ULL) | 1 | (k >= 7 ? 0x80 : 0);
 	return addr | v | (k < 7 ? 3 : 1) | (1ULL << 10);
@@ -2171,12 +2178,16 @@ TEST_CFG(hostile_cycles)
 		   top ? IOPT_PHYS_NONE : far + (iova & (e.gsz - 1)),
 		   IOPT_HWSIM_FAULT_WALK_ABORT, top ? 2 : 1);
 	if (e.cfg.oas < 52) {
+		/* ARM: bit oas is an address bit below the field's top (48,
+		 * or 50 with LPA2's DS = 1), else ignored. */
+		unsigned int field_top = g.ds ? 50 : 48;
+
 		fill_table(&e, &g, ta, desc(&e.cfg, 1ULL << e.cfg.oas));
 		cycle_walk(&e, &g, &sim, ta, iova, IOPT_PHYS_NONE,
 			   e.x86 ? IOPT_HWSIM_FAULT_RESERVED :
-			   e.cfg.oas < 48 ? IOPT_HWSIM_FAULT_ADDR_SIZE :
+			   e.cfg.oas < field_top ? IOPT_HWSIM_FAULT_ADDR_SIZE :
 			   IOPT_HWSIM_FAULT_WALK_ABORT,
-			   e.x86 || e.cfg.oas < 48 ? 1 : 2);
+			   e.x86 || e.cfg.oas < field_top ? 1 : 2);
 	}
 	/* The root itself outside the memory (aligned as a start table). */
 	outside = (outside + table_size(&g) - 1) & ~(table_size(&g) - 1);
@@ -3382,5 +3393,163 @@ TEST(hostile_new_formats)
 		}
 		free(img);
 		free(copy);
+	}
+}
+
+/* ------------------------------------------------------------ ARM TTBR1 */
+
+static int ttbr1_extent(void *arg, uint64_t iova, uint64_t phys, uint64_t len,
+			unsigned int prot)
+{
+	uint64_t *sum = arg;
+
+	(void)iova;
+	(void)phys;
+	(void)prot;
+	sum[0] += len;
+	sum[1]++;
+	return 0;
+}
+
+/*
+ * TTBR1 tables (upper-half IOVAs) against the simulated IOMMU: random
+ * pages and blocks in slots spread over the whole upper half, the last
+ * slot ending at 2^64 - 1, mapped through the domain layer and the page
+ * API, translated by the engine and by the walker (through its caches,
+ * flushed by the engine's callbacks), iterated and unmapped, partly and
+ * in one call covering [2^64 - 2^ias, 2^64 - 1].
+ */
+TEST(ttbr1_oracle)
+{
+	static const char *const names[] = {
+		"arm-lpae-s1-4k:ttbr1",
+		"arm-lpae-s1-4k:ttbr1,ias=39,oas=40",
+		"arm-lpae-s1-16k:ttbr1,lpa2,ias=52,oas=52",
+		"arm-lpae-s1-64k:ttbr1,ias=52,oas=52",
+		"arm-lpae-s1-4k:ttbr1,lpa2,ias=52,oas=52,ns",
+	};
+	struct iopt_config c;
+	struct iopt_hwsim_geom g;
+
+	/* Geometry: the region flag, and what the walker refuses. */
+	ASSERT_EQ(iopt_config_from_name("arm-lpae-s2-4k:ttbr1", &c), 0);
+	CHECK_EQ(iopt_hwsim_geometry(&c, &g), -EINVAL);
+	ASSERT_EQ(iopt_config_from_name("arm-lpae-s1-4k:ias=52", &c), 0);
+	CHECK_EQ(iopt_hwsim_geometry(&c, &g), -ENOTSUP);
+	ASSERT_EQ(iopt_config_from_name("arm-lpae-s1-16k:oas=52", &c), 0);
+	CHECK_EQ(iopt_hwsim_geometry(&c, &g), -ENOTSUP);
+	ASSERT_EQ(iopt_config_from_name("arm-lpae-s1-64k:lpa2", &c), 0);
+	CHECK_EQ(iopt_hwsim_geometry(&c, &g), -ENOTSUP);
+	ASSERT_EQ(iopt_config_from_name("arm-lpae-s1-64k:ias=53", &c), 0);
+	CHECK_EQ(iopt_hwsim_geometry(&c, &g), -ENOTSUP);
+
+	for (size_t n = 0; n < ARRAY_SIZE(names); n++) {
+		struct tenv e;
+		struct iopt_hwsim sim;
+		struct wrap w = { 0 };
+		struct iopt_domain d;
+		struct iopt_hwsim_result r;
+		uint64_t rng = test_rng("ttbr1_oracle", names[n]);
+		uint64_t base, slot, nslots, used[24], iova[24], pa[24], sz[24];
+		uint64_t sum[2] = { 0, 0 }, total = 0, unmapped;
+		unsigned int cnt = 0;
+
+		if (wrap_open(&e, &sim, &w, names[n], &oracle_params))
+			goto next;
+		ASSERT_EQ(iopt_hwsim_geometry(&e.cfg, &g), 0);
+		CHECK(g.ttbr1);
+		CHECK_EQ(g.levels, iopt_levels(&e.t));
+		CHECK_EQ(g.ds, (e.cfg.quirks & IOPT_QUIRK_ARM_LPA2) != 0);
+		ASSERT_EQ(iopt_domain_init(&d, &e.t, IOPT_DOMAIN_BATCHED), 0);
+		base = 0 - (1ULL << e.cfg.ias);
+		slot = 4 * e.blk;
+		nslots = (1ULL << e.cfg.ias) / slot;
+		/* Outside the T1SZ region: an input address-size fault. */
+		CHECK_EQ(iopt_hwsim_translate(&sim, base - e.gsz, 0, &r),
+			 -EFAULT);
+		CHECK(r.fault == IOPT_HWSIM_FAULT_ADDR_SIZE && r.input);
+		CHECK_EQ(iopt_hwsim_translate(&sim, 0, 0, &r), -EFAULT);
+		CHECK(r.input);
+		CHECK_EQ(iopt_hwsim_translate(&sim, base, 0, &r), -EFAULT);
+		CHECK(r.fault == IOPT_HWSIM_FAULT_TRANSLATION && !r.input);
+		CHECK_EQ(iopt_domain_map(&d, e.blk, 0, e.gsz, IOPT_READ),
+			 -ERANGE);
+
+		for (unsigned int i = 0; i < ARRAY_SIZE(used); i++) {
+			uint64_t s = i == 0 ? nslots - 1 : i == 1 ? 0 :
+				     h_rand(&rng) % nslots;
+			bool dup = false;
+			int ret;
+
+			for (unsigned int j = 0; j < cnt; j++)
+				dup |= used[j] == s;
+			if (dup)
+				continue;
+			used[cnt] = s;
+			/* pages or a block ending where the slot ends */
+			if (h_rand(&rng) % 2) {
+				sz[cnt] = e.gsz * (1 + h_rand(&rng) % 3);
+				iova[cnt] = base + s * slot + slot - sz[cnt];
+			} else {
+				sz[cnt] = e.blk;
+				iova[cnt] = base + s * slot + slot - e.blk;
+			}
+			pa[cnt] = (h_rand(&rng) % (1ULL << (e.cfg.oas - 1))) &
+				  ~(e.blk - 1);
+			if (h_rand(&rng) % 2)
+				ret = iopt_domain_map(&d, iova[cnt], pa[cnt],
+						      sz[cnt], IOPT_READ |
+						      IOPT_WRITE);
+			else
+				ret = tenv_map(&e, iova[cnt], pa[cnt], sz[cnt] ==
+					       e.blk ? e.blk : e.gsz, sz[cnt] ==
+					       e.blk ? 1 : sz[cnt] / e.gsz,
+					       IOPT_READ | IOPT_WRITE);
+			ASSERT_EQ(ret, 0);
+			total += sz[cnt];
+			cnt++;
+		}
+		/* the last slot ends at 2^64 - 1 */
+		CHECK_EQ(iova[0] + sz[0], 0);
+		for (unsigned int j = 0; j < cnt; j++) {
+			uint64_t off = (h_rand(&rng) % sz[j]) & ~7ULL;
+
+			CHECK_EQ(iopt_iova_to_phys(&e.t, iova[j] + off),
+				 pa[j] + off);
+			CHECK_EQ(iopt_hwsim_translate(&sim, iova[j] + off,
+						      IOPT_HWSIM_WRITE, &r), 0);
+			CHECK_EQ(r.phys, pa[j] + off);
+			CHECK_EQ(iopt_iova_to_phys(&e.t, (iova[j] + off) &
+						   ((1ULL << e.cfg.ias) - 1)),
+				 IOPT_PHYS_NONE);
+		}
+		CHECK_EQ(iopt_for_each_extent(&e.t, base, 0 - base,
+					      ttbr1_extent, sum), 0);
+		CHECK_EQ(sum[0], total);
+		/* Unmap the odd ones through the domain, then the rest in one
+		 * call up to 2^64 - 1; the walker must see each go. */
+		for (unsigned int j = 1; j < cnt; j += 2) {
+			CHECK_EQ(iopt_domain_unmap(&d, iova[j], sz[j], &e.g,
+						   &unmapped), 0);
+			CHECK_EQ(unmapped, sz[j]);
+		}
+		iopt_gather_sync(&e.g);
+		for (unsigned int j = 0; j < cnt; j++) {
+			int ret = iopt_hwsim_translate(&sim, iova[j], 0, &r);
+
+			CHECK_EQ(ret, j % 2 ? -EFAULT : 0);
+		}
+		CHECK_EQ(iopt_unmap_range(&e.t, base, 0 - base, 0, &e.g,
+					  &unmapped), 0);
+		iopt_gather_sync(&e.g);
+		for (unsigned int j = 0; j < cnt; j += 2) {
+			CHECK_EQ(iopt_hwsim_translate(&sim, iova[j], 0, &r),
+				 -EFAULT);
+			CHECK_EQ(r.fault, IOPT_HWSIM_FAULT_TRANSLATION);
+		}
+		CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL), 0);
+next:
+		iopt_hwsim_fini(&sim);
+		tenv_close(&e);
 	}
 }

@@ -188,6 +188,14 @@ enum iopt_hwsim_fault {
  * @concat:      start tables concatenated (1: none; DART v1: the TTBRs).
  * @stage2:      ARM stage 2 descriptors.
  * @sign_extend: inputs must be canonical (x86-64).
+ * @ttbr1:       ARM stage 1: the table is TTBR1's (TCR.T1SZ = 64 - @ias):
+ *               inputs must have bits [63:@ias] all ones, and index the
+ *               tables by their bits below @ias, as TTBR0's do.
+ * @ds:          ARM 4K and 16K with FEAT_LPA2 and TCR.DS = 1: descriptors
+ *               hold OA[49:G] and OA[51:50] in bits [9:8] (no SH field),
+ *               @ias and @oas may be 52, the 4K granule may start one
+ *               level above level 0 (16 entries for ias 52), and blocks
+ *               exist at level 0 (4K, 512G) and level 1 (16K, 64G).
  * @level_bits:  index bits of every table below the start table
  *               (@granule_lg2 - 3, except v7s: 8, its 1 KB L2 tables).
  * @pte_lg2:     log2 of the entry size: 3, or 2 for v7s.
@@ -210,6 +218,8 @@ struct iopt_hwsim_geom {
 	unsigned int concat;
 	bool stage2;
 	bool sign_extend;
+	bool ttbr1;
+	bool ds;
 	unsigned int level_bits;
 	unsigned int pte_lg2;
 	uint32_t quirks;
@@ -304,13 +314,14 @@ struct iopt_hwsim_result {
  *
  * Computed from the architecture's rules (formats.md), not asked of the
  * engine: compare @g->levels with iopt_levels() to check the engine.
- * Accepted: ARM and x86 as iopt_init() takes them; arm-v7s granule 12,
+ * Accepted: ARM and x86 as iopt_init() takes them (ARM: IOPT_QUIRK_ARM_TTBR1
+ * sets @g->ttbr1, IOPT_QUIRK_ARM_LPA2 @g->ds); arm-v7s granule 12,
  * ias 32, oas 32 (33..35 with V7S_MTK_EXT); arm-mali-lpae granule 12, ias
  * 32..48, oas 32..40; apple-dart granule 12, ias 30..32 (1, 2 or 4
  * TTBRs), oas 36; apple-dart2 granule 14, ias 32..42, oas 42. A granule of
  * 0 means the format's own.
- * Return: 0; -EINVAL for a NULL pointer or unknown format, or V7S_MTK_EXT
- * without V7S_NO_PERMS; -ENOTSUP for a geometry the hardware cannot walk
+ * Return: 0; -EINVAL for a NULL pointer or unknown format, V7S_MTK_EXT
+ * without V7S_NO_PERMS, or ARM_TTBR1 on stage 2; -ENOTSUP for a geometry the hardware cannot walk
  * (granule, ias, oas, more than 16 concatenated start tables).
  * Context: any.
  */

@@ -76,6 +76,8 @@ enum iopt_format {
 #define IOPT_QUIRK_NO_CONTIG     (1u << 2) /* ARM: do not offer contiguous-hint sizes */
 #define IOPT_QUIRK_V7S_NO_PERMS  (1u << 3) /* v7s: no AP/AF/XN bits in leaves */
 #define IOPT_QUIRK_V7S_MTK_EXT   (1u << 4) /* v7s: MediaTek PA[34:32] in leaves (needs NO_PERMS) */
+#define IOPT_QUIRK_ARM_TTBR1     (1u << 5) /* S1: a TTBR1 table, IOVAs in the upper half */
+#define IOPT_QUIRK_ARM_LPA2      (1u << 6) /* 4K/16K: FEAT_LPA2 descriptors (TCR.DS = 1) */
 
 /* Options (struct iopt_config.flags). */
 #define IOPT_CFG_STATS (1u << 0) /* count walks and entries (see struct iopt_stats) */
@@ -84,16 +86,28 @@ enum iopt_format {
  * struct iopt_config - what table to build
  * @format:      one of enum iopt_format.
  * @granule_lg2: log2 of the translation granule: 12, 14 or 16 for ARM LPAE;
- *               12 for x86-64 and Mali. 0 selects the format's default (12).
- * @ias:         input (IOVA) address bits. ARM: 32..48 (the start level
- *               follows; stage 2 concatenates start tables where the
- *               architecture requires it). x86-64: 48 (4 levels) or 57 (5
- *               levels); IOVAs are canonical (sign-extended from bit ias-1).
- *               Mali: 32..48, always 4 levels from a full 512-entry root
- *               (IOVAs at or above 2^ias are refused).
+ *               12 for x86-64, Mali and v7s. 0 selects the format's default (12).
+ * @ias:         input (IOVA) address bits. ARM: 32..48, or up to 52 with
+ *               the 64K granule (FEAT_LVA) or IOPT_QUIRK_ARM_LPA2 (the start
+ *               level follows, 4K with ias > 48 adding the level above
+ *               level 0; stage 2 concatenates start tables where the
+ *               architecture requires it). With IOPT_QUIRK_ARM_TTBR1 the
+ *               IOVAs are the upper 2^ias bytes, [2^64 - 2^ias, 2^64 - 1].
+ *               x86-64: 48 (4 levels) or 57 (5 levels); IOVAs are
+ *               canonical (sign-extended from bit ias-1). Mali: 32..48,
+ *               always 4 levels from a full 512-entry root (IOVAs at or
+ *               above 2^ias are refused). v7s: 32.
  * @oas:         output (physical) address bits. ARM: 32, 36, 40, 42, 44, 48,
- *               or 52 with the 64K granule. x86-64: 32..52. Mali: 32..40.
- * @quirks:      IOPT_QUIRK_* bits.
+ *               or 52 with the 64K granule (FEAT_LPA) or with
+ *               IOPT_QUIRK_ARM_LPA2. x86-64: 32..52. Mali: 32..40. v7s:
+ *               32, or 33..35 with IOPT_QUIRK_V7S_MTK_EXT.
+ * @quirks:      IOPT_QUIRK_* bits. ARM_TTBR1 is stage 1 only (-EINVAL on
+ *               stage 2, which has no TTBR1). ARM_LPA2 (4K and 16K only,
+ *               -ENOTSUP with 64K) writes the TCR.DS = 1 layout: OA[51:50]
+ *               in bits [9:8] of every descriptor, no shareability in the
+ *               leaves (TCR.SH0 gives it), and blocks at ARM level 0 (4K:
+ *               512G) or level 1 (16K: 64G); it is never implied, so ias
+ *               or oas above 48 with 4K or 16K needs it.
  * @flags:       IOPT_CFG_* bits. Unknown bits are -EINVAL.
  */
 struct iopt_config {
@@ -109,16 +123,17 @@ struct iopt_config {
  * iopt_config_from_name() - parse a configuration name
  * @name: a name listed by iopt_config_name(), optionally followed by a
  *        colon and comma-separated overrides, e.g.
- *        "arm-lpae-s2-4k:ias=40,oas=40" or "arm-v7s:no_perms,mtk_ext,oas=34":
- *        "ias=N", "oas=N" (input and output address bits), and the flags
- *        "nocontig" (IOPT_QUIRK_NO_CONTIG), "ns" (IOPT_QUIRK_ARM_NS),
- *        "s2fwb" (IOPT_QUIRK_ARM_S2FWB), "no_perms"
- *        (IOPT_QUIRK_V7S_NO_PERMS), "mtk_ext" (IOPT_QUIRK_V7S_MTK_EXT).
- *        What each format accepts: arm-lpae-*: ias 32-48, oas 32, 36, 40,
- *        42, 44, 48 (52 with the 64K granule); x86-64-*: ias 48 or 57, oas 32-52;
- *        arm-v7s: ias 32, oas 32 (up to 35 with mtk_ext, which needs
- *        no_perms); arm-mali-lpae: ias 32-48, oas 32-40, no flags;
- *        nocontig and ns on ARM LPAE and v7s, s2fwb on stage 2.
+ *        "arm-lpae-s2-4k:ias=40,oas=40", "arm-lpae-s1-4k:lpa2,ias=52,oas=52"
+ *        or "arm-v7s:no_perms,mtk_ext,oas=34": "ias=N", "oas=N" (input and
+ *        output address bits), and the flags "nocontig"
+ *        (IOPT_QUIRK_NO_CONTIG), "ns" (ARM_NS), "s2fwb" (ARM_S2FWB),
+ *        "ttbr1" (ARM_TTBR1), "lpa2" (ARM_LPA2), "no_perms"
+ *        (V7S_NO_PERMS), "mtk_ext" (V7S_MTK_EXT). What each format
+ *        accepts: see struct iopt_config; arm-v7s: ias 32, oas 32 (up to
+ *        35 with mtk_ext, which needs no_perms); arm-mali-lpae: no flags;
+ *        nocontig and ns on ARM LPAE and v7s, s2fwb on stage 2. 52-bit
+ *        sizes with 4K or 16K are not implied: "arm-lpae-s1-16k:ias=52"
+ *        without "lpa2" parses, and iopt_init() refuses it (-ENOTSUP).
  * @cfg:  filled on success.
  *
  * Return: 0, or -EINVAL for an unknown name or malformed override (@cfg is
@@ -281,8 +296,12 @@ struct iopt_table {
 	unsigned int root_tables;   /* physically contiguous start tables */
 	uint64_t tbl_lo;          /* tables must lie in [tbl_lo, tbl_lo + tbl_span] */
 	uint64_t tbl_span;        /* (start addresses), from the mem bound */
-	uint64_t va_lo_last;      /* last IOVA of the (lower) input space */
-	uint64_t va_hi_first;     /* first IOVA of the upper half (sign_extend) */
+	bool va_upper;            /* the input space is the upper 2^ias bytes only
+				   * (ARM TTBR1); set by the format */
+	uint64_t va_lo_end;       /* IOVAs below it are in the lower input
+				   * space; 0: there is none (va_upper) */
+	uint64_t va_hi_before;    /* IOVAs above it are in the upper input
+				   * space; UINT64_MAX: there is none */
 	const uint32_t *labels;   /* mem.labels when the backend labels tables */
 	uint32_t label_base;      /* this tree's label, level 0; 0: no labels */
 	uint64_t gen;             /* unique per iopt_init(), for gathers */

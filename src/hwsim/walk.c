@@ -73,20 +73,34 @@ static int arm_geometry(const struct iopt_config *cfg,
 			struct iopt_hwsim_geom *g)
 {
 	unsigned int gl = cfg->granule_lg2 ? cfg->granule_lg2 : 12;
-	unsigned int bpl, start;
+	bool ds = cfg->quirks & IOPT_QUIRK_ARM_LPA2;
+	unsigned int bpl, max_bits;
+	int start;
 	bool concat;
 
 	if (gl != 12 && gl != 14 && gl != 16)
 		return -ENOTSUP;
-	if (cfg->ias < 32 || cfg->ias > 48)
+	/* Stage 2 has one base register, VTTBR_EL2: no upper region. */
+	if ((cfg->quirks & IOPT_QUIRK_ARM_TTBR1) &&
+	    cfg->format != IOPT_FMT_ARM_LPAE_S1)
+		return -EINVAL;
+	/* TCR.DS is RES0 with the 64K granule. */
+	if (ds && gl == 16)
+		return -ENOTSUP;
+	/*
+	 * The smallest TxSZ is 16 (48 bits) unless 52-bit inputs exist:
+	 * FEAT_LVA for the 64K granule, FEAT_LPA2 with DS = 1 for 4K and
+	 * 16K. PS = 0b110 (52 bits) likewise needs FEAT_LPA (64K) or DS = 1;
+	 * without them the output size is at most 48 bits.
+	 */
+	max_bits = gl == 16 || ds ? 52 : 48;
+	if (cfg->ias < 32 || cfg->ias > max_bits)
 		return -ENOTSUP;
 	switch (cfg->oas) {
 	case 32: case 36: case 40: case 42: case 44: case 48:
 		break;
 	case 52:
-		/* 52-bit output needs FEAT_LPA, which only the 64K granule
-		 * has without FEAT_LPA2. */
-		if (gl == 16)
+		if (max_bits == 52)
 			break;
 		return -ENOTSUP;
 	default:
@@ -100,7 +114,10 @@ static int arm_geometry(const struct iopt_config *cfg,
 	g->oas = cfg->oas;
 	g->stage2 = cfg->format == IOPT_FMT_ARM_LPAE_S2;
 	g->sign_extend = false;
-	/* Enough levels of bpl index bits above the page offset to cover ias. */
+	g->ttbr1 = cfg->quirks & IOPT_QUIRK_ARM_TTBR1;
+	g->ds = ds;
+	/* Enough levels of bpl index bits above the page offset to cover ias
+	 * (5 for 4K above 48 bits: the walk starts at level -1). */
 	g->levels = (cfg->ias - gl + bpl - 1) / bpl;
 	g->top_bits = cfg->ias - (gl + (g->levels - 1) * bpl);
 	g->concat = 1;
@@ -110,15 +127,17 @@ static int arm_geometry(const struct iopt_config *cfg,
 	 * Stage 2 cannot always start where stage 1 would: the start level a
 	 * VTCR_EL2.SL0 value selects is invalid (the Arm ARM's S2InvalidSL)
 	 * for the 4K granule at level 0 with a PA size below 44 bits, for the
-	 * 16K granule at level 0 (that needs FEAT_LPA2) and at level 1 below
-	 * 42 bits, and for the 64K granule at level 1 below 44 bits. The PA
-	 * size there is the implemented one; this model implements oas bits.
-	 * The walk then starts one level lower at up to 16 concatenated
-	 * tables, whose index takes the remaining input bits.
+	 * 16K granule at level 0 unless DS = 1 (SL0 = 3 needs it) and at
+	 * level 1 below 42 bits, and for the 64K granule at level 1 below 44
+	 * bits. The PA size there is the implemented one; this model
+	 * implements oas bits. The 4K granule's level -1 (SL2 = 1 with
+	 * DS = 1) has no such limit. The walk then starts one level lower at
+	 * up to 16 concatenated tables, whose index takes the remaining input
+	 * bits.
 	 */
-	start = 4 - g->levels;
+	start = 4 - (int)g->levels;
 	concat = (gl == 12 && start == 0 && cfg->oas < 44) ||
-		 (gl == 14 && start == 0) ||
+		 (gl == 14 && start == 0 && !ds) ||
 		 (gl == 14 && start == 1 && cfg->oas < 42) ||
 		 (gl == 16 && start == 1 && cfg->oas < 44);
 	if (!concat)
@@ -274,7 +293,13 @@ bool hwsim_geom_valid_(const struct iopt_hwsim_geom *g)
 		if (g->granule_lg2 != 12 && g->granule_lg2 != 14 &&
 		    g->granule_lg2 != 16)
 			return false;
-		if (g->levels < 1 || g->levels > 4)
+		/* Level -1 exists for the 4K granule with DS = 1 only; DS
+		 * itself for 4K and 16K; TTBR1 for stage 1. */
+		if (g->levels < 1 ||
+		    g->levels > (g->ds && g->granule_lg2 == 12 ? 5u : 4u))
+			return false;
+		if ((g->ds && g->granule_lg2 == 16) ||
+		    (g->ttbr1 && g->format != IOPT_FMT_ARM_LPAE_S1))
 			return false;
 		break;
 	case IOPT_FMT_X86_64:
@@ -305,6 +330,8 @@ bool hwsim_geom_valid_(const struct iopt_hwsim_geom *g)
 	default:
 		return false;
 	}
+	if (!is_arm(g) && (g->ttbr1 || g->ds))
+		return false;
 	if (g->level_bits != bpl || g->pte_lg2 != 3)
 		return false;
 	if (g->top_bits < 1 || g->top_bits > bpl + 4)
@@ -331,7 +358,12 @@ bool hwsim_input_ok_(const struct iopt_hwsim_geom *g, uint64_t iova)
 		top = iova >> (g->ias - 1);
 		return top == 0 || top == ~0ULL >> (g->ias - 1);
 	}
-	return g->ias >= 64 || !(iova >> g->ias);
+	if (g->ias >= 64)
+		return true;
+	/* ARM TTBR1: the T1SZ region, bits [63:ias] all ones. */
+	if (g->ttbr1)
+		return iova >> g->ias == ~0ULL >> g->ias;
+	return !(iova >> g->ias);
 }
 
 /*
@@ -369,16 +401,17 @@ static bool arm_lpa(const struct iopt_hwsim_geom *g)
 	return g->granule_lg2 == 16 && g->oas == 52;
 }
 
-/* ARM: may a block or page descriptor sit at @level? */
+/* ARM: may a block or page descriptor sit at @level? (The Arm ARM's
+ * AArch64.BlockDescSupported().) */
 static bool arm_leaf_level(const struct iopt_hwsim_geom *g, unsigned int level)
 {
 	if (level == 0)
 		return true;
 	switch (g->granule_lg2) {
-	case 12:		/* level 2 (2M) and 1 (1G); never level 0 */
-		return level == 1 || level == 2;
-	case 14:		/* level 2 (32M); level 1 needs FEAT_LPA2 */
-		return level == 1;
+	case 12:		/* level 2 (2M) and 1 (1G); level 0 (512G) with DS */
+		return level == 1 || level == 2 || (level == 3 && g->ds);
+	case 14:		/* level 2 (32M); level 1 (64G) with DS */
+		return level == 1 || (level == 2 && g->ds);
 	default:		/* 64K: level 2 (512M); level 1 (4T) with FEAT_LPA */
 		return level == 1 || (level == 2 && arm_lpa(g));
 	}
@@ -561,12 +594,18 @@ static unsigned int arm_perm(const struct iopt_hwsim_geom *g, uint64_t pte,
 /*
  * ARM output address bits of a descriptor whose address is aligned to
  * 1 << @lo. With FEAT_LPA bits [15:12] hold PA[51:48]; otherwise they are
- * RES0, and the walker, like the pseudocode, does not look at them.
+ * RES0, and the walker, like the pseudocode, does not look at them. With
+ * DS = 1 the field reaches bit 49 and bits [9:8] (SH without DS) hold
+ * PA[51:50].
  */
 static uint64_t arm_addr(const struct iopt_hwsim_geom *g, uint64_t pte,
 			 unsigned int lo)
 {
-	uint64_t a = pte & field(47, lo);
+	uint64_t a;
+
+	if (g->ds)
+		return (pte & field(49, lo)) | (((pte >> 8) & 3) << 50);
+	a = pte & field(47, lo);
 
 	if (arm_lpa(g))
 		a |= ((pte >> 12) & 0xf) << 48;

@@ -76,7 +76,8 @@ int iopt_config_from_name(const char *name, struct iopt_config *out)
 			break;
 	if (!iopt_config_name(i, NULL))
 		return -EINVAL;
-	/* Overrides: ":key=value,key=value" or flags "nocontig", "ns", "s2fwb". */
+	/* Overrides: ":key=value,key=value" or flags "nocontig", "ns", "s2fwb",
+	 * "ttbr1", "lpa2". */
 	for (p = name + n; *p;) {
 		const char *key = ++p, *eq = NULL;
 		unsigned int v;
@@ -99,6 +100,10 @@ int iopt_config_from_name(const char *name, struct iopt_config *out)
 				cfg.quirks |= IOPT_QUIRK_V7S_NO_PERMS;
 			else if (word_is(key, kn, "mtk_ext"))
 				cfg.quirks |= IOPT_QUIRK_V7S_MTK_EXT;
+			else if (word_is(key, kn, "ttbr1"))
+				cfg.quirks |= IOPT_QUIRK_ARM_TTBR1;
+			else if (word_is(key, kn, "lpa2"))
+				cfg.quirks |= IOPT_QUIRK_ARM_LPA2;
 			else
 				return -EINVAL;
 			continue;
@@ -272,8 +277,12 @@ int iopt_init(struct iopt_table *t, const struct iopt_config *cfg,
 			      mem->bound_size >= gsz ? mem->bound_size - gsz : 0;
 		if (mem->bound_size && mem->bound_size < gsz)
 			t->tbl_lo = 1; /* nothing fits: every address is refused */
-		t->va_lo_last = (1ULL << bits) - 1;
-		t->va_hi_first = t->sign_extend ? (uint64_t)0 - (1ULL << bits) : 0;
+		/* One test per half in in_space(): the lower half [0, 2^bits)
+		 * unless the format keeps only the upper one; the upper half
+		 * [2^64 - 2^bits, 2^64) with sign extension or va_upper. */
+		t->va_lo_end = t->va_upper ? 0 : 1ULL << bits;
+		t->va_hi_before = t->sign_extend || t->va_upper ?
+				  (uint64_t)0 - (1ULL << bits) - 1 : UINT64_MAX;
 		/* Every table address of a bounded backend must fit an entry. */
 		if (mem->bound_size &&
 		    (mem->bound_lo + (mem->bound_size - 1) < mem->bound_lo ||
@@ -345,11 +354,12 @@ static inline uint64_t granule(const struct iopt_table *t)
 	return 1ULL << t->cfg.granule_lg2;
 }
 
-/* Does [iova, last] lie inside the input space (one canonical half)? */
+/* Does [iova, last] (iova <= last) lie inside the input space, inside one
+ * of its halves? */
 static inline bool in_space(const struct iopt_table *t, uint64_t iova,
 			    uint64_t last)
 {
-	return last <= t->va_lo_last || (t->sign_extend && iova >= t->va_hi_first);
+	return last < t->va_lo_end || iova > t->va_hi_before;
 }
 
 /* Size, wrap and space checks of an IOVA range. */

@@ -13,7 +13,7 @@
 static bool pfns_in_space(const struct iopt_table *t, uint64_t iova,
 			  uint64_t last)
 {
-	return last <= t->va_lo_last || (t->sign_extend && iova >= t->va_hi_first);
+	return last < t->va_lo_end || iova > t->va_hi_before;
 }
 
 /* Page i of the range gets the page frame of @phys plus the offset. */
