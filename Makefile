@@ -32,7 +32,7 @@ CORE_SRCS := src/pt/api.c src/gather.c src/fmt/arm_lpae.c src/fmt/arm_lpae_ds.c 
              src/domain.c
 HOST_SRCS := src/mem/heap.c src/trace.c
 
-TOOL_SRCS := tools/iopt.c tools/replay.c tools/demo.c tools/bench.c
+TOOL_SRCS := tools/iopt.c tools/replay.c tools/demo.c tools/bench.c tools/walk.c
 
 # Optional parts add sources (HOST_SRCS += ..., TOOL_SRCS += ...) and targets
 # (sanitizer variants, fuzzing, cross builds) in mk/*.mk; each documents

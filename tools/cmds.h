@@ -8,6 +8,7 @@ int iopt_cmd_demo(int argc, char **argv);
 int iopt_cmd_replay(int argc, char **argv);
 int iopt_cmd_bench(int argc, char **argv);
 int iopt_cmd_formats(int argc, char **argv);
+int iopt_cmd_walk(int argc, char **argv);
 
 
 #endif

@@ -16,6 +16,8 @@ static void usage(FILE *f)
 		"  replay --format NAME [--image FILE] [--arena-size SIZE] [--keep-going] [--stats] TRACE|-\n"
 		"                           apply a trace of map/unmap/lookup lines or Linux iommu ftrace text\n"
 		"  formats                  list the configuration names and their page sizes\n"
+		"  walk --format NAME --image FILE IOVA...\n"
+		"                           translate through an image with the simulated IOMMU\n"
 		"  bench [--quick] [--json] [--scenario X] [--format NAME]\n"
 		"                           the benchmark scenarios (iopt bench --help)\n");
 }
@@ -90,6 +92,7 @@ int main(int argc, char **argv)
 		{ "demo", iopt_cmd_demo },
 		{ "replay", iopt_cmd_replay },
 		{ "formats", iopt_cmd_formats },
+		{ "walk", iopt_cmd_walk },
 		{ "bench", iopt_cmd_bench },
 	};
 
