@@ -140,6 +140,7 @@ struct conc {
 	unsigned int nr_writers;
 	uint64_t rounds, nops;
 	uint64_t gsz, slice, region, base_a, base_b, bitmap;
+	unsigned int off_bits;   /* OFF_BITS, or fewer for a small output size */
 	size_t baseline;             /* arena bytes held between rounds */
 	struct iopt_hwsim sim;       /* the reader's simulated IOMMU */
 	struct iopt_hwsim_geom geom; /* for its fresh walks */
@@ -242,11 +243,19 @@ static size_t arena_used(struct conc *c)
 static int sim_read(void *ctx, uint64_t phys, void *buf, size_t len)
 {
 	const struct conc *c = ctx;
+	const size_t ent = c->cfg.format == IOPT_FMT_ARM_V7S ? 4 : 8;
 	uint64_t off = phys - c->arena.phys_base, v;
+	uint32_t v32;
 
-	if (phys < c->arena.phys_base || len != 8 || (off & 7) ||
-	    off >= c->arena.size || c->arena.size - off < 8)
+	if (phys < c->arena.phys_base || len != ent || (off & (ent - 1)) ||
+	    off >= c->arena.size || c->arena.size - off < ent)
 		return -EFAULT;
+	if (ent == 4) {
+		v32 = __atomic_load_n((const uint32_t *)(const void *)
+				      (c->arena.base + off), __ATOMIC_RELAXED);
+		memcpy(buf, &v32, 4);
+		return 0;
+	}
 	v = __atomic_load_n((const uint64_t *)(const void *)(c->arena.base + off),
 			    __ATOMIC_RELAXED);
 	memcpy(buf, &v, 8); /* memory order, as the callback returns it */
@@ -313,8 +322,8 @@ static uint64_t phys_of(const struct conc *c, unsigned int owner,
 	uint64_t off = iova - (in_b ? c->base_b : c->base_a);
 	uint64_t tag = (uint64_t)(owner + 1) * 4 + (gen & 3);
 
-	return (off & ((1ULL << OFF_BITS) - 1)) | ((uint64_t)in_b << OFF_BITS) |
-	       (tag << (OFF_BITS + 1));
+	return (off & ((1ULL << c->off_bits) - 1)) |
+	       ((uint64_t)in_b << c->off_bits) | (tag << (c->off_bits + 1));
 }
 
 static const unsigned int prots[] = {
@@ -842,12 +851,19 @@ static void conc_run(const char *name, uint32_t cfg_flags, bool locked)
 
 	c->bitmap = iopt_pgsize_bitmap(&c->t);
 	c->gsz = c->bitmap & -c->bitmap;
-	lg2 = (unsigned int)__builtin_ctzll(c->gsz);
-	c->slice = c->gsz << (lg2 - 3);
-	c->region = c->slice << (lg2 - 3);
+	/* Index bits of a table below the top: a granule of 8-byte entries,
+	 * or v7s's 256 32-bit entries. */
+	lg2 = c->cfg.format == IOPT_FMT_ARM_V7S ? 8 :
+	      (unsigned int)__builtin_ctzll(c->gsz) - 3;
+	c->slice = c->gsz << lg2;
+	c->region = c->slice << lg2;
 	c->base_a = c->region;
 	c->base_b = 2 * c->region;
-	if ((2 + 2 * MAX_WRITERS) * c->slice > 1ULL << OFF_BITS ||
+	/* Offset, region bit and a 5-bit tag must fit the output size. */
+	c->off_bits = OFF_BITS + 6 <= c->cfg.oas ? OFF_BITS :
+		      (unsigned int)__builtin_ctzll(c->region);
+	if ((2 + 2 * MAX_WRITERS) * c->slice > 1ULL << c->off_bits ||
+	    c->off_bits + 6 > c->cfg.oas ||
 	    3 * c->region - 1 > (1ULL << (c->cfg.ias - 1)) - 1) {
 		H_FAIL("%s: the layout does not fit", name);
 		goto out_table;
@@ -926,6 +942,7 @@ CONC_TEST(concurrency_arm_s1_64k, "arm-lpae-s1-64k", IOPT_CFG_STATS)
 CONC_TEST(concurrency_arm_s2_4k_concat, "arm-lpae-s2-4k:ias=40,oas=40", 0)
 CONC_TEST(concurrency_x86_4lvl, "x86-64-4lvl", IOPT_CFG_STATS)
 CONC_TEST(concurrency_x86_5lvl, "x86-64-5lvl", 0)
+CONC_TEST(concurrency_arm_v7s, "arm-v7s:no_perms,mtk_ext,oas=35", IOPT_CFG_STATS)
 
 /* ------------------------------------------- the arena on its own, threaded */
 
