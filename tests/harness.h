@@ -51,6 +51,7 @@ static const struct h_cfg h_configs[] = {
 	{ "arm-lpae-s2-16k:ias=47,oas=48" },
 	{ "arm-lpae-s2-64k:ias=36,oas=36" },
 	/* Entries above were the first H_NR_CONFIGS_V1; later ones go below. */
+	{ "apple-dart" }, { "apple-dart2" }, { "apple-dart2:ias=42" },
 };
 #define H_NR_CONFIGS (sizeof(h_configs) / sizeof(h_configs[0]))
 /* The fuzz corpora's configuration bytes select among the first this many

@@ -21,6 +21,8 @@ static const struct {
 	{ "arm-lpae-s2-64k", { IOPT_FMT_ARM_LPAE_S2, 16, 48, 48, 0, 0 } },
 	{ "x86-64-4lvl",     { IOPT_FMT_X86_64, 12, 48, 52, 0, 0 } },
 	{ "x86-64-5lvl",     { IOPT_FMT_X86_64, 12, 57, 52, 0, 0 } },
+	{ "apple-dart",      { IOPT_FMT_APPLE_DART, 12, 32, 36, 0, 0 } },
+	{ "apple-dart2",     { IOPT_FMT_APPLE_DART2, 14, 36, 42, 0, 0 } },
 };
 
 const char *iopt_config_name(unsigned int i, struct iopt_config *cfg)
@@ -240,6 +242,10 @@ int iopt_init(struct iopt_table *t, const struct iopt_config *cfg,
 		break;
 	case IOPT_FMT_X86_64:
 		ret = iopt_x86_64_init(t);
+		break;
+	case IOPT_FMT_APPLE_DART:
+	case IOPT_FMT_APPLE_DART2:
+		ret = iopt_apple_dart_init(t);
 		break;
 	default:
 		ret = -EINVAL;

@@ -63,6 +63,7 @@ struct iopt_fmt_ops {
 /* Format families: fill t->ops, geometry and page sizes from t->cfg. */
 int iopt_arm_lpae_init(struct iopt_table *t);
 int iopt_x86_64_init(struct iopt_table *t);
+int iopt_apple_dart_init(struct iopt_table *t);
 
 /*
  * Argument checks of the engine, for callers that split one request into
