@@ -47,12 +47,26 @@ int iopt_cmd_formats(int argc, char **argv)
 		struct iopt_mem mem;
 		uint64_t bm;
 
-		/* Page sizes depend on the geometry: build an empty table to ask. */
+		struct iopt_arena a;
+		bool arena = false;
+
+		/* Page sizes depend on the geometry: build an empty table to ask,
+		 * from the heap, or where heap addresses lie beyond a small oas
+		 * (DART v1: 36 bits) from an arena below 4 GiB. */
 		printf("%-20s ias=%-2u oas=%-2u levels=", name, cfg.ias, cfg.oas);
 		iopt_heap_mem(&mem);
 		if (iopt_init(&t, &cfg, &mem, NULL, NULL)) {
-			printf("?\n");
-			continue;
+			if (iopt_arena_create(&a, 1u << 20, 0x40000000ULL)) {
+				printf("?\n");
+				continue;
+			}
+			arena = true;
+			iopt_arena_mem(&a, &mem);
+			if (iopt_init(&t, &cfg, &mem, NULL, NULL)) {
+				iopt_arena_destroy(&a);
+				printf("?\n");
+				continue;
+			}
 		}
 		printf("%u pagesizes=", iopt_levels(&t));
 		bm = iopt_pgsize_bitmap(&t);
@@ -66,6 +80,8 @@ int iopt_cmd_formats(int argc, char **argv)
 		}
 		printf("\n");
 		iopt_fini(&t);
+		if (arena)
+			iopt_arena_destroy(&a);
 	}
 	return 0;
 }

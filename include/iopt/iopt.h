@@ -66,6 +66,7 @@ enum iopt_format {
 	 * they land; the simulated IOMMU may walk them first): */
 	IOPT_FMT_ARM_V7S = 4,       /* Armv7 short descriptor, 32-bit entries */
 	IOPT_FMT_ARM_MALI_LPAE = 5, /* Arm Mali GPU LPAE variant */
+	/* Supported: */
 	IOPT_FMT_APPLE_DART = 6,    /* Apple DART v1 (4K, oas 36) */
 	IOPT_FMT_APPLE_DART2 = 7,   /* Apple DART v2 (16K, oas 42) */
 };
@@ -84,13 +85,18 @@ enum iopt_format {
  * struct iopt_config - what table to build
  * @format:      one of enum iopt_format.
  * @granule_lg2: log2 of the translation granule: 12, 14 or 16 for ARM LPAE;
- *               12 for x86-64. 0 selects the format's default (12).
+ *               12 for x86-64 and Apple DART v1, 14 for DART v2. 0
+ *               selects the format's default (12; DART v2: 14).
  * @ias:         input (IOVA) address bits. ARM: 32..48 (the start level
  *               follows; stage 2 concatenates start tables where the
  *               architecture requires it). x86-64: 48 (4 levels) or 57 (5
  *               levels); IOVAs are canonical (sign-extended from bit ias-1).
+ *               DART v1: 30..32 (one, two or four TTBR tables, laid out
+ *               one after another from the root, see iopt_root_tables()).
+ *               DART v2: 32..42 (two levels up to 36, three above).
  * @oas:         output (physical) address bits. ARM: 32, 36, 40, 42, 44, 48,
- *               or 52 with the 64K granule. x86-64: 32..52.
+ *               or 52 with the 64K granule. x86-64: 32..52. DART v1: 36;
+ *               DART v2: 42.
  * @quirks:      IOPT_QUIRK_* bits.
  * @flags:       IOPT_CFG_* bits. Unknown bits are -EINVAL.
  */
@@ -106,7 +112,9 @@ struct iopt_config {
 /**
  * iopt_config_from_name() - parse a configuration name
  * @name: a name listed by iopt_config_name(), optionally followed by
- *        ":ias=N", ",oas=N" overrides, e.g. "arm-lpae-s2-4k:ias=40,oas=40".
+ *        ":ias=N", ",oas=N" overrides, e.g. "arm-lpae-s2-4k:ias=40,oas=40",
+ *        "apple-dart2:ias=42" (DART v2 with three levels; v2 takes ias
+ *        32..42), "apple-dart:ias=31" (v1 with two TTBRs; 30..32).
  * @cfg:  filled on success.
  *
  * Return: 0, or -EINVAL for an unknown name or malformed override (@cfg is
