@@ -1689,10 +1689,16 @@ static void setup_windows(struct dctx *c)
 {
 	uint64_t half = 1ULL << (c->ias - 1);
 	uint64_t maxpg = 1ULL << lg2(c->bitmap);
+	uint64_t minpg = c->bitmap & -c->bitmap;
 	uint64_t cap = maxpg > (UINT64_MAX >> 6) ? maxpg : maxpg * 32;
 	uint64_t w;
 	unsigned int n = 0;
 
+	/* At least four leaf tables' spans, so that maps allocate tables
+	 * where the largest page is small (DART: pages only). Larger than
+	 * this everywhere else already. */
+	if (cap < 4 * minpg * (minpg / 8))
+		cap = 4 * minpg * (minpg / 8);
 	if (cap > half)
 		cap = half;
 	if (c->oas - 2 < 63 && cap > 1ULL << (c->oas - 2))

@@ -217,6 +217,9 @@ TEST(config_names)
 		{ "x86-64-4lvl", IOPT_FMT_X86_64, 12, 48, 52 },
 		{ "x86-64-5lvl", IOPT_FMT_X86_64, 12, 57, 52 },
 		{ "arm-mali-lpae", IOPT_FMT_ARM_MALI_LPAE, 12, 48, 40 },
+		{ "arm-v7s", IOPT_FMT_ARM_V7S, 12, 32, 32 },
+		{ "apple-dart", IOPT_FMT_APPLE_DART, 12, 32, 36 },
+		{ "apple-dart2", IOPT_FMT_APPLE_DART2, 14, 36, 42 },
 	};
 	static const char *const bad[] = {
 		"", "arm-lpae", "arm-lpae-s1-8k", "x86-64", "arm-lpae-s1-4k:",
@@ -279,7 +282,7 @@ TEST(config_names)
 			if (!strcmp(name, named[i].name))
 				found |= 1u << i;
 	}
-	CHECK_EQ(found, 0x1ff);
+	CHECK_EQ(found, (1u << ARRAY_SIZE(named)) - 1);
 	CHECK(iopt_config_name(n, &cfg) == NULL);
 	CHECK(iopt_config_name(~0u, NULL) == NULL);
 }
@@ -367,6 +370,19 @@ TEST(config_errors)
 		{ "arm-mali-lpae:ias=32,oas=32", -1, 0, 0, "Mali smallest" },
 		{ "arm-mali-lpae:ias=48,oas=40", -1, 0, 0, "Mali largest" },
 		{ "arm-mali-lpae:ias=41,oas=35", -1, 0, 0, "Mali in between" },
+		{ "apple-dart:ias=29", -1, 0, -ENOTSUP, "DART v1 ias below 30" },
+		{ "apple-dart:ias=33", -1, 0, -ENOTSUP,
+		  "DART v1 ias 33: eight TTBRs" },
+		{ "apple-dart:oas=42", -1, 0, -ENOTSUP, "DART v1 oas is 36" },
+		{ "apple-dart", 14, 0, -ENOTSUP, "DART v1 has only 4K" },
+		{ "apple-dart2:ias=31", -1, 0, -ENOTSUP, "DART v2 ias below 32" },
+		{ "apple-dart2:ias=43", -1, 0, -ENOTSUP, "DART v2 ias above 42" },
+		{ "apple-dart2:oas=36", -1, 0, -ENOTSUP, "DART v2 oas is 42" },
+		{ "apple-dart2", 12, 0, -ENOTSUP, "DART v2 has only 16K" },
+		{ "apple-dart", -1, IOPT_QUIRK_NO_CONTIG, -EINVAL,
+		  "DART has no contiguous hint" },
+		{ "apple-dart2", -1, IOPT_QUIRK_ARM_NS, -EINVAL,
+		  "ARM quirk on DART" },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -519,6 +535,18 @@ TEST(geometry)
 		  511, "Mali ias 39: full root, entry 0" },
 		{ "arm-mali-lpae:ias=40,oas=40", 4, 4096, 0xfffffff000ULL, 1,
 		  511, "Mali ias 40: full root, entries 0 and 1" },
+		{ "apple-dart", 2, 16384, 0xfffff000ULL, 2047, 511,
+		  "4 TTBR pages [31:30] walked as one L1 [31:21]" },
+		{ "apple-dart:ias=31", 2, 8192, 0x7ffff000ULL, 1023, 511,
+		  "2 TTBR pages, L1 [30:21]" },
+		{ "apple-dart:ias=30", 2, 4096, 0x3ffff000ULL, 511, 511,
+		  "1 TTBR, L1 [29:21]" },
+		{ "apple-dart2", 2, 16384, 0xfffffc000ULL, 2047, 2047,
+		  "L1 [35:25]" },
+		{ "apple-dart2:ias=32", 2, 16384, 0xffffc000ULL, 127, 2047,
+		  "L1 [31:25]: 128 entries, but a whole page (TTBR)" },
+		{ "apple-dart2:ias=42", 3, 16384, 0x3ffffffc000ULL, 63, 2047,
+		  "L2 [41:36]: 64 entries in a whole page" },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(g); i++) {
@@ -624,6 +652,11 @@ TEST(pgsize_bitmaps)
 		{ "arm-mali-lpae", 0, 0x40201000ULL },
 		{ "arm-mali-lpae:ias=32,oas=32", 0, 0x40201000ULL },
 		{ "arm-mali-lpae:ias=39,oas=36", 0, 0x40201000ULL },
+		/* DART: the page only */
+		{ "apple-dart", 0, 0x1000ULL },
+		{ "apple-dart:ias=30", 0, 0x1000ULL },
+		{ "apple-dart2", 0, 0x4000ULL },
+		{ "apple-dart2:ias=42", 0, 0x4000ULL },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(b); i++) {
@@ -1884,6 +1917,28 @@ TEST(prot_effective)
 	check_effective("arm-mali-lpae", mali, ARRAY_SIZE(mali), 0);
 	check_effective("arm-mali-lpae:ias=32,oas=32", mali, ARRAY_SIZE(mali),
 			0);
+	/*
+	 * DART: NO_READ / NO_WRITE only; no execute, privilege or device
+	 * bit. v2 is cacheable with CACHE (NO_CACHE clear) unless MMIO.
+	 */
+	{
+		static const struct eff_case d1[] = {
+			{ R, R }, { W, W }, { R | W, R | W },
+			{ R | W | NX, R | W }, { R | CA, R }, { W | MM, W },
+			{ R | PV, R }, { IOPT_PROT_ALL, R | W },
+		};
+		static const struct eff_case d2[] = {
+			{ R, R }, { W, W }, { R | W, R | W },
+			{ R | CA, R | CA }, { W | CA, W | CA },
+			{ R | W | NX | PV, R | W }, { R | W | MM, R | W },
+			{ R | W | MM | CA, R | W },
+			{ IOPT_PROT_ALL, R | W },
+		};
+
+		check_effective("apple-dart", d1, ARRAY_SIZE(d1), 0);
+		check_effective("apple-dart2", d2, ARRAY_SIZE(d2), 0);
+		check_effective("apple-dart2:ias=42", d2, ARRAY_SIZE(d2), 0);
+	}
 	CHECK_EQ(iopt_prot_effective(NULL, R | W), 0);
 }
 
@@ -1990,4 +2045,163 @@ TEST(v7s_ns_and_mtk)
 	CHECK_EQ(iopt_map_pages(&e.t, 0x2000, 1ULL << 35, SZ_4K, 1, R, 0, &len),
 		 -ERANGE);
 	tenv_close(&e);
+}
+
+/* ---- Apple DART ---- */
+
+/*
+ * DART v1 leaf (io-pgtable-dart.c's layout): valid 0x1, SP_DIS 0x2,
+ * NO_WRITE 0x80, NO_READ 0x100, PA[35:12] in place, sub-page END 0xfff
+ * in [51:40] = 0x000fff0000000000, START 0 in [63:52]. So a read/write
+ * page at 0x80000000 is 0x000fff0080000003.
+ */
+static const struct enc_case dart1_page[] = {
+	{ R | W, 0x000fff0080000003ULL, "END 0xfff | PA | SP_DIS | V" },
+	{ R, 0x000fff0080000083ULL, "+ NO_WRITE 0x80" },
+	{ W, 0x000fff0080000103ULL, "+ NO_READ 0x100" },
+	{ R | W | NX | PV, 0x000fff0080000003ULL, "no XN or privilege bit" },
+	{ R | W | CA, 0x000fff0080000003ULL, "v1 has no cache bit" },
+	{ R | MM, 0x000fff0080000083ULL, "nor a device type" },
+};
+
+TEST(apple_dart_v1_encoding)
+{
+	struct tenv e;
+	struct iopt_path p;
+	uint64_t root;
+
+	ASSERT_EQ(tenv_open(&e, "apple-dart", NULL), 0);
+	root = iopt_root_phys(&e.t);
+	CHECK_EQ(root, ARENA_PHYS);
+	CHECK_EQ(iopt_levels(&e.t), 2);
+	CHECK_EQ(iopt_root_tables(&e.t), 4);
+	CHECK_EQ(iopt_pgsize_bitmap(&e.t), SZ_4K);
+	check_cases(&e, "dart1", 0, SZ_4K, 0x80000000ULL, SZ_4K, 0, dart1_page,
+		    ARRAY_SIZE(dart1_page));
+	/* The first leaf table comes after the 16K TTBR block: the L1 entry
+	 * is its address | valid, nothing else. */
+	if (get_path(&e, 0, &p)) {
+		CHECK_EQ(p.depth, 2);
+		CHECK_EQ(p.pte[0], 0x0000000040004001ULL);
+	}
+	check_table_entries(&e, 0, 0x1, SZ_4K);
+	/* Highest PA (oas 36): PA[35:12] all set. */
+	{
+		static const struct page_case c[] = {
+			{ 0x200000, 0xffffff000ULL, SZ_4K, 0,
+			  0x000fff0ffffff003ULL, "PA 0xffffff000 | END | 0x3" },
+			{ 0x201000, 0x123456000ULL, SZ_4K, 0,
+			  0x000fff0123456003ULL, "PA 0x123456000 | END | 0x3" },
+		};
+
+		check_pages(&e, "dart1 PA", c, ARRAY_SIZE(c));
+	}
+	/*
+	 * The TTBRs: IOVA n << 30 is entry 0 of TTBR n, which is the page at
+	 * root + n * 4K; the walk sees it as index n * 512 of one start table.
+	 */
+	for (uint64_t n = 0; n < 4; n++) {
+		uint64_t iova = (n << 30) + 0x400000, pa = 0x10000000 * (n + 1);
+		const unsigned char *ttbr = (const unsigned char *)e.a.base +
+			(root + n * SZ_4K + 2 * 8 - ARENA_PHYS);
+		uint64_t word = 0;
+
+		if (!map_path(&e, iova, pa, SZ_4K, R | W, &p))
+			continue;
+		CHECK_EQ(p.depth, 2);
+		CHECK_EQ(p.index[0], n * 512 + 2); /* [29:21] = 2 */
+		CHECK_EQ(p.index[1], 0);
+		CHECK_EQ(p.pte[1], 0x000fff0000000003ULL | pa);
+		/* The L1 entry lies in TTBR n's page, as little-endian bytes. */
+		for (unsigned int k = 0; k < 8; k++)
+			word |= (uint64_t)ttbr[k] << (8 * k);
+		CHECK_EQ(word, p.pte[0]);
+		CHECK_EQ(p.pte[0] & ~0x0000000ffffff000ULL, 1);
+		CHECK_EQ(iopt_iova_to_phys(&e.t, iova + 0x123), pa + 0x123);
+	}
+	/* Above ias 32: outside the input space. */
+	{
+		uint64_t m = 1;
+
+		CHECK_EQ(iopt_map_pages(&e.t, 1ULL << 32, 0, SZ_4K, 1, R, 0, &m),
+			 -ERANGE);
+		CHECK_EQ(m, 0);
+		CHECK_EQ(iopt_map_pages(&e.t, 0x300000, 1ULL << 36, SZ_4K, 1, R,
+					0, &m), -ERANGE);
+	}
+	tenv_close(&e);
+}
+
+/*
+ * DART v2 leaf: valid 0x1, NO_CACHE 0x2, NO_WRITE 0x4, NO_READ 0x8; PTE
+ * bits [37:10] hold PA[41:14] (the PA shifted right by 4); END 0xfff in
+ * [51:40]. PA 0x80000000 >> 4 = 0x08000000, so a read/write cacheable page
+ * is 0x000fff0008000001.
+ */
+static const struct enc_case dart2_page[] = {
+	{ R | W | CA, 0x000fff0008000001ULL, "END | PA >> 4 | V" },
+	{ R | W, 0x000fff0008000003ULL, "+ NO_CACHE 0x2" },
+	{ R | CA, 0x000fff0008000005ULL, "+ NO_WRITE 0x4" },
+	{ W | CA, 0x000fff0008000009ULL, "+ NO_READ 0x8" },
+	{ R, 0x000fff0008000007ULL, "NO_WRITE | NO_CACHE" },
+	{ W, 0x000fff000800000bULL, "NO_READ | NO_CACHE" },
+	{ R | W | MM | CA, 0x000fff0008000003ULL, "MMIO wins: NO_CACHE" },
+	{ R | W | NX | PV | CA, 0x000fff0008000001ULL, "no XN or privilege" },
+};
+
+static void dart2_checks(const char *name, unsigned int levels)
+{
+	struct tenv e;
+	struct iopt_path p;
+
+	ASSERT_EQ(tenv_open(&e, name, NULL), 0);
+	CHECK_EQ(iopt_root_phys(&e.t), ARENA_PHYS);
+	CHECK_EQ(iopt_levels(&e.t), levels);
+	CHECK_EQ(iopt_root_tables(&e.t), 1);
+	CHECK_EQ(iopt_pgsize_bitmap(&e.t), SZ_16K);
+	check_cases(&e, name, 0, SZ_16K, 0x80000000ULL, SZ_16K, 0, dart2_page,
+		    ARRAY_SIZE(dart2_page));
+	/* Tables are encoded as leaves: 0x40004000 >> 4 = 0x4000400, | V;
+	 * with three levels the L1 table comes first, then the leaf table. */
+	if (get_path(&e, 0, &p)) {
+		CHECK_EQ(p.depth, levels);
+		if (levels == 2) {
+			CHECK_EQ(p.pte[0], 0x0000000004000401ULL);
+			CHECK_EQ(p.table_phys[1], 0x40004000ULL);
+		} else {
+			CHECK_EQ(p.pte[0], 0x0000000004000401ULL);
+			CHECK_EQ(p.pte[1], 0x0000000004000801ULL);
+			CHECK_EQ(p.table_phys[2], 0x40008000ULL);
+		}
+	}
+	/* High PAs: bit 41 lands in PTE bit 37, bit 14 in bit 10. */
+	{
+		static const struct page_case c[] = {
+			{ 0x4000000, 0x20000000000ULL, SZ_16K, 0,
+			  0x000fff2000000003ULL, "PA bit 41 -> bit 37" },
+			{ 0x4004000, 0x20000004000ULL, SZ_16K, 0,
+			  0x000fff2000000403ULL, "+ PA bit 14 -> bit 10" },
+			{ 0x4008000, 0x3ffffffc000ULL, SZ_16K, 0,
+			  0x000fff3ffffffc03ULL, "PA[41:14] all set" },
+		};
+
+		check_pages(&e, name, c, ARRAY_SIZE(c));
+		CHECK_EQ(iopt_iova_to_phys(&e.t, 0x400bfffULL), 0x3ffffffffffULL);
+	}
+	{
+		uint64_t m = 1;
+
+		CHECK_EQ(iopt_map_pages(&e.t, 1ULL << e.cfg.ias, 0, SZ_16K, 1, R,
+					0, &m), -ERANGE);
+		CHECK_EQ(iopt_map_pages(&e.t, 0x4010000, 1ULL << 42, SZ_16K, 1,
+					R, 0, &m), -ERANGE);
+		CHECK_EQ(m, 0);
+	}
+	tenv_close(&e);
+}
+
+TEST(apple_dart_v2_encoding)
+{
+	dart2_checks("apple-dart2", 2);
+	dart2_checks("apple-dart2:ias=42", 3);
 }

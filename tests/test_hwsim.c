@@ -158,6 +158,16 @@ static unsigned int want_perm(const struct iopt_config *c, unsigned int prot)
 		return IOPT_HWSIM_PERM_UR | IOPT_HWSIM_PERM_UW |
 		       IOPT_HWSIM_PERM_UX | IOPT_HWSIM_PERM_PR |
 		       IOPT_HWSIM_PERM_PW | IOPT_HWSIM_PERM_PX;
+	if (c->format == IOPT_FMT_APPLE_DART ||
+	    c->format == IOPT_FMT_APPLE_DART2) {
+		/* No privilege, no execute bit: a fetch is a read. */
+		if (rd)
+			p |= IOPT_HWSIM_PERM_UR | IOPT_HWSIM_PERM_PR |
+			     IOPT_HWSIM_PERM_UX | IOPT_HWSIM_PERM_PX;
+		if (wr)
+			p |= IOPT_HWSIM_PERM_UW | IOPT_HWSIM_PERM_PW;
+		return p;
+	}
 	p = IOPT_HWSIM_PERM_PR | (wr ? IOPT_HWSIM_PERM_PW : 0);
 	if (user)
 		p |= IOPT_HWSIM_PERM_UR | (wr ? IOPT_HWSIM_PERM_UW : 0);
@@ -835,6 +845,11 @@ static void fault_checks(const char *name)
 	if (tenv_open(&e, name, NULL))
 		goto out;
 	c = &e.cfg;
+	/* ARM and x86 descriptors; DART's faults are checked field by field
+	 * in dart_v1_walks and the other DART tests below. */
+	if (c->format == IOPT_FMT_APPLE_DART ||
+	    c->format == IOPT_FMT_APPLE_DART2)
+		goto out;
 	mali = c->format == IOPT_FMT_ARM_MALI_LPAE;
 	/* Mali's permissions are stage-2-like: read and write bits, no
 	 * privilege levels. */
@@ -1715,12 +1730,15 @@ TEST_CFG(oracle_stale_permissions)
 	CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL), 0);
 
 	/* The leaf becomes read-only (v7s: AP[2], bit 9 of a small page;
-	 * with NO_PERMS nothing can take the write away). */
+	 * with NO_PERMS nothing can take the write away; DART: NO_WRITE,
+	 * v1 bit 7, v2 bit 2). */
 	if (v7s && (e.cfg.quirks & IOPT_QUIRK_V7S_NO_PERMS))
 		goto out;
 	v = entry_get(&e, leaf);
 	entry_put(&e, leaf, e.x86 ? v & ~2ULL : s2 ? v & ~(1ULL << 7) :
-		  v7s ? v | (1ULL << 9) : v | (1ULL << 7));
+		  v7s ? v | (1ULL << 9) :
+		  e.cfg.format == IOPT_FMT_APPLE_DART2 ? v | (1ULL << 2) :
+		  v | (1ULL << 7));
 	CHECK_EQ(iopt_hwsim_check_coherent(&sim, ev_record, &log), 1);
 	CHECK_EQ(log.ev[0].kind, IOPT_HWSIM_EV_STALE_TLB);
 	CHECK_EQ(log.ev[0].cached, log.ev[0].fresh);
@@ -1730,8 +1748,9 @@ TEST_CFG(oracle_stale_permissions)
 	CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL), 0);
 
 	/* The table above it takes writes away from everything below
-	 * (v7s table descriptors carry no access permissions). */
-	if (!s2 && !v7s) {
+	 * (v7s and DART table entries carry no access permissions). */
+	if (!s2 && !v7s && e.cfg.format != IOPT_FMT_APPLE_DART &&
+	    e.cfg.format != IOPT_FMT_APPLE_DART2) {
 		memset(&log, 0, sizeof(log));
 		v = entry_get(&e, tbl);
 		entry_put(&e, tbl, e.x86 ? v & ~2ULL : v | (1ULL << 62));
@@ -1908,6 +1927,9 @@ static uint64_t hostile_word(uint64_t *rng, const struct iopt_hwsim_geom *g,
 	v &= 0xfff0000000000ffcULL;
 	if (g->ds && h_rand(rng) % 8)
 		v &= ~0x300ULL;
+	if (g->format == IOPT_FMT_APPLE_DART2) /* PA[41:14] in [37:10] */
+		return ((addr >> 4) & 0x0000003ffffffc00ULL) |
+		       (v & ~0xc00ULL) | 1;
 	if (g->format == IOPT_FMT_X86_64)
 		return addr | (v & ~0x80ULL) | 1 | (k >= 7 ? 0x80 : 0);
 	return addr | v | (k < 7 ? 3 : 1) | (1ULL << 10);
@@ -2078,6 +2100,12 @@ static uint64_t desc(const struct iopt_config *c, uint64_t addr)
 {
 	if (c->format == IOPT_FMT_X86_64)
 		return addr | 0x7;	/* P | RW | US */
+	/* DART: valid, the whole page (v1 SP_DIS; v2 sub-page END 0xfff) */
+	if (c->format == IOPT_FMT_APPLE_DART)
+		return (addr & 0x0000000ffffff000ULL) | 3;
+	if (c->format == IOPT_FMT_APPLE_DART2)
+		return ((addr >> 4) & 0x0000003ffffffc00ULL) | (0xfffULL << 40) |
+		       1;
 	return addr | 3 | (1ULL << 10) | (1ULL << 6); /* AF, AP[1] / S2AP R */
 }
 
@@ -2177,7 +2205,9 @@ TEST_CFG(hostile_cycles)
 	cycle_walk(&e, &g, &sim, ta, iova,
 		   top ? IOPT_PHYS_NONE : far + (iova & (e.gsz - 1)),
 		   IOPT_HWSIM_FAULT_WALK_ABORT, top ? 2 : 1);
-	if (e.cfg.oas < 52) {
+	/* (A DART entry cannot hold an address at or above 2^oas.) */
+	if (e.cfg.oas < 52 && e.cfg.format != IOPT_FMT_APPLE_DART &&
+	    e.cfg.format != IOPT_FMT_APPLE_DART2) {
 		/* ARM: bit oas is an address bit below the field's top (48,
 		 * or 50 with LPA2's DS = 1), else ignored. */
 		unsigned int field_top = g.ds ? 50 : 48;

@@ -62,10 +62,8 @@ enum iopt_format {
 	IOPT_FMT_ARM_LPAE_S1 = 1, /* VMSAv8-64 stage 1 */
 	IOPT_FMT_ARM_LPAE_S2 = 2, /* VMSAv8-64 stage 2 */
 	IOPT_FMT_X86_64 = 3,      /* Intel VT-d first stage / AMD v2 */
-	IOPT_FMT_ARM_MALI_LPAE = 5, /* Arm Mali GPU LPAE variant */
-	/* Reserved for formats in progress (iopt_init() refuses them until
-	 * they land; the simulated IOMMU may walk them first): */
 	IOPT_FMT_ARM_V7S = 4,       /* Armv7 short descriptor, 32-bit entries */
+	IOPT_FMT_ARM_MALI_LPAE = 5, /* Arm Mali GPU LPAE variant */
 	IOPT_FMT_APPLE_DART = 6,    /* Apple DART v1 (4K, oas 36) */
 	IOPT_FMT_APPLE_DART2 = 7,   /* Apple DART v2 (16K, oas 42) */
 };
@@ -86,7 +84,8 @@ enum iopt_format {
  * struct iopt_config - what table to build
  * @format:      one of enum iopt_format.
  * @granule_lg2: log2 of the translation granule: 12, 14 or 16 for ARM LPAE;
- *               12 for x86-64, Mali and v7s. 0 selects the format's default (12).
+ *               12 for x86-64, Mali, v7s and Apple DART v1, 14 for DART
+ *               v2. 0 selects the format's default (12; DART v2: 14).
  * @ias:         input (IOVA) address bits. ARM: 32..48, or up to 52 with
  *               the 64K granule (FEAT_LVA) or IOPT_QUIRK_ARM_LPA2 (the start
  *               level follows, 4K with ias > 48 adding the level above
@@ -96,11 +95,15 @@ enum iopt_format {
  *               x86-64: 48 (4 levels) or 57 (5 levels); IOVAs are
  *               canonical (sign-extended from bit ias-1). Mali: 32..48,
  *               always 4 levels from a full 512-entry root (IOVAs at or
- *               above 2^ias are refused). v7s: 32.
+ *               above 2^ias are refused). v7s: 32. DART v1: 30..32 (one,
+ *               two or four TTBR tables, laid out one after another from
+ *               the root, see iopt_root_tables()). DART v2: 32..42 (two
+ *               levels up to 36, three above).
  * @oas:         output (physical) address bits. ARM: 32, 36, 40, 42, 44, 48,
  *               or 52 with the 64K granule (FEAT_LPA) or with
  *               IOPT_QUIRK_ARM_LPA2. x86-64: 32..52. Mali: 32..40. v7s:
- *               32, or 33..35 with IOPT_QUIRK_V7S_MTK_EXT.
+ *               32, or 33..35 with IOPT_QUIRK_V7S_MTK_EXT. DART v1: 36;
+ *               DART v2: 42.
  * @quirks:      IOPT_QUIRK_* bits. ARM_TTBR1 is stage 1 only (-EINVAL on
  *               stage 2, which has no TTBR1). ARM_LPA2 (4K and 16K only,
  *               -ENOTSUP with 64K) writes the TCR.DS = 1 layout: OA[51:50]
@@ -130,7 +133,9 @@ struct iopt_config {
  *        "ttbr1" (ARM_TTBR1), "lpa2" (ARM_LPA2), "no_perms"
  *        (V7S_NO_PERMS), "mtk_ext" (V7S_MTK_EXT). What each format
  *        accepts: see struct iopt_config; arm-v7s: ias 32, oas 32 (up to
- *        35 with mtk_ext, which needs no_perms); arm-mali-lpae: no flags;
+ *        35 with mtk_ext, which needs no_perms); arm-mali-lpae and
+ *        apple-dart*: no flags ("apple-dart2:ias=42": DART v2 with three
+ *        levels; "apple-dart:ias=31": v1 with two TTBRs);
  *        nocontig and ns on ARM LPAE and v7s, s2fwb on stage 2. 52-bit
  *        sizes with 4K or 16K are not implied: "arm-lpae-s1-16k:ias=52"
  *        without "lpa2" parses, and iopt_init() refuses it (-ENOTSUP).

@@ -23,6 +23,8 @@ static const struct {
 	{ "x86-64-5lvl",     { IOPT_FMT_X86_64, 12, 57, 52, 0, 0 } },
 	{ "arm-v7s",         { IOPT_FMT_ARM_V7S, 12, 32, 32, 0, 0 } },
 	{ "arm-mali-lpae",   { IOPT_FMT_ARM_MALI_LPAE, 12, 48, 40, 0, 0 } },
+	{ "apple-dart",      { IOPT_FMT_APPLE_DART, 12, 32, 36, 0, 0 } },
+	{ "apple-dart2",     { IOPT_FMT_APPLE_DART2, 14, 36, 42, 0, 0 } },
 };
 
 const char *iopt_config_name(unsigned int i, struct iopt_config *cfg)
@@ -257,6 +259,10 @@ int iopt_init(struct iopt_table *t, const struct iopt_config *cfg,
 		break;
 	case IOPT_FMT_ARM_MALI_LPAE:
 		ret = iopt_arm_mali_init(t);
+		break;
+	case IOPT_FMT_APPLE_DART:
+	case IOPT_FMT_APPLE_DART2:
+		ret = iopt_apple_dart_init(t);
 		break;
 	default:
 		ret = -EINVAL;

@@ -508,6 +508,10 @@ static unsigned int ops_expect_effective(const struct ops_ctx *c,
 	case IOPT_FMT_ARM_LPAE_S2:
 	case IOPT_FMT_ARM_MALI_LPAE: /* stage-2-like permissions */
 		return p & ~IOPT_PRIV;
+	case IOPT_FMT_APPLE_DART:	/* NO_READ / NO_WRITE, nothing else */
+		return p & (IOPT_READ | IOPT_WRITE);
+	case IOPT_FMT_APPLE_DART2:	/* and NO_CACHE */
+		return p & (IOPT_READ | IOPT_WRITE | IOPT_CACHE);
 	case IOPT_FMT_ARM_V7S:
 		if (c->cfg.quirks & IOPT_QUIRK_V7S_NO_PERMS)
 			return (p & (IOPT_MMIO | IOPT_CACHE)) | IOPT_READ |
@@ -532,6 +536,15 @@ static unsigned int ops_expect_perm(const struct ops_ctx *c, unsigned int prot)
 		       IOPT_HWSIM_PERM_UX | IOPT_HWSIM_PERM_PR |
 		       IOPT_HWSIM_PERM_PW | IOPT_HWSIM_PERM_PX;
 	switch (c->cfg.format) {
+	case IOPT_FMT_APPLE_DART:
+	case IOPT_FMT_APPLE_DART2:
+		/* no privilege, no execute bit: a fetch is a read */
+		if (r)
+			p |= IOPT_HWSIM_PERM_UR | IOPT_HWSIM_PERM_PR |
+			     IOPT_HWSIM_PERM_UX | IOPT_HWSIM_PERM_PX;
+		if (w)
+			p |= IOPT_HWSIM_PERM_UW | IOPT_HWSIM_PERM_PW;
+		break;
 	case IOPT_FMT_ARM_LPAE_S1:
 		p = IOPT_HWSIM_PERM_PR;
 		if (w)
