@@ -233,6 +233,6 @@ int bench_table_memory(const struct bench_opts *o);    /* f */
 
 /* For bench/callgrind.sh: map @size of 4K pages in one call, look every
  * page up, unmap and sync; no timing. */
-int bench_once(uint64_t size, bool single);
+int bench_once(uint64_t size, bool single, const char *format);
 
 #endif /* IOPT_BENCH_BENCH_H */

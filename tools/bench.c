@@ -58,7 +58,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: iopt bench [--quick] [--json] [--scenario X]... [--format NAME]\n"
 		"                  [--rounds N]\n"
-		"       iopt bench --once [--single] [--size SIZE]\n"
+		"       iopt bench --once [--single] [--size SIZE] [--format NAME]\n"
 		"  --quick        smaller sizes and fewer rounds (under 30 s)\n"
 		"  --json         a JSON array, one object per measurement\n"
 		"  --scenario X   run only scenario X (a letter or a name; repeatable)\n"
@@ -146,7 +146,7 @@ int iopt_cmd_bench(int argc, char **argv)
 		}
 	}
 	if (once)
-		return bench_once(once_size, single) ? 1 : 0;
+		return bench_once(once_size, single, o.format) ? 1 : 0;
 	if (!o.rounds)
 		o.rounds = o.quick ? 3 : 5;
 
