@@ -129,27 +129,37 @@ unsigned int bench_leaf_sizes(const char *format, uint64_t max,
 			      uint64_t sizes[3])
 {
 	struct iopt_config cfg;
-	unsigned int g, n = 0;
+	struct iopt_arena a;
+	struct iopt_table t;
+	struct iopt_mem mem;
+	unsigned int g, bits, n = 0;
 
 	if (iopt_config_from_name(format, &cfg))
 		return 0;
-	g = cfg.granule_lg2 ? cfg.granule_lg2 : 12;
-	/* Each level resolves granule_lg2 - 3 bits (8-byte entries). */
+	g = cfg.granule_lg2 ? cfg.granule_lg2 : (cfg.format == IOPT_FMT_APPLE_DART2 ? 14 : 12);
+	/* Each level resolves granule_lg2 - 3 bits (8-byte entries), or 8
+	 * for v7s (1 KB tables of 32-bit entries). */
+	bits = cfg.format == IOPT_FMT_ARM_V7S ? 8 : g - 3;
+	/* An arena at 1 GiB: every format's tables can lie there (v7s needs
+	 * them below 4 GiB, heap addresses can exceed a small oas). */
+	if (iopt_arena_create(&a, 1u << 20, 1ULL << 30))
+		return 0;
+	iopt_arena_mem(&a, &mem);
+	if (iopt_init(&t, &cfg, &mem, NULL, NULL)) {
+		iopt_arena_destroy(&a);
+		return 0;
+	}
 	for (unsigned int lvl = 0; lvl < 3; lvl++) {
-		uint64_t s = 1ULL << (g + lvl * (g - 3));
-		struct iopt_table t;
-		struct iopt_mem mem;
+		uint64_t s = 1ULL << (g + lvl * bits);
 
 		if (s > max)
 			break;
 		/* Only sizes the table offers as leaves (not contiguous runs). */
-		iopt_heap_mem(&mem);
-		if (iopt_init(&t, &cfg, &mem, NULL, NULL))
-			break;
 		if (iopt_pgsize_bitmap(&t) & s)
 			sizes[n++] = s;
-		iopt_fini(&t);
 	}
+	iopt_fini(&t);
+	iopt_arena_destroy(&a);
 	return n;
 }
 
