@@ -72,16 +72,6 @@ static inline unsigned int fz_nr_configs(void)
 			      sizeof(fz_extra_configs[0]));
 }
 
-/*
- * Configurations whose entries are 64-bit words. fuzz_tables and fuzz_write
- * patch and decode raw entries of those only, for now; they skip an input
- * that selects another (v7s), which fuzz_ops covers.
- */
-static inline int fz_config_has_64bit_entries(const char *name)
-{
-	return strncmp(name, "arm-v7s", 7) != 0;
-}
-
 #define FZ_NR_EXTRA (sizeof(fz_extra_configs) / sizeof(fz_extra_configs[0]))
 
 /* The configuration selected by @sel (taken modulo their number): the

@@ -1418,7 +1418,10 @@ static void ops_op_walk(struct ops_ctx *c, struct fz *f)
 	uint64_t iova = ops_pick_probe(c, f);
 	const struct model_leaf *l;
 	struct iopt_path path;
-	unsigned int bits = c->granule_lg2 - 3, d, lvl, top = c->levels - 1;
+	/* index bits below the top: v7s's 1 KB tables have 8 */
+	unsigned int bits = c->cfg.format == IOPT_FMT_ARM_V7S ? 8 :
+			    c->granule_lg2 - 3;
+	unsigned int d, lvl, top = c->levels - 1;
 	int rc;
 
 	snprintf(c->desc, sizeof(c->desc), "walk_path iova=0x%" PRIx64, iova);

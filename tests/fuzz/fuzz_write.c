@@ -191,6 +191,8 @@ struct fw_tree {
 	unsigned int gl2, bits, levels, top_bits, ias, oas;
 	bool sext;
 	uint64_t bitmap, min_pg, gsz;
+	uint64_t tsz;            /* bytes of a table below the top */
+	unsigned int ent;        /* bytes of an entry: 8, or 4 (v7s) */
 	size_t entries, root_entries;
 	uint64_t sizes[64];
 	unsigned int nsizes;
@@ -409,7 +411,8 @@ static void *fw_alloc(void *ctx, size_t size, uint64_t *phys, unsigned int flags
 		FW_FAIL(s, "allocation %" PRIu64 " of 0x%zx bytes in a call that may make at most %" PRIu64,
 			s->c_allocs, size, s->c_max_allocs);
 	FW_CHECK(s, size >= FW_UNIT && !(size & (size - 1)) &&
-		 size <= FW_REGION_SIZE / 4 && (flags & ~IOPT_MEM_NOZERO) == 0,
+		 size <= FW_REGION_SIZE / 4 &&
+		 (flags & ~(IOPT_MEM_NOZERO | IOPT_MEM_DMA32)) == 0,
 		 "alloc(0x%zx, flags 0x%x)", size, flags);
 	if (s->c_fail_nth && s->c_allocs == s->c_fail_nth) {
 		s->c_alloc_failed = true;
@@ -512,7 +515,7 @@ static void *fw_phys_to_virt(void *ctx, uint64_t phys)
 	struct fw_tree *t = fw_ctx_tree(c);
 
 	fw_visit(c, phys);
-	if (!fw_in_region(phys, t->gsz))
+	if (!fw_in_region(phys, t->tsz))
 		return NULL;
 	return fw_virt(c->s, phys);
 }
@@ -661,10 +664,30 @@ static bool fw_kept_none(const struct fw_state *s)
 	return s->nfresh < FW_FRESH;
 }
 
-/* ---- formats: entry address fields ---- */
+/* ---- formats: entry width and address fields ---- */
+
+/* An entry of @t's width at @p, little-endian (a 32-bit one zero-extended). */
+static uint64_t fw_get(const struct fw_tree *t, const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (unsigned int i = t->ent; i-- > 0;)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static void fw_put(const struct fw_tree *t, unsigned char *p, uint64_t v)
+{
+	for (unsigned int i = 0; i < t->ent; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
 
 static uint64_t fw_addr_mask(const struct fw_tree *t)
 {
+	if (t->cfg.format == IOPT_FMT_ARM_V7S)		/* table: [31:10] */
+		return 0xfffffc00ULL;
+	if (t->cfg.format == IOPT_FMT_APPLE_DART2)	/* PA[41:14] in [37:10] */
+		return 0x0000003ffffffc00ULL;
 	if (t->cfg.format == IOPT_FMT_X86_64)
 		return 0x000ffffffffff000ULL;
 	return (0x0000ffffffffffffULL & ~(t->gsz - 1)) |
@@ -673,6 +696,10 @@ static uint64_t fw_addr_mask(const struct fw_tree *t)
 
 static uint64_t fw_enc(const struct fw_tree *t, uint64_t pa)
 {
+	if (t->cfg.format == IOPT_FMT_ARM_V7S)
+		return pa & 0xfffffc00ULL;
+	if (t->cfg.format == IOPT_FMT_APPLE_DART2)
+		return (pa >> 4) & 0x0000003ffffffc00ULL;
 	if (t->cfg.format == IOPT_FMT_X86_64)
 		return pa & 0x000ffffffffff000ULL;
 	return (pa & 0x0000ffffffffffffULL & ~(t->gsz - 1)) |
@@ -681,6 +708,10 @@ static uint64_t fw_enc(const struct fw_tree *t, uint64_t pa)
 
 static uint64_t fw_dec(const struct fw_tree *t, uint64_t pte)
 {
+	if (t->cfg.format == IOPT_FMT_ARM_V7S)
+		return pte & 0xfffffc00ULL;
+	if (t->cfg.format == IOPT_FMT_APPLE_DART2)
+		return (pte & 0x0000003ffffffc00ULL) << 4;
 	if (t->cfg.format == IOPT_FMT_X86_64)
 		return pte & 0x000ffffffffff000ULL;
 	return (pte & 0x0000ffffffffffffULL & ~(t->gsz - 1)) |
@@ -690,8 +721,13 @@ static uint64_t fw_dec(const struct fw_tree *t, uint64_t pte)
 /* Does the engine follow @pte at @lvl as a table (its formats' rules)? */
 static bool fw_is_table(const struct fw_tree *t, uint64_t pte, unsigned int lvl)
 {
+	if (t->cfg.format == IOPT_FMT_ARM_V7S)	/* [1:0] = 01 in the L1 table */
+		return lvl && (pte & 3) == 1;
 	if (lvl == 0 || !(pte & 1))
 		return false;
+	if (t->cfg.format == IOPT_FMT_APPLE_DART ||	/* the valid bit alone */
+	    t->cfg.format == IOPT_FMT_APPLE_DART2)
+		return true;
 	if (t->cfg.format == IOPT_FMT_X86_64)
 		return !(lvl <= 2 && (pte & (1ULL << 7)));
 	return pte & 2;
@@ -794,7 +830,9 @@ static void fw_geometry(struct fw_state *s, struct fw_tree *t)
 	t->min_pg = t->bitmap & -t->bitmap;
 	t->gl2 = fz_lg2(t->min_pg);
 	t->gsz = t->min_pg;
-	t->bits = t->gl2 - 3;
+	t->ent = t->cfg.format == IOPT_FMT_ARM_V7S ? 4 : 8;
+	t->bits = t->cfg.format == IOPT_FMT_ARM_V7S ? 8 : t->gl2 - 3;
+	t->tsz = ((uint64_t)1 << t->bits) * t->ent;
 	t->levels = iopt_levels(&t->t);
 	t->ias = t->cfg.ias;
 	t->oas = t->cfg.oas;
@@ -1151,13 +1189,13 @@ static void fw_reach(struct fw_state *s, struct fw_tree *t, int i,
 	if (lvl == 0)
 		return;
 	for (size_t k = 0; k < nent; k++) {
-		uint64_t pte = fz_get_le64(tab + 8 * k), c;
+		uint64_t pte = fw_get(t, tab + t->ent * k), c;
 		int j;
 
 		if (!fw_is_table(t, pte, lvl))
 			continue;
 		c = fw_dec(t, pte);
-		j = fw_blk_exact(s, c, t->gsz);
+		j = fw_blk_exact(s, c, t->tsz);
 		if (j < 0 || s->blk[j].owner != t->id || s->blk[j].gen != t->ctx.gen)
 			continue;
 		if (s->labels_seen && (!t->lvl_known[lvl - 1] ||
@@ -1291,7 +1329,7 @@ static void fw_corrupt(struct fw_state *s, struct fw_tree *t, struct fz *f)
 	tgt = s->blk[bi].phys;
 	if (s->blk[bi].owner < s->ntrees)
 		ft = &s->tree[s->blk[bi].owner];
-	nent = s->blk[bi].size / 8;
+	nent = s->blk[bi].size / ft->ent;
 	lvl = have_path ? p.level[dt] : fz_u8(f) % ft->levels;
 	idx = (have_path && (sel & 0x10)) ? p.index[dt] : (unsigned int)(fz_u16(f) % nent);
 	if (have_path && dt + 1 < p.depth && (sel & 0x20)) {
@@ -1355,7 +1393,8 @@ static void fw_corrupt(struct fw_state *s, struct fw_tree *t, struct fz *f)
 		if (have_path && dt + 1 < p.depth)
 			v = p.pte[dt];
 		else
-			v = fz_get_le64(s->region + (tgt - FW_PHYS) + 8 * (fz_u16(f) % nent));
+			v = fw_get(ft, s->region + (tgt - FW_PHYS) +
+				   ft->ent * (fz_u16(f) % nent));
 		break;
 	case 9: { /* every entry of the table the same pointer */
 		uint8_t w = fz_u8(f);
@@ -1367,7 +1406,7 @@ static void fw_corrupt(struct fw_state *s, struct fw_tree *t, struct fz *f)
 		fw_log(s, "corrupt: every entry of 0x%" PRIx64 " (tree %u) = 0x%016" PRIx64,
 		       tgt, s->blk[bi].owner, v);
 		for (size_t k = 0; k < nent; k++)
-			fz_put_le64(s->region + (tgt - FW_PHYS) + 8 * k, v);
+			fw_put(ft, s->region + (tgt - FW_PHYS) + ft->ent * k, v);
 		return;
 	}
 	case 10: /* empty: what was below is unreachable */
@@ -1401,7 +1440,7 @@ static void fw_corrupt(struct fw_state *s, struct fw_tree *t, struct fz *f)
 	fw_log(s, "corrupt: 0x%" PRIx64 " (tree %u%s, level %u) entry %u = 0x%016" PRIx64 " (mode %u)",
 	       tgt, s->blk[bi].owner, have_path ? ", on the path" : "", lvl, idx, v,
 	       vm % 14);
-	fz_put_le64(s->region + (tgt - FW_PHYS) + 8 * (size_t)idx, v);
+	fw_put(ft, s->region + (tgt - FW_PHYS) + ft->ent * (size_t)idx, v);
 }
 
 /* ---- the input ---- */
@@ -1498,8 +1537,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fz f;
 	uint8_t c0, setup, c1;
 
-	if (size < 3 || !fz_config_has_64bit_entries(fz_config_name(data[0])) ||
-	    !fz_config_has_64bit_entries(fz_config_name(data[2])))
+	if (size < 3)
 		return 0;
 	fz_init(&f, data, size);
 	fw_reset(s);
