@@ -124,6 +124,15 @@ int bench_unmap_example(const struct bench_opts *o)
 		"unmap a 4 MiB buffer mapped with 2 MiB blocks at IOVA 0, one engine\n"
 		"   call per block (before unmap_pages) or one per run (batched); unmap + sync");
 	for (unsigned int f = 0; f < nf; f++) {
+		uint64_t sizes[3];
+		unsigned int ns = bench_leaf_sizes(formats[f], 2 * MiB, sizes);
+
+		/* The example is about 2M blocks: formats without them skip. */
+		if (!ns || sizes[ns - 1] != 2 * MiB) {
+			bench_report_note("%s skipped on %s: it has no 2M blocks",
+					  A_NAME, formats[f]);
+			continue;
+		}
 		if (a_format(o, formats[f], &res[n]))
 			return -1;
 		n += 2;
