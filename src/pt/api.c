@@ -190,7 +190,9 @@ void iopt_table_free_(struct iopt_table *t, void *virt, uint64_t phys,
 		      size_t size)
 {
 	t->mem.ops->free(t->mem.ctx, virt, phys, size);
-	pt_stat_add(&t->stats.tables_freed, 1);
+	/* Release: a reader that sees this free also sees the table's
+	 * allocation counted (iopt_get_stats() reads freed first). */
+	__atomic_add_fetch(&t->stats.tables_freed, 1, __ATOMIC_RELEASE);
 	__atomic_sub_fetch(&t->stats.table_bytes, size, __ATOMIC_RELAXED);
 }
 
@@ -594,8 +596,11 @@ void iopt_get_stats(const struct iopt_table *t, struct iopt_stats *out)
 		return;
 	/* Concurrent calls add to the counters atomically: read them so too. */
 #define LOAD_STAT(f) (out->f = __atomic_load_n(&t->stats.f, __ATOMIC_RELAXED))
+	/* Freed before allocated, so that a concurrent reader never sees more
+	 * tables freed than allocated. */
+	out->tables_freed = __atomic_load_n(&t->stats.tables_freed,
+					    __ATOMIC_ACQUIRE);
 	LOAD_STAT(tables_allocated);
-	LOAD_STAT(tables_freed);
 	LOAD_STAT(table_bytes);
 	LOAD_STAT(table_bytes_peak);
 	LOAD_STAT(walks);
