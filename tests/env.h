@@ -7,7 +7,10 @@
  *
  *   if (tenv_open(&e, cfg->name, NULL))   failures are reported (H_FAIL)
  *           goto out;
- *   ... e.t, e.g, e.a and the geometry: e.gsz, e.blk, e.top, ...
+ *   ... e.t, e.g, e.a and the geometry: e.gsz, e.blk, e.base, e.top, ...
+ *
+ * IOVAs: a test maps at e.base + offset, offsets below e.top (e.base is 0
+ * except for ARM TTBR1 tables, whose IOVAs are the upper 2^ias bytes).
  * out:
  *   tenv_close(&e);                       also after a failed tenv_open()
  *
@@ -75,7 +78,16 @@ struct tenv {
 	unsigned int ent;     /* bytes of an entry: 8, or 4 (v7s) */
 	uint64_t contig;      /* smallest contiguous-hint size, or 0 (none) */
 	bool x86;
-	uint64_t top;         /* ARM: 2^ias; x86: 2^(ias-1), the lower half */
+	/*
+	 * The IOVAs the tests use are [base, base + top - 1]: @top bytes from
+	 * @base. @base is 0, or 2^64 - 2^ias for an ARM TTBR1 table (the
+	 * upper 2^ias bytes); @top is 2^ias (x86: 2^(ias-1), the lower half).
+	 * So an IOVA a test means at offset X is base + X, the last one is
+	 * base + (top - 1), and base + top (computed modulo 2^64: 0 for
+	 * TTBR1) is the first IOVA past the end.
+	 */
+	uint64_t base;
+	uint64_t top;
 	unsigned int levels;
 
 	/* flush callbacks recorded */
@@ -95,8 +107,9 @@ static inline unsigned int lg2(uint64_t v)
 
 /*
  * Set the geometry fields of @e (bitmap, gr, gsz, blk, tbl, ent, contig,
- * levels, x86,
- * top, as in struct tenv) from its table @table and configuration @config.
+ * levels, x86, base, top, as in struct tenv: the input space the tests use
+ * is [base, base + top - 1]) from its table @table and configuration
+ * @config (base: 2^64 - top with IOPT_QUIRK_ARM_TTBR1, else 0).
  * A macro, so that a test's own environment with fields of these names
  * derives them the same way.
  */
@@ -120,6 +133,9 @@ static inline unsigned int lg2(uint64_t v)
 		(e)->x86 = (config)->format == IOPT_FMT_X86_64;              \
 		(e)->top = 1ULL << ((e)->x86 ? (config)->ias - 1             \
 					     : (config)->ias);               \
+		/* ARM TTBR1: the upper 2^ias bytes, from 2^64 - top. */     \
+		(e)->base = (config)->quirks & IOPT_QUIRK_ARM_TTBR1 ?        \
+			    0 - (e)->top : 0;                                \
 	} while (0)
 
 /* Build a table for @name over a fresh arena; 0 or the failing call's code. */

@@ -60,6 +60,10 @@ static const struct h_cfg h_configs[] = {
 	{ "arm-lpae-s2-4k:lpa2,ias=52,oas=52" },
 	{ "arm-lpae-s2-16k:lpa2,ias=48,oas=48" },
 	{ "apple-dart" }, { "apple-dart2" }, { "apple-dart2:ias=42" },
+	/* ARM TTBR1 (upper-half IOVAs, from tests/env.h tenv.base) */
+	{ "arm-lpae-s1-4k:ttbr1" },
+	{ "arm-lpae-s1-64k:ttbr1,ias=52,oas=52" },
+	{ "arm-lpae-s1-16k:ttbr1,lpa2,ias=52,oas=52" },
 };
 #define H_NR_CONFIGS (sizeof(h_configs) / sizeof(h_configs[0]))
 /* The fuzz corpora's configuration bytes select among the first this many

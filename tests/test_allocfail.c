@@ -151,7 +151,7 @@ struct aenv {
 	struct model m;
 	bool up;
 	/* geometry */
-	uint64_t bitmap, gsz, blk, tbl, top, contig;
+	uint64_t bitmap, gsz, blk, tbl, base, top, contig;
 	unsigned int ent;
 	unsigned int gr, levels;
 	bool x86;
@@ -224,10 +224,10 @@ static void env_close(struct aenv *e)
 
 /* ---- comparing the table with the model ---- */
 
-/* Both halves of the input space on x86, [0, top) elsewhere. */
+/* Both halves of the input space on x86, [base, base + top) elsewhere. */
 static void table_exts(struct aenv *e, struct model_ext_list *l)
 {
-	iopt_for_each_extent(&e->t, 0, e->top, model_ext_add, l);
+	iopt_for_each_extent(&e->t, e->base, e->top, model_ext_add, l);
 	if (e->x86)
 		iopt_for_each_extent(&e->t, 0 - e->top, e->top, model_ext_add, l);
 }
@@ -288,7 +288,7 @@ static void unmap_all(struct aenv *e, const char *what)
 {
 	uint64_t u;
 
-	CHECK_EQ(iopt_unmap_range(&e->t, 0, e->top, 0, &e->g, &u), 0);
+	CHECK_EQ(iopt_unmap_range(&e->t, e->base, e->top, 0, &e->g, &u), 0);
 	if (e->x86)
 		CHECK_EQ(iopt_unmap_range(&e->t, 0 - e->top, e->top, 0, &e->g,
 					  &u), 0);
@@ -328,12 +328,13 @@ static int scen_pre(struct aenv *e, const struct scen *s)
 
 	if (s->pre & PRE_DIRTY) {
 		/* tables that come and go, far from the call */
-		if (iopt_map_pages(&e->t, e->top / 4, 0, g, 3, IOPT_READ, 0,
-				   &m) ||
-		    iopt_map_pages(&e->t, e->top / 4 + 4 * e->blk, 0, g, 1,
+		uint64_t far = e->base + e->top / 4;
+
+		if (iopt_map_pages(&e->t, far, 0, g, 3, IOPT_READ, 0, &m) ||
+		    iopt_map_pages(&e->t, far + 4 * e->blk, 0, g, 1,
 				   IOPT_READ, 0, &m) ||
-		    iopt_unmap_range(&e->t, e->top / 4, 8 * e->blk, 0, &e->g,
-				     &u) || iopt_gather_sync(&e->g))
+		    iopt_unmap_range(&e->t, far, 8 * e->blk, 0, &e->g, &u) ||
+		    iopt_gather_sync(&e->g))
 			return -EIO;
 		/* a live neighbour sharing the first tables of the call */
 		if (iopt_map_pages(&e->t, s->iova - g, PA, g, 1, IOPT_READ, 0,
@@ -488,9 +489,9 @@ static unsigned int scenarios(const struct aenv *e, struct scen *out)
 
 	/* an upper-level boundary if there is one below the top, else a
 	 * leaf-table boundary in the middle */
-	cross = e->levels >= 3 && up < e->top ? up : e->top / 2;
+	cross = e->base + (e->levels >= 3 && up < e->top ? up : e->top / 2);
 	out[n++] = (struct scen){ "deep map at the top", OP_PAGES,
-				  e->top - g, PA, g, 1, RW, 0 };
+				  e->base + e->top - g, PA, g, 1, RW, 0 };
 	if (e->x86)
 		out[n++] = (struct scen){ "deep map at the top of the upper "
 					  "half", OP_PAGES, 0 - g, PA, g, 1,
@@ -502,7 +503,7 @@ static unsigned int scenarios(const struct aenv *e, struct scen *out)
 				  OP_PAGES, cross - b - b / 2, PA + g, g,
 				  3 * entries, IOPT_READ, PRE_DIRTY };
 	/* pages, runs, a block, runs, pages */
-	base = 4 * b;
+	base = e->base + 4 * b;
 	out[n++] = (struct scen){ "map_range of every size", OP_RANGE,
 				  base - c - 3 * g, PA + 4 * b - c - 3 * g, 0,
 				  3 * g + c + b + c + 2 * g, RW, 0 };
@@ -607,7 +608,7 @@ static void domain_run(const char *name, int kind, enum iopt_domain_mode mode,
 		 kind ? "map_sg" : "map", mode ? "per page" : "batched", k);
 	g = e.gsz;
 	b = e.blk;
-	iova = 4 * b - 3 * g;
+	iova = e.base + 4 * b - 3 * g;
 	size = 3 * g + b + 2 * g;
 	/* segments: pages and a block, a lone page, a block */
 	sg[0] = (struct iopt_sg){ PA + 4 * b - 3 * g, 3 * g + b };
@@ -619,7 +620,7 @@ static void domain_run(const char *name, int kind, enum iopt_domain_mode mode,
 	if (kind)
 		ret = iopt_domain_map_sg(&d, iova, sg, 3, RW, &mapped);
 	else
-		ret = iopt_domain_map(&d, iova, PA + iova, size, RW);
+		ret = iopt_domain_map(&d, iova, PA + (iova - e.base), size, RW);
 	env_fail_at(&e, 0);
 	if (!k) {
 		*nr = env_attempts(&e) - a0;
@@ -640,7 +641,8 @@ static void domain_run(const char *name, int kind, enum iopt_domain_mode mode,
 		if (kind)
 			ret = iopt_domain_map_sg(&d, iova, sg, 3, RW, &mapped);
 		else
-			ret = iopt_domain_map(&d, iova, PA + iova, size, RW);
+			ret = iopt_domain_map(&d, iova, PA + (iova - e.base),
+					      size, RW);
 		CHECK_EQ(ret, 0);
 	} else {
 		CHECK_EQ(ret, 0);
@@ -657,7 +659,8 @@ static void domain_run(const char *name, int kind, enum iopt_domain_mode mode,
 				at += sg[i].length;
 			}
 		} else {
-			model_map_range(&e.m, iova, PA + iova, size, prot);
+			model_map_range(&e.m, iova, PA + (iova - e.base), size,
+					prot);
 		}
 		matches(&e, false, what);
 	}
@@ -689,7 +692,8 @@ TEST_CFG(vfio_dma_map_sweep)
 		.seed = 3, .size = 64ULL << 20, .va_base = 1ULL << 40,
 		.phys_base = 1ULL << 30, .pct_2m = 50, .pct_frag = 50,
 	};
-	const uint64_t iova = 1ULL << 30, size = 12ULL << 20;
+	const uint64_t size = 12ULL << 20;
+	uint64_t iova, base;
 	struct iopt_config c;
 	struct iopt_host h;
 	struct iopt_arena a;
@@ -698,6 +702,9 @@ TEST_CFG(vfio_dma_map_sweep)
 	uint64_t nr = 0, digest, u;
 
 	ASSERT_EQ(iopt_config_from_name(cfg->name, &c), 0);
+	/* the first IOVA: 0, or ARM TTBR1's 2^64 - 2^ias */
+	base = c.quirks & IOPT_QUIRK_ARM_TTBR1 ? 0 - (1ULL << c.ias) : 0;
+	iova = base + (1ULL << 30);
 	hc.page_lg2 = c.granule_lg2 ? c.granule_lg2 : 12;
 	ASSERT_EQ(iopt_host_init(&h, &hc), 0);
 	digest = iopt_host_pin_digest(&h);
@@ -728,9 +735,9 @@ TEST_CFG(vfio_dma_map_sweep)
 			iopt_host_get_stats(&h, &hs);
 			CHECK_EQ(hs.locked_vm, 0);
 			CHECK_EQ(iopt_vfio_nr_dmas(v), 0);
-			iopt_for_each_extent(iopt_vfio_table(v), 0, 1ULL << 30,
-					     model_ext_add, &l);
-			iopt_for_each_extent(iopt_vfio_table(v), 1ULL << 30,
+			iopt_for_each_extent(iopt_vfio_table(v), base,
+					     1ULL << 30, model_ext_add, &l);
+			iopt_for_each_extent(iopt_vfio_table(v), iova,
 					     1ULL << 30, model_ext_add, &l);
 			CHECK_EQ(l.n, 0);
 			model_ext_free(&l);

@@ -135,7 +135,7 @@ TEST_CFG(top_of_address_space)
 		goto out;
 	sizes[0] = e.gsz;
 	sizes[1] = 1ULL << lg2(e.bitmap);
-	ends[nr_ends++] = e.top;
+	ends[nr_ends++] = e.base + e.top; /* TTBR1: 0, for 2^64 */
 	if (e.x86)
 		ends[nr_ends++] = 0; /* 2^64: the upper half's end */
 
@@ -196,23 +196,26 @@ TEST_CFG(top_of_address_space)
 		}
 	}
 
-	/* Past the end: outside the input space. */
+	/* Past the end: outside the input space. TTBR1, whose space ends
+	 * at 2^64: base + top is 0, below its start, and the ranges across
+	 * an edge cross its start. */
 	{
-		uint64_t m = 1, phys, len;
+		uint64_t m = 1, phys, len, end = e.base + e.top;
+		uint64_t xe = e.base ? e.base - e.gsz : e.top - e.gsz;
 		struct iopt_path p;
 
-		CHECK_EQ(iopt_map_pages(&e.t, e.top, 0, e.gsz, 1, R, 0, &m),
+		CHECK_EQ(iopt_map_pages(&e.t, end, 0, e.gsz, 1, R, 0, &m),
 			 -ERANGE);
 		CHECK_EQ(m, 0);
-		CHECK_EQ(iopt_map_pages(&e.t, e.top - e.gsz, 0, e.gsz, 2, R, 0,
-					&m), -ERANGE);
+		CHECK_EQ(iopt_map_pages(&e.t, xe, 0, e.gsz, 2, R, 0, &m),
+			 -ERANGE);
 		CHECK_EQ(m, 0);
-		CHECK_EQ(iopt_iova_to_phys(&e.t, e.top), IOPT_PHYS_NONE);
-		CHECK_EQ(iopt_iova_to_phys_length(&e.t, e.top, &phys, &len,
+		CHECK_EQ(iopt_iova_to_phys(&e.t, end), IOPT_PHYS_NONE);
+		CHECK_EQ(iopt_iova_to_phys_length(&e.t, end, &phys, &len,
 						  NULL), -ERANGE);
-		CHECK_EQ(iopt_walk_path(&e.t, e.top, &p), -ERANGE);
-		CHECK_EQ(iopt_unmap_range(&e.t, e.top - e.gsz, 2 * e.gsz, 0,
-					  &e.g, &m), -ERANGE);
+		CHECK_EQ(iopt_walk_path(&e.t, end, &p), -ERANGE);
+		CHECK_EQ(iopt_unmap_range(&e.t, xe, 2 * e.gsz, 0, &e.g, &m),
+			 -ERANGE);
 		if (e.x86) {
 			/* the last non-canonical page below the upper half */
 			CHECK_EQ(iopt_map_pages(&e.t, 0 - e.top - e.gsz, 0,
@@ -220,15 +223,16 @@ TEST_CFG(top_of_address_space)
 		}
 	}
 	/* Nothing left but the root. */
-	CHECK_EQ(iopt_iova_to_phys(&e.t, 0), IOPT_PHYS_NONE);
+	CHECK_EQ(iopt_iova_to_phys(&e.t, e.base), IOPT_PHYS_NONE);
 out:
 	tenv_close(&e);
 }
 
 /*
- * Every page size in the bitmap, each at iova 2 * size (so the regions do
- * not overlap), found at the level it belongs to, with the contiguous bit
- * exactly when the size spans several entries.
+ * Every page size in the bitmap, each at iova base + 2 * size (so the
+ * regions do not overlap) mapped to 2 * size, found at the level it
+ * belongs to, with the contiguous bit exactly when the size spans several
+ * entries.
  */
 TEST_CFG(every_size_every_level)
 {
@@ -239,18 +243,19 @@ TEST_CFG(every_size_every_level)
 		goto out;
 	for (unsigned int pass = 0; pass < 2; pass++) {
 		for (uint64_t bm = e.bitmap; bm; bm &= bm - 1) {
-			uint64_t s = bm & -bm, iova = 2 * s, esize, phys, len;
+			uint64_t s = bm & -bm, iova = e.base + 2 * s, pa = 2 * s;
+			uint64_t esize, phys, len;
 			unsigned int level = size_level(&e, s, &esize);
 			struct iopt_path p;
 
 			if (pass == 0) {
-				if (tenv_map(&e, iova, iova, s, 1, R | W))
+				if (tenv_map(&e, iova, pa, s, 1, R | W))
 					continue;
 			} else {
 				uint64_t m = 0;
 
 				/* map_range picks the same size here */
-				CHECK_EQ(iopt_map_range(&e.t, iova, iova, s,
+				CHECK_EQ(iopt_map_range(&e.t, iova, pa, s,
 							R | W, 0, &m), 0);
 				CHECK_EQ(m, s);
 			}
@@ -259,7 +264,7 @@ TEST_CFG(every_size_every_level)
 			CHECK_EQ(iopt_iova_to_pgsize(&e.t, iova + s - 1), s);
 			CHECK_EQ(iopt_iova_to_phys_length(&e.t, iova + s / 2,
 							  &phys, &len, NULL), 0);
-			CHECK_EQ(phys, iova + s / 2);
+			CHECK_EQ(phys, pa + s / 2);
 			CHECK_EQ(len, s);
 			CHECK_EQ(iopt_iova_to_phys(&e.t, iova - 1),
 				 IOPT_PHYS_NONE);
@@ -288,8 +293,8 @@ TEST_CFG(every_size_every_level)
 		for (uint64_t bm = e.bitmap; bm; bm &= bm - 1) {
 			uint64_t s = bm & -bm, unmapped = 0;
 
-			CHECK_EQ(iopt_unmap_pages(&e.t, 2 * s, s, 1, 0, &e.g,
-						  &unmapped), 0);
+			CHECK_EQ(iopt_unmap_pages(&e.t, e.base + 2 * s, s, 1, 0,
+						  &e.g, &unmapped), 0);
 			CHECK_EQ(unmapped, s);
 			total -= s;
 		}
@@ -297,7 +302,8 @@ TEST_CFG(every_size_every_level)
 		for (uint64_t bm = e.bitmap; bm; bm &= bm - 1) {
 			uint64_t s = bm & -bm;
 
-			CHECK_EQ(iopt_iova_to_phys(&e.t, 2 * s), IOPT_PHYS_NONE);
+			CHECK_EQ(iopt_iova_to_phys(&e.t, e.base + 2 * s),
+				 IOPT_PHYS_NONE);
 		}
 	}
 	CHECK_EQ(total, 0);
@@ -327,7 +333,7 @@ TEST_CFG(contiguous_runs)
 	if ((e.cfg.format == IOPT_FMT_ARM_LPAE_S1 ||
 	     e.cfg.format == IOPT_FMT_ARM_LPAE_S2) && !is_run)
 		H_FAIL("%s: no contiguous size above the granule", cfg->name);
-	x = 4 * e.blk > 4 * c ? 4 * e.blk : 4 * c;
+	x = e.base + (4 * e.blk > 4 * c ? 4 * e.blk : 4 * c);
 
 	/* aligned iova and paddr: one leaf of c */
 	CHECK_EQ(iopt_map_range(&e.t, x, 0x80000000ULL, c, R | W, 0, &m), 0);
@@ -427,32 +433,34 @@ TEST_CFG(unmap_is_one_walk)
 	static const struct tenv_opts counting = { .cfg_flags = IOPT_CFG_STATS };
 	struct tenv e;
 	struct iopt_stats st;
-	uint64_t b, w;
+	uint64_t b, w, o;
 	bool blocks;
 
 	if (tenv_open(&e, cfg->name, &counting))
 		goto out;
 	b = e.blk;
+	o = e.base;
 	blocks = e.bitmap & b;
 	/* two leaf tables of pages, then a block: [b, 3b) and [3b, 4b)
+	 * from base
 	 * (without blocks, a third leaf table) */
-	if (tenv_map(&e, b, 0, e.gsz, 2 * b / e.gsz, R) ||
-	    map_span(&e, 3 * b, 3 * b, b, R | W))
+	if (tenv_map(&e, o + b, 0, e.gsz, 2 * b / e.gsz, R) ||
+	    map_span(&e, o + 3 * b, 3 * b, b, R | W))
 		goto out;
 	for (unsigned int strict = 0; strict < 2; strict++) {
 		uint64_t u = 0;
 
 		iopt_get_stats(&e.t, &st);
 		w = st.walks;
-		CHECK_EQ(iopt_unmap_range(&e.t, b, 3 * b,
+		CHECK_EQ(iopt_unmap_range(&e.t, o + b, 3 * b,
 					  strict ? IOPT_UNMAP_NO_HOLES : 0,
 					  &e.g, &u), 0);
 		CHECK_EQ(u, 3 * b);
 		iopt_get_stats(&e.t, &st);
 		CHECK_EQ(st.walks - w, 1 + strict);
 		do_sync(&e);
-		if (tenv_map(&e, b, 0, e.gsz, 2 * b / e.gsz, R) ||
-		    map_span(&e, 3 * b, 3 * b, b, R | W))
+		if (tenv_map(&e, o + b, 0, e.gsz, 2 * b / e.gsz, R) ||
+		    map_span(&e, o + 3 * b, 3 * b, b, R | W))
 			goto out;
 	}
 	if (!blocks) /* nothing below can be refused for a split */
@@ -463,17 +471,18 @@ TEST_CFG(unmap_is_one_walk)
 	{
 		uint64_t u = 1;
 
-		CHECK_EQ(iopt_unmap_range(&e.t, b, 2 * b + e.gsz, 0, &e.g, &u),
+		CHECK_EQ(iopt_unmap_range(&e.t, o + b, 2 * b + e.gsz, 0, &e.g,
+					  &u),
 			 -EXDEV);
 		CHECK_EQ(u, 0);
 	}
 	iopt_get_stats(&e.t, &st);
 	CHECK_EQ(st.walks - w, 1);
-	CHECK_EQ(iopt_iova_to_pgsize(&e.t, 3 * b), b);
+	CHECK_EQ(iopt_iova_to_pgsize(&e.t, o + 3 * b), b);
 	/* one block alone: the single-item path */
 	iopt_get_stats(&e.t, &st);
 	w = st.walks;
-	tenv_unmap(&e, 3 * b, b, b);
+	tenv_unmap(&e, o + 3 * b, b, b);
 	iopt_get_stats(&e.t, &st);
 	CHECK_EQ(st.walks - w, 1);
 	do_sync(&e);
@@ -488,12 +497,12 @@ TEST_CFG(no_split)
 	if (tenv_open(&e, cfg->name, &recording))
 		goto out;
 	/* a neighbour page, so that the table is not otherwise empty */
-	tenv_map(&e, 0, 0, e.gsz, 1, R);
+	tenv_map(&e, e.base, 0, e.gsz, 1, R);
 	for (uint64_t bm = e.bitmap & (e.bitmap - 1); bm; bm &= bm - 1) {
-		uint64_t s = bm & -bm, x = 2 * s, g = e.gsz, u;
+		uint64_t s = bm & -bm, x = e.base + 2 * s, g = e.gsz, u;
 		struct snap sn;
 
-		if (tenv_map(&e, x, x, s, 1, R | W))
+		if (tenv_map(&e, x, 2 * s, s, 1, R | W))
 			continue;
 		tenv_map(&e, x - g, 0x1000000ULL, g, 1, R);
 		tenv_rec_reset(&e);
@@ -531,10 +540,10 @@ TEST_CFG(no_split)
 	 * they must not be cleared or queued either. (No block, no split.)
 	 */
 	if (e.bitmap & e.blk) {
-		uint64_t b = e.blk, x = 8 * b, n = b / e.gsz, u = 1;
+		uint64_t b = e.blk, x = e.base + 8 * b, n = b / e.gsz, u = 1;
 		struct snap sn;
 
-		if (tenv_map(&e, x, x, b, 1, R) ||
+		if (tenv_map(&e, x, 8 * b, b, 1, R) ||
 		    tenv_map(&e, x - 2 * b, 0, e.gsz, 2 * n, R) ||
 		    tenv_map(&e, x + b, 0, e.gsz, 2 * n, R))
 			goto out;
@@ -576,8 +585,8 @@ TEST_CFG(no_overmap)
 		goto out;
 	g = e.gsz;
 	b = e.blk;
-	x = 4 * b;
-	y = 8 * b;
+	x = e.base + 4 * b;
+	y = e.base + 8 * b;
 	big = 1ULL << lg2(e.bitmap);
 	if (tenv_map(&e, x + g, 0x80000000ULL, g, 1, R | W) ||
 	    map_span(&e, y, 0x80000000ULL, b, R | W))
@@ -595,7 +604,7 @@ TEST_CFG(no_overmap)
 		EEX(iopt_map_pages(&e.t, y - g, 0x80000000ULL, g, 2, R, 0,
 				   &m));
 		EEX(iopt_map_range(&e.t, y + b - g, 0, 2 * g, R, 0, &m));
-		EEX(iopt_map_range(&e.t, 0, 0, e.top, R,
+		EEX(iopt_map_range(&e.t, e.base, 0, e.top, R,
 				   IOPT_MAP_ALL_OR_NOTHING, &m));
 		CHECK_EQ(iopt_iova_to_phys(&e.t, x), IOPT_PHYS_NONE);
 		CHECK_EQ(iopt_iova_to_phys(&e.t, y - g), IOPT_PHYS_NONE);
@@ -616,7 +625,7 @@ TEST_CFG(no_overmap)
 	EEX(iopt_map_pages(&e.t, x, 0x80000000ULL, b, 1, R, 0, &m));
 	EEX(iopt_map_range(&e.t, x, 0x80000000ULL, b, R, 0, &m));
 	/* the largest size over everything, including the tables above */
-	EEX(iopt_map_pages(&e.t, 0, 0, big, 1, R, 0, &m));
+	EEX(iopt_map_pages(&e.t, e.base, 0, big, 1, R, 0, &m));
 	/* every size in between whose region holds the page */
 	for (uint64_t bm = e.bitmap & (e.bitmap - 1); bm; bm &= bm - 1) {
 		uint64_t sz = bm & -bm;
@@ -661,7 +670,7 @@ TEST_CFG(empty_table_replacement)
 		goto out;
 	g = e.gsz;
 	b = e.blk;
-	x = 4 * b;
+	x = e.base + 4 * b;
 
 	/* 1. one empty leaf table under a block-sized slot */
 	if (tenv_map(&e, x + g, 0x80000000ULL, g, 1, R | W))
@@ -711,7 +720,7 @@ TEST_CFG(empty_table_replacement)
 			lvl1 = s;
 	}
 	if (lvl1 && 2 * lvl1 + lvl1 <= e.top) {
-		uint64_t y = 2 * lvl1;
+		uint64_t y = e.base + 2 * lvl1;
 
 		if (tenv_map(&e, y + g, 0x80000000ULL, g, 1, R))
 			goto out;
@@ -748,7 +757,7 @@ TEST_CFG(empty_table_replacement)
 
 reclaim:
 	/* 3. an unmap that covers an empty table reclaims it */
-	x = 12 * b;
+	x = e.base + 12 * b;
 	if (tenv_map(&e, x + g, 0x80000000ULL, g, 1, R))
 		goto out;
 	ASSERT_EQ(iopt_walk_path(&e.t, x + g, &p), 0);
@@ -789,7 +798,7 @@ TEST_CFG(failed_map_keeps_empty_tables)
 		goto out;
 	g = e.gsz;
 	b = e.blk;
-	x = 16 * b;
+	x = e.base + 16 * b;
 	/* an empty leaf table at slot x */
 	if (tenv_map(&e, x + g, 0, g, 1, R))
 		goto out;
@@ -865,7 +874,7 @@ TEST_CFG(holes)
 		goto out;
 	g = e.gsz;
 	b = e.blk;
-	x = 4 * b;
+	x = e.base + 4 * b;
 	if (tenv_map(&e, x, 0x80000000ULL, g, 1, R) ||
 	    tenv_map(&e, x + 2 * g, 0x80000000ULL, g, 1, R) ||
 	    map_span(&e, x + b, 0x80000000ULL, b, R))
@@ -890,7 +899,7 @@ TEST_CFG(holes)
 					    IOPT_UNMAP_NO_HOLES, &e.g, &u),
 		   -ENOENT);
 	/* far away, in tables that do not exist */
-	EXPECT_ERR(&e, &s, iopt_unmap_range(&e.t, e.top - g, g,
+	EXPECT_ERR(&e, &s, iopt_unmap_range(&e.t, e.base + e.top - g, g,
 					    IOPT_UNMAP_NO_HOLES, &e.g, &u),
 		   -ENOENT);
 	tenv_rec_reset(&e);
@@ -901,7 +910,7 @@ TEST_CFG(holes)
 
 	/* without the flag: holes are skipped, not counted */
 	u = 0;
-	CHECK_EQ(iopt_unmap_range(&e.t, e.top - g, g, 0, &e.g, &u), 0);
+	CHECK_EQ(iopt_unmap_range(&e.t, e.base + e.top - g, g, 0, &e.g, &u), 0);
 	CHECK_EQ(u, 0);
 	tenv_unmap(&e, x, 3 * g, 2 * g);
 	CHECK_EQ(iopt_iova_to_phys(&e.t, x), IOPT_PHYS_NONE);
@@ -929,7 +938,7 @@ out:
 TEST_CFG(bad_input)
 {
 	struct tenv e;
-	uint64_t g, b, x, y, pa, oas_end, m, u, phys, len, cnt = 0;
+	uint64_t g, b, x, y, xe, end, pa, oas_end, m, u, phys, len, cnt = 0;
 	unsigned int prot;
 	struct iopt_path p;
 	struct snap s;
@@ -938,8 +947,12 @@ TEST_CFG(bad_input)
 		goto out;
 	g = e.gsz;
 	b = e.blk;
-	x = 4 * b;
-	y = 8 * b;
+	x = e.base + 4 * b;
+	y = e.base + 8 * b;
+	/* the page before an edge of the space: its end, or TTBR1 (ending
+	 * at 2^64) its start */
+	xe = e.base ? e.base - g : e.top - g;
+	end = e.base + e.top; /* TTBR1: 0, below the space */
 	pa = 0x80000000ULL;
 	oas_end = 1ULL << e.cfg.oas;
 	if (tenv_map(&e, x, pa, g, 1, R) || map_span(&e, y, pa, b, R))
@@ -1002,13 +1015,13 @@ TEST_CFG(bad_input)
 			-EOVERFLOW);
 	}
 	/* outside the input space */
-	BAD_MAP(iopt_map_pages(&e.t, e.top, pa, g, 1, R, 0, &m), -ERANGE);
-	BAD_MAP(iopt_map_pages(&e.t, e.top - g, pa, g, 2, R, 0, &m), -ERANGE);
-	BAD_MAP(iopt_map_range(&e.t, e.top - g, pa, 2 * g, R, 0, &m), -ERANGE);
+	BAD_MAP(iopt_map_pages(&e.t, end, pa, g, 1, R, 0, &m), -ERANGE);
+	BAD_MAP(iopt_map_pages(&e.t, xe, pa, g, 2, R, 0, &m), -ERANGE);
+	BAD_MAP(iopt_map_range(&e.t, xe, pa, 2 * g, R, 0, &m), -ERANGE);
 	BAD_MAP(iopt_map_pages(&e.t, 1ULL << 62, pa, g, 1, R, 0, &m),
 		-ERANGE);
 	if (!e.x86)
-		BAD_MAP(iopt_map_pages(&e.t, 0 - g, pa, g, 1, R, 0, &m),
+		BAD_MAP(iopt_map_pages(&e.t, e.base - g, pa, g, 1, R, 0, &m),
 			-ERANGE);
 	else
 		BAD_MAP(iopt_map_pages(&e.t, 0 - e.top - g, pa, g, 1, R, 0,
@@ -1037,9 +1050,8 @@ TEST_CFG(bad_input)
 		   -EINVAL);
 	BAD_UNMAP(iopt_unmap_range(&e.t, 2 * g, 0 - g, 0, &e.g, &u),
 		  -EOVERFLOW);
-	BAD_UNMAP(iopt_unmap_range(&e.t, e.top, g, 0, &e.g, &u), -ERANGE);
-	BAD_UNMAP(iopt_unmap_range(&e.t, e.top - g, 2 * g, 0, &e.g, &u),
-		  -ERANGE);
+	BAD_UNMAP(iopt_unmap_range(&e.t, end, g, 0, &e.g, &u), -ERANGE);
+	BAD_UNMAP(iopt_unmap_range(&e.t, xe, 2 * g, 0, &e.g, &u), -ERANGE);
 	if (e.x86) {
 		BAD_UNMAP(iopt_unmap_range(&e.t, 0 - g, 2 * g, 0, &e.g, &u),
 			  -EOVERFLOW);
@@ -1066,10 +1078,10 @@ TEST_CFG(bad_input)
 						    NULL), -EINVAL);
 	EXPECT_ERR(&e, &s, iopt_iova_to_phys_length(&e.t, x + g, &phys, &len,
 						    NULL), -ENOENT);
-	EXPECT_ERR(&e, &s, iopt_iova_to_phys_length(&e.t, e.top, &phys, &len,
+	EXPECT_ERR(&e, &s, iopt_iova_to_phys_length(&e.t, end, &phys, &len,
 						    NULL), -ERANGE);
-	CHECK_EQ(iopt_iova_to_phys(&e.t, e.top), IOPT_PHYS_NONE);
-	CHECK_EQ(iopt_iova_to_pgsize(&e.t, e.top), 0);
+	CHECK_EQ(iopt_iova_to_phys(&e.t, end), IOPT_PHYS_NONE);
+	CHECK_EQ(iopt_iova_to_pgsize(&e.t, end), 0);
 	CHECK_EQ(iopt_iova_to_pgsize(&e.t, x + g), 0);
 	EXPECT_ERR(&e, &s, iopt_for_each_extent(&e.t, 0, 0, tenv_count_extent,
 						&cnt), -EINVAL);
@@ -1078,10 +1090,10 @@ TEST_CFG(bad_input)
 	EXPECT_ERR(&e, &s, iopt_for_each_extent(&e.t, 2 * g, 0 - g,
 						tenv_count_extent, &cnt),
 		   -EOVERFLOW);
-	EXPECT_ERR(&e, &s, iopt_for_each_extent(&e.t, e.top - g, 2 * g,
+	EXPECT_ERR(&e, &s, iopt_for_each_extent(&e.t, xe, 2 * g,
 						tenv_count_extent, &cnt), -ERANGE);
 	CHECK_EQ(cnt, 0);
-	EXPECT_ERR(&e, &s, iopt_for_each_extent(&e.t, 0, e.top,
+	EXPECT_ERR(&e, &s, iopt_for_each_extent(&e.t, e.base, e.top,
 						tenv_count_extent, &cnt), 0);
 	CHECK_EQ(cnt, 2);
 	EXPECT_ERR(&e, &s, iopt_gather_sync(NULL), -EINVAL);
@@ -1140,7 +1152,7 @@ TEST_CFG(enomem)
 				return;
 			}
 			g = e.gsz;
-			x = 4 * e.blk;
+			x = e.base + 4 * e.blk;
 			/* misaligned for every larger size: granule pages only,
 			 * so map_range needs the leaf tables too */
 			pa = 0x80000000ULL + g;
@@ -1148,9 +1160,9 @@ TEST_CFG(enomem)
 			pages = 2 * (e.blk / g);
 			if (dirty) {
 				/* freed tables on the arena's free lists */
-				tenv_map(&e, 4 * e.blk, 0, g, 1, R);
-				tenv_map(&e, 6 * e.blk, 0, g, 1, R);
-				tenv_unmap(&e, 0, e.top, 2 * g);
+				tenv_map(&e, e.base + 4 * e.blk, 0, g, 1, R);
+				tenv_map(&e, e.base + 6 * e.blk, 0, g, 1, R);
+				tenv_unmap(&e, e.base, e.top, 2 * g);
 				do_sync(&e);
 				/* and a live neighbour in the tables used */
 				tenv_map(&e, x - g, 0, g, 1, R);

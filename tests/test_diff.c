@@ -145,6 +145,7 @@ struct dctx {
 	uint64_t seed;
 	uint64_t rng;
 	bool sext;
+	uint64_t base;		/* first IOVA: 0, or ARM TTBR1's 2^64 - 2^ias */
 	unsigned int ias;
 	unsigned int oas;
 	uint64_t pa_last;	/* 2^oas - 1 */
@@ -287,7 +288,7 @@ static bool iova_ok(const struct dctx *c, uint64_t v)
 
 		return hi == 0 || hi == -1;
 	}
-	return c->ias >= 64 || !(v >> c->ias);
+	return c->ias >= 64 || !((v - c->base) >> c->ias);
 }
 
 static bool span_ok(const struct dctx *c, uint64_t iova, uint64_t last)
@@ -324,10 +325,10 @@ static bool pgsize_ok(const struct dctx *c, uint64_t pgsize)
 	return pgsize && !(pgsize & (pgsize - 1)) && (pgsize & c->bitmap);
 }
 
-/* End (exclusive) of the low part of the input space. */
+/* End (exclusive) of the low part of the input space (TTBR1: 2^64, 0). */
 static uint64_t low_end(const struct dctx *c)
 {
-	return c->sext ? 1ULL << (c->ias - 1) : 1ULL << c->ias;
+	return c->sext ? 1ULL << (c->ias - 1) : c->base + (1ULL << c->ias);
 }
 
 /* ---- memory backend wrapper and flush callbacks ---- */
@@ -1249,7 +1250,7 @@ static uint64_t gen_outside(struct dctx *c, uint64_t align)
 	uint64_t half = 1ULL << (c->ias - 1);
 
 	if (!c->sext)
-		return (1ULL << c->ias) + rn(c, 4) * align;
+		return c->base + (1ULL << c->ias) + rn(c, 4) * align;
 	if (chance(c, 50))
 		return half + rn(c, 4) * align;
 	return (0 - half) - (1 + rn(c, 4)) * align;
@@ -1729,11 +1730,15 @@ static void setup_windows(struct dctx *c)
 				0 - cap * (1 + rn(c, half / cap - 2)), true };
 		}
 	} else {
-		c->win[n++] = (struct window){ half, false };
-		c->win[n++] = (struct window){ 1ULL << c->ias, true };
+		/* from c->base: TTBR1's space ends at 2^64 (0) */
+		c->win[0].base = c->base;
+		c->win[n++] = (struct window){ c->base + half, false };
+		c->win[n++] = (struct window){ c->base + (1ULL << c->ias),
+					       true };
 		if (half / cap >= 4)
 			c->win[n++] = (struct window){
-				cap * (1 + rn(c, half / cap - 2)), false };
+				c->base + cap * (1 + rn(c, half / cap - 2)),
+				false };
 	}
 	c->nwin = n;
 	for (unsigned int i = 0; i < 3; i++)
@@ -1799,6 +1804,8 @@ static bool setup(struct dctx *c, const struct h_cfg *hc, const char *test,
 	c->ias = c->cfg.ias;
 	c->oas = c->cfg.oas;
 	c->sext = c->cfg.format == IOPT_FMT_X86_64;
+	c->base = c->cfg.quirks & IOPT_QUIRK_ARM_TTBR1 ? 0 - (1ULL << c->ias)
+						       : 0;
 	c->pa_last = c->oas >= 64 ? UINT64_MAX : (1ULL << c->oas) - 1;
 	if (c->ias < 16 || c->ias > 63 || c->oas < 16) {
 		H_FAIL("unexpected geometry ias=%u oas=%u", c->ias, c->oas);
@@ -1848,7 +1855,7 @@ static void finish(struct dctx *c)
 			if (!c->failed)
 				unmap_span(c, 0 - half, half);
 		} else if (!c->failed) {
-			unmap_span(c, 0, 1ULL << c->ias);
+			unmap_span(c, c->base, 1ULL << c->ias);
 		}
 		if (!c->failed && c->m.nr)
 			BAD(c, "%zu leaves left in the model", c->m.nr);

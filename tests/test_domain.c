@@ -175,7 +175,7 @@ TEST_CFG(batched_and_per_page_agree)
 {
 	static struct leaf_list lb, lp;
 	struct denv b, p;
-	const uint64_t iova = 0x40000000ULL - (3ULL << 21) - 0x30000;
+	uint64_t iova = 0x40000000ULL - (3ULL << 21) - 0x30000; /* + base */
 	uint64_t size = (1ULL << 31) + 0x50000;
 	uint64_t pa = 0x200000000ULL - (3ULL << 21) - 0x30000, u;
 	uint64_t gran;
@@ -183,6 +183,7 @@ TEST_CFG(batched_and_per_page_agree)
 
 	ASSERT(denv_open(&b, cfg->name, IOPT_DOMAIN_BATCHED) == 0);
 	ASSERT(denv_open(&p, cfg->name, IOPT_DOMAIN_PER_PAGE) == 0);
+	iova += b.te.base;
 	gran = iopt_pgsize_bitmap(&b.te.t) & -iopt_pgsize_bitmap(&b.te.t);
 	size &= ~(gran - 1);
 	if ((iova | pa) & (gran - 1)) {

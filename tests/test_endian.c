@@ -125,15 +125,16 @@ TEST_CFG(entries_are_little_endian_bytes)
 
 	if (tenv_open(&e, cfg->name, NULL))
 		goto out;
-	check_walk_bytes(&e, e.top / 4 + 3 * e.gsz,
+	check_walk_bytes(&e, e.base + e.top / 4 + 3 * e.gsz,
 			 pattern_pa(e.cfg.oas, e.gsz), e.gsz);
 	if (e.bitmap & e.blk)
-		check_walk_bytes(&e, e.top / 2, pattern_pa(e.cfg.oas, e.blk),
-				 e.blk);
+		check_walk_bytes(&e, e.base + e.top / 2,
+				 pattern_pa(e.cfg.oas, e.blk), e.blk);
 	else if (e.bitmap & (e.bitmap - 1)) /* (DART has pages only) */
 		H_FAIL("no block size 0x%" PRIx64 " in bitmap 0x%" PRIx64,
 		       e.blk, e.bitmap);
-	tenv_unmap(&e, 0, e.top, e.bitmap & e.blk ? e.gsz + e.blk : e.gsz);
+	tenv_unmap(&e, e.base, e.top,
+		   e.bitmap & e.blk ? e.gsz + e.blk : e.gsz);
 	CHECK_EQ(iopt_gather_sync(&e.g), 0);
 out:
 	tenv_close(&e);
@@ -153,7 +154,7 @@ TEST_CFG(hand_written_le_leaf_is_read)
 
 	if (tenv_open(&e, cfg->name, NULL))
 		goto out;
-	iova = e.top / 4 + 3 * e.gsz;
+	iova = e.base + e.top / 4 + 3 * e.gsz;
 	pa1 = pattern_pa(e.cfg.oas, e.gsz);
 	pa2 = pa1 ^ (0x5aULL << e.gr);
 	if (tenv_map(&e, iova, pa1, e.gsz, 1, IOPT_READ | IOPT_WRITE) ||
@@ -204,7 +205,7 @@ TEST_CFG(hwsim_walkers_read_le_entries)
 		H_FAIL("iopt_hwsim_geometry failed");
 		goto out;
 	}
-	iova = e.top / 4 + 3 * e.gsz;
+	iova = e.base + e.top / 4 + 3 * e.gsz;
 	pa = pattern_pa(e.cfg.oas, e.gsz);
 	if (tenv_map(&e, iova, pa, e.gsz, 1, IOPT_READ | IOPT_WRITE))
 		goto out;

@@ -273,7 +273,8 @@ struct one {
 	struct iopt_table t;
 	struct iopt_gather g;
 	uint64_t g_sz;      /* granule */
-	uint64_t top;       /* end of the lower input space */
+	uint64_t base;      /* first IOVA: 0, or ARM TTBR1's 2^64 - top */
+	uint64_t top;       /* size of the (x86: lower) input space */
 	bool up;
 };
 
@@ -294,6 +295,7 @@ static bool one_open(struct one *o, const char *name, bool inline_labels)
 	o->g_sz = 1ULL << o->cfg.granule_lg2;
 	o->top = 1ULL << (o->cfg.format == IOPT_FMT_X86_64 ? o->cfg.ias - 1 :
 			  o->cfg.ias);
+	o->base = o->cfg.quirks & IOPT_QUIRK_ARM_TTBR1 ? 0 - o->top : 0;
 	return true;
 }
 
@@ -331,17 +333,21 @@ static void freed_target(const char *name, bool inline_labels)
 {
 	struct one o;
 	struct iopt_path pa, pb;
-	uint64_t a = 0, c, freed, slot, bad, mapped, unmapped, allocs;
+	uint64_t a, c, freed, slot, bad, mapped, unmapped, allocs;
 	unsigned char *snap = NULL;
 	unsigned int d;
 
 	if (!one_open(&o, name, inline_labels))
 		goto out;
-	/* The last root entry (the root may have only two). */
+	/* The last root entry (the root may have only two); offsets from
+	 * the first IOVA, base. */
+	a = o.base;
 	c = o.top / 2;
-	while (c + (c >> 1) < o.top && iopt_walk_path(&o.t, c, &pb) == 0 &&
-	       path_of(&o.t, c + (c >> 1)).index[0] != pb.index[0])
+	while (c + (c >> 1) < o.top &&
+	       iopt_walk_path(&o.t, o.base + c, &pb) == 0 &&
+	       path_of(&o.t, o.base + c + (c >> 1)).index[0] != pb.index[0])
 		c += c >> 1;
+	c += o.base;
 	ASSERT_EQ(map1(&o.t, a, 0x1000000, o.g_sz), 0);
 	ASSERT_EQ(map1(&o.t, c, 0x2000000, o.g_sz), 0);
 	pa = path_of(&o.t, a);
@@ -350,7 +356,8 @@ static void freed_target(const char *name, bool inline_labels)
 	ASSERT(pa.depth >= d + 2 && pb.depth >= d + 2);
 	freed = pb.table_phys[d + 1];
 	slot = pb.table_phys[d] + (uint64_t)ent * pb.index[d];
-	ASSERT_EQ(iopt_unmap_range(&o.t, c, o.top - c, 0, &o.g, &unmapped), 0);
+	ASSERT_EQ(iopt_unmap_range(&o.t, c, o.base + o.top - c, 0, &o.g,
+				   &unmapped), 0);
 	CHECK_EQ(unmapped, o.g_sz);
 	ASSERT_EQ(iopt_gather_sync(&o.g), 0);
 	ASSERT(iopt_arena_is_free(&o.p.a, freed, 8));
@@ -428,13 +435,14 @@ TEST_CFG(entry_outside_bound)
 	struct one o;
 	struct iopt_path pa, pc, path;
 	struct runs r = { 0 };
-	uint64_t a = 0, c, slot, outside = POOL_PHYS + POOL_BYTES * 4ULL;
+	uint64_t a, c, slot, outside = POOL_PHYS + POOL_BYTES * 4ULL;
 	uint64_t mapped, unmapped, phys, len;
 	unsigned int d;
 
 	if (!one_open(&o, cfg->name, true))
 		goto out;
-	c = o.top / 2;
+	a = o.base;
+	c = o.base + o.top / 2;
 	ASSERT_EQ(map1(&o.t, a, 0x1000000, o.g_sz), 0);
 	pa = path_of(&o.t, a);
 	pc = path_of(&o.t, c);
@@ -492,7 +500,7 @@ static void foreign(const char *name, bool inline_labels)
 	struct iopt_config cfg;
 	struct iopt_gather g;
 	struct iopt_path p0, pi;
-	uint64_t gsz, top, unmapped;
+	uint64_t gsz, top, base, unmapped;
 	unsigned int n, up = 0;
 
 	if (!pool_open(&p) || iopt_config_from_name(name, &cfg))
@@ -500,21 +508,22 @@ static void foreign(const char *name, bool inline_labels)
 	gsz = 1ULL << cfg.granule_lg2;
 	set_ent(&cfg);
 	top = 1ULL << (cfg.format == IOPT_FMT_X86_64 ? cfg.ias - 1 : cfg.ias);
+	base = cfg.quirks & IOPT_QUIRK_ARM_TTBR1 ? 0 - top : 0; /* 1st IOVA */
 	n = gsz > 4096 ? 8 : MAX_TREES;
 	for (up = 0; up < n; up++) {
 		sb_mem(&p, &s[up], up, inline_labels, &mem);
 		if (iopt_init(&t[up], &cfg, &mem, NULL, NULL) ||
-		    map1(&t[up], 0, 0x100000ULL * (up + 1), gsz)) {
+		    map1(&t[up], base, 0x100000ULL * (up + 1), gsz)) {
 			H_FAIL("%s: tree %u", name, up);
 			goto out;
 		}
 	}
-	p0 = path_of(&t[0], 0);
+	p0 = path_of(&t[0], base);
 	ASSERT(p0.depth >= 2);
 	for (unsigned int i = 1; i < n; i++) {
 		uint64_t slot, to;
 
-		pi = path_of(&t[i], 0);
+		pi = path_of(&t[i], base);
 		/* Entry i of tree 0's root, wherever it is free. */
 		slot = p0.table_phys[0] + (uint64_t)ent * (p0.index[0] + i);
 		if (p0.index[0] + i >= (1u << 9) || get(&p, slot))
@@ -525,14 +534,14 @@ static void foreign(const char *name, bool inline_labels)
 		put(&p, slot, retarget(p0.pte[0], p0.table_phys[1], to));
 	}
 	iopt_gather_init(&g);
-	CHECK_EQ(iopt_unmap_range(&t[0], 0, top, 0, &g, &unmapped), 0);
+	CHECK_EQ(iopt_unmap_range(&t[0], base, top, 0, &g, &unmapped), 0);
 	CHECK_EQ(unmapped, gsz);
 	CHECK_EQ(iopt_gather_sync(&g), 0);
 	iopt_fini(&t[0]);
 	CHECK_EQ(s[0].live, 0);
 	CHECK_EQ(p.bad_frees, 0);
 	for (unsigned int i = 1; i < n; i++)
-		CHECK_EQ(iopt_iova_to_phys(&t[i], 0), 0x100000ULL * (i + 1));
+		CHECK_EQ(iopt_iova_to_phys(&t[i], base), 0x100000ULL * (i + 1));
 out:
 	for (unsigned int i = up ? 1 : 0; i < up; i++) {
 		iopt_fini(&t[i]);
@@ -564,8 +573,8 @@ static void loops(const char *name, bool self, bool inline_labels)
 
 	if (!one_open(&o, name, inline_labels))
 		goto out;
-	ASSERT_EQ(map1(&o.t, 0, 0x1000000, o.g_sz), 0);
-	pa = path_of(&o.t, 0);
+	ASSERT_EQ(map1(&o.t, o.base, 0x1000000, o.g_sz), 0);
+	pa = path_of(&o.t, o.base);
 	ASSERT(pa.depth >= 2);
 	entries = (ent == 4 ? 1024 : o.g_sz) / ent; /* v7s: 1 KB tables */
 	/* Below the root, every table on the path: all entries the same. */
@@ -577,7 +586,7 @@ static void loops(const char *name, bool self, bool inline_labels)
 			put(&o.p, pa.table_phys[d] + ent * i, pte);
 	}
 	o.p.label_calls = 0;
-	CHECK_EQ(iopt_unmap_range(&o.t, 0, o.top, 0, &o.g, &unmapped), 0);
+	CHECK_EQ(iopt_unmap_range(&o.t, o.base, o.top, 0, &o.g, &unmapped), 0);
 	CHECK_EQ(iopt_gather_sync(&o.g), 0);
 	iopt_fini(&o.t);
 	o.up = false;

@@ -344,9 +344,9 @@ static void rt_init(struct rt *rt, struct tenv *e, uint64_t rng)
 	rt->wsize = 4 * e->blk > 2 * maxps ? 4 * e->blk : 2 * maxps;
 	if (rt->wsize > top / 4)
 		rt->wsize = top / 4;
-	rt->win[rt->nwin++] = 0;
-	rt->win[rt->nwin++] = top / 2;
-	rt->win[rt->nwin++] = top - rt->wsize;
+	rt->win[rt->nwin++] = e->base;
+	rt->win[rt->nwin++] = e->base + top / 2;
+	rt->win[rt->nwin++] = e->base + top - rt->wsize;
 	if (e->x86) {
 		rt->win[rt->nwin++] = 0 - top;
 		rt->win[rt->nwin++] = 0 - rt->wsize;
@@ -457,10 +457,10 @@ static void rt_build(struct rt *rt)
  * edge of the input space, or anything at all. */
 static uint64_t rt_sample(struct rt *rt)
 {
-	uint64_t top = rt->e->top;
+	uint64_t top = rt->e->top, b = rt->e->base; /* from the 1st IOVA */
 	const uint64_t edges[] = {
-		0, top - 1, top, 2 * top - 1, 0 - top, 0 - top - 1, ~0ULL,
-		top / 2, top / 2 - 1,
+		b, b + top - 1, b + top, b + 2 * top - 1, b - top, b - top - 1,
+		b + ~0ULL, b + top / 2, b + top / 2 - 1,
 	};
 	unsigned int k = (unsigned int)(rnd(rt) % 10);
 
@@ -857,7 +857,7 @@ static void fault_checks(const char *name)
 	ds = c->quirks & IOPT_QUIRK_ARM_LPA2;
 	ASSERT_EQ(iopt_hwsim_geometry(c, &g), 0);
 	top = g.levels - 1;
-	x = 4 * e.blk;
+	x = e.base + 4 * e.blk;
 	if (c->format == IOPT_FMT_ARM_V7S) {
 		v7s_fault_checks(&e, &g, x, pa);
 		goto out;
@@ -948,19 +948,22 @@ static void fault_checks(const char *name)
 		EXPECT_FAULT(&e, &g, 0 - e.top, R, IOPT_HWSIM_FAULT_TRANSLATION,
 			     ~0u);
 	} else {
-		EXPECT_FAULT(&e, &g, e.top, R, IOPT_HWSIM_FAULT_ADDR_SIZE, ~0u);
-		EXPECT_FAULT(&e, &g, e.top - 1, R, IOPT_HWSIM_FAULT_TRANSLATION,
-			     ~0u);
+		/* [base, base + top - 1]; TTBR1: base + top is 0 */
+		EXPECT_FAULT(&e, &g, e.base + e.top, R,
+			     IOPT_HWSIM_FAULT_ADDR_SIZE, ~0u);
+		EXPECT_FAULT(&e, &g, e.base + e.top - 1, R,
+			     IOPT_HWSIM_FAULT_TRANSLATION, ~0u);
 	}
-	if (!e.x86)
-		EXPECT_FAULT(&e, &g, ~0ULL, R, IOPT_HWSIM_FAULT_ADDR_SIZE, ~0u);
+	if (!e.x86) /* ~0 (TTBR1: the last IOVA below the space) */
+		EXPECT_FAULT(&e, &g, e.base - 1, R, IOPT_HWSIM_FAULT_ADDR_SIZE,
+			     ~0u);
 	{
 		struct iopt_hwsim_result r;
 		struct iopt_hwsim_mem m;
 		uint64_t root = iopt_root_phys(&e.t);
 
 		iopt_hwsim_mem_arena(&m, &e.a);
-		CHECK_EQ(walk_at(&e, &g, e.top, R, &r), -EFAULT);
+		CHECK_EQ(walk_at(&e, &g, e.base + e.top, R, &r), -EFAULT);
 		CHECK(r.input);
 		if (oas_bit) {
 			CHECK_EQ(iopt_hwsim_walk(&g, &m, root | oas_bit, x, R, &r),
@@ -1028,6 +1031,7 @@ static void fault_checks(const char *name)
 
 			if (sh >= c->ias || y >= e.top)
 				continue;
+			y += e.base;
 			/* LPA2 (DS = 1): 512G and 64G blocks too. */
 			if (e.gr == 12)
 				ok = lvl <= 2 || (lvl == 3 && ds);
@@ -1151,7 +1155,7 @@ TEST_CFG(iotlb_counters)
 	if (tenv_open(&e, cfg->name, NULL) || sim_open(&sim, &e, &p))
 		goto out;
 	g = e.gsz;
-	a = e.blk;  /* the start of a leaf table's span */
+	a = e.base + e.blk;  /* the start of a leaf table's span */
 	lv = e.levels;
 	if (tenv_map(&e, a, pa, g, 4, IOPT_READ | IOPT_WRITE) ||
 	    tenv_map(&e, a + 4 * g, pa, g, 1, IOPT_READ))
@@ -1265,7 +1269,7 @@ TEST_CFG(iotlb_counters)
 		if ((lg2(b & -b) - e.gr) % (e.gr - 3))
 			cs = b & -b;
 	if (cs) {
-		uint64_t y = 8 * e.blk, pa2 = 0x10000000;
+		uint64_t y = e.base + 8 * e.blk, pa2 = 0x10000000;
 
 		if (tenv_map(&e, y, pa2, cs, 1, IOPT_READ))
 			goto out;
@@ -1325,9 +1329,9 @@ TEST_CFG(iotlb_eviction)
 	    sim_open(&s4, &e, &wc1))
 		goto out;
 	g = e.gsz;
-	a = e.blk;
+	a = e.base + e.blk;
 	if (tenv_map(&e, a, 0x1000000, g, pages, IOPT_READ) ||
-	    tenv_map(&e, 2 * e.blk, 0x1000000, g, 1, IOPT_READ))
+	    tenv_map(&e, e.base + 2 * e.blk, 0x1000000, g, 1, IOPT_READ))
 		goto out;
 
 	/* Fully associative LRU. */
@@ -1368,7 +1372,7 @@ TEST_CFG(iotlb_eviction)
 	XLATE(&s4, a, R, 0, false);
 	XLATE(&s4, a + g, R, 0, false);
 	CHECK_EQ(counters(&s4).walk_hits[1], 1);
-	XLATE(&s4, 2 * e.blk, R, 0, false);
+	XLATE(&s4, e.base + 2 * e.blk, R, 0, false);
 	c = counters(&s4);
 	CHECK(c.walk_evictions >= 1);
 	XLATE(&s4, a + 2 * g, R, 0, false);
@@ -1406,9 +1410,9 @@ TEST_CFG(check_coherent_reads)
 	rec_mem_init(&rm, &m, e.a.base, e.a.phys_base, e.a.size);
 	ASSERT_EQ(iopt_hwsim_init(&sim, &e.cfg, &m, &p), 0);
 	ASSERT_EQ(iopt_hwsim_set_root(&sim, iopt_root_phys(&e.t)), 0);
-	if (tenv_map(&e, e.blk, 0x1000000, e.gsz, 1, IOPT_READ))
+	if (tenv_map(&e, e.base + e.blk, 0x1000000, e.gsz, 1, IOPT_READ))
 		goto out;
-	XLATE(&sim, e.blk, R, 0, false);
+	XLATE(&sim, e.base + e.blk, R, 0, false);
 	CHECK_EQ(rm.reads, e.levels);
 	CHECK_EQ(counters(&sim).walk_fills, e.levels - 1);
 	/* One walk per cached descriptor, from the root down to its level. */
@@ -1601,7 +1605,7 @@ TEST_CFG(oracle_dropped_flush)
 
 		if (wrap_open(&e, &sim, &w, cfg->name, &oracle_params))
 			goto next;
-		a = e.blk;
+		a = e.base + e.blk;
 		if (tenv_map(&e, a, pa, e.gsz, 2, IOPT_READ | IOPT_WRITE))
 			goto next;
 		XLATE(&sim, a, R, 0, false);
@@ -1670,7 +1674,7 @@ TEST_CFG(oracle_strict_negative)
 		p.flags = strict ? IOPT_HWSIM_STRICT : 0;
 		if (wrap_open(&e, &sim, &w, cfg->name, &p))
 			goto next;
-		a = e.blk;
+		a = e.base + e.blk;
 		/* Something in the same leaf table, so the walk gets there. */
 		if (tenv_map(&e, a + e.gsz, pa, e.gsz, 1, IOPT_READ))
 			goto next;
@@ -1720,7 +1724,7 @@ TEST_CFG(oracle_stale_permissions)
 	s2 = e.cfg.format == IOPT_FMT_ARM_LPAE_S2 ||
 	     e.cfg.format == IOPT_FMT_ARM_MALI_LPAE;
 	v7s = e.cfg.format == IOPT_FMT_ARM_V7S;
-	a = e.blk;
+	a = e.base + e.blk;
 	if (tenv_map(&e, a, pa, e.gsz, 2, IOPT_READ | IOPT_WRITE))
 		goto out;
 	XLATE(&sim, a, R, 0, false);
@@ -1793,7 +1797,7 @@ TEST_CFG(oracle_granule)
 
 		if (wrap_open(&e, &sim, &w, cfg->name, &oracle_params))
 			goto next;
-		a = e.blk;
+		a = e.base + e.blk;
 		if (tenv_map(&e, a, 0x1000000, e.gsz, 4, IOPT_READ))
 			goto next;
 		for (unsigned int k = 0; k < 4; k++)
@@ -1839,7 +1843,7 @@ TEST_CFG(oracle_use_after_free)
 		/* past the free-list links at the start of a freed block */
 		k = IOPT_ARENA_LINK_BYTES / e.ent;
 		iopt_hwsim_set_event_fn(&sim, ev_record, &log);
-		a = e.blk;
+		a = e.base + e.blk;
 		if (tenv_map(&e, a, 0x1000000, e.gsz, k + 1, IOPT_READ))
 			goto next;
 		ASSERT_EQ(iopt_walk_path(&e.t, a, &path), 0);
@@ -2175,7 +2179,7 @@ TEST_CFG(hostile_cycles)
 	ta = new_table(&e, &g);
 	tb = new_table(&e, &g);
 	ASSERT(ta && tb);
-	iova = 5 * e.blk + 3 * e.gsz + off;
+	iova = e.base + 5 * e.blk + 3 * e.gsz + off;
 
 	/* The last level reads a table descriptor as a page (ARM, x86), or
 	 * as nothing (Mali, whose pages are 01 and 11 is no leaf there). */

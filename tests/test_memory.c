@@ -186,12 +186,12 @@ TEST_CFG(usage_returns_to_zero)
 	for (uint64_t bm = e.bitmap; bm; bm &= bm - 1) {
 		uint64_t s = bm & -bm;
 
-		if (!tenv_map(&e, 2 * s, 2 * s, s, 1, R | W))
+		if (!tenv_map(&e, e.base + 2 * s, 2 * s, s, 1, R | W))
 			total += s;
 	}
 	/* a run of granule pages across a leaf-table boundary, misaligned
 	 * in paddr so no larger size can be used */
-	run = e.top - e.blk - 4 * e.gsz;
+	run = e.base + e.top - e.blk - 4 * e.gsz;
 	{
 		uint64_t m = 0;
 
@@ -206,7 +206,7 @@ TEST_CFG(usage_returns_to_zero)
 	CHECK_EQ(st.table_bytes, e.a.used);
 	CHECK_EQ(st.tables_allocated - st.tables_freed, e.a.allocs - e.a.frees);
 
-	unmapped = tenv_unmapped(&e, 0, e.top);
+	unmapped = tenv_unmapped(&e, e.base, e.top);
 	if (e.x86)
 		unmapped += tenv_unmapped(&e, 0 - e.top, e.top);
 	CHECK_EQ(unmapped, total);
@@ -252,7 +252,7 @@ TEST_CFG(deferred_free)
 		span >>= e.gr - 3;
 		below++;
 	}
-	base = span; /* the second entry there */
+	base = e.base + span; /* the second entry there */
 	if (tenv_map(&e, base + e.gsz, 0x80000000ULL, e.gsz, 1, R | W))
 		goto out;
 	expect = e.gsz;
@@ -317,14 +317,15 @@ out:
 TEST_CFG(flush_coverage)
 {
 	struct tenv e;
-	uint64_t q, g, b, u;
+	uint64_t q, h, g, b, u;
 	const unsigned int npages = 20;
 
 	if (env_open(&e, cfg->name, &flush_both))
 		goto out;
 	g = e.gsz;
 	b = e.blk;
-	q = e.top / 2;
+	q = e.base + e.top / 2;
+	h = e.base + e.top / 4;
 
 	/* 20 pages, each in its own leaf table, unmapped one by one */
 	for (unsigned int i = 0; i < npages; i++)
@@ -358,15 +359,15 @@ TEST_CFG(flush_coverage)
 	 * no blocks) */
 	tenv_rec_reset(&e);
 	for (unsigned int i = 0; i < 4 && (e.bitmap & b); i++)
-		if (tenv_map(&e, q / 2 + 2 * i * b, 0, b, 1, R))
+		if (tenv_map(&e, h + 2 * i * b, 0, b, 1, R))
 			goto out;
 	for (unsigned int i = 0; i < 4 && (e.bitmap & b); i++)
-		CHECK_EQ(iopt_unmap_pages(&e.t, q / 2 + 2 * i * b, b, 1, 0,
+		CHECK_EQ(iopt_unmap_pages(&e.t, h + 2 * i * b, b, 1, 0,
 					  &e.g, &u), 0);
 	CHECK_EQ(iopt_gather_sync(&e.g), 0);
 	CHECK(e.nr_range >= 1 || !(e.bitmap & b));
 	for (unsigned int i = 0; i < 4 && (e.bitmap & b); i++) {
-		int k = tenv_flush_find(&e, q / 2 + 2 * i * b, b, false);
+		int k = tenv_flush_find(&e, h + 2 * i * b, b, false);
 
 		CHECK(k >= 0);
 		if (k >= 0) {
@@ -605,7 +606,7 @@ TEST_CFG(sync_bounded)
 	if (env_open(&e, cfg->name, &flush_both))
 		goto out;
 	entries = e.blk / e.gsz;
-	x = 4 * e.blk;
+	x = e.base + 4 * e.blk;
 	sync_begin(&e);
 	if (tenv_map(&e, x, 0x80000000ULL + e.gsz, e.gsz, 2 * entries, R))
 		goto out;
@@ -633,12 +634,12 @@ TEST_CFG(fini_flushes_first)
 
 	if (env_open(&e, cfg->name, &flush_both))
 		goto out;
-	tenv_map(&e, 0, 0, e.gsz, 1, R);
+	tenv_map(&e, e.base, 0, e.gsz, 1, R);
 	if (e.bitmap & e.blk)
-		tenv_map(&e, 4 * e.blk, 0, e.blk, 1, R);
+		tenv_map(&e, e.base + 4 * e.blk, 0, e.blk, 1, R);
 	else /* a block's span of pages (DART) */
-		tenv_map(&e, 4 * e.blk, 0, e.gsz, e.blk / e.gsz, R);
-	tenv_map(&e, e.top - e.gsz, 0, e.gsz, 1, R);
+		tenv_map(&e, e.base + 4 * e.blk, 0, e.gsz, e.blk / e.gsz, R);
+	tenv_map(&e, e.base + e.top - e.gsz, 0, e.gsz, 1, R);
 	tenv_rec_reset(&e);
 	frees0 = e.a.frees;
 	mon.frees_at_arm = frees0;

@@ -140,6 +140,7 @@ struct ops_ctx {
 	/* geometry */
 	unsigned int ias, oas, granule_lg2, levels;
 	bool sext;
+	uint64_t base;  /* the first IOVA: 0, or ARM TTBR1's 2^64 - 2^ias */
 	uint64_t bitmap, min_pg, pa_last, root_used;
 	uint64_t sizes[64];       /* usable page sizes, ascending */
 	unsigned int nsizes;
@@ -202,7 +203,8 @@ static bool ops_rc_in(int rc, unsigned int mask)
 
 /* ---- the input space, as iopt.h defines it ---- */
 
-/* Is @v an input address: below 2^ias, or canonical for x86-64. */
+/* Is @v an input address: in [base, base + 2^ias), or canonical for
+ * x86-64. */
 static bool ops_iova_ok(const struct ops_ctx *c, uint64_t v)
 {
 	if (c->sext) {
@@ -210,7 +212,7 @@ static bool ops_iova_ok(const struct ops_ctx *c, uint64_t v)
 
 		return top == 0 || top == (UINT64_MAX >> (c->ias - 1));
 	}
-	return (v >> c->ias) == 0;
+	return ((v - c->base) >> c->ias) == 0;
 }
 
 /* [iova, last] (last >= iova) lies in one part of the input space. */
@@ -774,7 +776,7 @@ static void ops_check_all(struct ops_ctx *c, const char *why)
 		ops_compare_extents(c, 0, half, 0, why);
 		ops_compare_extents(c, 0 - half, half, 0, why);
 	} else {
-		ops_compare_extents(c, 0, 1ULL << c->ias, 0, why);
+		ops_compare_extents(c, c->base, 1ULL << c->ias, 0, why);
 	}
 	ops_check_memory(c, why);
 	/* The walker on leaves spread over the whole space (each operation
@@ -1049,7 +1051,8 @@ static void ops_spoil_map(struct ops_ctx *c, struct fz *f, struct ops_map *o)
 		o->nulls |= (b & 0x10) ? OPS_NULL_TABLE : OPS_NULL_OUT;
 		break;
 	case 6: /* runs off the end of the input space */
-		o->iova = c->sext ? (1ULL << (c->ias - 1)) - s : (1ULL << c->ias) - s;
+		o->iova = c->sext ? (1ULL << (c->ias - 1)) - s :
+				    c->base + (1ULL << c->ias) - s;
 		o->count = 2;
 		o->size = 2 * s;
 		break;
@@ -1597,6 +1600,8 @@ static bool ops_setup(struct ops_ctx *c, struct fz *f)
 	c->ias = c->cfg.ias;
 	c->oas = c->cfg.oas;
 	c->sext = c->cfg.format == IOPT_FMT_X86_64;
+	c->base = c->cfg.quirks & IOPT_QUIRK_ARM_TTBR1 ? 0 - (1ULL << c->ias)
+						       : 0;
 	c->pa_last = (1ULL << c->oas) - 1;
 	model_init(&c->m, c->bitmap);
 	iopt_gather_init(&c->g);
@@ -1637,10 +1642,10 @@ static bool ops_setup(struct ops_ctx *c, struct fz *f)
 		c->win[2] = 0 - half;
 		c->win[3] = 0 - c->cap;
 	} else {
-		c->win[0] = 0;
-		c->win[1] = half - c->cap;
-		c->win[2] = half;
-		c->win[3] = (1ULL << c->ias) - c->cap;
+		c->win[0] = c->base;
+		c->win[1] = c->base + half - c->cap;
+		c->win[2] = c->base + half;
+		c->win[3] = c->base + (1ULL << c->ias) - c->cap;
 	}
 	c->nwin = 4;
 	w = fz_u16(f);
@@ -1669,7 +1674,8 @@ static void ops_finish(struct ops_ctx *c)
 		ops_do_unmap(c, &lo);
 		ops_do_unmap(c, &hi);
 	} else {
-		struct ops_unmap all = { .iova = 0, .size = 1ULL << c->ias };
+		struct ops_unmap all = { .iova = c->base,
+					 .size = 1ULL << c->ias };
 
 		ops_do_unmap(c, &all);
 	}

@@ -241,6 +241,12 @@ static bool tb_setup(struct tb_ctx *c, struct fz *f)
 
 /* ---- building with real maps ---- */
 
+/* The first IOVA: 0, or ARM TTBR1's 2^64 - 2^ias (the upper 2^ias bytes). */
+static uint64_t tb_base(const struct tb_ctx *c)
+{
+	return c->cfg.quirks & IOPT_QUIRK_ARM_TTBR1 ? 0 - (1ULL << c->ias) : 0;
+}
+
 static uint64_t tb_space_end(const struct tb_ctx *c)
 {
 	return c->sext ? 1ULL << (c->ias - 1) : 1ULL << c->ias;
@@ -265,6 +271,7 @@ static void tb_build(struct tb_ctx *c, struct fz *f)
 			iova = tb_space_end(c) - blk * (1 + k % 4) + ((m >> 2) % 8) * s;
 		if ((a & 0x40) && c->sext) /* the upper canonical half */
 			iova = 0 - tb_space_end(c) + iova % tb_space_end(c);
+		iova += tb_base(c);
 		snprintf(c->desc, sizeof(c->desc), "build map_pages iova=0x%" PRIx64
 			 " pgsize=0x%" PRIx64 " count=%" PRIu64, iova, s, count);
 		/* Overlaps and ranges off the end fail; that is fine. */
@@ -402,7 +409,7 @@ static bool tb_iova_ok(const struct tb_ctx *c, uint64_t v)
 
 		return top == 0 || top == (UINT64_MAX >> (c->ias - 1));
 	}
-	return (v >> c->ias) == 0;
+	return ((v - tb_base(c)) >> c->ias) == 0;
 }
 
 /* An address made of one index per level (the way walks read it). */
@@ -425,7 +432,7 @@ static uint64_t tb_pick_iova(struct tb_ctx *c, struct fz *f)
 		v |= fz_u16(f) & (c->min_pg - 1);
 	if (c->sext && (v >> (c->ias - 1) & 1))
 		v |= UINT64_MAX << (c->ias - 1);
-	return v;
+	return v + tb_base(c);
 }
 
 static int tb_collect(void *arg, uint64_t iova, uint64_t phys,
@@ -817,6 +824,8 @@ static bool tb_hw_input_ok(const struct iopt_hwsim_geom *g, uint64_t iova)
 		top = iova >> (g->ias - 1);
 		return top == 0 || top == UINT64_MAX >> (g->ias - 1);
 	}
+	if (g->ttbr1 && g->ias < 64) /* ARM TTBR1: bits [63:ias] all ones */
+		return iova >> g->ias == UINT64_MAX >> g->ias;
 	return g->ias >= 64 || !(iova >> g->ias);
 }
 

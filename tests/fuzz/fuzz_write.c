@@ -738,6 +738,14 @@ static uint64_t fw_item_lg2(const struct fw_tree *t, unsigned int lvl)
 	return t->gl2 + lvl * t->bits;
 }
 
+/* The first IOVA: 0, or ARM TTBR1's 2^64 - 2^ias; the IOVAs picked below
+ * 2^ias are offsets from it. */
+static uint64_t fw_base(const struct fw_tree *t)
+{
+	return t->cfg.quirks & IOPT_QUIRK_ARM_TTBR1 ? 0 - (1ULL << t->cfg.ias)
+						    : 0;
+}
+
 /* Entry bits of the configuration: a scratch table in an arena of its own
  * (below 2^32, as every output size allows) maps one page of each size at
  * [size, 2 size) and iopt_walk_path() reads them. */
@@ -767,8 +775,9 @@ static const struct fw_tmpl *fw_templates(struct fw_state *s, struct fw_tree *t)
 
 		if (sz > t->va_lo_last / 2 || (t->oas < 64 && 2 * sz > 1ULL << t->oas))
 			continue;
-		if (iopt_map_pages(&sc, sz, sz, sz, 1, IOPT_READ | IOPT_WRITE, 0, &mapped) ||
-		    iopt_walk_path(&sc, sz, &p) || !p.depth)
+		if (iopt_map_pages(&sc, fw_base(t) + sz, sz, sz, 1, IOPT_READ | IOPT_WRITE, 0,
+				   &mapped) ||
+		    iopt_walk_path(&sc, fw_base(t) + sz, &p) || !p.depth)
 			continue;
 		for (unsigned int d = 0; d + 1 < p.depth; d++) {
 			tm->tbl = p.pte[d] & ~mask;
@@ -876,7 +885,7 @@ static uint64_t fw_pick_iova(const struct fw_tree *t, struct fz *f, uint64_t ali
 		v += (uint64_t)(fz_u8(f) % 8) * align;
 	if (t->sext && (m & 0x20))
 		v |= t->va_hi_first;
-	return v & ~(align - 1);
+	return (v & ~(align - 1)) + fw_base(t);
 }
 
 static uint64_t fw_probe_iova(const struct fw_tree *t)
@@ -885,7 +894,7 @@ static uint64_t fw_probe_iova(const struct fw_tree *t)
 
 	for (unsigned int l = 0; l < t->levels; l++)
 		v |= ((t->probe >> (2 * l)) & 3) << fw_item_lg2(t, l);
-	return v & t->va_lo_last;
+	return (v & t->va_lo_last) + fw_base(t);
 }
 
 /*
@@ -964,11 +973,12 @@ static uint64_t fw_spanned(const struct fw_tree *t, uint64_t iova, uint64_t size
 /* 0 when the range is in the input space, else its error. */
 static int fw_iova_err(const struct fw_tree *t, uint64_t iova, uint64_t size)
 {
-	uint64_t last = iova + (size - 1);
+	uint64_t last = iova + (size - 1), b = fw_base(t);
 
 	if (last < iova)
 		return -EOVERFLOW;
-	if (last <= t->va_lo_last || (t->sext && iova >= t->va_hi_first))
+	if ((iova >= b && last - b <= t->va_lo_last) ||
+	    (t->sext && iova >= t->va_hi_first))
 		return 0;
 	return -ERANGE;
 }
@@ -1098,7 +1108,7 @@ static void fw_unmap(struct fw_state *s, struct fw_tree *t, struct fz *f, bool p
 		/* The whole lower input space (or the upper half). */
 		pg = t->min_pg;
 		size = t->va_lo_last + 1;
-		iova = (t->sext && (cnt & 1)) ? t->va_hi_first : 0;
+		iova = (t->sext && (cnt & 1)) ? t->va_hi_first : fw_base(t);
 	} else {
 		pg = t->min_pg;
 		size = t->min_pg * ((fz_u16(f) % 1024) + 1);
