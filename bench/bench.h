@@ -198,10 +198,31 @@ struct bench_delta bench_delta(const struct iopt_domain_counters *a,
 /* Flush callbacks that do nothing (the table counts the calls). */
 extern const struct iopt_flush_ops bench_noflush;
 
+/* How @format's tables are laid out, from its name and a probe table. */
+struct bench_geom {
+	unsigned int page_lg2;     /* the smallest page */
+	unsigned int bits;         /* index bits of a table below the root */
+	unsigned int entry_bytes;  /* 8, or 4 (v7s) */
+	unsigned int levels;
+	bool lpae;                 /* ARM LPAE (its runs are a hint) */
+	uint64_t pgsize_bitmap;
+};
+int bench_geom(const char *format, struct bench_geom *geo);
+
 /* Leaf sizes of @format's levels 0, 1, 2 that are at most @max (a page,
  * a block, a larger block: 4K, 2M, 1G for 4K granules); returns how many. */
 unsigned int bench_leaf_sizes(const char *format, uint64_t max,
 			      uint64_t sizes[3]);
+
+/*
+ * Every page size of iopt_pgsize_bitmap() up to @max, smallest first: the
+ * levels' leaves and the sizes a format replicates entries for (v7s 64K
+ * and 16M), but not ARM LPAE's contiguous-hint runs (an optional hint, so
+ * ARM LPAE keeps the sizes of earlier runs). Returns how many.
+ */
+#define BENCH_MAX_SIZES 8
+unsigned int bench_page_sizes(const char *format, uint64_t max,
+			      uint64_t sizes[BENCH_MAX_SIZES]);
 
 /* The formats a scenario runs on: --format if given, else the default and,
  * when @with_x86, x86-64-4lvl too. Returns how many (1 or 2). */
@@ -220,6 +241,8 @@ bool bench_fits(const char *scenario, const char *format, uint64_t iova_end,
 
 /* "4K", "2M", "1G", "16K", ... into @buf. */
 const char *bench_size_name(uint64_t size, char *buf, size_t len);
+/* "4 MiB", "16 GiB", "1 TiB", ... into @buf. */
+const char *bench_bytes_text(uint64_t size, char *buf, size_t len);
 
 /* ---------------------------------------------------------- scenarios */
 

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later OR BSD-2-Clause
 /*
- * Scenario b: map and unmap 1 GiB with pages of one size (4K, 2M, 1G for a
- * 4K granule: the leaf sizes of the three lowest levels), per page and
- * batched, beside the cheapest code that could write the same entries.
+ * Scenario b: map and unmap 1 GiB with pages of one size, per page and
+ * batched, beside the cheapest code that could write the same entries. The
+ * sizes are every one of iopt_pgsize_bitmap() up to 1 GiB but ARM LPAE's
+ * contiguous-hint runs (bench_page_sizes()): 4K, 2M, 1G for a 4K granule
+ * and x86-64; 4K, 64K, 1M, 16M on v7s (64K and 16M replicated entries);
+ * 4K (16K) alone on DART.
  *
  *  - map per page: a per-page domain, one engine call per page (io-pgtable
  *    users before map_pages); map batched: one call for the run.
@@ -10,16 +13,19 @@
  *    unmap, hence one engine call, per page); unmap batched: one domain
  *    unmap for the GiB. Both end with one gather sync per GiB, which is
  *    timed: it is where tables are freed (and poisoned by the arena).
- *  - bounds: a loop storing the same number of 8-byte entries (map), and
- *    memset of the same bytes (unmap).
+ *  - bounds: a loop storing the same number of entries of the format's
+ *    width (8 bytes; 4 on v7s) (map), and memset of the same bytes (unmap).
  *
  * The page size follows from alignment, as in a real caller: the physical
  * address is offset from the IOVA by one page of the size wanted, so no
  * larger page (nor a contiguous-hint run) can be used. Small page counts
  * are repeated over consecutive GiBs (at least B_MIN_PAGES pages a round)
- * so that a round takes well above the clock's resolution; counts are
- * reported per GiB.
+ * so that a round takes well above the clock's resolution; where the
+ * input or output space holds fewer GiBs (v7s, DART: 4 GiB of IOVA), the
+ * GiBs that fit are mapped and unmapped again, as many times as needed.
+ * Counts are reported per GiB.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,8 +48,10 @@ struct b_case {
 	uint64_t pgsize;
 	uint64_t paddr;         /* of the first GiB, before the offset */
 	uint64_t per_gib;       /* pages per GiB */
-	uint64_t gibs;          /* GiBs a round */
-	uint64_t *entries;      /* for the bounds */
+	uint64_t gibs;          /* GiBs mapped at once */
+	uint64_t reps;          /* times a round maps and unmaps them */
+	unsigned int entry_bytes;
+	void *entries;          /* for the bounds */
 	struct bench_delta counted[B_NR];
 	double best[B_NR];
 };
@@ -115,21 +123,42 @@ static int b_unmap(struct b_case *c, struct bench_tab *b,
 	return ret ? bench_fail(B_NAME, "cleanup: %s", iopt_strerror(ret)) : 0;
 }
 
-/* The bounds: a store loop and memset over the same number of entries. */
+/* The bounds: a store loop and memset over the same number of entries,
+ * of the format's width, as often as the round maps them. */
 static void b_bounds(struct b_case *c, double *store_ns, double *memset_ns)
 {
 	uint64_t n = c->per_gib * c->gibs, pa = b_paddr(c, 0);
+	uint64_t *e64 = c->entries;
+	uint32_t *e32 = c->entries;
 	double t0;
 
-	t0 = bench_now_ns();
-	for (uint64_t i = 0; i < n; i++)
-		c->entries[i] = (pa + i * c->pgsize) | 0x743;
-	bench_clobber(c->entries);
-	*store_ns = bench_now_ns() - t0;
-	t0 = bench_now_ns();
-	memset(c->entries, 0, n * 8);
-	bench_clobber(c->entries);
-	*memset_ns = bench_now_ns() - t0;
+	*store_ns = *memset_ns = 0;
+	for (uint64_t k = 0; k < c->reps; k++) {
+		t0 = bench_now_ns();
+		if (c->entry_bytes == 4) {
+			for (uint64_t i = 0; i < n; i++)
+				e32[i] = (uint32_t)(pa + i * c->pgsize) | 0x472;
+		} else {
+			for (uint64_t i = 0; i < n; i++)
+				e64[i] = (pa + i * c->pgsize) | 0x743;
+		}
+		bench_clobber(c->entries);
+		*store_ns += bench_now_ns() - t0;
+		t0 = bench_now_ns();
+		memset(c->entries, 0, n * c->entry_bytes);
+		bench_clobber(c->entries);
+		*memset_ns += bench_now_ns() - t0;
+	}
+}
+
+/* @sum += @d, for the repeats of one variant. */
+static void b_add(struct bench_delta *sum, const struct bench_delta *d)
+{
+	sum->engine_calls += d->engine_calls;
+	sum->walks += d->walks;
+	sum->flushes += d->flushes;
+	sum->entries_written += d->entries_written;
+	sum->entries_cleared += d->entries_cleared;
 }
 
 /* The counting round records variant @v's counts; a timed round's must be
@@ -151,16 +180,26 @@ static int b_round(struct b_case *c, struct bench_tab *b, bool counting)
 	static const enum iopt_domain_mode modes[2] = {
 		IOPT_DOMAIN_PER_PAGE, IOPT_DOMAIN_BATCHED,
 	};
-	struct bench_delta d;
-	double ns[B_NR];
+	struct bench_delta d, dm, du;
+	double ns[B_NR], t;
 
 	for (int m = 0; m < 2; m++) {
 		int vm = m ? B_MAP_B : B_MAP_PP, vu = m ? B_UNMAP_B : B_UNMAP_PP;
 
-		if (b_map(c, b, modes[m], &d, &ns[vm]) ||
-		    b_counts(c, vm, &d, counting) ||
-		    b_unmap(c, b, modes[m], &d, &ns[vu]) ||
-		    b_counts(c, vu, &d, counting))
+		memset(&dm, 0, sizeof(dm));
+		memset(&du, 0, sizeof(du));
+		ns[vm] = ns[vu] = 0;
+		for (uint64_t k = 0; k < c->reps; k++) {
+			if (b_map(c, b, modes[m], &d, &t))
+				return -1;
+			b_add(&dm, &d);
+			ns[vm] += t;
+			if (b_unmap(c, b, modes[m], &d, &t))
+				return -1;
+			b_add(&du, &d);
+			ns[vu] += t;
+		}
+		if (b_counts(c, vm, &dm, counting) || b_counts(c, vu, &du, counting))
 			return -1;
 	}
 	b_bounds(c, &ns[B_STORE], &ns[B_MEMSET]);
@@ -173,11 +212,15 @@ static int b_round(struct b_case *c, struct bench_tab *b, bool counting)
 static int b_size(const struct bench_opts *o, struct b_case *c,
 		  struct bench_result res[B_NR])
 {
+	struct bench_geom geo;
 	struct bench_tab b;
-	uint64_t n, lim;
+	uint64_t n, lim, want;
 	char sz[16];
 	int ret = -1;
 
+	if (bench_geom(c->format, &geo))
+		return bench_fail(B_NAME, "cannot build a %s table", c->format);
+	c->entry_bytes = geo.entry_bytes;
 	c->per_gib = GiB / c->pgsize;
 	c->gibs = c->per_gib >= B_MIN_PAGES ? 1 : B_MIN_PAGES / c->per_gib;
 	/* Physical addresses from 64 GiB, or from the middle of a smaller
@@ -190,11 +233,14 @@ static int b_size(const struct bench_opts *o, struct b_case *c,
 		c->gibs = bench_iova_limit(c->format) / GiB;
 	if (!c->gibs)
 		return bench_fail(B_NAME, "%s: too small for a GiB", c->format);
+	/* The GiBs that fit, again until the round has B_MIN_PAGES pages. */
+	want = c->per_gib >= B_MIN_PAGES ? 1 : B_MIN_PAGES / c->per_gib;
+	c->reps = want > c->gibs ? (want + c->gibs - 1) / c->gibs : 1;
 	n = c->per_gib * c->gibs;
 	/* Leaf tables of the whole round, the levels above, slack. */
 	if (bench_tab_arena(&b, (size_t)(n * 8 + c->gibs * 8 * KiB + 16 * MiB)))
 		return bench_fail(B_NAME, "out of memory");
-	c->entries = malloc(n * 8);
+	c->entries = malloc(n * c->entry_bytes);
 	if (!c->entries) {
 		bench_fail(B_NAME, "out of memory");
 		goto out;
@@ -212,10 +258,12 @@ static int b_size(const struct bench_opts *o, struct b_case *c,
 		char name[48];
 
 		snprintf(name, sizeof(name), "%s %s", sz, b_variant[v]);
-		bench_result_init(r, B_NAME, c->format, name, "page", n);
-		r->ns_per_unit = c->best[v] / (double)n;
-		r->per = c->gibs;
+		bench_result_init(r, B_NAME, c->format, name, "page", n * c->reps);
+		r->ns_per_unit = c->best[v] / (double)(n * c->reps);
+		r->per = c->gibs * c->reps;
+		bench_result_extra(r, "page_bytes", (double)c->pgsize);
 		if (v == B_STORE || v == B_MEMSET) {
+			bench_result_extra(r, "entry_bytes", (double)c->entry_bytes);
 			r->no_counts = true;
 			continue;
 		}
@@ -225,7 +273,9 @@ static int b_size(const struct bench_opts *o, struct b_case *c,
 		bench_result_extra(r, "entries", (double)(v < B_STORE ?
 				   c->counted[v].entries_written :
 				   c->counted[v].entries_cleared));
-		bench_result_extra(r, "gibs", (double)c->gibs);
+		bench_result_extra(r, "gibs", (double)(c->gibs * c->reps));
+		if (c->reps > 1)
+			bench_result_extra(r, "repeats", (double)c->reps);
 	}
 	bench_result_vs(&res[B_MAP_B], &res[B_MAP_PP]);
 	bench_result_vs(&res[B_UNMAP_B], &res[B_UNMAP_PP]);
@@ -258,9 +308,10 @@ int bench_map_1g(const struct bench_opts *o)
 		"map and unmap 1 GiB with one page size, one engine call per page or\n"
 		"   one per run; bounds: a store loop writing as many 8-byte entries, memset of them");
 	for (unsigned int f = 0; f < nf; f++) {
-		struct bench_result res[3 * B_NR];
-		uint64_t sizes[3];
-		unsigned int ns = bench_leaf_sizes(formats[f], GiB, sizes), n = 0;
+		struct bench_result res[BENCH_MAX_SIZES * B_NR];
+		uint64_t sizes[BENCH_MAX_SIZES];
+		unsigned int ns = bench_page_sizes(formats[f], GiB, sizes), n = 0;
+		struct bench_geom geo;
 
 		if (!ns)
 			return bench_fail(B_NAME, "%s: no page sizes", formats[f]);
@@ -275,6 +326,22 @@ int bench_map_1g(const struct bench_opts *o)
 			n += B_NR;
 		}
 		bench_report_results(res, n, &style);
+		if (!bench_geom(formats[f], &geo) && geo.entry_bytes != 8)
+			bench_report_note("%s entries are %u bytes: the bounds store and "
+					  "clear as many of them", formats[f],
+					  geo.entry_bytes);
+		for (unsigned int k = 0; k < n; k += B_NR) {
+			double reps = bench_result_get(&res[k], "repeats");
+			char sz[16];
+
+			if (!isnan(reps))
+				bench_report_note("%s %s: %.0f GiB fit the address spaces, "
+						  "mapped and unmapped %.0f times a round",
+						  formats[f], bench_size_name(
+						  (uint64_t)bench_result_get(&res[k], "page_bytes"),
+						  sz, sizeof(sz)),
+						  bench_result_get(&res[k], "gibs") / reps, reps);
+		}
 	}
 	return 0;
 }

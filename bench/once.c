@@ -5,7 +5,8 @@
  * with its smallest page ("4K" below; 16K on DART v2, 64K on LPAE 64K):
  * one iopt_map_pages() call for a run of pages,
  * one iopt_iova_to_phys() per page, one iopt_unmap_pages() call, one
- * iopt_gather_sync(). No timing; a checksum keeps the lookups live.
+ * iopt_gather_sync(). No timing; a checksum keeps the lookups live, and
+ * is checked against the one the mapping gives (once_sum()).
  *
  * `iopt bench --once --single`: the single-page hot paths, SIZE / 4K times
  * each, with the tables already present (one page was mapped and unmapped
@@ -32,6 +33,12 @@ static uint64_t once_page(const struct bench_tab *b)
 	uint64_t bm = iopt_pgsize_bitmap(&b->t);
 
 	return bm & -bm;
+}
+
+/* The sum of the physical addresses of @pages pages of @pg from @pa. */
+static uint64_t once_sum(uint64_t pa, uint64_t pg, uint64_t pages)
+{
+	return pages * pa + pg * (pages * (pages - 1) / 2);
 }
 
 static int once_single(uint64_t size, const char *format)
@@ -80,12 +87,15 @@ static int once_single(uint64_t size, const char *format)
 	bench_tab_close(&b);
 	printf("once --single: %" PRIu64 " pages, status %d, checksum 0x%" PRIx64 "\n",
 	       pages, ret, sum);
+	/* Each page looked up twice (phys, phys + length), none left. */
+	if (!ret && sum != 2 * once_sum(pa, pg, pages) + pages * pg)
+		return bench_fail("once", "--single: lookups gave a wrong checksum");
 	return ret ? -1 : 0;
 }
 
 int bench_once(uint64_t size, bool single, const char *format)
 {
-	uint64_t pages, mapped = 0, unmapped = 0, sum = 0, pg;
+	uint64_t pages, mapped = 0, unmapped = 0, sum = 0, pg, pa;
 	unsigned int sh;
 	struct bench_tab b;
 	struct iopt_gather g;
@@ -105,7 +115,8 @@ int bench_once(uint64_t size, bool single, const char *format)
 	sh = (unsigned int)__builtin_ctzll(pg);
 	pages = size >> sh;
 	iopt_gather_init(&g);
-	ret = iopt_map_pages(&b.t, ONCE_IOVA, once_paddr(&b), pg, pages,
+	pa = once_paddr(&b);
+	ret = iopt_map_pages(&b.t, ONCE_IOVA, pa, pg, pages,
 			     IOPT_READ | IOPT_WRITE, 0, &mapped);
 	for (uint64_t i = 0; i < pages; i++)
 		sum += iopt_iova_to_phys(&b.t, ONCE_IOVA + (i << sh));
@@ -114,5 +125,7 @@ int bench_once(uint64_t size, bool single, const char *format)
 	bench_tab_close(&b);
 	printf("once: %" PRIu64 " pages, status %d, checksum 0x%" PRIx64 "\n",
 	       pages, ret, sum);
+	if (!ret && sum != once_sum(pa, pg, pages))
+		return bench_fail("once", "lookups gave a wrong checksum");
 	return ret || mapped != size || unmapped != size ? -1 : 0;
 }

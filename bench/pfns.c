@@ -131,6 +131,7 @@ static int d_size(const struct bench_opts *o, struct d_case *c,
 		r->calls = c->counted[m].lookups;
 		r->walks = c->walks[m];
 		bench_result_extra(r, "descents", (double)c->counted[m].descents);
+		bench_result_extra(r, "page_bytes", (double)c->pgsize);
 	}
 	bench_result_vs(&res[1], &res[0]);
 	bench_result_vs(&res[2], &res[0]);
@@ -148,9 +149,9 @@ int bench_pfns(const struct bench_opts *o)
 	static const struct bench_table_style style = {
 		.calls_title = "lookups",
 	};
-	struct bench_result res[12];
+	struct bench_result res[4 * BENCH_MAX_SIZES];
 	const char *formats[2];
-	uint64_t sizes[3];
+	uint64_t sizes[BENCH_MAX_SIZES];
 	unsigned int ns, n = 0;
 
 	bench_formats(o, false, formats);
@@ -159,7 +160,7 @@ int bench_pfns(const struct bench_opts *o)
 		"   per leaf, one extent descent; bound: a loop writing the same PFN array");
 	if (!bench_fits(D_NAME, formats[0], D_IOVA + GiB, D_PADDR + GiB + 2 * MiB))
 		return 0;
-	ns = bench_leaf_sizes(formats[0], GiB, sizes);
+	ns = bench_page_sizes(formats[0], GiB, sizes);
 	for (unsigned int s = 0; s < ns; s++) {
 		struct d_case c = { .format = formats[0], .pgsize = sizes[s] };
 

@@ -210,6 +210,7 @@ void bench_report_results(const struct bench_result *r, unsigned int n,
 {
 	char c1[32], c2[32], c3[32], c4[32], c5[32], c6[32], unit[40];
 	bool any_base = false, any_bound = false;
+	int fw = 15;            /* the format column: wider for long names */
 	uint64_t div;
 
 	if (report_json) {
@@ -223,12 +224,14 @@ void bench_report_results(const struct bench_result *r, unsigned int n,
 	for (unsigned int i = 0; i < n; i++) {
 		any_base |= r[i].baseline[0] != 0;
 		any_bound |= r[i].bound[0] != 0;
+		if ((int)strlen(r[i].format) > fw)
+			fw = (int)strlen(r[i].format);
 	}
 	if (style->time_title)
 		snprintf(unit, sizeof(unit), "%s", style->time_title);
 	else
 		snprintf(unit, sizeof(unit), "ns/%s", r[0].unit);
-	printf("   %-15s %-29s %10s %12s %10s %8s", "format", "variant", unit,
+	printf("   %-*s %-29s %10s %12s %10s %8s", fw, "format", "variant", unit,
 	       style->calls_title, "walks", "flushes");
 	if (any_base)
 		printf(" %9s", "x base");
@@ -251,7 +254,7 @@ void bench_report_results(const struct bench_result *r, unsigned int n,
 		}
 		cell_ratio(c5, sizeof(c5), r[i].ratio_to_baseline);
 		cell_ratio(c6, sizeof(c6), r[i].ratio_to_bound);
-		printf("   %-15s %-29s %10s %12s %10s %8s", r[i].format,
+		printf("   %-*s %-29s %10s %12s %10s %8s", fw, r[i].format,
 		       r[i].variant, c1, c2, c3, c4);
 		if (any_base)
 			printf(" %9s", c5);

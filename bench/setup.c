@@ -125,41 +125,96 @@ struct bench_delta bench_delta(const struct iopt_domain_counters *a,
 	};
 }
 
-unsigned int bench_leaf_sizes(const char *format, uint64_t max,
-			      uint64_t sizes[3])
+int bench_geom(const char *format, struct bench_geom *geo)
 {
 	struct iopt_config cfg;
 	struct iopt_arena a;
 	struct iopt_table t;
 	struct iopt_mem mem;
-	unsigned int g, bits, n = 0;
+	unsigned int g;
 
+	memset(geo, 0, sizeof(*geo));
 	if (iopt_config_from_name(format, &cfg))
-		return 0;
-	g = cfg.granule_lg2 ? cfg.granule_lg2 : (cfg.format == IOPT_FMT_APPLE_DART2 ? 14 : 12);
+		return -1;
+	g = cfg.granule_lg2 ? cfg.granule_lg2 :
+	    (cfg.format == IOPT_FMT_APPLE_DART2 ? 14 : 12);
+	geo->page_lg2 = g;
 	/* Each level resolves granule_lg2 - 3 bits (8-byte entries), or 8
 	 * for v7s (1 KB tables of 32-bit entries). */
-	bits = cfg.format == IOPT_FMT_ARM_V7S ? 8 : g - 3;
+	geo->entry_bytes = cfg.format == IOPT_FMT_ARM_V7S ? 4 : 8;
+	geo->bits = cfg.format == IOPT_FMT_ARM_V7S ? 8 : g - 3;
+	geo->lpae = cfg.format == IOPT_FMT_ARM_LPAE_S1 ||
+		    cfg.format == IOPT_FMT_ARM_LPAE_S2;
 	/* An arena at 1 GiB: every format's tables can lie there (v7s needs
 	 * them below 4 GiB, heap addresses can exceed a small oas). */
 	if (iopt_arena_create(&a, 1u << 20, 1ULL << 30))
-		return 0;
+		return -1;
 	iopt_arena_mem(&a, &mem);
 	if (iopt_init(&t, &cfg, &mem, NULL, NULL)) {
 		iopt_arena_destroy(&a);
-		return 0;
+		return -1;
 	}
+	geo->pgsize_bitmap = iopt_pgsize_bitmap(&t);
+	geo->levels = iopt_levels(&t);
+	iopt_fini(&t);
+	iopt_arena_destroy(&a);
+	return 0;
+}
+
+/* Whether @s is the leaf size of a level of @geo (not a run of them). */
+static bool geom_level_size(const struct bench_geom *geo, uint64_t s)
+{
+	for (unsigned int lvl = 0; lvl < geo->levels; lvl++) {
+		unsigned int lg2 = geo->page_lg2 + lvl * geo->bits;
+
+		if (lg2 < 64 && s == 1ULL << lg2)
+			return true;
+	}
+	return false;
+}
+
+unsigned int bench_leaf_sizes(const char *format, uint64_t max,
+			      uint64_t sizes[3])
+{
+	struct bench_geom geo;
+	unsigned int n = 0;
+
+	if (bench_geom(format, &geo))
+		return 0;
 	for (unsigned int lvl = 0; lvl < 3; lvl++) {
-		uint64_t s = 1ULL << (g + lvl * bits);
+		uint64_t s = 1ULL << (geo.page_lg2 + lvl * geo.bits);
 
 		if (s > max)
 			break;
 		/* Only sizes the table offers as leaves (not contiguous runs). */
-		if (iopt_pgsize_bitmap(&t) & s)
+		if (geo.pgsize_bitmap & s)
 			sizes[n++] = s;
 	}
-	iopt_fini(&t);
-	iopt_arena_destroy(&a);
+	return n;
+}
+
+unsigned int bench_page_sizes(const char *format, uint64_t max,
+			      uint64_t sizes[BENCH_MAX_SIZES])
+{
+	struct bench_geom geo;
+	unsigned int n = 0;
+
+	if (bench_geom(format, &geo))
+		return 0;
+	for (unsigned int b = 0; b < 64 && n < BENCH_MAX_SIZES; b++) {
+		uint64_t s = 1ULL << b;
+
+		if (s > max)
+			break;
+		if (!(geo.pgsize_bitmap & s))
+			continue;
+		/* ARM LPAE's contiguous hint is an optional hint over a run of
+		 * pages, not a size of its own (Linux does not offer it): left
+		 * out, so these figures stay those of earlier runs. */
+		if (geo.lpae && !geom_level_size(&geo, s))
+			continue;
+		sizes[n++] = s;
+	}
 	return n;
 }
 
@@ -219,5 +274,19 @@ const char *bench_size_name(uint64_t size, char *buf, size_t len)
 		snprintf(buf, len, "%llu", (unsigned long long)size);
 	else
 		snprintf(buf, len, "%llu%c", (unsigned long long)size, units[u]);
+	return buf;
+}
+
+const char *bench_bytes_text(uint64_t size, char *buf, size_t len)
+{
+	static const char *const units[] = { "bytes", "KiB", "MiB", "GiB", "TiB",
+					     "PiB", "EiB" };
+	unsigned int u = 0;
+
+	while (size >= 1024 && !(size % 1024) && u < 6) {
+		size /= 1024;
+		u++;
+	}
+	snprintf(buf, len, "%llu %s", (unsigned long long)size, units[u]);
 	return buf;
 }

@@ -19,6 +19,11 @@
  * (iommu_unmap_fast), lookups = table queries; both, like the time, are
  * compared with strategy 1. Every teardown must unpin every page it pinned,
  * with no unpin before its flush.
+ *
+ * Where the guest does not fit the format's input or output space (v7s
+ * and DART v1: 4 GiB of IOVA; v7s: 4 GiB of physical addresses; DART v2:
+ * 64 GiB of IOVA), the guest is the most whole GiBs that do: 3 GiB below
+ * the hole, host memory from 1 GiB where 4 GiB is too high.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -142,19 +147,27 @@ static int c_teardown(struct c_env *e, enum iopt_vfio_strategy s, bool stats,
  * Leaf tables: with a 4K granule one per 2M block of base pages (2M and 1G
  * folios are block entries above them); with larger granules a leaf table
  * spans more than 2M (32M, 512M) and 2M folios are contiguous runs inside
- * one, so count one per span of the guest. Then one table per span of the
+ * one, so count one per span of the guest, as for formats with pages of
+ * one size only (DART), whose every page needs a leaf table. (v7s's leaf
+ * tables are 1 KB per 1M, less than 4 KB per 2M: the count above covers
+ * them.) Then one table per span of the
  * level above (plus the hole's shift), a start table of up to 16
  * concatenated tables, slack, and the arena's own bitmap (1/512).
  */
-static size_t c_arena_bytes(const struct iopt_host *h, uint64_t guest)
+static size_t c_arena_bytes(const struct iopt_host *h, uint64_t guest,
+			    const char *format)
 {
 	struct iopt_host_stats hs;
+	struct bench_geom geo;
 	uint64_t gran, leaf_span, leaves, bytes;
+	bool blocks;
 
 	iopt_host_get_stats(h, &hs);
 	gran = iopt_host_page_size(h);
 	leaf_span = gran * (gran / 8);
-	if (leaf_span == IOPT_HOST_2M)
+	blocks = !bench_geom(format, &geo) &&
+		 (geo.pgsize_bitmap & ~(1ULL << geo.page_lg2));
+	if (leaf_span == IOPT_HOST_2M && blocks)
 		leaves = hs.folios_page / (IOPT_HOST_2M / gran);
 	else
 		leaves = guest / leaf_span + 2;
@@ -174,8 +187,8 @@ static uint64_t c_host_bytes(const struct iopt_host *h, uint64_t guest)
 }
 
 static int c_backing(const struct bench_opts *o, const char *format,
-		     const struct c_backing *bk, struct bench_result res[4],
-		     char *note, size_t note_len)
+		     uint64_t guest, uint64_t phys, const struct c_backing *bk,
+		     struct bench_result res[4], char *note, size_t note_len)
 {
 	const unsigned int rounds = o->rounds < C_MAX_ROUNDS ? o->rounds : C_MAX_ROUNDS;
 	struct iopt_host_config hc;
@@ -188,21 +201,21 @@ static int c_backing(const struct bench_opts *o, const char *format,
 
 	memset(&e, 0, sizeof(e));
 	e.format = format;
-	e.guest = o->quick ? 8 * GiB : 64 * GiB;
+	e.guest = guest;
 	if (iopt_config_from_name(format, &cfg))
 		return bench_fail(C_NAME, "unknown format %s", format);
 	memset(&hc, 0, sizeof(hc));
 	hc.seed = 0xc0ffee ^ (uint64_t)bk->pct_1g << 8 ^ bk->pct_2m;
 	hc.size = e.guest;
 	hc.va_base = C_VA_BASE;
-	hc.phys_base = C_PHYS;
+	hc.phys_base = phys;
 	hc.page_lg2 = cfg.granule_lg2 ? cfg.granule_lg2 : 12;
 	hc.pct_1g = bk->pct_1g;
 	hc.pct_2m = bk->pct_2m;
 	hc.pct_frag = bk->pct_frag;
 	if (iopt_host_init(&e.host, &hc))
 		return bench_fail(C_NAME, "cannot build %s host memory", bk->name);
-	e.arena_bytes = c_arena_bytes(&e.host, e.guest);
+	e.arena_bytes = c_arena_bytes(&e.host, e.guest, format);
 	e.vfio = malloc(sizeof(*e.vfio));
 	if (!e.vfio || iopt_arena_create(&e.arena, e.arena_bytes, 0x80000000ULL)) {
 		bench_fail(C_NAME, "out of memory");
@@ -252,6 +265,7 @@ static int c_backing(const struct bench_opts *o, const char *format,
 		bench_result_extra(r, "syncs", (double)k->syncs);
 		bench_result_extra(r, "descents", (double)k->descents);
 		bench_result_extra(r, "guest_bytes", (double)e.guest);
+		bench_result_extra(r, "host_phys", (double)phys);
 		bench_result_extra(r, "pages_unpinned", (double)k->pages_unpinned);
 		bench_result_extra(r, "arena_bytes", (double)e.arena_bytes);
 		bench_result_extra(r, "table_bytes", (double)e.table_bytes);
@@ -275,6 +289,37 @@ out:
 	return ret;
 }
 
+/* IOVAs the guest's DMA_MAPs use: RAM below the hole, the rest above it. */
+static uint64_t c_iova_end(uint64_t guest)
+{
+	return guest <= C_HOLE ? guest : guest + GiB;
+}
+
+/*
+ * The guest for @format: @want, or the most whole GiBs of it that fit the
+ * input and output spaces; *phys is where host memory starts (C_PHYS, or
+ * 1 GiB when that is too high). 0 when not even one GiB fits.
+ */
+static uint64_t c_guest(const char *format, uint64_t want, uint64_t *phys)
+{
+	const uint64_t iova_lim = bench_iova_limit(format);
+	const uint64_t pa_lim = bench_pa_limit(format);
+
+	for (uint64_t g = want; g >= GiB; g -= GiB) {
+		if (c_iova_end(g) > iova_lim)
+			continue;
+		if (C_PHYS + g <= pa_lim) {
+			*phys = C_PHYS;
+			return g;
+		}
+		if (GiB + g <= pa_lim) {
+			*phys = GiB;
+			return g;
+		}
+	}
+	return 0;
+}
+
 int bench_teardown(const struct bench_opts *o)
 {
 	static const struct bench_column cols[] = {
@@ -292,20 +337,30 @@ int bench_teardown(const struct bench_opts *o)
 	struct bench_result res[C_NR_BACKINGS * IOPT_VFIO_NR_STRATEGIES];
 	const char *formats[2];
 	unsigned int n = 0;
-	uint64_t guest;
-	char text[200], notes[C_NR_BACKINGS][200];
+	uint64_t want, guest, phys = C_PHYS;
+	char text[200], notes[C_NR_BACKINGS][200], t1[16];
 
 	bench_formats(o, false, formats);
-	guest = o->quick ? 8 * GiB : 64 * GiB;
+	want = o->quick ? 8 * GiB : 64 * GiB;
+	guest = c_guest(formats[0], want, &phys);
 	snprintf(text, sizeof(text),
-		 "VFIO_DMA_UNMAP of a %s GiB guest, four ways to find the runs;\n"
+		 "VFIO_DMA_UNMAP of a %s guest, four ways to find the runs;\n"
 		 "   x base/lookups/unmaps: time, lookups and unmap calls over strategy 1",
-		 o->quick ? "8" : "64");
+		 bench_bytes_text(guest ? guest : want, t1, sizeof(t1)));
 	bench_report_heading("c", C_NAME, text);
-	if (!bench_fits(C_NAME, formats[0], guest + GiB, C_PHYS + guest))
+	if (!guest) {
+		bench_report_note("%s skipped on %s: not even a 1 GiB guest fits its "
+				  "input and output spaces", C_NAME, formats[0]);
 		return 0;
+	}
+	if (guest != want)
+		bench_report_note("%s on %s: a %llu GiB guest (IOVAs up to 0x%llx, host "
+				  "memory at 0x%llx): the most that fits", C_NAME,
+				  formats[0], (unsigned long long)(guest / GiB),
+				  (unsigned long long)c_iova_end(guest),
+				  (unsigned long long)phys);
 	for (unsigned int b = 0; b < C_NR_BACKINGS; b++) {
-		if (c_backing(o, formats[0], &c_backings[b], &res[n],
+		if (c_backing(o, formats[0], guest, phys, &c_backings[b], &res[n],
 			      notes[b], sizeof(notes[b])))
 			return -1;
 		n += IOPT_VFIO_NR_STRATEGIES;

@@ -71,6 +71,65 @@ check "table-memory: peak = final (nothing reclaimed)" \
 check "table-memory: 2 engine calls and 1 flush per cycle" \
 	[ "$(field "$tm" calls)" = 65536 -a "$(field "$tm" flushes)" = 32768 ]
 
+# Every scenario on the formats whose sizes differ from ARM LPAE's: v7s
+# (4 GiB of IOVA and PA, 4-byte entries, replicated 64K and 16M pages) and
+# Mali (oas 40), one timed round. Each scenario must run (not skip) and say
+# which sizes it ran with.
+# nobj SCENARIO: objects of that scenario.
+nobj() { grep -c "\"scenario\": \"$1\"" "$T/out"; }
+for f in arm-v7s arm-mali-lpae; do
+	"$IOPT" bench --quick --rounds 1 --format $f >"$T/human" 2>&1; rc=$?
+	check "$f: the quick bench runs (exit 0)" [ "$rc" -eq 0 ]
+	check "$f: no scenario is skipped" sh -c '! grep -q skipped "$0"' "$T/human"
+	"$IOPT" bench --quick --json --rounds 1 --format $f >"$T/out" 2>"$T/err"; rc=$?
+	check "$f: bench --json runs (exit 0)" [ "$rc" -eq 0 ]
+	check "$f: every object names the format" \
+		[ "$(grep -c "^  {.*\"format\": \"$f\"" "$T/out")" -eq "$(grep -c '^  {' "$T/out")" ]
+	check "$f: unmap-example, teardown, lookup, table-memory ran" \
+		[ "$(nobj unmap-example)" -eq 2 -a "$(nobj teardown)" -eq 12 \
+		  -a "$(nobj lookup)" -eq 6 -a "$(nobj table-memory)" -eq 1 ]
+done
+# v7s (the last run is Mali's: run v7s again).
+"$IOPT" bench --quick --json --rounds 1 --format arm-v7s >"$T/out" 2>"$T/err"
+check "arm-v7s: map-1g with 4K, 64K, 1M, 16M (6 variants each)" \
+	[ "$(nobj map-1g)" -eq 24 -a \
+	  "$(grep -c '"page_bytes": 65536' "$T/out")" -ge 6 -a \
+	  "$(grep -c '"page_bytes": 16777216' "$T/out")" -ge 6 ]
+v7='"format": "arm-v7s", "variant"'
+# 1 GiB of 4K pages: 262144 leaves and 1024 first-level entries written,
+# one call; per page one call and one walk each.
+check "arm-v7s: 4K map batched: 1 call, 262144 + 1024 entries per GiB" \
+	[ "$(field "$v7: \"4K map batched\"" calls)" = 1 -a \
+	  "$(field "$v7: \"4K map batched\"" entries)" = 263168 ]
+check "arm-v7s: 4K map per-page: one call and one walk per page" \
+	[ "$(field "$v7: \"4K map per-page\"" calls)" = 262144 -a \
+	  "$(field "$v7: \"4K map per-page\"" walks)" = 262144 ]
+# 64K: 16 copies of each entry, 16384 pages per GiB (entries are per round
+# of "gibs" GiBs: the GiBs that fit, mapped again).
+e64=$(field "$v7: \"64K map batched\"" entries)
+g64=$(field "$v7: \"64K map batched\"" gibs)
+check "arm-v7s: 64K map batched writes 16 copies per page" \
+	[ "$((e64 / g64))" = 263168 -a "$((e64 % g64))" = 0 ]
+check "arm-v7s: unmap-example with 1M sections, 2 calls vs 1 per buffer" \
+	[ "$(field "$v7: \"per-page\"" block_bytes)" = 1048576 -a \
+	  "$(field "$v7: \"per-page\"" calls)" = 512 -a \
+	  "$(field "$v7: \"batched\"" calls)" = 256 ]
+check "arm-v7s: teardown of a 3 GiB guest" \
+	[ "$(field '"scenario": "teardown"' guest_bytes)" = $((3 << 30)) ]
+check "arm-v7s: lookups over 1 GiB (a quarter of the input space)" \
+	[ "$(field '"scenario": "lookup"' iova_bytes)" = $((1 << 30)) ]
+# 4 GiB cycled: a 16 KiB first-level table and one 1 KiB table per 2 MiB.
+check "arm-v7s: table-memory through 4 GiB, bytes as the geometry says" \
+	[ "$(field "$tm" iova_bytes)" = $((4 << 30)) -a \
+	  "$(field "$tm" table_bytes_final)" = $((16384 + 2048 * 1024)) -a \
+	  "$(field "$tm" calls)" = 4096 -a "$(field "$tm" flushes)" = 2048 ]
+# The single-page and one-call modes of bench/callgrind.sh, per format.
+for f in arm-v7s arm-mali-lpae apple-dart apple-dart2; do
+	"$IOPT" bench --once --single --size 1M --format $f >"$T/out" 2>&1 &&
+	"$IOPT" bench --once --size 1M --format $f >>"$T/out" 2>&1; rc=$?
+	check "$f: --once and --once --single run and check their lookups" [ "$rc" -eq 0 ]
+done
+
 # Human-readable output of the same scenario.
 "$IOPT" bench --rounds 1 --scenario a --format x86-64-4lvl >"$T/out" 2>&1; rc=$?
 check "the human table names the scenario and the format only" \
