@@ -237,7 +237,8 @@ uint64_t bench_iova_limit(const char *format)
 
 	if (iopt_config_from_name(format, &cfg))
 		return 0;
-	bits = cfg.format == IOPT_FMT_X86_64 ? cfg.ias - 1 : cfg.ias;
+	bits = cfg.format == IOPT_FMT_X86_64 || cfg.format == IOPT_FMT_RISCV ?
+	       cfg.ias - 1 : cfg.ias;
 	return bits >= 64 ? UINT64_MAX : 1ULL << bits;
 }
 

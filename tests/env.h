@@ -77,11 +77,13 @@ struct tenv {
 	uint64_t tbl;         /* bytes of a table below the top */
 	unsigned int ent;     /* bytes of an entry: 8, or 4 (v7s) */
 	uint64_t contig;      /* smallest contiguous-hint size, or 0 (none) */
-	bool x86;
+	bool x86;             /* the x86-64 format */
+	bool sext;            /* sign-extended inputs: x86-64, RISC-V */
 	/*
 	 * The IOVAs the tests use are [base, base + top - 1]: @top bytes from
 	 * @base. @base is 0, or 2^64 - 2^ias for an ARM TTBR1 table (the
-	 * upper 2^ias bytes); @top is 2^ias (x86: 2^(ias-1), the lower half).
+	 * upper 2^ias bytes); @top is 2^ias (sign-extended formats, x86-64
+	 * and RISC-V: 2^(ias-1), the lower half).
 	 * So an IOVA a test means at offset X is base + X, the last one is
 	 * base + (top - 1), and base + top (computed modulo 2^64: 0 for
 	 * TTBR1) is the first IOVA past the end.
@@ -107,7 +109,7 @@ static inline unsigned int lg2(uint64_t v)
 
 /*
  * Set the geometry fields of @e (bitmap, gr, gsz, blk, tbl, ent, contig,
- * levels, x86, base, top, as in struct tenv: the input space the tests use
+ * levels, x86, sext, base, top, as in struct tenv: the input space the tests use
  * is [base, base + top - 1]) from its table @table and configuration
  * @config (base: 2^64 - top with IOPT_QUIRK_ARM_TTBR1, else 0).
  * A macro, so that a test's own environment with fields of these names
@@ -131,8 +133,9 @@ static inline unsigned int lg2(uint64_t v)
 		(e)->contig = tg_between_ & -tg_between_;                    \
 		(e)->levels = iopt_levels(table);                              \
 		(e)->x86 = (config)->format == IOPT_FMT_X86_64;              \
-		(e)->top = 1ULL << ((e)->x86 ? (config)->ias - 1             \
-					     : (config)->ias);               \
+		(e)->sext = (e)->x86 || (config)->format == IOPT_FMT_RISCV;  \
+		(e)->top = 1ULL << ((e)->sext ? (config)->ias - 1            \
+					      : (config)->ias);              \
 		/* ARM TTBR1: the upper 2^ias bytes, from 2^64 - top. */     \
 		(e)->base = (config)->quirks & IOPT_QUIRK_ARM_TTBR1 ?        \
 			    0 - (e)->top : 0;                                \

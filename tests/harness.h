@@ -64,12 +64,22 @@ static const struct h_cfg h_configs[] = {
 	{ "arm-lpae-s1-4k:ttbr1" },
 	{ "arm-lpae-s1-64k:ttbr1,ias=52,oas=52" },
 	{ "arm-lpae-s1-16k:ttbr1,lpa2,ias=52,oas=52" },
+	/* RISC-V (sign-extended IOVAs; tests use the lower half) */
+	{ "riscv-sv39" }, { "riscv-sv48" }, { "riscv-sv57" },
+	{ "riscv-sv39:napot" }, { "riscv-sv57:napot" },
 };
 #define H_NR_CONFIGS (sizeof(h_configs) / sizeof(h_configs[0]))
 /* The fuzz corpora's configuration bytes select among the first this many
  * entries, then tests/fuzz/fuzz.h's extras, then the rest: appending a
  * configuration here does not change what a recorded input selects. */
 #define H_NR_CONFIGS_V1 18u
+
+/* Inputs sign-extended from bit ias - 1 (x86-64, RISC-V): tests use the
+ * lower half, [0, 2^(ias-1)). */
+static inline int h_sign_extended(const struct iopt_config *c)
+{
+	return c->format == IOPT_FMT_X86_64 || c->format == IOPT_FMT_RISCV;
+}
 
 struct h_test {
 	const char *name;

@@ -155,6 +155,7 @@ struct aenv {
 	unsigned int ent;
 	unsigned int gr, levels;
 	bool x86;
+	bool sext;
 };
 
 static uint64_t env_attempts(const struct aenv *e)
@@ -228,7 +229,7 @@ static void env_close(struct aenv *e)
 static void table_exts(struct aenv *e, struct model_ext_list *l)
 {
 	iopt_for_each_extent(&e->t, e->base, e->top, model_ext_add, l);
-	if (e->x86)
+	if (e->sext)
 		iopt_for_each_extent(&e->t, 0 - e->top, e->top, model_ext_add, l);
 }
 
@@ -289,7 +290,7 @@ static void unmap_all(struct aenv *e, const char *what)
 	uint64_t u;
 
 	CHECK_EQ(iopt_unmap_range(&e->t, e->base, e->top, 0, &e->g, &u), 0);
-	if (e->x86)
+	if (e->sext)
 		CHECK_EQ(iopt_unmap_range(&e->t, 0 - e->top, e->top, 0, &e->g,
 					  &u), 0);
 	CHECK_EQ(iopt_gather_sync(&e->g), 0);
@@ -492,7 +493,7 @@ static unsigned int scenarios(const struct aenv *e, struct scen *out)
 	cross = e->base + (e->levels >= 3 && up < e->top ? up : e->top / 2);
 	out[n++] = (struct scen){ "deep map at the top", OP_PAGES,
 				  e->base + e->top - g, PA, g, 1, RW, 0 };
-	if (e->x86)
+	if (e->sext)
 		out[n++] = (struct scen){ "deep map at the top of the upper "
 					  "half", OP_PAGES, 0 - g, PA, g, 1,
 					  RW, 0 };

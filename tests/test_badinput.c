@@ -83,6 +83,7 @@ struct benv {
 	uint64_t bitmap, gsz, blk, tbl, contig, base, top, oas_end;
 	unsigned int gr, levels, ent;
 	bool x86;
+	bool sext;
 	/* populated: page at x, block at y, contiguous run at z (if any),
 	 * an empty leaf table at w; free (unmapped, block aligned) at f */
 	uint64_t x, y, z, w, f;
@@ -139,6 +140,7 @@ static int env_open(struct benv *e, const char *name)
 	}
 	e->cfg.flags |= IOPT_CFG_STATS;
 	e->x86 = e->cfg.format == IOPT_FMT_X86_64;
+	e->sext = e->x86 || e->cfg.format == IOPT_FMT_RISCV;
 	e->cfg2 = e->cfg;
 	/* Only ARM LPAE and v7s have contiguous runs (x86 and Mali refuse
 	 * the quirk): their second table is the one without them. */
@@ -146,6 +148,8 @@ static int env_open(struct benv *e, const char *name)
 	    e->cfg.format == IOPT_FMT_ARM_LPAE_S2 ||
 	    e->cfg.format == IOPT_FMT_ARM_V7S)
 		e->cfg2.quirks |= IOPT_QUIRK_NO_CONTIG;
+	if (e->cfg.format == IOPT_FMT_RISCV)	/* Svnapot's runs */
+		e->cfg2.quirks &= ~IOPT_QUIRK_RISCV_NAPOT;
 	e->buf = aligned_alloc(4096, BUF_BYTES);
 	if (!e->buf) {
 		H_FAIL("out of host memory");
@@ -189,7 +193,7 @@ static int env_open(struct benv *e, const char *name)
 	    env_map(e, &e->t, e->w + e->gsz, PA, e->gsz, R) ||
 	    env_map(e, &e->t2, e->x, PA, e->gsz, RW))
 		return -EIO;
-	if (e->x86 && (env_map(e, &e->t, 0 - e->top, 0, e->gsz, R) ||
+	if (e->sext && (env_map(e, &e->t, 0 - e->top, 0, e->gsz, R) ||
 		       env_map(e, &e->t, 0 - e->gsz, e->gsz, e->gsz, R)))
 		return -EIO;
 	/* leave the leaf table at w empty */
@@ -342,7 +346,7 @@ TEST_CFG(map_pages_args)
 	    -ERANGE);
 	BAD(iopt_map_pages(&e.t, e.xe - g, PA, g, 3, RW, 0, &m), -ERANGE);
 	BAD(iopt_map_pages(&e.t, 1ULL << 63, PA, g, 1, RW, 0, &m), -ERANGE);
-	if (e.x86) {
+	if (e.sext) {
 		/* non-canonical: the hole between the two halves */
 		BAD(iopt_map_pages(&e.t, 0 - e.top - g, PA, g, 1, RW, 0, &m),
 		    -ERANGE);
@@ -412,7 +416,7 @@ TEST_CFG(map_range_args)
 	BAD(iopt_map_range(&e.t, e.xe - g, PA, 4 * g, RW, 0, &m), -ERANGE);
 	BAD(iopt_map_range(&e.t, 0, 0, 0 - g, RW, 0, &m), -ERANGE);
 	BAD(iopt_map_range(&e.t, g, 0, 0 - g, RW, 0, &m), -ERANGE); /* to 2^64 */
-	if (e.x86) {
+	if (e.sext) {
 		BAD(iopt_map_range(&e.t, 0 - e.top - g, PA, g, RW, 0, &m),
 		    -ERANGE);
 		BAD(iopt_map_range(&e.t, 0 - e.top - 2 * g, PA, 4 * g, RW, 0,
@@ -480,7 +484,7 @@ TEST_CFG(unmap_args)
 	BAD(iopt_unmap_range(&e.t, e.xe, 2 * g, 0, &e.g, &u), -ERANGE);
 	BAD(iopt_unmap_range(&e.t, 0, 0 - g, 0, &e.g, &u), -ERANGE);
 	BAD(iopt_unmap_pages(&e.t, 1ULL << 63, g, 1, 0, &e.g, &u), -ERANGE);
-	if (e.x86) {
+	if (e.sext) {
 		BAD(iopt_unmap_range(&e.t, 0 - e.top - g, g, 0, &e.g, &u),
 		    -ERANGE);
 		BAD(iopt_unmap_range(&e.t, 0 - e.top - g, 2 * g, 0, &e.g, &u),
@@ -583,7 +587,7 @@ TEST_CFG(lookup_args)
 	x = e.x;
 	/* outside the input space: past the end (TTBR1: before the start),
 	 * or (x86) not canonical */
-	hole = e.x86 ? 0 - e.top - g : e.base - g;
+	hole = e.sext ? 0 - e.top - g : e.base - g;
 	snap_take(&e, &s);
 	phys = len = 0x1234;
 	prot = 0x77;
@@ -626,7 +630,7 @@ TEST_CFG(lookup_args)
 					    tenv_count_extent, &n), -ERANGE);
 	REFUSE(&e, &s, iopt_for_each_extent(&e.t, 0, 0 - g,
 					    tenv_count_extent, &n), -ERANGE);
-	if (e.x86)
+	if (e.sext)
 		REFUSE(&e, &s, iopt_for_each_extent(&e.t, hole, 2 * g,
 						    tenv_count_extent, &n),
 		       -ERANGE);
@@ -1162,7 +1166,7 @@ static void exts_get(struct benv *e, struct exts *x)
 {
 	memset(x, 0, sizeof(*x));
 	iopt_for_each_extent(&e->t, e->base, e->top, exts_fn, x);
-	if (e->x86)
+	if (e->sext)
 		iopt_for_each_extent(&e->t, 0 - e->top, e->top, exts_fn, x);
 }
 
@@ -1225,7 +1229,7 @@ TEST_CFG(domain_args)
 		 * (TTBR1, whose space ends at 2^64: refused at once, below
 		 * its start) */
 		BAD(iopt_domain_map(dd, e.top - 2 * b, 0, 4 * b, RW), -ERANGE);
-		if (e.x86)
+		if (e.sext)
 			BAD(iopt_domain_map(dd, 0 - e.top - b, 0, 2 * b, RW),
 			    -ERANGE);
 		/* output size: the first run fits */

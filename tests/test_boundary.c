@@ -45,6 +45,8 @@ static bool pte_is_run(const struct tenv *e, uint64_t pte, unsigned int level)
 {
 	if (e->cfg.format == IOPT_FMT_ARM_V7S)
 		return level ? (pte >> 18) & 1 : (pte & 3) == 1;
+	if (e->cfg.format == IOPT_FMT_RISCV)	/* Svnapot's N */
+		return pte >> 63;
 	return pte & ARM_CONT;
 }
 
@@ -136,14 +138,14 @@ TEST_CFG(top_of_address_space)
 	sizes[0] = e.gsz;
 	sizes[1] = 1ULL << lg2(e.bitmap);
 	ends[nr_ends++] = e.base + e.top; /* TTBR1: 0, for 2^64 */
-	if (e.x86)
+	if (e.sext)
 		ends[nr_ends++] = 0; /* 2^64: the upper half's end */
 
 	for (unsigned int s = 0; s < 2; s++) {
 		uint64_t size = sizes[s];
 		uint64_t pa = (1ULL << e.cfg.oas) - size;
 
-		for (unsigned int k = 0; k < nr_ends + e.x86; k++) {
+		for (unsigned int k = 0; k < nr_ends + e.sext; k++) {
 			uint64_t iova, phys = 0, len = 0, unmapped = 0;
 
 			/* k == nr_ends on x86: the first upper-half page */
@@ -216,7 +218,7 @@ TEST_CFG(top_of_address_space)
 		CHECK_EQ(iopt_walk_path(&e.t, end, &p), -ERANGE);
 		CHECK_EQ(iopt_unmap_range(&e.t, xe, 2 * e.gsz, 0, &e.g, &m),
 			 -ERANGE);
-		if (e.x86) {
+		if (e.sext) {
 			/* the last non-canonical page below the upper half */
 			CHECK_EQ(iopt_map_pages(&e.t, 0 - e.top - e.gsz, 0,
 						e.gsz, 1, R, 0, &m), -ERANGE);
@@ -281,7 +283,7 @@ TEST_CFG(every_size_every_level)
 					H_FAIL("%s: size 0x%" PRIx64 " leaf at level"
 					       " %u, expected %u", cfg->name, s,
 					       p.level[p.depth - 1], level);
-				if (e.x86)
+				if (e.sext)
 					continue;
 				if (pte_is_run(&e, p.pte[p.depth - 1], level) !=
 				    (esize != s))
@@ -1008,7 +1010,7 @@ TEST_CFG(bad_input)
 	BAD_MAP(iopt_map_pages(&e.t, x + g, pa, g, ~0ULL, R, 0, &m),
 		-EOVERFLOW);
 	BAD_MAP(iopt_map_range(&e.t, 2 * g, 0, 0 - g, R, 0, &m), -EOVERFLOW);
-	if (e.x86) {
+	if (e.sext) {
 		BAD_MAP(iopt_map_pages(&e.t, 0 - g, pa, g, 2, R, 0, &m),
 			-EOVERFLOW);
 		BAD_MAP(iopt_map_range(&e.t, 0 - g, pa, 2 * g, R, 0, &m),
@@ -1020,7 +1022,7 @@ TEST_CFG(bad_input)
 	BAD_MAP(iopt_map_range(&e.t, xe, pa, 2 * g, R, 0, &m), -ERANGE);
 	BAD_MAP(iopt_map_pages(&e.t, 1ULL << 62, pa, g, 1, R, 0, &m),
 		-ERANGE);
-	if (!e.x86)
+	if (!e.sext)
 		BAD_MAP(iopt_map_pages(&e.t, e.base - g, pa, g, 1, R, 0, &m),
 			-ERANGE);
 	else
@@ -1052,7 +1054,7 @@ TEST_CFG(bad_input)
 		  -EOVERFLOW);
 	BAD_UNMAP(iopt_unmap_range(&e.t, end, g, 0, &e.g, &u), -ERANGE);
 	BAD_UNMAP(iopt_unmap_range(&e.t, xe, 2 * g, 0, &e.g, &u), -ERANGE);
-	if (e.x86) {
+	if (e.sext) {
 		BAD_UNMAP(iopt_unmap_range(&e.t, 0 - g, 2 * g, 0, &e.g, &u),
 			  -EOVERFLOW);
 		BAD_UNMAP(iopt_unmap_range(&e.t, 0 - e.top - g, g, 0, &e.g,

@@ -770,7 +770,7 @@ static void final_checks(struct conc *c, size_t root_bytes)
 	}
 
 	/* One unmap of the whole (lower) input space frees every table. */
-	lower = c->cfg.format == IOPT_FMT_X86_64 ? 1ULL << (c->cfg.ias - 1) :
+	lower = h_sign_extended(&c->cfg) ? 1ULL << (c->cfg.ias - 1) :
 		1ULL << c->cfg.ias;
 	rc = iopt_unmap_range(&c->t, 0, lower, 0, &f->g, &unmapped);
 	iopt_gather_sync(&f->g);

@@ -1803,7 +1803,7 @@ static bool setup(struct dctx *c, const struct h_cfg *hc, const char *test,
 	c->min_pg = c->bitmap & -c->bitmap;
 	c->ias = c->cfg.ias;
 	c->oas = c->cfg.oas;
-	c->sext = c->cfg.format == IOPT_FMT_X86_64;
+	c->sext = h_sign_extended(&c->cfg);
 	c->base = c->cfg.quirks & IOPT_QUIRK_ARM_TTBR1 ? 0 - (1ULL << c->ias)
 						       : 0;
 	c->pa_last = c->oas >= 64 ? UINT64_MAX : (1ULL << c->oas) - 1;

@@ -293,7 +293,7 @@ static bool one_open(struct one *o, const char *name, bool inline_labels)
 	iopt_gather_init(&o->g);
 	set_ent(&o->cfg);
 	o->g_sz = 1ULL << o->cfg.granule_lg2;
-	o->top = 1ULL << (o->cfg.format == IOPT_FMT_X86_64 ? o->cfg.ias - 1 :
+	o->top = 1ULL << (h_sign_extended(&o->cfg) ? o->cfg.ias - 1 :
 			  o->cfg.ias);
 	o->base = o->cfg.quirks & IOPT_QUIRK_ARM_TTBR1 ? 0 - o->top : 0;
 	return true;
@@ -507,7 +507,7 @@ static void foreign(const char *name, bool inline_labels)
 		goto out;
 	gsz = 1ULL << cfg.granule_lg2;
 	set_ent(&cfg);
-	top = 1ULL << (cfg.format == IOPT_FMT_X86_64 ? cfg.ias - 1 : cfg.ias);
+	top = 1ULL << (h_sign_extended(&cfg) ? cfg.ias - 1 : cfg.ias);
 	base = cfg.quirks & IOPT_QUIRK_ARM_TTBR1 ? 0 - top : 0; /* 1st IOVA */
 	n = gsz > 4096 ? 8 : MAX_TREES;
 	for (up = 0; up < n; up++) {

@@ -168,6 +168,17 @@ static unsigned int want_perm(const struct iopt_config *c, unsigned int prot)
 			p |= IOPT_HWSIM_PERM_UW | IOPT_HWSIM_PERM_PW;
 		return p;
 	}
+	if (c->format == IOPT_FMT_RISCV) {
+		/* U = 1: unprivileged requests only; U = 0: privileged only
+		 * (SUM = 0). X = 0 with NOEXEC. */
+		if (rd)
+			p |= IOPT_HWSIM_PERM_UR;
+		if (wr)
+			p |= IOPT_HWSIM_PERM_UW;
+		if (x)
+			p |= IOPT_HWSIM_PERM_UX;
+		return user ? p : p << 3;
+	}
 	p = IOPT_HWSIM_PERM_PR | (wr ? IOPT_HWSIM_PERM_PW : 0);
 	if (user)
 		p |= IOPT_HWSIM_PERM_UR | (wr ? IOPT_HWSIM_PERM_UW : 0);
@@ -347,7 +358,7 @@ static void rt_init(struct rt *rt, struct tenv *e, uint64_t rng)
 	rt->win[rt->nwin++] = e->base;
 	rt->win[rt->nwin++] = e->base + top / 2;
 	rt->win[rt->nwin++] = e->base + top - rt->wsize;
-	if (e->x86) {
+	if (e->sext) {
 		rt->win[rt->nwin++] = 0 - top;
 		rt->win[rt->nwin++] = 0 - rt->wsize;
 	}
@@ -699,6 +710,13 @@ TEST(geometry_values)
 		{ IOPT_FMT_X86_64, 12, 57, 46, 0, 5, 9, 1 },
 		{ IOPT_FMT_X86_64, 12, 39, 46, -ENOTSUP, 0, 0, 0 },
 		{ IOPT_FMT_X86_64, 12, 48, 53, -ENOTSUP, 0, 0, 0 },
+		{ IOPT_FMT_RISCV, 12, 39, 56, 0, 3, 9, 1 },	/* Sv39 */
+		{ IOPT_FMT_RISCV, 0, 48, 44, 0, 4, 9, 1 },	/* Sv48 */
+		{ IOPT_FMT_RISCV, 12, 57, 32, 0, 5, 9, 1 },	/* Sv57 */
+		{ IOPT_FMT_RISCV, 12, 40, 56, -ENOTSUP, 0, 0, 0 },
+		{ IOPT_FMT_RISCV, 12, 48, 57, -ENOTSUP, 0, 0, 0 },
+		{ IOPT_FMT_RISCV, 12, 48, 31, -ENOTSUP, 0, 0, 0 },
+		{ IOPT_FMT_RISCV, 14, 48, 48, -ENOTSUP, 0, 0, 0 },
 		{ (enum iopt_format)9, 12, 48, 48, -EINVAL, 0, 0, 0 },
 	};
 
@@ -721,7 +739,8 @@ TEST(geometry_values)
 		if (g.levels != v[i].levels || g.top_bits != v[i].top_bits ||
 		    g.concat != v[i].concat || g.ias != v[i].ias ||
 		    g.oas != v[i].oas || g.stage2 != (v[i].f == IOPT_FMT_ARM_LPAE_S2) ||
-		    g.sign_extend != (v[i].f == IOPT_FMT_X86_64))
+		    g.sign_extend != (v[i].f == IOPT_FMT_X86_64 ||
+				      v[i].f == IOPT_FMT_RISCV))
 			H_FAIL("case %u: levels %u top_bits %u concat %u, "
 			       "expected %u %u %u", i, g.levels, g.top_bits,
 			       g.concat, v[i].levels, v[i].top_bits,
@@ -833,6 +852,151 @@ static void v7s_fault_checks(struct tenv *e, const struct iopt_hwsim_geom *g,
 		     ~0u);
 }
 
+/* A RISC-V walk that translates, with the size it reports. */
+#define EXPECT_RV_SIZE(e, g, iova, access, want, want_lg2)                   \
+	do {                                                                 \
+		struct iopt_hwsim_result r_;                                 \
+		int ret_ = walk_at(e, g, iova, access, &r_);                 \
+		if (ret_ || r_.phys != (want) || r_.size_lg2 != (want_lg2) ||\
+		    r_.contig != ((want_lg2) == 16)) {                       \
+			H_FAIL("0x%" PRIx64 ": expected 0x%" PRIx64          \
+			       " size 2^%u", (uint64_t)(iova),               \
+			       (uint64_t)(want), (unsigned int)(want_lg2));  \
+			print_result("walk", ret_, &r_);                     \
+		}                                                            \
+	} while (0)
+
+/*
+ * RISC-V, on tables the engine built, each entry then patched by hand
+ * (the privileged spec's Sv39/48/57 walk, Svnapot, Svpbmt): V, R, W, X,
+ * U, A and D; W without R; reserved bits [60:54]; PBMT (no Svpbmt in the
+ * model); N; a pointer at level 0 and reserved bits in a pointer; a
+ * misaligned superpage; addresses above oas; non-canonical inputs.
+ */
+static void riscv_fault_checks(struct tenv *e, const struct iopt_hwsim_geom *g,
+			       uint64_t x, uint64_t pa)
+{
+	const bool napot = e->cfg.quirks & IOPT_QUIRK_RISCV_NAPOT;
+	const unsigned int top = g->levels - 1;
+	uint64_t ent, ent3, tbl, v, v3, tv, y = 8 * e->blk;
+	struct iopt_hwsim_geom g40 = *g;
+
+	ASSERT_EQ(tenv_map(e, x, pa, e->gsz, 1, IOPT_READ), 0);
+	ASSERT_EQ(tenv_map(e, x + e->gsz, pa, e->gsz, 1,
+			   IOPT_READ | IOPT_NOEXEC), 0);
+	ASSERT_EQ(tenv_map(e, x + 2 * e->gsz, pa, e->gsz, 1,
+			   IOPT_READ | IOPT_WRITE | IOPT_PRIV), 0);
+	ASSERT_EQ(tenv_map(e, x + 3 * e->gsz, pa, e->gsz, 1, IOPT_WRITE), 0);
+	/* U = 1: unprivileged reads and fetches; nothing privileged
+	 * (SUM = 0), no write (W = 0). */
+	EXPECT_PHYS(e, g, x + 5, R, pa + 5);
+	EXPECT_PHYS(e, g, x + 5, X, pa + 5);
+	EXPECT_FAULT(e, g, x, R | P, IOPT_HWSIM_FAULT_PERMISSION, 0);
+	EXPECT_FAULT(e, g, x, X | P, IOPT_HWSIM_FAULT_PERMISSION, 0);
+	EXPECT_FAULT(e, g, x, W, IOPT_HWSIM_FAULT_PERMISSION, 0);
+	EXPECT_FAULT(e, g, x + e->gsz, X, IOPT_HWSIM_FAULT_PERMISSION, 0);
+	EXPECT_PHYS(e, g, x + e->gsz, R, pa);
+	/* U = 0: privileged only. */
+	EXPECT_PHYS(e, g, x + 2 * e->gsz, R | W | P, pa);
+	EXPECT_FAULT(e, g, x + 2 * e->gsz, R, IOPT_HWSIM_FAULT_PERMISSION, 0);
+	/* IOPT_WRITE alone wrote R too (W without R is reserved). */
+	EXPECT_PHYS(e, g, x + 3 * e->gsz, R | W, pa);
+
+	ent = entry_at(e, x, top);
+	ent3 = entry_at(e, x + 3 * e->gsz, top);
+	tbl = entry_at(e, x, 0);
+	ASSERT(ent && ent3 && tbl);
+	v = entry_get(e, ent);
+	v3 = entry_get(e, ent3);
+	tv = entry_get(e, tbl);
+	entry_put(e, ent, v & ~1ULL);			/* V = 0 */
+	EXPECT_FAULT(e, g, x, R, IOPT_HWSIM_FAULT_TRANSLATION, 0);
+	entry_put(e, ent, v | (1ULL << 54));		/* reserved [60:54] */
+	EXPECT_FAULT(e, g, x, R, IOPT_HWSIM_FAULT_TRANSLATION, 0);
+	entry_put(e, ent, v | (1ULL << 60));
+	EXPECT_FAULT(e, g, x, R, IOPT_HWSIM_FAULT_TRANSLATION, 0);
+	entry_put(e, ent, v | (1ULL << 61));		/* PBMT = NC */
+	EXPECT_FAULT(e, g, x, R, IOPT_HWSIM_FAULT_TRANSLATION, 0);
+	entry_put(e, ent, v | (3ULL << 61));		/* PBMT = 3 */
+	EXPECT_FAULT(e, g, x, R, IOPT_HWSIM_FAULT_TRANSLATION, 0);
+	entry_put(e, ent, v & ~(1ULL << 6));		/* A = 0 */
+	EXPECT_FAULT(e, g, x, R, IOPT_HWSIM_FAULT_PERMISSION, 0);
+	entry_put(e, ent, v & ~0xeULL);			/* a pointer at level 0 */
+	EXPECT_FAULT(e, g, x, R, IOPT_HWSIM_FAULT_TRANSLATION, 0);
+	entry_put(e, ent, v | (1ULL << 5));		/* G: one context */
+	EXPECT_PHYS(e, g, x + 5, R, pa + 5);
+	/* N with PPN[3:0] = 0000 is reserved; 1000 is 64K with Svnapot. */
+	entry_put(e, ent, v | (1ULL << 63));
+	EXPECT_FAULT(e, g, x, R, IOPT_HWSIM_FAULT_TRANSLATION, 0);
+	entry_put(e, ent, v | (1ULL << 63) | (1ULL << 13));
+	if (napot)	/* pa is 64K-aligned, x too: x + 5 is pa + 5 */
+		EXPECT_RV_SIZE(e, g, x + 5, R, pa + 5, 16);
+	else
+		EXPECT_FAULT(e, g, x, R, IOPT_HWSIM_FAULT_TRANSLATION, 0);
+	entry_put(e, ent, v | (1ULL << 63) | (1ULL << 12)); /* 0100: 32K */
+	EXPECT_FAULT(e, g, x, R, IOPT_HWSIM_FAULT_TRANSLATION, 0);
+	entry_put(e, ent, v);
+	EXPECT_RV_SIZE(e, g, x + 5, R, pa + 5, 12);
+	entry_put(e, ent3, v3 & ~2ULL);			/* W without R */
+	EXPECT_FAULT(e, g, x + 3 * e->gsz, W, IOPT_HWSIM_FAULT_TRANSLATION, 0);
+	entry_put(e, ent3, v3 & ~(1ULL << 7));		/* D = 0: no write */
+	EXPECT_FAULT(e, g, x + 3 * e->gsz, W, IOPT_HWSIM_FAULT_PERMISSION, 0);
+	EXPECT_PHYS(e, g, x + 3 * e->gsz, R, pa);
+	entry_put(e, ent3, v3);
+
+	/* A, D, U, N and PBMT are reserved in a pointer. */
+	for (unsigned int b = 0; b < 5; b++) {
+		static const unsigned int bits[] = { 6, 7, 4, 63, 62 };
+
+		entry_put(e, tbl, tv | (1ULL << bits[b]));
+		EXPECT_FAULT(e, g, x, R, IOPT_HWSIM_FAULT_TRANSLATION, top);
+	}
+	entry_put(e, tbl, tv);
+
+	/* Addresses above a 40-bit oas: PPN bit 28 is address bit 40. */
+	g40.oas = 40;
+	EXPECT_PHYS(e, &g40, x + 5, R, pa + 5);
+	entry_put(e, ent, v | (1ULL << 38));
+	EXPECT_FAULT(e, &g40, x, R, IOPT_HWSIM_FAULT_ADDR_SIZE, 0);
+	entry_put(e, ent, v);
+	entry_put(e, tbl, tv | (1ULL << 38));
+	EXPECT_FAULT(e, &g40, x, R, IOPT_HWSIM_FAULT_ADDR_SIZE, top);
+	entry_put(e, tbl, tv);
+
+	/* A 2M leaf; then misaligned: PPN[0] bits set. */
+	ASSERT_EQ(tenv_map(e, y, 0x40000000, e->blk, 1, IOPT_READ), 0);
+	EXPECT_RV_SIZE(e, g, y + 0x1234, R, 0x40001234, 21);
+	ent = entry_at(e, y, top - 1);
+	ASSERT(ent);
+	v = entry_get(e, ent);
+	entry_put(e, ent, v | (1ULL << 10));
+	EXPECT_FAULT(e, g, y, R, IOPT_HWSIM_FAULT_TRANSLATION, 1);
+	entry_put(e, ent, v | (1ULL << 18));		/* PPN[0] bit 8 */
+	EXPECT_FAULT(e, g, y, R, IOPT_HWSIM_FAULT_TRANSLATION, 1);
+	entry_put(e, ent, v | (1ULL << 19));		/* PPN[1] bit 0: 2M */
+	EXPECT_PHYS(e, g, y + 0x1234, R, 0x40201234);
+	entry_put(e, ent, v | (1ULL << 63) | (1ULL << 13)); /* N above 4K */
+	EXPECT_FAULT(e, g, y, R, IOPT_HWSIM_FAULT_TRANSLATION, 1);
+	entry_put(e, ent, v);
+
+	/* Inputs: sign-extended from bit ias - 1. */
+	EXPECT_FAULT(e, g, e->top, R, IOPT_HWSIM_FAULT_ADDR_SIZE, ~0u);
+	EXPECT_FAULT(e, g, ~e->top, R, IOPT_HWSIM_FAULT_ADDR_SIZE, ~0u);
+	EXPECT_FAULT(e, g, 0 - e->top, R, IOPT_HWSIM_FAULT_TRANSLATION, ~0u);
+	{
+		struct iopt_hwsim_result r;
+		struct iopt_hwsim_mem m;
+
+		iopt_hwsim_mem_arena(&m, &e->a);
+		/* iosatp.PPN: bits [11:0] of the root are not there. */
+		CHECK_EQ(iopt_hwsim_walk(g, &m, iopt_root_phys(&e->t) | 0xff8,
+					 x, R, &r), 0);
+		CHECK_EQ(r.phys, pa);
+		CHECK_EQ(walk_at(e, g, e->top, R, &r), -EFAULT);
+		CHECK(r.input);
+	}
+}
+
 static void fault_checks(const char *name)
 {
 	struct tenv e;
@@ -860,6 +1024,10 @@ static void fault_checks(const char *name)
 	x = e.base + 4 * e.blk;
 	if (c->format == IOPT_FMT_ARM_V7S) {
 		v7s_fault_checks(&e, &g, x, pa);
+		goto out;
+	}
+	if (c->format == IOPT_FMT_RISCV) {
+		riscv_fault_checks(&e, &g, x, pa);
 		goto out;
 	}
 
@@ -942,7 +1110,7 @@ static void fault_checks(const char *name)
 	}
 
 	/* Inputs out of range; a root above oas. */
-	if (e.x86) {
+	if (e.sext) {
 		EXPECT_FAULT(&e, &g, e.top, R, IOPT_HWSIM_FAULT_ADDR_SIZE, ~0u);
 		EXPECT_FAULT(&e, &g, ~e.top, R, IOPT_HWSIM_FAULT_ADDR_SIZE, ~0u);
 		EXPECT_FAULT(&e, &g, 0 - e.top, R, IOPT_HWSIM_FAULT_TRANSLATION,
@@ -954,7 +1122,7 @@ static void fault_checks(const char *name)
 		EXPECT_FAULT(&e, &g, e.base + e.top - 1, R,
 			     IOPT_HWSIM_FAULT_TRANSLATION, ~0u);
 	}
-	if (!e.x86) /* ~0 (TTBR1: the last IOVA below the space) */
+	if (!e.sext) /* ~0 (TTBR1: the last IOVA below the space) */
 		EXPECT_FAULT(&e, &g, e.base - 1, R, IOPT_HWSIM_FAULT_ADDR_SIZE,
 			     ~0u);
 	{
@@ -982,7 +1150,7 @@ static void fault_checks(const char *name)
 	}
 
 	/* Leaves where the format has none, and reserved large-page bits. */
-	if (e.x86) {
+	if (e.sext) {
 		uint64_t y = 8 * e.blk;
 
 		ASSERT_EQ(tenv_map(&e, y, 0x40000000, e.blk, 1, IOPT_READ), 0);
@@ -1492,13 +1660,23 @@ static void wired_run(const char *name, unsigned int flags)
 		walk_hits += c.walk_hits[l];
 	CHECK(c.tlb_hits > 0);
 	CHECK(walk_hits > 0);
-	CHECK(c.inv_range > 0);
 	CHECK(c.tlb_dropped > 0);
 	CHECK_EQ(c.stale, 0);
 	CHECK_EQ(c.use_after_free, 0);
 	iopt_get_stats(&e.t, &st);
-	if (!strict) /* every flush became one command */
-		CHECK_EQ(c.inv_range, st.flush_range_calls);
+	if (e.cfg.format == IOPT_FMT_RISCV) {
+		/* RISC-V's own commands: IOTINVAL.VMA, one IOFENCE.C per
+		 * flush. */
+		CHECK(c.riscv_iotinval_vma > 0);
+		if (!strict) /* strict: the test's own range commands */
+			CHECK_EQ(c.inv_range, 0);
+		CHECK_EQ(c.riscv_iofence_c,
+			 st.flush_range_calls + st.flush_all_calls);
+	} else {
+		CHECK(c.inv_range > 0);
+		if (!strict) /* every flush became one command */
+			CHECK_EQ(c.inv_range, st.flush_range_calls);
+	}
 	printf("# %s%s: %" PRIu64 " translations, %" PRIu64 " IOTLB hits, %"
 	       PRIu64 " walk-cache hits, %" PRIu64 " range commands, %" PRIu64
 	       " entries dropped\n", name, strict ? " (strict)" : "",
@@ -1601,6 +1779,7 @@ TEST_CFG(oracle_dropped_flush)
 		struct evlog log = { 0 };
 		struct tenv e;
 		uint64_t a, pa = 0x1000000;
+		unsigned int wbit;
 		int n;
 
 		if (wrap_open(&e, &sim, &w, cfg->name, &oracle_params))
@@ -1643,8 +1822,11 @@ TEST_CFG(oracle_dropped_flush)
 			CHECK_EQ(iopt_hwsim_check_coherent(&sim, ev_record, &log), 1);
 			CHECK_EQ(log.ev[0].cached, pa);
 			CHECK_EQ(log.ev[0].fresh, pa);
-			CHECK(log.ev[0].cached_perm & IOPT_HWSIM_PERM_PW);
-			CHECK(!(log.ev[0].fresh_perm & IOPT_HWSIM_PERM_PW));
+			/* RISC-V U = 1 pages: the unprivileged write */
+			wbit = e.cfg.format == IOPT_FMT_RISCV ?
+			       IOPT_HWSIM_PERM_UW : IOPT_HWSIM_PERM_PW;
+			CHECK(log.ev[0].cached_perm & wbit);
+			CHECK(!(log.ev[0].fresh_perm & wbit));
 			CHECK_EQ(iopt_hwsim_inv_all(&sim), 0);
 			CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL), 0);
 			XLATE(&sim, a, W | P, -EFAULT, false);
@@ -1740,6 +1922,7 @@ TEST_CFG(oracle_stale_permissions)
 		goto out;
 	v = entry_get(&e, leaf);
 	entry_put(&e, leaf, e.x86 ? v & ~2ULL : s2 ? v & ~(1ULL << 7) :
+		  e.cfg.format == IOPT_FMT_RISCV ? v & ~4ULL :
 		  v7s ? v | (1ULL << 9) :
 		  e.cfg.format == IOPT_FMT_APPLE_DART2 ? v | (1ULL << 2) :
 		  v | (1ULL << 7));
@@ -1747,6 +1930,7 @@ TEST_CFG(oracle_stale_permissions)
 	CHECK_EQ(log.ev[0].kind, IOPT_HWSIM_EV_STALE_TLB);
 	CHECK_EQ(log.ev[0].cached, log.ev[0].fresh);
 	CHECK_EQ(log.ev[0].cached_perm & ~log.ev[0].fresh_perm,
+		 e.cfg.format == IOPT_FMT_RISCV ? IOPT_HWSIM_PERM_UW :
 		 IOPT_HWSIM_PERM_UW | IOPT_HWSIM_PERM_PW);
 	entry_put(&e, leaf, v);
 	CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL), 0);
@@ -1754,7 +1938,8 @@ TEST_CFG(oracle_stale_permissions)
 	/* The table above it takes writes away from everything below
 	 * (v7s and DART table entries carry no access permissions). */
 	if (!s2 && !v7s && e.cfg.format != IOPT_FMT_APPLE_DART &&
-	    e.cfg.format != IOPT_FMT_APPLE_DART2) {
+	    e.cfg.format != IOPT_FMT_APPLE_DART2 &&
+	    e.cfg.format != IOPT_FMT_RISCV) {
 		memset(&log, 0, sizeof(log));
 		v = entry_get(&e, tbl);
 		entry_put(&e, tbl, e.x86 ? v & ~2ULL : v | (1ULL << 62));
@@ -1936,6 +2121,9 @@ static uint64_t hostile_word(uint64_t *rng, const struct iopt_hwsim_geom *g,
 		       (v & ~0xc00ULL) | 1;
 	if (g->format == IOPT_FMT_X86_64)
 		return addr | (v & ~0x80ULL) | 1 | (k >= 7 ? 0x80 : 0);
+	if (g->format == IOPT_FMT_RISCV)	/* PPN in [53:10]; k < 7: a pointer */
+		return ((addr >> 2) & 0x003ffffffffffc00ULL) |
+		       (k < 7 ? 1 : (v & 0xffc00000000003feULL) | 0x43);
 	return addr | v | (k < 7 ? 3 : 1) | (1ULL << 10);
 }
 
@@ -2104,6 +2292,8 @@ static uint64_t desc(const struct iopt_config *c, uint64_t addr)
 {
 	if (c->format == IOPT_FMT_X86_64)
 		return addr | 0x7;	/* P | RW | US */
+	if (c->format == IOPT_FMT_RISCV)	/* V: a pointer (no R, W, X) */
+		return ((addr >> 2) & 0x003ffffffffffc00ULL) | 1;
 	/* DART: valid, the whole page (v1 SP_DIS; v2 sub-page END 0xfff) */
 	if (c->format == IOPT_FMT_APPLE_DART)
 		return (addr & 0x0000000ffffff000ULL) | 3;
@@ -2185,7 +2375,9 @@ TEST_CFG(hostile_cycles)
 	 * as nothing (Mali, whose pages are 01 and 11 is no leaf there). */
 	self_a = ta + (iova & (e.gsz - 1));
 	self_b = (top % 2 ? ta : tb) + (iova & (e.gsz - 1));
-	if (e.cfg.format == IOPT_FMT_ARM_MALI_LPAE) {
+	/* RISC-V: a pointer at level 0 is a page fault. */
+	if (e.cfg.format == IOPT_FMT_ARM_MALI_LPAE ||
+	    e.cfg.format == IOPT_FMT_RISCV) {
 		self_a = self_b = IOPT_PHYS_NONE;
 		self_kind = IOPT_HWSIM_FAULT_TRANSLATION;
 	}

@@ -199,7 +199,7 @@ TEST_CFG(usage_returns_to_zero)
 					8 * e.gsz, R, 0, &m), 0);
 		total += m;
 	}
-	if (e.x86 && !tenv_map(&e, 0 - e.gsz, 0, e.gsz, 1, R))
+	if (e.sext && !tenv_map(&e, 0 - e.gsz, 0, e.gsz, 1, R))
 		total += e.gsz;
 	CHECK(e.a.used > root_bytes);
 	iopt_get_stats(&e.t, &st);
@@ -207,7 +207,7 @@ TEST_CFG(usage_returns_to_zero)
 	CHECK_EQ(st.tables_allocated - st.tables_freed, e.a.allocs - e.a.frees);
 
 	unmapped = tenv_unmapped(&e, e.base, e.top);
-	if (e.x86)
+	if (e.sext)
 		unmapped += tenv_unmapped(&e, 0 - e.top, e.top);
 	CHECK_EQ(unmapped, total);
 	CHECK_EQ(iopt_gather_sync(&e.g), 0);

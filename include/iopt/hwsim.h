@@ -130,6 +130,26 @@
  *    the leaves it removed is caught). Walk-cache entries are dropped when
  *    their region overlaps the range.
  *
+ *  - RISC-V (IOMMU spec v1.0, first stage from the device context's
+ *    iosatp; Sv39/48/57 of the privileged spec): inputs must be
+ *    sign-extended from bit ias - 1 (else an address-size fault with
+ *    @input). The root is iosatp.PPN (a 4K-aligned address; bits [11:0]
+ *    of @root_phys are ignored). Every page fault of the walk is a
+ *    translation fault: V = 0, W without R, reserved bits [60:54], PBMT
+ *    not 0 (the model implements no Svpbmt, so PBMT is reserved), a
+ *    pointer (R = W = X = 0) at level 0 or with A, D, U or N set (reserved
+ *    in non-leaf entries), a misaligned superpage (PPN bits below the
+ *    leaf's size set), N without IOPT_QUIRK_RISCV_NAPOT, N above level 0,
+ *    or a NAPOT encoding other than PPN[3:0] = 1000 (64K). A table or
+ *    output address at or above 2^oas (the hardware's access fault) is
+ *    an address-size fault. A valid leaf's refusals are permission
+ *    faults: no hardware A/D update, so A = 0 allows nothing and D = 0
+ *    no write; U = 1 pages allow unprivileged requests only, U = 0 pages
+ *    privileged (IOPT_HWSIM_PRIV) ones only (SUM = 0, there is no process
+ *    context to set it); X = 1 with R = 0 is execute-only; G is ignored
+ *    (one context). A Svnapot 64K run is 16 identical copies, handled as
+ *    v7s runs (@contig, @size_lg2 16, @leaf_lg2 12, one IOTLB entry whose
+ *    word is compared with every copy).
  * Levels are numbered as in struct iopt_path: 0 is the level of the
  * smallest leaf (ARM level 3, the x86 PT, v7s L2, the DART leaf table).
  */
@@ -200,7 +220,8 @@ enum iopt_hwsim_fault {
  *               (@granule_lg2 - 3, except v7s: 8, its 1 KB L2 tables).
  * @pte_lg2:     log2 of the entry size: 3, or 2 for v7s.
  * @quirks:      the IOPT_QUIRK_* that change how the hardware reads
- *               entries (v7s: V7S_NO_PERMS, V7S_MTK_EXT); 0 otherwise.
+ *               entries (v7s: V7S_NO_PERMS, V7S_MTK_EXT; RISC-V:
+ *               RISCV_NAPOT); 0 otherwise.
  *
  * Filled by iopt_hwsim_geometry() as the hardware's registers (T0SZ, SL0,
  * TG, PS; or the paging mode and MAXPHYADDR) would be programmed. Level
@@ -318,8 +339,10 @@ struct iopt_hwsim_result {
  * sets @g->ttbr1, IOPT_QUIRK_ARM_LPA2 @g->ds); arm-v7s granule 12,
  * ias 32, oas 32 (33..35 with V7S_MTK_EXT); arm-mali-lpae granule 12, ias
  * 32..48, oas 32..40; apple-dart granule 12, ias 30..32 (1, 2 or 4
- * TTBRs), oas 36; apple-dart2 granule 14, ias 32..42, oas 42. A granule of
- * 0 means the format's own.
+ * TTBRs), oas 36; apple-dart2 granule 14, ias 32..42, oas 42; riscv
+ * granule 12, ias 39, 48 or 57, oas 32..56 (@g->quirks keeps
+ * IOPT_QUIRK_RISCV_NAPOT, the IOMMU's Svnapot). A granule of 0 means the
+ * format's own.
  * Return: 0; -EINVAL for a NULL pointer or unknown format, V7S_MTK_EXT
  * without V7S_NO_PERMS, or ARM_TTBR1 on stage 2; -ENOTSUP for a geometry the hardware cannot walk
  * (granule, ias, oas, more than 16 concatenated start tables).
@@ -421,6 +444,9 @@ struct iopt_hwsim_counters {
 	uint64_t walk_dropped;   /* walk-cache entries invalidated */
 	uint64_t stale;          /* stale entries found (events) */
 	uint64_t use_after_free; /* walks that read freed table memory */
+	uint64_t riscv_iotinval_vma;    /* RISC-V IOTINVAL.VMA commands */
+	uint64_t riscv_iotinval_vma_av; /* of which with AV = 1 (one address) */
+	uint64_t riscv_iofence_c;       /* RISC-V IOFENCE.C commands */
 };
 
 enum iopt_hwsim_event_kind {
@@ -582,6 +608,37 @@ int iopt_hwsim_inv_range(struct iopt_hwsim *sim, uint64_t iova, uint64_t size,
 			 unsigned int granule_lg2, bool leaf_only);
 
 /**
+ * iopt_hwsim_riscv_iotinval_vma() - the RISC-V IOMMU's IOTINVAL.VMA
+ * @sim:  a simulated IOMMU of an IOPT_FMT_RISCV configuration.
+ * @av:   the AV (address valid) flag.
+ * @addr: with @av, the IOVA (the command's ADDR holds IOVA[63:12]: bits
+ *        below 12 are ignored); ignored without @av.
+ *
+ * First stage, GV = 0, one process context (PSCV makes no difference).
+ * AV = 0 drops every IOTLB and walk-cache entry. AV = 1 drops the IOTLB
+ * entries that translate @addr's page (a 4K page, a superpage or a
+ * Svnapot run that contains it) and no walk-cache entry: in v1.0 only
+ * AV = 0 invalidates cached non-leaf entries. Counted in
+ * riscv_iotinval_vma (and riscv_iotinval_vma_av), tlb_dropped and
+ * walk_dropped.
+ * Return: 0; -EINVAL for NULL or a simulated IOMMU of another format
+ * (nothing dropped or counted). Context: as iopt_hwsim_translate().
+ */
+int iopt_hwsim_riscv_iotinval_vma(struct iopt_hwsim *sim, bool av,
+				  uint64_t addr);
+
+/**
+ * iopt_hwsim_riscv_iofence_c() - the RISC-V IOMMU's IOFENCE.C
+ * @sim: a simulated IOMMU of an IOPT_FMT_RISCV configuration.
+ *
+ * Commands complete as they are issued in the model, so the fence only
+ * counts (riscv_iofence_c): a driver's command sequence can be checked.
+ * Return: 0; -EINVAL for NULL or another format. Context: as
+ * iopt_hwsim_translate().
+ */
+int iopt_hwsim_riscv_iofence_c(struct iopt_hwsim *sim);
+
+/**
  * iopt_hwsim_flush_ops() - flush callbacks that drive a simulated IOMMU
  * @sim:    the simulated IOMMU.
  * @cookie: if not NULL, set to the cookie to pass with them (@sim).
@@ -589,7 +646,11 @@ int iopt_hwsim_inv_range(struct iopt_hwsim *sim, uint64_t iova, uint64_t size,
  * flush_all becomes iopt_hwsim_inv_all(), flush_range becomes
  * iopt_hwsim_inv_range() with the range's granule and leaf-only flag; a
  * range that command refuses (size 0, wrapping) becomes invalidate-all
- * rather than being lost. With a NULL cookie the callbacks do nothing.
+ * rather than being lost. On a RISC-V simulated IOMMU they issue the
+ * commands Linux's RISC-V driver does: IOTINVAL.VMA with AV = 1 for every
+ * 4K page of a leaf-only range below 2 MB, one with AV = 0 for a larger
+ * range, one that freed tables (non-leaf entries) and for flush_all; then
+ * IOFENCE.C. With a NULL cookie the callbacks do nothing.
  * Return: the ops (static, shared by all simulated IOMMUs).
  * Context: any.
  */

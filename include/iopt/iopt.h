@@ -66,6 +66,7 @@ enum iopt_format {
 	IOPT_FMT_ARM_MALI_LPAE = 5, /* Arm Mali GPU LPAE variant */
 	IOPT_FMT_APPLE_DART = 6,    /* Apple DART v1 (4K, oas 36) */
 	IOPT_FMT_APPLE_DART2 = 7,   /* Apple DART v2 (16K, oas 42) */
+	IOPT_FMT_RISCV = 10,        /* RISC-V IOMMU first stage, Sv39/48/57 */
 };
 
 /* Quirks (struct iopt_config.quirks). A quirk a format does not know is -EINVAL. */
@@ -76,6 +77,7 @@ enum iopt_format {
 #define IOPT_QUIRK_V7S_MTK_EXT   (1u << 4) /* v7s: MediaTek PA[34:32] in leaves (needs NO_PERMS) */
 #define IOPT_QUIRK_ARM_TTBR1     (1u << 5) /* S1: a TTBR1 table, IOVAs in the upper half */
 #define IOPT_QUIRK_ARM_LPA2      (1u << 6) /* 4K/16K: FEAT_LPA2 descriptors (TCR.DS = 1) */
+#define IOPT_QUIRK_RISCV_NAPOT   (1u << 8) /* RISC-V: Svnapot 64K leaves (16 identical entries) */
 
 /* Options (struct iopt_config.flags). */
 #define IOPT_CFG_STATS (1u << 0) /* count walks and entries (see struct iopt_stats) */
@@ -98,12 +100,13 @@ enum iopt_format {
  *               above 2^ias are refused). v7s: 32. DART v1: 30..32 (one,
  *               two or four TTBR tables, laid out one after another from
  *               the root, see iopt_root_tables()). DART v2: 32..42 (two
- *               levels up to 36, three above).
+ *               levels up to 36, three above). RISC-V: 39 (Sv39), 48
+ *               (Sv48) or 57 (Sv57), sign-extended like x86-64.
  * @oas:         output (physical) address bits. ARM: 32, 36, 40, 42, 44, 48,
  *               or 52 with the 64K granule (FEAT_LPA) or with
  *               IOPT_QUIRK_ARM_LPA2. x86-64: 32..52. Mali: 32..40. v7s:
  *               32, or 33..35 with IOPT_QUIRK_V7S_MTK_EXT. DART v1: 36;
- *               DART v2: 42.
+ *               DART v2: 42. RISC-V: 32..56 (PPN is 44 bits).
  * @quirks:      IOPT_QUIRK_* bits. ARM_TTBR1 is stage 1 only (-EINVAL on
  *               stage 2, which has no TTBR1). ARM_LPA2 (4K and 16K only,
  *               -ENOTSUP with 64K) writes the TCR.DS = 1 layout: OA[51:50]
@@ -137,6 +140,8 @@ struct iopt_config {
  *        apple-dart*: no flags ("apple-dart2:ias=42": DART v2 with three
  *        levels; "apple-dart:ias=31": v1 with two TTBRs);
  *        nocontig and ns on ARM LPAE and v7s, s2fwb on stage 2. 52-bit
+ *        riscv-sv39, riscv-sv48, riscv-sv57 (oas 56; oas=32..56) take
+ *        "napot" (IOPT_QUIRK_RISCV_NAPOT: Svnapot 64K leaves). 52-bit
  *        sizes with 4K or 16K are not implied: "arm-lpae-s1-16k:ias=52"
  *        without "lpa2" parses, and iopt_init() refuses it (-ENOTSUP).
  * @cfg:  filled on success.

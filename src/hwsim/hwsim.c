@@ -268,7 +268,8 @@ int iopt_hwsim_translate(struct iopt_hwsim *sim, uint64_t iova,
 		fill.perm = (uint8_t)r->perm;
 		fill.contig = r->contig;
 		fill.replicated = r->contig &&
-				  sim->geom.format == IOPT_FMT_ARM_V7S;
+				  (sim->geom.format == IOPT_FMT_ARM_V7S ||
+				   sim->geom.format == IOPT_FMT_RISCV);
 		fill.pte = r->pte;
 		fill.subpage = r->subpage;
 		fill.sub_first = r->sub_first;
@@ -340,14 +341,26 @@ int iopt_hwsim_inv_range(struct iopt_hwsim *sim, uint64_t iova, uint64_t size,
 	return 0;
 }
 
+static bool is_riscv(const struct iopt_hwsim *sim)
+{
+	return sim && sim->geom.format == IOPT_FMT_RISCV;
+}
+
 static void flush_all_cb(void *cookie)
 {
-	iopt_hwsim_inv_all(cookie);
+	if (is_riscv(cookie))
+		hwsim_riscv_flush_all_(cookie);
+	else
+		iopt_hwsim_inv_all(cookie);
 }
 
 static void flush_range_cb(void *cookie, uint64_t iova, uint64_t size,
 			   unsigned int granule_lg2, bool leaf_only)
 {
+	if (is_riscv(cookie)) {
+		hwsim_riscv_flush_range_(cookie, iova, size, leaf_only);
+		return;
+	}
 	/* A command the model cannot express must not be lost: widen it. */
 	if (iopt_hwsim_inv_range(cookie, iova, size, granule_lg2, leaf_only))
 		iopt_hwsim_inv_all(cookie);

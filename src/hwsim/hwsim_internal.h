@@ -96,4 +96,15 @@ uint64_t hwsim_wc_inv_(struct iopt_hwsim *sim, uint64_t first, uint64_t last);
 unsigned int hwsim_tlb_slots_(const struct iopt_hwsim *sim);
 unsigned int hwsim_wc_slots_(const struct iopt_hwsim *sim);
 
+/* riscv.c: the RISC-V IOMMU's walker and commands */
+int hwsim_riscv_geometry_(const struct iopt_config *cfg,
+			  struct iopt_hwsim_geom *g);
+bool hwsim_riscv_geom_valid_(const struct iopt_hwsim_geom *g);
+int hwsim_riscv_step_(struct hwsim_walk *w, unsigned int level, uint64_t pte,
+		      uint64_t iova, uint64_t *next,
+		      struct iopt_hwsim_result *r);
+void hwsim_riscv_flush_range_(struct iopt_hwsim *sim, uint64_t iova,
+			      uint64_t size, bool leaf_only);
+void hwsim_riscv_flush_all_(struct iopt_hwsim *sim);
+
 #endif /* IOPT_HWSIM_INTERNAL_H */

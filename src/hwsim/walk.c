@@ -270,6 +270,9 @@ int iopt_hwsim_geometry(const struct iopt_config *cfg,
 	case IOPT_FMT_APPLE_DART2:
 		ret = dart_geometry(cfg, &tmp);
 		break;
+	case IOPT_FMT_RISCV:
+		ret = hwsim_riscv_geometry_(cfg, &tmp);
+		break;
 	default:
 		return -EINVAL;
 	}
@@ -327,6 +330,8 @@ bool hwsim_geom_valid_(const struct iopt_hwsim_geom *g)
 		    g->levels < 2 || g->levels > 3)
 			return false;
 		break;
+	case IOPT_FMT_RISCV:
+		return hwsim_riscv_geom_valid_(g);
 	default:
 		return false;
 	}
@@ -384,6 +389,7 @@ uint64_t hwsim_root_base_(const struct iopt_hwsim_geom *g, uint64_t root)
 		return root & ~((1ULL << g->granule_lg2) - 1);
 	case IOPT_FMT_ARM_MALI_LPAE:	/* TRANSTAB [47:12]; [11:0] are modes */
 	case IOPT_FMT_X86_64:
+	case IOPT_FMT_RISCV:		/* iosatp.PPN: a 4K-aligned root */
 		return root & ~0xfffULL;
 	default:
 		break;
@@ -462,6 +468,11 @@ unsigned int hwsim_sizes_(const struct iopt_hwsim_geom *g, unsigned int *out,
 			   g->format == IOPT_FMT_APPLE_DART2) {
 			if (l == 0)
 				add_size(out, &n, max, s);
+		} else if (g->format == IOPT_FMT_RISCV) {
+			/* a leaf at every level; Svnapot's 64K at level 0 */
+			add_size(out, &n, max, s);
+			if (!l && (g->quirks & IOPT_QUIRK_RISCV_NAPOT))
+				add_size(out, &n, max, 16);
 		} else if (is_arm(g)) {
 			if (!arm_leaf_level(g, l))
 				continue;
@@ -971,6 +982,9 @@ int hwsim_walk_from_(struct hwsim_walk *w, uint64_t table, unsigned int level,
 		case IOPT_FMT_APPLE_DART:
 		case IOPT_FMT_APPLE_DART2:
 			ret = dart_step(w, level, pte, iova, &next, r);
+			break;
+		case IOPT_FMT_RISCV:
+			ret = hwsim_riscv_step_(w, level, pte, iova, &next, r);
 			break;
 		default:
 			ret = arm_step(w, level, pte, iova, &next, &attrs, r);

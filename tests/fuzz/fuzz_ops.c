@@ -495,7 +495,8 @@ static void ops_compare_extents(struct ops_ctx *c, uint64_t iova,
  * What a leaf mapped with @prot (valid) reports, from iopt.h and the
  * formats' documented limits rather than from the engine: MMIO wins over
  * CACHE; ARM stage 1 and x86-64 cannot deny reads; stage 2 has no
- * privilege; x86-64 keeps coherency per PASID, not per page.
+ * privilege; x86-64 keeps coherency per PASID, not per page; RISC-V
+ * writes no PBMT and no write-only leaf.
  */
 static unsigned int ops_expect_effective(const struct ops_ctx *c,
 					 unsigned int prot)
@@ -510,6 +511,8 @@ static unsigned int ops_expect_effective(const struct ops_ctx *c,
 	case IOPT_FMT_ARM_LPAE_S2:
 	case IOPT_FMT_ARM_MALI_LPAE: /* stage-2-like permissions */
 		return p & ~IOPT_PRIV;
+	case IOPT_FMT_RISCV:	/* W needs R; no Svpbmt: no memory types */
+		return (p & (IOPT_WRITE | IOPT_NOEXEC | IOPT_PRIV)) | IOPT_READ;
 	case IOPT_FMT_APPLE_DART:	/* NO_READ / NO_WRITE, nothing else */
 		return p & (IOPT_READ | IOPT_WRITE);
 	case IOPT_FMT_APPLE_DART2:	/* and NO_CACHE */
@@ -560,6 +563,17 @@ static unsigned int ops_expect_perm(const struct ops_ctx *c, unsigned int prot)
 		/* never privileged-execute what unprivileged code may write */
 		if (x && !(user && w))
 			p |= IOPT_HWSIM_PERM_PX;
+		break;
+	case IOPT_FMT_RISCV:
+		/* U = 1: unprivileged only; U = 0: privileged only (SUM 0) */
+		if (r)
+			p |= IOPT_HWSIM_PERM_UR;
+		if (w)
+			p |= IOPT_HWSIM_PERM_UW;
+		if (x)
+			p |= IOPT_HWSIM_PERM_UX;
+		if (!user)
+			p <<= 3;
 		break;
 	case IOPT_FMT_ARM_LPAE_S2:
 	case IOPT_FMT_ARM_MALI_LPAE:
@@ -1599,7 +1613,7 @@ static bool ops_setup(struct ops_ctx *c, struct fz *f)
 	c->granule_lg2 = fz_lg2(c->min_pg);
 	c->ias = c->cfg.ias;
 	c->oas = c->cfg.oas;
-	c->sext = c->cfg.format == IOPT_FMT_X86_64;
+	c->sext = h_sign_extended(&c->cfg);
 	c->base = c->cfg.quirks & IOPT_QUIRK_ARM_TTBR1 ? 0 - (1ULL << c->ias)
 						       : 0;
 	c->pa_last = (1ULL << c->oas) - 1;

@@ -215,7 +215,7 @@ static bool tb_setup(struct tb_ctx *c, struct fz *f)
 	c->tsz = ((size_t)1 << c->bits) * c->ent;
 	c->levels = iopt_levels(&c->t);
 	c->ias = c->cfg.ias;
-	c->sext = c->cfg.format == IOPT_FMT_X86_64;
+	c->sext = h_sign_extended(&c->cfg);
 	/* The bits the walk indexes: ias, except on Mali, whose walk always
 	 * starts from a full table indexed by IOVA[47:39]. */
 	c->top_bits = (c->cfg.format == IOPT_FMT_ARM_MALI_LPAE ? 48 : c->ias) -
@@ -301,6 +301,15 @@ static uint64_t tb_entry(const struct tb_ctx *c, struct fz *f, uint64_t phys)
 
 	/* Mostly "valid table" in every family (ARM 0b11, x86 P|RW, v7s
 	 * 0b01; a 32-bit entry keeps the low word only). */
+	if (c->cfg.format == IOPT_FMT_RISCV) {
+		/* PPN in [53:10]; mostly a pointer: V alone (A, D, U, N and
+		 * PBMT are reserved in one), else any low and top bits. */
+		uint64_t ppn = (phys >> 2) & 0x003ffffffffffc00ULL;
+
+		if (!(lo & 0x80))
+			return ppn | 1;
+		return ppn | lo | ((uint64_t)(hi & 0xf8) << 56);
+	}
 	if (!(lo & 0x80))
 		lo = (uint8_t)((lo & 0x7c) | (c->ent == 4 ? 1 : 3));
 	return phys | lo | ((uint64_t)(hi & 0xf8) << 56);

@@ -690,6 +690,8 @@ static uint64_t fw_addr_mask(const struct fw_tree *t)
 		return 0x0000003ffffffc00ULL;
 	if (t->cfg.format == IOPT_FMT_X86_64)
 		return 0x000ffffffffff000ULL;
+	if (t->cfg.format == IOPT_FMT_RISCV)		/* PPN: PA[55:12] in [53:10] */
+		return 0x003ffffffffffc00ULL;
 	return (0x0000ffffffffffffULL & ~(t->gsz - 1)) |
 	       (t->gl2 == 16 ? 0xf000ULL : 0);
 }
@@ -702,6 +704,8 @@ static uint64_t fw_enc(const struct fw_tree *t, uint64_t pa)
 		return (pa >> 4) & 0x0000003ffffffc00ULL;
 	if (t->cfg.format == IOPT_FMT_X86_64)
 		return pa & 0x000ffffffffff000ULL;
+	if (t->cfg.format == IOPT_FMT_RISCV)
+		return (pa >> 2) & 0x003ffffffffffc00ULL;
 	return (pa & 0x0000ffffffffffffULL & ~(t->gsz - 1)) |
 	       (t->gl2 == 16 ? ((pa >> 48) & 0xf) << 12 : 0);
 }
@@ -714,6 +718,8 @@ static uint64_t fw_dec(const struct fw_tree *t, uint64_t pte)
 		return (pte & 0x0000003ffffffc00ULL) << 4;
 	if (t->cfg.format == IOPT_FMT_X86_64)
 		return pte & 0x000ffffffffff000ULL;
+	if (t->cfg.format == IOPT_FMT_RISCV)
+		return (pte & 0x003ffffffffffc00ULL) << 2;
 	return (pte & 0x0000ffffffffffffULL & ~(t->gsz - 1)) |
 	       (t->gl2 == 16 ? ((pte >> 12) & 0xf) << 48 : 0);
 }
@@ -730,6 +736,8 @@ static bool fw_is_table(const struct fw_tree *t, uint64_t pte, unsigned int lvl)
 		return true;
 	if (t->cfg.format == IOPT_FMT_X86_64)
 		return !(lvl <= 2 && (pte & (1ULL << 7)));
+	if (t->cfg.format == IOPT_FMT_RISCV)	/* V with R = W = X = 0 */
+		return !(pte & 0xe);
 	return pte & 2;
 }
 
@@ -789,6 +797,10 @@ static const struct fw_tmpl *fw_templates(struct fw_state *s, struct fw_tree *t)
 
 			if (contig) {
 				tm->contig[l] = p.pte[p.depth - 1] & ~mask;
+				/* Svnapot's PPN[3:0] = 1000 marks the size */
+				if (t->cfg.format == IOPT_FMT_RISCV)
+					tm->contig[l] |= p.pte[p.depth - 1] &
+							 (1ULL << 13);
 				tm->have_contig[l] = true;
 			} else {
 				tm->leaf[l] = p.pte[p.depth - 1] & ~mask;
@@ -845,7 +857,7 @@ static void fw_geometry(struct fw_state *s, struct fw_tree *t)
 	t->levels = iopt_levels(&t->t);
 	t->ias = t->cfg.ias;
 	t->oas = t->cfg.oas;
-	t->sext = t->cfg.format == IOPT_FMT_X86_64;
+	t->sext = h_sign_extended(&t->cfg);
 	t->top_bits = t->ias - t->gl2 - t->bits * (t->levels - 1);
 	t->entries = (size_t)1 << t->bits;
 	t->root_entries = (size_t)1 << t->top_bits;
