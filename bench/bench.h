@@ -257,5 +257,11 @@ int bench_table_memory(const struct bench_opts *o);    /* f */
 /* For bench/callgrind.sh: map @size of 4K pages in one call, look every
  * page up, unmap and sync; no timing. */
 int bench_once(uint64_t size, bool single, const char *format);
+/*
+ * iopt bench --compare: print NEW / OLD of every measurement (scenario,
+ * format, variant) in both JSON files. 0, or a negative errno after a
+ * message on stderr (unreadable or malformed file).
+ */
+int bench_compare(const char *old_path, const char *new_path);
 
 #endif /* IOPT_BENCH_BENCH_H */

@@ -130,6 +130,26 @@ for f in arm-v7s arm-mali-lpae apple-dart apple-dart2; do
 	check "$f: --once and --once --single run and check their lookups" [ "$rc" -eq 0 ]
 done
 
+# --compare: a run against itself is 1.000 everywhere; a measurement with
+# other counts is flagged; a file that is not bench JSON is refused (2).
+"$IOPT" bench --quick --json --rounds 1 --scenario a >"$T/a.json" 2>&1
+"$IOPT" bench --compare "$T/a.json" "$T/a.json" >"$T/out" 2>&1; rc=$?
+check "--compare of a run with itself: every ratio 1.000" \
+	sh -c '[ '$rc' -eq 0 ] && grep -q "4 measurements in both\$" "$0" &&
+	       [ $(grep -c " 1.000\$" "$0") -eq 4 ]' "$T/out"
+sed '0,/"calls": [0-9]*/s//"calls": 99999/' "$T/a.json" >"$T/b.json"
+"$IOPT" bench --compare "$T/a.json" "$T/b.json" >"$T/out" 2>&1; rc=$?
+check "--compare flags counts that changed" \
+	sh -c '[ '$rc' -eq 0 ] && [ $(grep -c "counts changed: calls .* -> 99999" "$0") -eq 1 ]' "$T/out"
+sed '$d' "$T/a.json" >"$T/bad.json"
+"$IOPT" bench --compare "$T/a.json" "$T/bad.json" >"$T/out" 2>&1; rc=$?
+check "--compare refuses a truncated file (2), naming it" \
+	sh -c '[ '$rc' -eq 2 ] && grep -q "bad.json: expected" "$0"' "$T/out"
+"$IOPT" bench --compare "$T/a.json" "$T/none.json" >"$T/out" 2>&1; rc=$?
+check "--compare of a missing file is 2" [ "$rc" -eq 2 ]
+"$IOPT" bench --compare "$T/a.json" >"$T/out" 2>&1; rc=$?
+check "--compare needs two files (usage, 2)" [ "$rc" -eq 2 ]
+
 # Human-readable output of the same scenario.
 "$IOPT" bench --rounds 1 --scenario a --format x86-64-4lvl >"$T/out" 2>&1; rc=$?
 check "the human table names the scenario and the format only" \

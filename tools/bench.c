@@ -59,6 +59,7 @@ static void usage(FILE *f)
 		"usage: iopt bench [--quick] [--json] [--scenario X]... [--format NAME]\n"
 		"                  [--rounds N]\n"
 		"       iopt bench --once [--single] [--size SIZE] [--format NAME]\n"
+		"       iopt bench --compare OLD.json NEW.json\n"
 		"  --quick        smaller sizes and fewer rounds (under 30 s)\n"
 		"  --json         a JSON array, one object per measurement\n"
 		"  --scenario X   run only scenario X (a letter or a name; repeatable)\n"
@@ -72,6 +73,8 @@ static void usage(FILE *f)
 		"                 bench/callgrind.sh)\n"
 		"  --single       with --once: SIZE / 4K single-page maps, lookups\n"
 		"                 and unmaps, tables present\n"
+		"  --compare      NEW / OLD ns per unit of every measurement in both\n"
+		"                 files (written by --json), counts that changed\n"
 		"scenarios:\n");
 	for (unsigned int i = 0; i < NR_SCENARIOS; i++)
 		fprintf(f, "  %s  %-14s %s\n", scenarios[i].id, scenarios[i].name,
@@ -138,6 +141,8 @@ int iopt_cmd_bench(int argc, char **argv)
 				usage(stderr);
 				return 2;
 			}
+		} else if (!strcmp(a, "--compare") && i + 2 < argc && argc == 4) {
+			return bench_compare(argv[i + 1], argv[i + 2]) ? 2 : 0;
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			usage(stdout);
 			return 0;
