@@ -89,6 +89,18 @@ for f in arm-v7s arm-mali-lpae; do
 		[ "$(nobj unmap-example)" -eq 2 -a "$(nobj teardown)" -eq 12 \
 		  -a "$(nobj lookup)" -eq 6 -a "$(nobj table-memory)" -eq 1 ]
 done
+# Mali's run (the last): 1 GiB pages repeated over the GiBs that fit its
+# 40-bit output. Batched is one call (and one sync) for all the GiBs of a
+# repeat, per page one call per GiB.
+ml='"format": "arm-mali-lpae", "variant"'
+r1g=$(field "$ml: \"1G map batched\"" repeats)
+g1g=$(field "$ml: \"1G map batched\"" gibs)
+check "arm-mali-lpae: 1G batched: one map call, one unmap call and one sync per repeat" \
+	[ "${r1g:-0}" -ge 1 -a "${g1g:-0}" -gt "${r1g:-0}" -a \
+	  "$(field "$ml: \"1G map batched\"" calls)" = "$r1g" -a \
+	  "$(field "$ml: \"1G unmap batched\"" calls)" = "$r1g" -a \
+	  "$(field "$ml: \"1G unmap batched\"" flushes)" = "$r1g" -a \
+	  "$(field "$ml: \"1G map per-page\"" calls)" = "$g1g" ]
 # v7s (the last run is Mali's: run v7s again).
 "$IOPT" bench --quick --json --rounds 1 --format arm-v7s >"$T/out" 2>"$T/err"
 check "arm-v7s: map-1g with 4K, 64K, 1M, 16M (6 variants each)" \
