@@ -654,6 +654,7 @@ static void pfns_on(const struct vcfg *vc, const struct mix *m, uint64_t seed)
 		CHECK_EQ(mapped[0], mapped[2]);
 		CHECK_EQ(c[0].lookups, npages);
 		CHECK_EQ(c[0].holes, npages - mapped[0]);
+		CHECK_EQ(c[1].holes, c[0].holes);
 		CHECK_EQ(c[2].holes, c[0].holes);
 		CHECK_EQ(c[2].descents, 1);
 		ret = pfns_truth(&e, lv, n, start, npages, p[0], va);
@@ -724,6 +725,54 @@ TEST(pfns_lookup_counts)
 	printf("# PFNs of 1G in 2M folios: by page %" PRIu64 ", by length %"
 	       PRIu64 ", by extent %" PRIu64 " lookups\n", c[0].lookups,
 	       c[1].lookups, c[2].lookups);
+	for (unsigned int m = 0; m < 3; m++)
+		free(p[m]);
+	env_fini(&e);
+}
+
+/*
+ * 4K leaves (scattered base pages): by length costs one lookup and one
+ * extent descent per 2M of them, never one lookup per page, and fills the
+ * same array (holes included: a hole inside a window is a hole).
+ */
+TEST(pfns_by_length_small_leaves)
+{
+	struct iopt_host_config hc;
+	struct iopt_vfio_counters c[3];
+	uint64_t *p[3], n = (8ULL << 20) >> 12, mapped[3];
+	struct env e;
+	int ret;
+
+	host_cfg(&hc, sub_seed(32, 0), 8ULL << 20, 12, &mixes[4]);
+	ret = env_init(&e, "x86-64-4lvl", &hc, 16u << 20);
+	if (!ret) /* all but the second 2M: a window of holes */
+		ret = iopt_vfio_dma_map(&e.c, VA_BASE, IOVA_BASE, 2ULL << 20,
+					IOPT_READ) ||
+		      iopt_vfio_dma_map(&e.c, VA_BASE + (4ULL << 20),
+					IOVA_BASE + (4ULL << 20), 4ULL << 20,
+					IOPT_READ);
+	ASSERT_EQ(ret, 0);
+	memset(c, 0, sizeof(c));
+	for (unsigned int m = 0; m < 3; m++) {
+		p[m] = malloc(n * sizeof(uint64_t));
+		ASSERT(p[m]);
+		/* From 4K in: the first window ends at the first 2M boundary. */
+		CHECK_EQ(iopt_pfns_from_domain(iopt_vfio_domain(&e.c),
+					       IOVA_BASE + 4096, hc.size - 4096,
+					       12, (enum iopt_pfn_method)m,
+					       p[m], &mapped[m], &c[m]), 0);
+	}
+	CHECK(!memcmp(p[0], p[1], (n - 1) * sizeof(uint64_t)));
+	CHECK(!memcmp(p[0], p[2], (n - 1) * sizeof(uint64_t)));
+	CHECK_EQ(mapped[0], n - 1 - 512);
+	CHECK_EQ(mapped[1], mapped[0]);
+	CHECK_EQ(c[0].lookups, n - 1);
+	CHECK_EQ(c[1].holes, c[0].holes);
+	CHECK_EQ(c[1].holes, 512);
+	/* Windows: [4K, 2M), 512 holes looked up one by one (nothing mapped:
+	 * no leaf to start a window), then [4M, 6M) and [6M, 8M). */
+	CHECK_EQ(c[1].descents, 3);
+	CHECK_EQ(c[1].lookups, 3 + 512);
 	for (unsigned int m = 0; m < 3; m++)
 		free(p[m]);
 	env_fini(&e);

@@ -522,7 +522,9 @@ void iopt_vfio_get_counters(struct iopt_vfio *c,
 enum iopt_pfn_method {
 	/* iopt_iova_to_phys() per page (batch_from_domain today). */
 	IOPT_PFNS_BY_PAGE = 0,
-	/* iopt_iova_to_phys_length() per leaf. */
+	/* iopt_iova_to_phys_length() per leaf; where a leaf covers fewer
+	 * than 16 pages, one iopt_for_each_extent() descent over the next 512
+	 * such leaves instead (counted as a descent). */
 	IOPT_PFNS_BY_LENGTH = 1,
 	/* iopt_for_each_extent(): one descent. */
 	IOPT_PFNS_BY_EXTENT = 2,
