@@ -126,7 +126,12 @@ struct iopt_host {
 	uint64_t nr_chunks;     /* 2M blocks of the region */
 	uint64_t *chunk;        /* per 2M block: kind | phys, or kind | index */
 	uint32_t *small;        /* host page index of each base-page folio */
-	uint32_t *pincount;     /* per host page */
+	uint32_t *pincount;     /* per host page, in blocks with blk_mixed */
+	uint32_t *blk_count;    /* per physical 2M block: its pages' count */
+	uint8_t *blk_mixed;     /* per block: counts are per page */
+	uint64_t nr_gigs;       /* physical 1G blocks (the last may be partial) */
+	uint32_t *gig_count;    /* per 1G block: its pages' count */
+	uint8_t *gig_mixed;     /* per 1G block: counts are per 2M block */
 	struct iopt_host_stats stats;
 };
 
