@@ -28,7 +28,7 @@ endif
 ALL_CFLAGS := $(BASE_CFLAGS) $(CFLAGS)
 
 # The core builds freestanding: engine, formats, gather, arena.
-CORE_SRCS := src/pt/api.c src/gather.c src/fmt/arm_lpae.c src/fmt/arm_lpae_ds.c src/fmt/arm_mali.c src/fmt/x86_64.c src/fmt/arm_v7s.c src/fmt/apple_dart.c src/mem/arena.c \
+CORE_SRCS := src/pt/api.c src/gather.c src/fmt/arm_lpae.c src/fmt/arm_lpae_ds.c src/fmt/arm_mali.c src/fmt/x86_64.c src/fmt/arm_v7s.c src/fmt/apple_dart.c src/fmt/amd_v1.c src/mem/arena.c \
              src/domain.c
 HOST_SRCS := src/mem/heap.c src/trace.c
 

@@ -926,7 +926,7 @@ TEST(init_args)
 		{ "arm-lpae-s1-4k", "unknown flag", 4, 1u << 1, -EINVAL },
 		{ "x86-64-4lvl", "all flags", 4, ~0u, -EINVAL },
 		{ "arm-lpae-s1-4k", "format 0", 5, 0, -EINVAL },
-		{ "arm-lpae-s1-4k", "format 8", 5, 8, -EINVAL },
+		{ "arm-lpae-s1-4k", "format 64", 5, 64, -EINVAL },
 		{ "arm-lpae-s1-4k", "v7s geometry of LPAE", 5, IOPT_FMT_ARM_V7S,
 		  -ENOTSUP },
 		{ "arm-v7s", "v7s ias 31", 1, 31, -ENOTSUP },

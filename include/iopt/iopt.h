@@ -66,6 +66,7 @@ enum iopt_format {
 	IOPT_FMT_ARM_MALI_LPAE = 5, /* Arm Mali GPU LPAE variant */
 	IOPT_FMT_APPLE_DART = 6,    /* Apple DART v1 (4K, oas 36) */
 	IOPT_FMT_APPLE_DART2 = 7,   /* Apple DART v2 (16K, oas 42) */
+	IOPT_FMT_AMD_V1 = 8,        /* AMD IOMMU v1 host tables */
 };
 
 /* Quirks (struct iopt_config.quirks). A quirk a format does not know is -EINVAL. */
@@ -98,12 +99,13 @@ enum iopt_format {
  *               above 2^ias are refused). v7s: 32. DART v1: 30..32 (one,
  *               two or four TTBR tables, laid out one after another from
  *               the root, see iopt_root_tables()). DART v2: 32..42 (two
- *               levels up to 36, three above).
+ *               levels up to 36, three above). AMD v1: 39, 48, 57 or 64
+ *               (3, 4, 5 or 6 levels: the DTE's Mode).
  * @oas:         output (physical) address bits. ARM: 32, 36, 40, 42, 44, 48,
  *               or 52 with the 64K granule (FEAT_LPA) or with
  *               IOPT_QUIRK_ARM_LPA2. x86-64: 32..52. Mali: 32..40. v7s:
  *               32, or 33..35 with IOPT_QUIRK_V7S_MTK_EXT. DART v1: 36;
- *               DART v2: 42.
+ *               DART v2: 42. AMD v1: 32..52.
  * @quirks:      IOPT_QUIRK_* bits. ARM_TTBR1 is stage 1 only (-EINVAL on
  *               stage 2, which has no TTBR1). ARM_LPA2 (4K and 16K only,
  *               -ENOTSUP with 64K) writes the TCR.DS = 1 layout: OA[51:50]
@@ -139,6 +141,10 @@ struct iopt_config {
  *        nocontig and ns on ARM LPAE and v7s, s2fwb on stage 2. 52-bit
  *        sizes with 4K or 16K are not implied: "arm-lpae-s1-16k:ias=52"
  *        without "lpa2" parses, and iopt_init() refuses it (-ENOTSUP).
+ *        amd-v1 (4 levels, ias 48, oas 52) takes "levels=N" (1..6; sets
+ *        ias to 12 + 9N, 64 for 6; iopt_init() accepts 3..6); no flags.
+ *        Its pages are every power of two from 4K to 2^51 that its levels
+ *        hold, but 512G (left out for an AMD erratum, as Linux does).
  * @cfg:  filled on success.
  *
  * Return: 0, or -EINVAL for an unknown name or malformed override (@cfg is
@@ -307,6 +313,7 @@ struct iopt_table {
 				   * space; 0: there is none (va_upper) */
 	uint64_t va_hi_before;    /* IOVAs above it are in the upper input
 				   * space; UINT64_MAX: there is none */
+	bool va_full;             /* every IOVA is in the input space (ias 64) */
 	const uint32_t *labels;   /* mem.labels when the backend labels tables */
 	uint32_t label_base;      /* this tree's label, level 0; 0: no labels */
 	uint64_t gen;             /* unique per iopt_init(), for gathers */

@@ -25,6 +25,7 @@ static const struct {
 	{ "arm-mali-lpae",   { IOPT_FMT_ARM_MALI_LPAE, 12, 48, 40, 0, 0 } },
 	{ "apple-dart",      { IOPT_FMT_APPLE_DART, 12, 32, 36, 0, 0 } },
 	{ "apple-dart2",     { IOPT_FMT_APPLE_DART2, 14, 36, 42, 0, 0 } },
+	{ "amd-v1",          { IOPT_FMT_AMD_V1, 12, 48, 52, 0, 0 } },
 };
 
 const char *iopt_config_name(unsigned int i, struct iopt_config *cfg)
@@ -116,6 +117,9 @@ int iopt_config_from_name(const char *name, struct iopt_config *out)
 			cfg.ias = v;
 		else if (word_is(key, (size_t)(eq - key), "oas"))
 			cfg.oas = v;
+		else if (word_is(key, (size_t)(eq - key), "levels") &&
+			 cfg.format == IOPT_FMT_AMD_V1 && v >= 1 && v <= 6)
+			cfg.ias = v == 6 ? 64 : 12 + 9 * v; /* the DTE's Mode */
 		else
 			return -EINVAL;
 	}
@@ -266,6 +270,9 @@ int iopt_init(struct iopt_table *t, const struct iopt_config *cfg,
 	case IOPT_FMT_APPLE_DART2:
 		ret = iopt_apple_dart_init(t);
 		break;
+	case IOPT_FMT_AMD_V1:
+		ret = iopt_amd_v1_init(t);
+		break;
 	default:
 		ret = -EINVAL;
 	}
@@ -288,8 +295,11 @@ int iopt_init(struct iopt_table *t, const struct iopt_config *cfg,
 		/* One test per half in in_space(): the lower half [0, 2^bits)
 		 * unless the format keeps only the upper one; the upper half
 		 * [2^64 - 2^bits, 2^64) with sign extension or va_upper. */
-		t->va_lo_end = t->va_upper ? 0 : 1ULL << bits;
-		t->va_hi_before = t->sign_extend || t->va_upper ?
+		t->va_full = bits >= 64; /* AMD v1 with 6 levels */
+		t->va_lo_end = t->va_upper ? 0 :
+			       t->va_full ? UINT64_MAX : 1ULL << bits;
+		t->va_hi_before = t->va_full ? UINT64_MAX :
+				  t->sign_extend || t->va_upper ?
 				  (uint64_t)0 - (1ULL << bits) - 1 : UINT64_MAX;
 		/* Every table address of a bounded backend must fit an entry. */
 		if (mem->bound_size &&
@@ -367,7 +377,7 @@ static inline uint64_t granule(const struct iopt_table *t)
 static inline bool in_space(const struct iopt_table *t, uint64_t iova,
 			    uint64_t last)
 {
-	return last < t->va_lo_end || iova > t->va_hi_before;
+	return last < t->va_lo_end || iova > t->va_hi_before || t->va_full;
 }
 
 /* Size, wrap and space checks of an IOVA range. */

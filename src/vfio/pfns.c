@@ -15,7 +15,7 @@
 static bool pfns_in_space(const struct iopt_table *t, uint64_t iova,
 			  uint64_t last)
 {
-	return last < t->va_lo_end || iova > t->va_hi_before;
+	return last < t->va_lo_end || iova > t->va_hi_before || t->va_full;
 }
 
 /* By length: leaves covering fewer pages than this are read by extents. */
