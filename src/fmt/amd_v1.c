@@ -90,6 +90,20 @@ static inline uint64_t amd_is_leaf0(uint64_t pte)
 	       ((nl == 0) | ((nl == AMD_NL_SIZED) & (((pte >> 12) & 0xff) != 0xff)));
 }
 
+/*
+ * Is every entry of a level-0 table a leaf? Proved in one pass for the
+ * usual case, 4K pages: PR in every entry and NextLevel 0 in all. A table
+ * holding NextLevel-7 runs is counted entry by entry instead.
+ */
+static inline unsigned int amd_all_leaf0(const uint64_t *tab)
+{
+	uint64_t a, o;
+
+	pt_and_or_words(tab, 512, &a, &o);
+	return (unsigned int)((iopt_le64(a) & AMD_PR) &&
+			      !(iopt_le64(o) & AMD_NL_MASK));
+}
+
 /* A page's output address: the address field with the size encoding (or,
  * for a page of the level's size, the bits below it) cleared. */
 static inline uint64_t amd_leaf_oa(uint64_t pte, unsigned int lvl)
@@ -163,8 +177,7 @@ static unsigned int amd_prot_effective(const struct iopt_table *t,
 #define PT_KIND(t, pte, lvl)            amd_kind(pte, lvl)
 #define PT_TABLE_PA(t, pte)             ((pte) & AMD_ADDR)
 #define PT_IS_LEAF0(pte)                amd_is_leaf0(pte)
-/* Leafness needs NextLevel bits clear (0) or set (7): count every entry. */
-#define PT_ALL_LEAF0(tab)               0
+#define PT_ALL_LEAF0(tab)               amd_all_leaf0(tab)
 #define PT_LEAF_OA(t, pte, lvl)         amd_leaf_oa(pte, lvl)
 #define PT_LEAF_CONTIG(t, pte, lvl)                                          \
 	(amd_nl(pte) == AMD_NL_SIZED ? amd_run(pte, lvl) : 0u)

@@ -110,12 +110,9 @@ static unsigned int mali_prot_effective(const struct iopt_table *t,
  */
 static inline unsigned int mali_all_ate(const uint64_t *tab)
 {
-	uint64_t a = ~0ULL, o = 0;
+	uint64_t a, o;
 
-	for (unsigned int i = 0; i < 512; i++) {
-		a &= tab[i];
-		o |= tab[i];
-	}
+	pt_and_or_words(tab, 512, &a, &o);
 	a = iopt_le64(a);
 	o = iopt_le64(o);
 	return (unsigned int)(a & ~(o >> 1) & 1);
