@@ -688,7 +688,7 @@ static uint64_t fw_addr_mask(const struct fw_tree *t)
 		return 0xfffffc00ULL;
 	if (t->cfg.format == IOPT_FMT_APPLE_DART2)	/* PA[41:14] in [37:10] */
 		return 0x0000003ffffffc00ULL;
-	if (t->cfg.format == IOPT_FMT_X86_64)
+	if (t->cfg.format == IOPT_FMT_X86_64 || t->cfg.format == IOPT_FMT_AMD_V1)
 		return 0x000ffffffffff000ULL;
 	return (0x0000ffffffffffffULL & ~(t->gsz - 1)) |
 	       (t->gl2 == 16 ? 0xf000ULL : 0);
@@ -700,7 +700,7 @@ static uint64_t fw_enc(const struct fw_tree *t, uint64_t pa)
 		return pa & 0xfffffc00ULL;
 	if (t->cfg.format == IOPT_FMT_APPLE_DART2)
 		return (pa >> 4) & 0x0000003ffffffc00ULL;
-	if (t->cfg.format == IOPT_FMT_X86_64)
+	if (t->cfg.format == IOPT_FMT_X86_64 || t->cfg.format == IOPT_FMT_AMD_V1)
 		return pa & 0x000ffffffffff000ULL;
 	return (pa & 0x0000ffffffffffffULL & ~(t->gsz - 1)) |
 	       (t->gl2 == 16 ? ((pa >> 48) & 0xf) << 12 : 0);
@@ -712,7 +712,7 @@ static uint64_t fw_dec(const struct fw_tree *t, uint64_t pte)
 		return pte & 0xfffffc00ULL;
 	if (t->cfg.format == IOPT_FMT_APPLE_DART2)
 		return (pte & 0x0000003ffffffc00ULL) << 4;
-	if (t->cfg.format == IOPT_FMT_X86_64)
+	if (t->cfg.format == IOPT_FMT_X86_64 || t->cfg.format == IOPT_FMT_AMD_V1)
 		return pte & 0x000ffffffffff000ULL;
 	return (pte & 0x0000ffffffffffffULL & ~(t->gsz - 1)) |
 	       (t->gl2 == 16 ? ((pte >> 12) & 0xf) << 48 : 0);
@@ -725,6 +725,8 @@ static bool fw_is_table(const struct fw_tree *t, uint64_t pte, unsigned int lvl)
 		return lvl && (pte & 3) == 1;
 	if (lvl == 0 || !(pte & 1))
 		return false;
+	if (t->cfg.format == IOPT_FMT_AMD_V1)	/* NextLevel names the next one */
+		return ((pte >> 9) & 7) == lvl;
 	if (t->cfg.format == IOPT_FMT_APPLE_DART ||	/* the valid bit alone */
 	    t->cfg.format == IOPT_FMT_APPLE_DART2)
 		return true;
