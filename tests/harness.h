@@ -64,9 +64,11 @@ static const struct h_cfg h_configs[] = {
 	{ "arm-lpae-s1-4k:ttbr1" },
 	{ "arm-lpae-s1-64k:ttbr1,ias=52,oas=52" },
 	{ "arm-lpae-s1-16k:ttbr1,lpa2,ias=52,oas=52" },
-	/* AMD IOMMU v1: every power-of-two page size, 3 to 6 levels */
+	/* AMD IOMMU v1: every power-of-two page size, 3 to 5 levels (6
+	 * levels, ias 64, has no input outside the space, which these suites
+	 * test: test_encoding.c covers it); natural sizes only */
 	{ "amd-v1" }, { "amd-v1:levels=3" }, { "amd-v1:levels=5" },
-	{ "amd-v1:levels=6" },
+	{ "amd-v1:nocontig" },
 };
 #define H_NR_CONFIGS (sizeof(h_configs) / sizeof(h_configs[0]))
 /* The fuzz corpora's configuration bytes select among the first this many

@@ -140,11 +140,12 @@ static int env_open(struct benv *e, const char *name)
 	e->cfg.flags |= IOPT_CFG_STATS;
 	e->x86 = e->cfg.format == IOPT_FMT_X86_64;
 	e->cfg2 = e->cfg;
-	/* Only ARM LPAE and v7s have contiguous runs (x86 and Mali refuse
-	 * the quirk): their second table is the one without them. */
+	/* Only ARM LPAE, v7s and AMD v1 have runs (x86 and Mali refuse the
+	 * quirk): their second table is the one without them. */
 	if (e->cfg.format == IOPT_FMT_ARM_LPAE_S1 ||
 	    e->cfg.format == IOPT_FMT_ARM_LPAE_S2 ||
-	    e->cfg.format == IOPT_FMT_ARM_V7S)
+	    e->cfg.format == IOPT_FMT_ARM_V7S ||
+	    e->cfg.format == IOPT_FMT_AMD_V1)
 		e->cfg2.quirks |= IOPT_QUIRK_NO_CONTIG;
 	e->buf = aligned_alloc(4096, BUF_BYTES);
 	if (!e->buf) {

@@ -407,8 +407,10 @@ TEST(config_errors)
 		{ "amd-v1:oas=53", -1, 0, -ENOTSUP, "AMD v1 oas above 52" },
 		{ "amd-v1:oas=31", -1, 0, -ENOTSUP, "AMD v1 oas below 32" },
 		{ "amd-v1", 14, 0, -ENOTSUP, "AMD v1 has only 4K" },
-		{ "amd-v1", -1, IOPT_QUIRK_NO_CONTIG, -EINVAL,
-		  "AMD v1 takes no quirk" },
+		{ "amd-v1", -1, IOPT_QUIRK_ARM_NS, -EINVAL,
+		  "AMD v1 takes no ARM quirk" },
+		{ "amd-v1", -1, IOPT_QUIRK_V7S_NO_PERMS, -EINVAL,
+		  "AMD v1 takes no v7s quirk" },
 		{ "amd-v1:levels=3,oas=32", -1, 0, 0, "AMD v1 smallest" },
 		{ "amd-v1:levels=6", -1, 0, 0, "AMD v1 largest" },
 	};
@@ -702,6 +704,9 @@ TEST(pgsize_bitmaps)
 		{ "amd-v1", 0, 0x0000ff7ffffff000ULL },
 		{ "amd-v1:levels=5", 0, 0x000fff7ffffff000ULL },
 		{ "amd-v1:levels=6", 0, 0x000fff7ffffff000ULL },
+		/* nocontig: 4K, 2M, 1G; 256T too with 5 levels */
+		{ "amd-v1", IOPT_QUIRK_NO_CONTIG, 0x40201000ULL },
+		{ "amd-v1:levels=5", IOPT_QUIRK_NO_CONTIG, 0x1000040201000ULL },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(b); i++) {

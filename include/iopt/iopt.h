@@ -72,7 +72,7 @@ enum iopt_format {
 /* Quirks (struct iopt_config.quirks). A quirk a format does not know is -EINVAL. */
 #define IOPT_QUIRK_ARM_NS        (1u << 0) /* S1: NS on leaves, NSTable on tables */
 #define IOPT_QUIRK_ARM_S2FWB     (1u << 1) /* S2: FEAT_S2FWB MemAttr for CACHE */
-#define IOPT_QUIRK_NO_CONTIG     (1u << 2) /* ARM: do not offer contiguous-hint sizes */
+#define IOPT_QUIRK_NO_CONTIG     (1u << 2) /* ARM, v7s, AMD v1: no contiguous / size-encoded runs */
 #define IOPT_QUIRK_V7S_NO_PERMS  (1u << 3) /* v7s: no AP/AF/XN bits in leaves */
 #define IOPT_QUIRK_V7S_MTK_EXT   (1u << 4) /* v7s: MediaTek PA[34:32] in leaves (needs NO_PERMS) */
 #define IOPT_QUIRK_ARM_TTBR1     (1u << 5) /* S1: a TTBR1 table, IOVAs in the upper half */
@@ -142,7 +142,8 @@ struct iopt_config {
  *        sizes with 4K or 16K are not implied: "arm-lpae-s1-16k:ias=52"
  *        without "lpa2" parses, and iopt_init() refuses it (-ENOTSUP).
  *        amd-v1 (4 levels, ias 48, oas 52) takes "levels=N" (1..6; sets
- *        ias to 12 + 9N, 64 for 6; iopt_init() accepts 3..6); no flags.
+ *        ias to 12 + 9N, 64 for 6; iopt_init() accepts 3..6) and
+ *        "nocontig" (only the levels' own sizes: no NextLevel-7 runs).
  *        Its pages are every power of two from 4K to 2^51 that its levels
  *        hold, but 512G (left out for an AMD erratum, as Linux does).
  * @cfg:  filled on success.

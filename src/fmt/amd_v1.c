@@ -16,6 +16,8 @@
  * specification's level 6), and 512G (a level-3 page of its own size) is
  * left out, as Linux does, for a hardware erratum; runs at level 3 (1T to
  * 128T) stay. Nothing larger than 2^51 (the address field's end).
+ * IOPT_QUIRK_NO_CONTIG keeps to the levels' own sizes (4K, 2M, 1G, and
+ * 256T with 5 or 6 levels), as drivers that never write NextLevel 7 do.
  */
 #include "pt/pt_internal.h"
 
@@ -182,7 +184,7 @@ static unsigned int amd_prot_effective(const struct iopt_table *t,
 #define PT_LEAF_CONTIG(t, pte, lvl)                                          \
 	(amd_nl(pte) == AMD_NL_SIZED ? amd_run(pte, lvl) : 0u)
 #define PT_LEAF_AT(t, lvl)              ((lvl) <= AMD_LEAF_TOP)
-#define PT_CONTIG_SIZES(t, lvl)         amd_runs_at(lvl)
+#define PT_CONTIG_SIZES(t, lvl)         ((t)->fmt_priv[0] ? amd_runs_at(lvl) : 0u)
 #define PT_MAKE_TABLE(t, pa, lvl)                                            \
 	((pa) | AMD_PR | AMD_IR | AMD_IW | ((uint64_t)(lvl) << AMD_NL_SHIFT))
 #define PT_LEAF_BITS(t, attrs, lvl, run)                                     \
@@ -203,7 +205,7 @@ int iopt_amd_v1_init(struct iopt_table *t)
 	unsigned int levels;
 	uint64_t sizes = 0;
 
-	if (cfg->quirks)
+	if (cfg->quirks & ~IOPT_QUIRK_NO_CONTIG)
 		return -EINVAL;
 	if (!cfg->granule_lg2)
 		cfg->granule_lg2 = 12;
@@ -219,8 +221,10 @@ int iopt_amd_v1_init(struct iopt_table *t)
 	t->top_index_bits = cfg->ias - amd_item_lg2(levels - 1);
 	t->sign_extend = false;
 	t->root_size = 4096; /* the DTE holds root bits [51:12] */
+	/* Runs (NextLevel 7) unless the caller wants natural sizes only. */
+	t->fmt_priv[0] = !(cfg->quirks & IOPT_QUIRK_NO_CONTIG);
 	for (unsigned int lvl = 0; lvl <= t->top_level && lvl <= AMD_LEAF_TOP; lvl++) {
-		uint32_t runs = amd_runs_at(lvl) | 1;
+		uint32_t runs = (t->fmt_priv[0] ? amd_runs_at(lvl) : 0) | 1;
 
 		for (; runs; runs &= runs - 1)
 			sizes |= 1ULL << (amd_item_lg2(lvl) + pt_ctz64(runs));
