@@ -850,7 +850,7 @@ static void tb_hw_sane(struct tb_ctx *c, const struct iopt_hwsim_geom *g,
 	}
 	if (r->phys == IOPT_PHYS_NONE ||
 	    r->leaf_lg2 != g->granule_lg2 + r->level * g->level_bits ||
-	    r->size_lg2 < r->leaf_lg2 || r->size_lg2 > r->leaf_lg2 + 7 ||
+	    r->size_lg2 < r->leaf_lg2 || r->size_lg2 > r->leaf_lg2 + 8 || /* AMD v1: 256 entries */
 	    r->contig != (r->size_lg2 > r->leaf_lg2) ||
 	    ((r->phys ^ iova) & ((1ULL << r->leaf_lg2) - 1)) ||
 	    (r->phys >> g->oas) || (r->perm & ~0x3fu) ||
