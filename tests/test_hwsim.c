@@ -1949,7 +1949,9 @@ static void hostile_walks(const struct iopt_hwsim_geom *g,
 {
 	struct iopt_hwsim_mem cm;
 	struct rec_mem rm;
-	uint64_t top = g->sign_extend ? 1ULL << (g->ias - 1) : 1ULL << g->ias;
+	/* 0: the whole 64-bit input space (AMD v1 with 6 levels) */
+	uint64_t top = g->sign_extend ? 1ULL << (g->ias - 1) :
+		       g->ias >= 64 ? 0 : 1ULL << g->ias;
 	unsigned int deepest = 0;
 
 	rec_mem_init(&rm, &cm, bytes, phys, size);
@@ -1963,7 +1965,7 @@ static void hostile_walks(const struct iopt_hwsim_geom *g,
 		unsigned int before = rm.reads;
 		int ra, rc;
 
-		if (h_rand(rng) % 4) /* mostly inside the input space */
+		if (top && h_rand(rng) % 4) /* mostly inside the input space */
 			iova = h_rand(rng) % 2 ? iova % top : 0 - iova % top;
 		ra = iopt_hwsim_walk(g, m, root, iova, access, &a);
 		rm.refused_now = false;
@@ -3586,4 +3588,443 @@ next:
 		iopt_hwsim_fini(&sim);
 		tenv_close(&e);
 	}
+}
+
+/* ------------------------------------------------------------ AMD v1 */
+
+/*
+ * AMD IOMMU v1 host page tables (pub. 48882 section 2.2.3; formats.md
+ * section 6), written here field by field: PR bit 0, NextLevel [11:9],
+ * address [51:12], FC bit 60, IR bit 61, IW bit 62. AMD level L is
+ * indexed by VA bits [12 + 9L - 1 : 12 + 9(L - 1)] (level 6: [63:57]);
+ * HW_FAULT and the results name generic levels (AMD level - 1).
+ */
+#define AMD_PHYS   0x200000000ULL
+#define AMD_T(n)   (AMD_PHYS + 0x1000ULL * (n))	/* T(0) is the root */
+#define AMD_SIZE   0x40000ULL			/* 64 tables */
+#define AMD_PR     1ULL
+#define AMD_FC     (1ULL << 60)
+#define AMD_IR     (1ULL << 61)
+#define AMD_IW     (1ULL << 62)
+#define AMD_RW     (AMD_IR | AMD_IW)
+#define AMD_NL(n)  ((uint64_t)(n) << 9)
+/* A table entry as Linux writes it: PR, IR, IW, NextLevel, the table. */
+#define AMD_PDE(nl, t) (AMD_PR | AMD_RW | AMD_NL(nl) | (uint64_t)(t))
+/* A leaf of the level's own size (NextLevel 0). */
+#define AMD_PTE(pa)    (AMD_PR | AMD_RW | (uint64_t)(pa))
+/* A NextLevel 7 leaf; @field is the address field, size code included. */
+#define AMD_RUN(field) (AMD_PR | AMD_RW | AMD_NL(7) | (uint64_t)(field))
+
+/* The entry of AMD level @l that table @t holds for @iova. */
+static uint64_t amd_slot(uint64_t t, uint64_t iova, unsigned int l)
+{
+	unsigned int lo = 12 + 9 * (l - 1);
+
+	return t + 8 * ((iova >> lo) & (l == 6 ? 127 : 511));
+}
+
+/* The same word in @n consecutive entries from @pa (a replicated run). */
+static void put64_run(struct himg *h, uint64_t pa, unsigned int n, uint64_t v)
+{
+	for (unsigned int i = 0; i < n; i++)
+		put64(h, pa + 8ULL * i, v);
+}
+
+/*
+ * A 4-level (Mode 4, ias 48) table over VA 0: T0 (L4) [0] -> T1 (L3),
+ * T1[0] -> T2 (L2), T2[0] -> T3 (L1).
+ */
+static int amd_open4(struct himg *h, unsigned int oas)
+{
+	int ret = himg_open(h, IOPT_FMT_AMD_V1, 12, 48, oas, 0, AMD_PHYS,
+			    AMD_SIZE);
+
+	if (ret)
+		return ret;
+	put64(h, AMD_T(0), AMD_PDE(3, AMD_T(1)));
+	put64(h, AMD_T(1), AMD_PDE(2, AMD_T(2)));
+	put64(h, AMD_T(2), AMD_PDE(1, AMD_T(3)));
+	return 0;
+}
+
+TEST(amd_geometry)
+{
+	static const struct {
+		unsigned int gl, ias, oas;
+		int ret;
+		unsigned int levels, top_bits, nr_sizes, smallest, largest;
+	} v[] = {
+		/* Mode N covers 12 + 9N bits; sizes: 9 per level holding
+		 * leaves (its own and the 8 runs above it), AMD levels 1..5,
+		 * none above 2^52. */
+		{ 12, 21, 52, 0, 1, 9, 9, 12, 20 },
+		{ 12, 30, 40, 0, 2, 9, 18, 12, 29 },
+		{ 0, 39, 48, 0, 3, 9, 27, 12, 38 },
+		{ 12, 48, 52, 0, 4, 9, 36, 12, 47 },
+		{ 12, 57, 52, 0, 5, 9, 41, 12, 52 },
+		{ 12, 64, 32, 0, 6, 7, 41, 12, 52 },
+		{ 12, 40, 52, -ENOTSUP, 0, 0, 0, 0, 0 },
+		{ 12, 12, 52, -ENOTSUP, 0, 0, 0, 0, 0 },
+		{ 12, 66, 52, -ENOTSUP, 0, 0, 0, 0, 0 },
+		{ 12, 48, 53, -ENOTSUP, 0, 0, 0, 0, 0 },
+		{ 12, 48, 31, -ENOTSUP, 0, 0, 0, 0, 0 },
+		{ 16, 48, 48, -ENOTSUP, 0, 0, 0, 0, 0 },
+	};
+	static unsigned char img[64];
+	struct iopt_hwsim_mem m;
+	struct iopt_hwsim_result r;
+
+	iopt_hwsim_mem_image(&m, img, sizeof(img), 0);
+	for (unsigned int i = 0; i < ARRAY_SIZE(v); i++) {
+		struct iopt_config c = { IOPT_FMT_AMD_V1, v[i].gl, v[i].ias,
+					 v[i].oas, 0, 0 };
+		struct iopt_hwsim_geom g, bad;
+		struct iopt_hwsim sim;
+		int ret;
+
+		memset(&g, 0xa5, sizeof(g));
+		ret = iopt_hwsim_geometry(&c, &g);
+		if (ret != v[i].ret) {
+			H_FAIL("case %u: %d, expected %d", i, ret, v[i].ret);
+			continue;
+		}
+		if (ret) {
+			CHECK_EQ(g.levels, 0xa5a5a5a5u);
+			CHECK_EQ(iopt_hwsim_init(&sim, &c, &m, NULL), -ENOTSUP);
+			continue;
+		}
+		if (g.levels != v[i].levels || g.top_bits != v[i].top_bits ||
+		    g.concat != 1 || g.level_bits != 9 || g.pte_lg2 != 3 ||
+		    g.granule_lg2 != 12 || g.ias != v[i].ias ||
+		    g.oas != v[i].oas || g.sign_extend || g.stage2)
+			H_FAIL("case %u: levels %u top_bits %u", i, g.levels,
+			       g.top_bits);
+		ASSERT_EQ(iopt_hwsim_init(&sim, &c, &m, NULL), 0);
+		CHECK_EQ(sim.nr_sizes, v[i].nr_sizes);
+		if (sim.nr_sizes == v[i].nr_sizes) {
+			CHECK_EQ(sim.sizes_lg2[0], v[i].smallest);
+			CHECK_EQ(sim.sizes_lg2[sim.nr_sizes - 1], v[i].largest);
+			/* Every power of two in between, once. */
+			for (unsigned int k = 1; k < sim.nr_sizes; k++)
+				CHECK_EQ(sim.sizes_lg2[k], sim.sizes_lg2[k - 1] + 1);
+		}
+		iopt_hwsim_fini(&sim);
+		/* Fields that do not add up are refused by the walker. */
+		CHECK(iopt_hwsim_walk(&g, &m, 0, 0, 0, &r) != -EINVAL);
+		bad = g;
+		bad.top_bits = g.top_bits == 9 ? 7 : 9;
+		CHECK_EQ(iopt_hwsim_walk(&bad, &m, 0, 0, 0, &r), -EINVAL);
+		bad = g;
+		bad.levels = g.levels + 1;
+		CHECK_EQ(iopt_hwsim_walk(&bad, &m, 0, 0, 0, &r), -EINVAL);
+		bad = g;
+		bad.oas = 53;
+		CHECK_EQ(iopt_hwsim_walk(&bad, &m, 0, 0, 0, &r), -EINVAL);
+		bad = g;
+		bad.sign_extend = true;
+		CHECK_EQ(iopt_hwsim_walk(&bad, &m, 0, 0, 0, &r), -EINVAL);
+	}
+}
+
+/* NextLevel 0 leaves at AMD levels 1..5, at the top of a walk too. */
+TEST(amd_natural_leaves)
+{
+	struct himg h, h3;
+	uint64_t last;
+
+	if (amd_open4(&h, 52))
+		goto out;
+	/* 4K: PA [51:12]. */
+	put64(&h, amd_slot(AMD_T(3), 0x1000, 1), AMD_PTE(0x123456000ULL));
+	HW_PHYS(&h, AMD_T(0), 0x1abc, 0x123456abcULL, 12, 12);
+	CHECK_EQ(hwalk_reads(&h, AMD_T(0), 0x1abc, &last), 4);
+	CHECK_EQ(last, AMD_T(3) + 8);
+	/* 2M at L2; address bits [20:12] of it are ignored. */
+	put64(&h, amd_slot(AMD_T(2), 0x200000, 2), AMD_PTE(0x40200000ULL));
+	HW_PHYS(&h, AMD_T(0), 0x201234, 0x40201234ULL, 21, 21);
+	put64(&h, amd_slot(AMD_T(2), 0x400000, 2), AMD_PTE(0x40400000ULL |
+	      0x1f000));
+	HW_PHYS(&h, AMD_T(0), 0x400010, 0x40400010ULL, 21, 21);
+	/* 1G at L3, 512G at L4 (the top of this walk). */
+	put64(&h, amd_slot(AMD_T(1), 0x40000000, 3), AMD_PTE(0x80000000ULL));
+	HW_PHYS(&h, AMD_T(0), 0x40000123, 0x80000123ULL, 30, 30);
+	CHECK_EQ(hwalk_reads(&h, AMD_T(0), 0x40000123, NULL), 2);
+	put64(&h, amd_slot(AMD_T(0), 1ULL << 39, 4), AMD_PTE(3ULL << 39));
+	HW_PHYS(&h, AMD_T(0), (1ULL << 39) + 5, (3ULL << 39) + 5, 39, 39);
+	CHECK_EQ(hwalk_reads(&h, AMD_T(0), 1ULL << 39, NULL), 1);
+	/* The root's bits [11:0] are not address. */
+	HW_PHYS(&h, AMD_T(0) | 0xabc, 0x1abc, 0x123456abcULL, 12, 12);
+
+	/* Mode 3 (ias 39) over the same bytes from T1: L3 is the top. */
+	if (himg_open(&h3, IOPT_FMT_AMD_V1, 12, 39, 52, 0, AMD_PHYS,
+		      AMD_SIZE) == 0) {
+		memcpy(h3.b, h.b, AMD_SIZE);
+		HW_PHYS(&h3, AMD_T(1), 0x40000123, 0x80000123ULL, 30, 30);
+		HW_PHYS(&h3, AMD_T(1), 0x1abc, 0x123456abcULL, 12, 12);
+		HW_FAULT(&h3, AMD_T(1), 1ULL << 39, 0,
+			 IOPT_HWSIM_FAULT_ADDR_SIZE, 2);
+		himg_close(&h3);
+	}
+	/* Mode 5: a 256T leaf at L5 (VA [56:48]), from T10. */
+	if (himg_open(&h3, IOPT_FMT_AMD_V1, 12, 57, 52, 0, AMD_PHYS,
+		      AMD_SIZE) == 0) {
+		put64(&h3, amd_slot(AMD_T(10), 1ULL << 48, 5),
+		      AMD_PTE(1ULL << 48));
+		HW_PHYS(&h3, AMD_T(10), (1ULL << 48) + 0x10, (1ULL << 48) + 0x10,
+			48, 48);
+		HW_FAULT(&h3, AMD_T(10), 1ULL << 57, 0,
+			 IOPT_HWSIM_FAULT_ADDR_SIZE, 4);
+		himg_close(&h3);
+	}
+	/* Mode 6: a top table of 128 entries (VA [63:57]); no leaves
+	 * there; every input is in range. */
+	if (himg_open(&h3, IOPT_FMT_AMD_V1, 12, 64, 52, 0, AMD_PHYS,
+		      AMD_SIZE) == 0) {
+		struct iopt_hwsim_result r;
+
+		put64(&h3, AMD_T(10) + 8 * 127, AMD_PDE(5, AMD_T(11)));
+		put64(&h3, AMD_T(11) + 8 * 1, AMD_PTE(1ULL << 48));
+		/* VA 0xfe01_0000_0000_0000: [63:57] = 127, [56:48] = 1 */
+		HW_PHYS(&h3, AMD_T(10), 0xfe01000000000010ULL,
+			(1ULL << 48) + 0x10, 48, 48);
+		/* The index is [63:57] alone: entry 127 + 1 is not read. */
+		CHECK_EQ(hwalk_reads(&h3, AMD_T(10), 0xfe01000000000010ULL,
+				     &last), 2);
+		CHECK_EQ(last, AMD_T(11) + 8);
+		put64(&h3, AMD_T(10) + 8 * 1, AMD_PTE(0));
+		HW_FAULT(&h3, AMD_T(10), 1ULL << 57, 0,
+			 IOPT_HWSIM_FAULT_TRANSLATION, 5);
+		put64(&h3, AMD_T(10) + 8 * 2, AMD_RUN(0x1ffffff000ULL));
+		HW_FAULT(&h3, AMD_T(10), 2ULL << 57, 0,
+			 IOPT_HWSIM_FAULT_TRANSLATION, 5);
+		CHECK_EQ(hwalk(&h3, AMD_T(10), ~0ULL, 0, &r), -EFAULT);
+		CHECK(!r.input && r.fault == IOPT_HWSIM_FAULT_TRANSLATION);
+		himg_close(&h3);
+	}
+out:
+	himg_close(&h);
+}
+
+/*
+ * NextLevel 7: n ones from address bit 12, then a zero, give 2^(12 + n +
+ * 1) bytes; the entry is copied into every slot the run covers.
+ */
+TEST(amd_runs)
+{
+	struct himg h;
+	uint64_t last;
+
+	if (amd_open4(&h, 52))
+		goto out;
+	/* 8K at L1: n = 0, bit 12 clear; PA 0x10000000; 2 entries from
+	 * VA 0x10000 (L1 index 16). */
+	put64_run(&h, amd_slot(AMD_T(3), 0x10000, 1), 2,
+		  AMD_RUN(0x10000000ULL));
+	HW_PHYS(&h, AMD_T(0), 0x11abc, 0x10001abcULL, 13, 12);
+	HW_PHYS(&h, AMD_T(0), 0x10000, 0x10000000ULL, 13, 12);
+	/* 64K at L1: n = 3, bits [14:12] = 0x7000; 16 entries at VA
+	 * 0x20000; the walk reads the copy of its own address. */
+	put64_run(&h, amd_slot(AMD_T(3), 0x20000, 1), 16,
+		  AMD_RUN(0x20000000ULL | 0x7000));
+	HW_PHYS(&h, AMD_T(0), 0x2f123, 0x2000f123ULL, 16, 12);
+	CHECK_EQ(hwalk_reads(&h, AMD_T(0), 0x2f123, &last), 4);
+	CHECK_EQ(last, AMD_T(3) + 8 * 47);
+	/* 1M at L1: n = 7, bits [18:12] = 0x7f000; 256 entries at VA
+	 * 0x100000. */
+	put64_run(&h, amd_slot(AMD_T(3), 0x100000, 1), 256,
+		  AMD_RUN(0x30000000ULL | 0x7f000));
+	HW_PHYS(&h, AMD_T(0), 0x1a5a5a, 0x300a5a5aULL, 20, 12);
+	/* 4M at L2: n = 9, bits [20:12] = 0x1ff000; 2 entries at VA
+	 * 0x800000 (L2 index 4). */
+	put64_run(&h, amd_slot(AMD_T(2), 0x800000, 2), 2,
+		  AMD_RUN(0x80000000ULL | 0x1ff000));
+	HW_PHYS(&h, AMD_T(0), 0xa12345, 0x80212345ULL, 22, 21);
+	/* 32M at L2: n = 12, bits [23:12] = 0xfff000; 16 entries at VA
+	 * 0x2000000. */
+	put64_run(&h, amd_slot(AMD_T(2), 0x2000000, 2), 16,
+		  AMD_RUN(0x100000000ULL | 0xfff000));
+	HW_PHYS(&h, AMD_T(0), 0x3456789, 0x101456789ULL, 25, 21);
+	/* 2G at L3: n = 18, bits [29:12] = 0x3ffff000; 2 entries at VA
+	 * 0x80000000. */
+	put64_run(&h, amd_slot(AMD_T(1), 0x80000000ULL, 3), 2,
+		  AMD_RUN(0x200000000ULL | 0x3ffff000));
+	HW_PHYS(&h, AMD_T(0), 0xdeadbeefULL, 0x25eadbeefULL, 31, 30);
+	/* 1T at L4: n = 27, bits [38:12] = 0x7ffffff000; 2 entries at VA
+	 * 2^40. */
+	put64_run(&h, amd_slot(AMD_T(0), 1ULL << 40, 4), 2,
+		  AMD_RUN(0x10000000000ULL | 0x7ffffff000ULL));
+	HW_PHYS(&h, AMD_T(0), (1ULL << 40) + 0x123456789ULL,
+		0x10123456789ULL, 40, 39);
+
+	/* Sizes that do not fit their level: 8K and 2M (n = 8, 0xff000)
+	 * at L2, 2M at L1, [51:12] all ones, 2^48 at L4 (n = 35). */
+	put64(&h, amd_slot(AMD_T(2), 0x4000000, 2), AMD_RUN(0x0));
+	HW_FAULT(&h, AMD_T(0), 0x4000000, 0, IOPT_HWSIM_FAULT_TRANSLATION, 1);
+	put64(&h, amd_slot(AMD_T(2), 0x4200000, 2), AMD_RUN(0xff000));
+	HW_FAULT(&h, AMD_T(0), 0x4200000, 0, IOPT_HWSIM_FAULT_TRANSLATION, 1);
+	put64(&h, amd_slot(AMD_T(3), 0x3000, 1), AMD_RUN(0xff000));
+	HW_FAULT(&h, AMD_T(0), 0x3000, 0, IOPT_HWSIM_FAULT_TRANSLATION, 0);
+	put64(&h, amd_slot(AMD_T(3), 0x4000, 1), AMD_RUN(0xffffffffff000ULL));
+	HW_FAULT(&h, AMD_T(0), 0x4000, 0, IOPT_HWSIM_FAULT_TRANSLATION, 0);
+	put64(&h, amd_slot(AMD_T(0), 8ULL << 39, 4),
+	      AMD_RUN(0x7ffffffff000ULL));
+	HW_FAULT(&h, AMD_T(0), 8ULL << 39, 0, IOPT_HWSIM_FAULT_TRANSLATION, 3);
+out:
+	himg_close(&h);
+}
+
+/* Pointers that skip levels: the skipped index bits must be zero. */
+TEST(amd_skip_levels)
+{
+	struct himg h;
+	uint64_t va;
+
+	if (amd_open4(&h, 52))
+		goto out;
+	/* L4 entry 4 -> an L1 table (NextLevel 1): VA bits [38:21] must
+	 * be 0. */
+	put64(&h, amd_slot(AMD_T(0), 4ULL << 39, 4), AMD_PDE(1, AMD_T(5)));
+	put64(&h, AMD_T(5) + 8 * 3, AMD_PTE(0xabc000));
+	va = 4ULL << 39;
+	HW_PHYS(&h, AMD_T(0), va | 0x3123, 0xabc123, 12, 12);
+	CHECK_EQ(hwalk_reads(&h, AMD_T(0), va | 0x3123, NULL), 2);
+	HW_FAULT(&h, AMD_T(0), va | (1ULL << 21) | 0x3000, 0,
+		 IOPT_HWSIM_FAULT_TRANSLATION, 3);
+	HW_FAULT(&h, AMD_T(0), va | (1ULL << 38) | 0x3000, 0,
+		 IOPT_HWSIM_FAULT_TRANSLATION, 3);
+	CHECK_EQ(hwalk_reads(&h, AMD_T(0), va | (1ULL << 30), NULL), 1);
+	HW_FAULT(&h, AMD_T(0), va | 0x4000, 0, IOPT_HWSIM_FAULT_TRANSLATION, 0);
+	/* L4 entry 5 -> an L2 table: VA [38:30] must be 0; a 2M leaf
+	 * and a 4M run there. */
+	put64(&h, amd_slot(AMD_T(0), 5ULL << 39, 4), AMD_PDE(2, AMD_T(6)));
+	put64(&h, AMD_T(6) + 8, AMD_PTE(0x40000000ULL));
+	put64_run(&h, AMD_T(6) + 8 * 2, 2, AMD_RUN(0x80000000ULL | 0x1ff000));
+	va = 5ULL << 39;
+	HW_PHYS(&h, AMD_T(0), va | 0x212345, 0x40012345ULL, 21, 21);
+	HW_PHYS(&h, AMD_T(0), va | 0x612345, 0x80212345ULL, 22, 21);
+	HW_FAULT(&h, AMD_T(0), va | (1ULL << 30) | 0x200000, 0,
+		 IOPT_HWSIM_FAULT_TRANSLATION, 3);
+	/* L3 entry 3 -> an L1 table: VA [29:21] must be 0. */
+	put64(&h, amd_slot(AMD_T(1), 3ULL << 30, 3), AMD_PDE(1, AMD_T(7)));
+	put64(&h, AMD_T(7) + 8 * 9, AMD_PTE(0x9000));
+	HW_PHYS(&h, AMD_T(0), (3ULL << 30) | 0x9008, 0x9008, 12, 12);
+	HW_FAULT(&h, AMD_T(0), (3ULL << 30) | 0x209008, 0,
+		 IOPT_HWSIM_FAULT_TRANSLATION, 2);
+	/* NextLevel at or above the entry's own level: a fault. */
+	put64(&h, amd_slot(AMD_T(0), 6ULL << 39, 4), AMD_PDE(4, AMD_T(1)));
+	HW_FAULT(&h, AMD_T(0), 6ULL << 39, 0, IOPT_HWSIM_FAULT_TRANSLATION, 3);
+	put64(&h, amd_slot(AMD_T(0), 7ULL << 39, 4), AMD_PDE(6, AMD_T(1)));
+	HW_FAULT(&h, AMD_T(0), 7ULL << 39, 0, IOPT_HWSIM_FAULT_TRANSLATION, 3);
+	put64(&h, amd_slot(AMD_T(2), 0x600000, 2), AMD_PDE(2, AMD_T(3)));
+	HW_FAULT(&h, AMD_T(0), 0x600000, 0, IOPT_HWSIM_FAULT_TRANSLATION, 1);
+	put64(&h, amd_slot(AMD_T(3), 0x5000, 1), AMD_PDE(1, AMD_T(3)));
+	HW_FAULT(&h, AMD_T(0), 0x5000, 0, IOPT_HWSIM_FAULT_TRANSLATION, 0);
+out:
+	himg_close(&h);
+}
+
+/* Every fault kind, and IR / IW ANDed down the walk. */
+TEST(amd_faults_and_permissions)
+{
+	static const struct { uint64_t l3, l1; unsigned int perm; } pv[] = {
+		{ AMD_RW, AMD_RW, PALL },
+		{ AMD_RW, AMD_IR, PUR | PPR | PUX | PPX },
+		{ AMD_RW, AMD_IW, PUW | PPW },
+		{ AMD_RW, 0, 0 },
+		{ AMD_IR, AMD_RW, PUR | PPR | PUX | PPX },
+		{ AMD_IW, AMD_RW, PUW | PPW },
+		{ AMD_IW, AMD_IR, 0 },
+		{ 0, AMD_RW, 0 },
+	};
+	struct himg h, h40;
+
+	if (amd_open4(&h, 52))
+		goto out;
+	/* Permissions: L4 and L2 grant both; L3 entry i and the leaf as
+	 * the table says. L3 entry i+1 covers VA (i + 1) << 30. */
+	for (unsigned int i = 0; i < ARRAY_SIZE(pv); i++) {
+		uint64_t va = (uint64_t)(i + 1) << 30;
+		uint64_t t2 = AMD_T(20 + 2 * i), t1 = AMD_T(21 + 2 * i);
+
+		put64(&h, amd_slot(AMD_T(1), va, 3), AMD_PR | pv[i].l3 |
+		      AMD_NL(2) | t2);
+		put64(&h, t2, AMD_PDE(1, t1));
+		put64(&h, t1, AMD_PR | pv[i].l1 | ((uint64_t)(i + 1) << 20));
+		HW_PERM(&h, AMD_T(0), va, pv[i].perm);
+		HW_PHYS(&h, AMD_T(0), va + 0x10, ((uint64_t)(i + 1) << 20) +
+			0x10, 12, 12);
+	}
+	/* No execute permission or privilege: a fetch is a read. */
+	CHECK_EQ(hwalk(&h, AMD_T(0), 2ULL << 30, X, &(struct iopt_hwsim_result){ 0 }), 0);
+	CHECK_EQ(hwalk(&h, AMD_T(0), 2ULL << 30, X | P | R, &(struct iopt_hwsim_result){ 0 }), 0);
+	HW_FAULT(&h, AMD_T(0), 2ULL << 30, W, IOPT_HWSIM_FAULT_PERMISSION, 0);
+	HW_FAULT(&h, AMD_T(0), 2ULL << 30, W | P, IOPT_HWSIM_FAULT_PERMISSION, 0);
+	HW_FAULT(&h, AMD_T(0), 3ULL << 30, X, IOPT_HWSIM_FAULT_PERMISSION, 0);
+	HW_FAULT(&h, AMD_T(0), 8ULL << 30, R, IOPT_HWSIM_FAULT_PERMISSION, 0);
+	{
+		struct iopt_hwsim_result r;
+
+		/* A permission fault still says where it went. */
+		CHECK_EQ(hwalk(&h, AMD_T(0), (4ULL << 30) + 8, R, &r), -EFAULT);
+		CHECK_EQ(r.phys, (4ULL << 20) + 8);
+	}
+	/* FC, U (59), A (5), D (6) and the ignored bits [8:7], [4:1], 63
+	 * change no translation. */
+	put64(&h, amd_slot(AMD_T(3), 0x6000, 1), AMD_PTE(0x66000) | AMD_FC |
+	      (1ULL << 59) | (1ULL << 63) | 0x1fe);
+	HW_PHYS(&h, AMD_T(0), 0x6008, 0x66008, 12, 12);
+	HW_PERM(&h, AMD_T(0), 0x6000, PALL);
+
+	/* Not present at each level. */
+	HW_FAULT(&h, AMD_T(0), 0x7000, 0, IOPT_HWSIM_FAULT_TRANSLATION, 0);
+	HW_FAULT(&h, AMD_T(0), 0xe00000, 0, IOPT_HWSIM_FAULT_TRANSLATION, 1);
+	HW_FAULT(&h, AMD_T(0), 20ULL << 30, 0, IOPT_HWSIM_FAULT_TRANSLATION, 2);
+	HW_FAULT(&h, AMD_T(0), 20ULL << 39, 0, IOPT_HWSIM_FAULT_TRANSLATION, 3);
+	/* PR = 0 with everything else set. */
+	put64(&h, amd_slot(AMD_T(3), 0x8000, 1), AMD_PTE(0x8000) & ~AMD_PR);
+	HW_FAULT(&h, AMD_T(0), 0x8000, 0, IOPT_HWSIM_FAULT_TRANSLATION, 0);
+	/* Reserved bits [58:52], in a leaf and in a table entry. */
+	put64(&h, amd_slot(AMD_T(3), 0x9000, 1), AMD_PTE(0x9000) | (1ULL << 52));
+	HW_FAULT(&h, AMD_T(0), 0x9000, 0, IOPT_HWSIM_FAULT_RESERVED, 0);
+	put64(&h, amd_slot(AMD_T(0), 30ULL << 39, 4), AMD_PDE(3, AMD_T(1)) |
+	      (1ULL << 58));
+	HW_FAULT(&h, AMD_T(0), 30ULL << 39, 0, IOPT_HWSIM_FAULT_RESERVED, 3);
+	/* Input at or above 2^48. */
+	HW_FAULT(&h, AMD_T(0), 1ULL << 48, 0, IOPT_HWSIM_FAULT_ADDR_SIZE, 3);
+	{
+		struct iopt_hwsim_result r;
+
+		hwalk(&h, AMD_T(0), 1ULL << 63, 0, &r);
+		CHECK(r.input);
+	}
+	/* A table outside the memory: the walk aborts at its level. */
+	put64(&h, amd_slot(AMD_T(2), 0x1000000, 2), AMD_PDE(1, AMD_PHYS +
+	      AMD_SIZE));
+	HW_FAULT(&h, AMD_T(0), 0x1000000, 0, IOPT_HWSIM_FAULT_WALK_ABORT, 0);
+	HW_FAULT(&h, AMD_PHYS + AMD_SIZE, 0, 0, IOPT_HWSIM_FAULT_WALK_ABORT, 3);
+
+	/* oas 40: address bits 40 and up are reserved, in the root, a
+	 * table pointer and any byte a leaf maps. */
+	put64(&h, amd_slot(AMD_T(3), 0xa000, 1), AMD_PTE(1ULL << 40));
+	put64(&h, amd_slot(AMD_T(2), 0x1200000, 2), AMD_PDE(1, 1ULL << 40));
+	put64(&h, amd_slot(AMD_T(3), 0xb000, 1), AMD_PTE((1ULL << 40) - 0x1000));
+	/* a 2^41 run at L4 (n = 28, [39:12] ones) from PA 0, at VA 2^42 */
+	put64_run(&h, amd_slot(AMD_T(0), 1ULL << 42, 4), 4,
+		  AMD_RUN(0xfffffff000ULL));
+	HW_PHYS(&h, AMD_T(0), (1ULL << 42) + 5, 5, 41, 39);
+	if (himg_open(&h40, IOPT_FMT_AMD_V1, 12, 48, 40, 0, AMD_PHYS,
+		      AMD_SIZE) == 0) {
+		memcpy(h40.b, h.b, AMD_SIZE);
+		HW_FAULT(&h40, AMD_T(0), 0xa000, 0, IOPT_HWSIM_FAULT_RESERVED, 0);
+		HW_FAULT(&h40, AMD_T(0), 0x1200000, 0,
+			 IOPT_HWSIM_FAULT_RESERVED, 1);
+		HW_PHYS(&h40, AMD_T(0), 0xbfff, (1ULL << 40) - 1, 12, 12);
+		HW_FAULT(&h40, AMD_T(0), (1ULL << 42) + 5, 0,
+			 IOPT_HWSIM_FAULT_RESERVED, 3);
+		HW_FAULT(&h40, AMD_T(0) + (1ULL << 40), 0x1000, 0,
+			 IOPT_HWSIM_FAULT_RESERVED, 3);
+		himg_close(&h40);
+	}
+out:
+	himg_close(&h);
 }

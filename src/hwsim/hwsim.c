@@ -268,7 +268,8 @@ int iopt_hwsim_translate(struct iopt_hwsim *sim, uint64_t iova,
 		fill.perm = (uint8_t)r->perm;
 		fill.contig = r->contig;
 		fill.replicated = r->contig &&
-				  sim->geom.format == IOPT_FMT_ARM_V7S;
+				  (sim->geom.format == IOPT_FMT_ARM_V7S ||
+				   sim->geom.format == IOPT_FMT_AMD_V1);
 		fill.pte = r->pte;
 		fill.subpage = r->subpage;
 		fill.sub_first = r->sub_first;
@@ -342,12 +343,25 @@ int iopt_hwsim_inv_range(struct iopt_hwsim *sim, uint64_t iova, uint64_t size,
 
 static void flush_all_cb(void *cookie)
 {
+	struct iopt_hwsim *sim = cookie;
+
+	if (sim && sim->geom.format == IOPT_FMT_AMD_V1) {
+		hwsim_amd_flush_all_(sim);
+		return;
+	}
 	iopt_hwsim_inv_all(cookie);
 }
 
 static void flush_range_cb(void *cookie, uint64_t iova, uint64_t size,
 			   unsigned int granule_lg2, bool leaf_only)
 {
+	struct iopt_hwsim *sim = cookie;
+
+	/* AMD v1: INVALIDATE_IOMMU_PAGES, as Linux's driver encodes it. */
+	if (sim && sim->geom.format == IOPT_FMT_AMD_V1) {
+		hwsim_amd_flush_range_(sim, iova, size);
+		return;
+	}
 	/* A command the model cannot express must not be lost: widen it. */
 	if (iopt_hwsim_inv_range(cookie, iova, size, granule_lg2, leaf_only))
 		iopt_hwsim_inv_all(cookie);

@@ -18,6 +18,7 @@
 #define HWSIM_A_NO_USER  (1u << 1)
 #define HWSIM_A_UXN      (1u << 2)
 #define HWSIM_A_PXN      (1u << 3)
+#define HWSIM_A_NO_READ  (1u << 4)	/* AMD v1: IR = 0 on the way */
 
 /* Called for each valid table descriptor a walk reads. @iova is the first
  * address the descriptor covers; @attrs includes the descriptor's own.
@@ -77,6 +78,8 @@ int hwsim_walk_from_(struct hwsim_walk *w, uint64_t table, unsigned int level,
 int hwsim_walk_root_(struct hwsim_walk *w, uint64_t root, uint64_t iova,
 		     struct iopt_hwsim_result *r);
 int hwsim_check_access_(struct iopt_hwsim_result *r, unsigned int access);
+bool hwsim_read_entry_(struct hwsim_walk *w, unsigned int level, uint64_t addr,
+		       uint64_t *pte, struct iopt_hwsim_result *r);
 
 /* iotlb.c */
 int hwsim_caches_alloc_(struct iopt_hwsim *sim);
@@ -95,5 +98,18 @@ void hwsim_wc_fill_(struct iopt_hwsim *sim, unsigned int level, uint64_t iova,
 uint64_t hwsim_wc_inv_(struct iopt_hwsim *sim, uint64_t first, uint64_t last);
 unsigned int hwsim_tlb_slots_(const struct iopt_hwsim *sim);
 unsigned int hwsim_wc_slots_(const struct iopt_hwsim *sim);
+
+/* amd_v1.c: the AMD IOMMU v1 walker and INVALIDATE_IOMMU_PAGES */
+int hwsim_amd_geometry_(const struct iopt_config *cfg,
+			struct iopt_hwsim_geom *g);
+bool hwsim_amd_geom_valid_(const struct iopt_hwsim_geom *g);
+unsigned int hwsim_amd_sizes_(const struct iopt_hwsim_geom *g,
+			      unsigned int *out, unsigned int max);
+int hwsim_amd_walk_from_(struct hwsim_walk *w, uint64_t table,
+			 unsigned int level, uint32_t attrs, uint64_t iova,
+			 struct iopt_hwsim_result *r);
+void hwsim_amd_flush_all_(struct iopt_hwsim *sim);
+void hwsim_amd_flush_range_(struct iopt_hwsim *sim, uint64_t iova,
+			    uint64_t size);
 
 #endif /* IOPT_HWSIM_INTERNAL_H */

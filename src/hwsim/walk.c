@@ -270,6 +270,9 @@ int iopt_hwsim_geometry(const struct iopt_config *cfg,
 	case IOPT_FMT_APPLE_DART2:
 		ret = dart_geometry(cfg, &tmp);
 		break;
+	case IOPT_FMT_AMD_V1:
+		ret = hwsim_amd_geometry_(cfg, &tmp);
+		break;
 	default:
 		return -EINVAL;
 	}
@@ -327,6 +330,8 @@ bool hwsim_geom_valid_(const struct iopt_hwsim_geom *g)
 		    g->levels < 2 || g->levels > 3)
 			return false;
 		break;
+	case IOPT_FMT_AMD_V1:
+		return hwsim_amd_geom_valid_(g);
 	default:
 		return false;
 	}
@@ -384,6 +389,7 @@ uint64_t hwsim_root_base_(const struct iopt_hwsim_geom *g, uint64_t root)
 		return root & ~((1ULL << g->granule_lg2) - 1);
 	case IOPT_FMT_ARM_MALI_LPAE:	/* TRANSTAB [47:12]; [11:0] are modes */
 	case IOPT_FMT_X86_64:
+	case IOPT_FMT_AMD_V1:		/* DTE Page Table Root Pointer [51:12] */
 		return root & ~0xfffULL;
 	default:
 		break;
@@ -448,6 +454,8 @@ unsigned int hwsim_sizes_(const struct iopt_hwsim_geom *g, unsigned int *out,
 {
 	unsigned int n = 0;
 
+	if (g->format == IOPT_FMT_AMD_V1)
+		return hwsim_amd_sizes_(g, out, max);
 	for (unsigned int l = 0; l < g->levels; l++) {
 		unsigned int s = hwsim_shift_(g, l);
 
@@ -945,6 +953,9 @@ int hwsim_walk_from_(struct hwsim_walk *w, uint64_t table, unsigned int level,
 	const struct iopt_hwsim_geom *g = w->g;
 	unsigned int top = g->levels - 1;
 
+	/* AMD v1 table pointers may skip levels: its own loop. */
+	if (g->format == IOPT_FMT_AMD_V1)
+		return hwsim_amd_walk_from_(w, table, level, attrs, iova, r);
 	/* Each round reads one entry and either stops or goes one level
 	 * down; level 0 never descends. So at most g->levels rounds. */
 	for (unsigned int round = 0; round < IOPT_HWSIM_MAX_LEVELS; round++) {
@@ -1003,10 +1014,17 @@ int hwsim_walk_root_(struct hwsim_walk *w, uint64_t root, uint64_t iova,
 	/* A v7s TTBR has 32 bits whatever the (MTK) output size. */
 	if (g->format == IOPT_FMT_ARM_V7S ? base >> 32 != 0 :
 	    beyond_oas(g, base))
-		return fault(r, g->format == IOPT_FMT_X86_64 ?
+		return fault(r, g->format == IOPT_FMT_X86_64 ||
+			     g->format == IOPT_FMT_AMD_V1 ?
 			     IOPT_HWSIM_FAULT_RESERVED :
 			     IOPT_HWSIM_FAULT_ADDR_SIZE, g->levels - 1);
 	return hwsim_walk_from_(w, base, g->levels - 1, 0, iova, r);
+}
+
+bool hwsim_read_entry_(struct hwsim_walk *w, unsigned int level, uint64_t addr,
+		       uint64_t *pte, struct iopt_hwsim_result *r)
+{
+	return read_entry(w, level, addr, pte, r);
 }
 
 /* Permission check of a translation; turns @r into a permission fault. */
