@@ -316,7 +316,7 @@ struct rt {
 	uint64_t win[5];
 	unsigned int nwin;
 	uint64_t wsize;
-	uint64_t sizes[16];
+	uint64_t sizes[64];     /* AMD v1: every power of two */
 	unsigned int nsizes;
 	bool oom;
 	unsigned int maps, unmaps;
