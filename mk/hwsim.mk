@@ -6,3 +6,4 @@
 # allocates its caches with malloc), so it joins HOST_SRCS and lands in
 # libiopt.a / libiopt.so; tests/test_hwsim.c links it from there.
 HOST_SRCS += src/hwsim/walk.c src/hwsim/iotlb.c src/hwsim/hwsim.c
+HOST_SRCS += src/hwsim/vtd_ss.c

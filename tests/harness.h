@@ -64,6 +64,9 @@ static const struct h_cfg h_configs[] = {
 	{ "arm-lpae-s1-4k:ttbr1" },
 	{ "arm-lpae-s1-64k:ttbr1,ias=52,oas=52" },
 	{ "arm-lpae-s1-16k:ttbr1,lpa2,ias=52,oas=52" },
+	/* Intel VT-d second stage */
+	{ "vtd-ss-3lvl" }, { "vtd-ss-4lvl" }, { "vtd-ss-5lvl" },
+	{ "vtd-ss-4lvl:no1g" },
 };
 #define H_NR_CONFIGS (sizeof(h_configs) / sizeof(h_configs[0]))
 /* The fuzz corpora's configuration bytes select among the first this many

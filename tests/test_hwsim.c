@@ -159,8 +159,10 @@ static unsigned int want_perm(const struct iopt_config *c, unsigned int prot)
 		       IOPT_HWSIM_PERM_UX | IOPT_HWSIM_PERM_PR |
 		       IOPT_HWSIM_PERM_PW | IOPT_HWSIM_PERM_PX;
 	if (c->format == IOPT_FMT_APPLE_DART ||
-	    c->format == IOPT_FMT_APPLE_DART2) {
-		/* No privilege, no execute bit: a fetch is a read. */
+	    c->format == IOPT_FMT_APPLE_DART2 ||
+	    c->format == IOPT_FMT_VTD_SS) {
+		/* No privilege, no execute bit (VT-d: no ECAP.SLEE): a
+		 * fetch is a read. */
 		if (rd)
 			p |= IOPT_HWSIM_PERM_UR | IOPT_HWSIM_PERM_PR |
 			     IOPT_HWSIM_PERM_UX | IOPT_HWSIM_PERM_PX;
@@ -699,7 +701,7 @@ TEST(geometry_values)
 		{ IOPT_FMT_X86_64, 12, 57, 46, 0, 5, 9, 1 },
 		{ IOPT_FMT_X86_64, 12, 39, 46, -ENOTSUP, 0, 0, 0 },
 		{ IOPT_FMT_X86_64, 12, 48, 53, -ENOTSUP, 0, 0, 0 },
-		{ (enum iopt_format)9, 12, 48, 48, -EINVAL, 0, 0, 0 },
+		{ (enum iopt_format)99, 12, 48, 48, -EINVAL, 0, 0, 0 },
 	};
 
 	for (unsigned int i = 0; i < ARRAY_SIZE(v); i++) {
@@ -845,10 +847,10 @@ static void fault_checks(const char *name)
 	if (tenv_open(&e, name, NULL))
 		goto out;
 	c = &e.cfg;
-	/* ARM and x86 descriptors; DART's faults are checked field by field
-	 * in dart_v1_walks and the other DART tests below. */
+	/* ARM and x86 descriptors; DART's and VT-d's faults are checked field
+	 * by field in dart_v1_walks, vtd_faults and the tests near them. */
 	if (c->format == IOPT_FMT_APPLE_DART ||
-	    c->format == IOPT_FMT_APPLE_DART2)
+	    c->format == IOPT_FMT_APPLE_DART2 || c->format == IOPT_FMT_VTD_SS)
 		goto out;
 	mali = c->format == IOPT_FMT_ARM_MALI_LPAE;
 	/* Mali's permissions are stage-2-like: read and write bits, no
@@ -1444,7 +1446,7 @@ static void wired_run(const char *name, unsigned int flags)
 	struct rt rt;
 	struct iopt_hwsim_counters c;
 	struct iopt_stats st;
-	uint64_t walk_hits = 0;
+	uint64_t walk_hits = 0, range_cmds;
 
 	memset(&sim, 0, sizeof(sim));
 	o.flush = iopt_hwsim_flush_ops(&sim, &o.cookie);
@@ -1492,17 +1494,19 @@ static void wired_run(const char *name, unsigned int flags)
 		walk_hits += c.walk_hits[l];
 	CHECK(c.tlb_hits > 0);
 	CHECK(walk_hits > 0);
-	CHECK(c.inv_range > 0);
+	/* VT-d: every flush is a PSI, or domain-selective when too wide. */
+	range_cmds = c.inv_range + c.vtd_psi + c.vtd_psi_wide;
+	CHECK(range_cmds > 0);
 	CHECK(c.tlb_dropped > 0);
 	CHECK_EQ(c.stale, 0);
 	CHECK_EQ(c.use_after_free, 0);
 	iopt_get_stats(&e.t, &st);
 	if (!strict) /* every flush became one command */
-		CHECK_EQ(c.inv_range, st.flush_range_calls);
+		CHECK_EQ(range_cmds, st.flush_range_calls);
 	printf("# %s%s: %" PRIu64 " translations, %" PRIu64 " IOTLB hits, %"
 	       PRIu64 " walk-cache hits, %" PRIu64 " range commands, %" PRIu64
 	       " entries dropped\n", name, strict ? " (strict)" : "",
-	       c.translations, c.tlb_hits, walk_hits, c.inv_range,
+	       c.translations, c.tlb_hits, walk_hits, range_cmds,
 	       c.tlb_dropped + c.walk_dropped);
 	model_free(&rt.m);
 out:
@@ -1716,10 +1720,11 @@ TEST_CFG(oracle_stale_permissions)
 	struct evlog log = { 0 };
 	struct tenv e;
 	uint64_t a, pa = 0x1000000, leaf, tbl, v;
-	bool s2, v7s;
+	bool s2, v7s, vtd;
 
 	if (wrap_open(&e, &sim, &w, cfg->name, &oracle_params))
 		goto out;
+	vtd = e.cfg.format == IOPT_FMT_VTD_SS;
 	/* Mali: stage-2-like leaf permissions, no table restrictions. */
 	s2 = e.cfg.format == IOPT_FMT_ARM_LPAE_S2 ||
 	     e.cfg.format == IOPT_FMT_ARM_MALI_LPAE;
@@ -1739,7 +1744,7 @@ TEST_CFG(oracle_stale_permissions)
 	if (v7s && (e.cfg.quirks & IOPT_QUIRK_V7S_NO_PERMS))
 		goto out;
 	v = entry_get(&e, leaf);
-	entry_put(&e, leaf, e.x86 ? v & ~2ULL : s2 ? v & ~(1ULL << 7) :
+	entry_put(&e, leaf, e.x86 || vtd ? v & ~2ULL : s2 ? v & ~(1ULL << 7) :
 		  v7s ? v | (1ULL << 9) :
 		  e.cfg.format == IOPT_FMT_APPLE_DART2 ? v | (1ULL << 2) :
 		  v | (1ULL << 7));
@@ -1757,7 +1762,8 @@ TEST_CFG(oracle_stale_permissions)
 	    e.cfg.format != IOPT_FMT_APPLE_DART2) {
 		memset(&log, 0, sizeof(log));
 		v = entry_get(&e, tbl);
-		entry_put(&e, tbl, e.x86 ? v & ~2ULL : v | (1ULL << 62));
+		/* x86 and VT-d: W (bit 1) clear; ARM: APTable[1] */
+		entry_put(&e, tbl, e.x86 || vtd ? v & ~2ULL : v | (1ULL << 62));
 		CHECK_EQ(iopt_hwsim_check_coherent(&sim, ev_record, &log), 2);
 		CHECK_EQ(log.kinds[IOPT_HWSIM_EV_STALE_WALK], 1);
 		CHECK_EQ(log.kinds[IOPT_HWSIM_EV_STALE_TLB], 1);
@@ -1859,7 +1865,11 @@ TEST_CFG(oracle_use_after_free)
 		n = iopt_hwsim_translate(&sim, a + k * e.gsz, R, &r);
 		if (!drop || e.ent == 8) {
 			CHECK_EQ(n, -EFAULT);
-			CHECK_EQ(r.fault, IOPT_HWSIM_FAULT_TRANSLATION);
+			/* VT-d: the poison has W (bit 1), so it is present,
+			 * and TM (bit 62) is a reserved bit. */
+			CHECK_EQ(r.fault, drop && e.cfg.format == IOPT_FMT_VTD_SS ?
+				 IOPT_HWSIM_FAULT_RESERVED :
+				 IOPT_HWSIM_FAULT_TRANSLATION);
 		}
 		if (drop) {
 			CHECK(r.freed_read);
@@ -1936,6 +1946,11 @@ static uint64_t hostile_word(uint64_t *rng, const struct iopt_hwsim_geom *g,
 		       (v & ~0xc00ULL) | 1;
 	if (g->format == IOPT_FMT_X86_64)
 		return addr | (v & ~0x80ULL) | 1 | (k >= 7 ? 0x80 : 0);
+	/* VT-d: R, W or both; mostly without the reserved TM and SNP bits,
+	 * PS on some */
+	if (g->format == IOPT_FMT_VTD_SS)
+		return addr | (v & ~(0x883ULL | (h_rand(rng) % 8 ? 1ULL << 62 : 0))) |
+		       (k % 3 + 1) | (k >= 7 ? 0x80 : 0);
 	return addr | v | (k < 7 ? 3 : 1) | (1ULL << 10);
 }
 

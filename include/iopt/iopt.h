@@ -66,6 +66,7 @@ enum iopt_format {
 	IOPT_FMT_ARM_MALI_LPAE = 5, /* Arm Mali GPU LPAE variant */
 	IOPT_FMT_APPLE_DART = 6,    /* Apple DART v1 (4K, oas 36) */
 	IOPT_FMT_APPLE_DART2 = 7,   /* Apple DART v2 (16K, oas 42) */
+	IOPT_FMT_VTD_SS = 9,        /* Intel VT-d second stage */
 };
 
 /* Quirks (struct iopt_config.quirks). A quirk a format does not know is -EINVAL. */
@@ -76,6 +77,7 @@ enum iopt_format {
 #define IOPT_QUIRK_V7S_MTK_EXT   (1u << 4) /* v7s: MediaTek PA[34:32] in leaves (needs NO_PERMS) */
 #define IOPT_QUIRK_ARM_TTBR1     (1u << 5) /* S1: a TTBR1 table, IOVAs in the upper half */
 #define IOPT_QUIRK_ARM_LPA2      (1u << 6) /* 4K/16K: FEAT_LPA2 descriptors (TCR.DS = 1) */
+#define IOPT_QUIRK_VTD_NO_1G     (1u << 7) /* VT-d SS: no 1G superpages (CAP.SLLPS bit 1 clear) */
 
 /* Options (struct iopt_config.flags). */
 #define IOPT_CFG_STATS (1u << 0) /* count walks and entries (see struct iopt_stats) */

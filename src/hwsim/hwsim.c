@@ -47,6 +47,7 @@ int iopt_hwsim_init(struct iopt_hwsim *sim, const struct iopt_config *cfg,
 					     sizeof(sim->sizes_lg2) /
 					     sizeof(sim->sizes_lg2[0]));
 		ret = hwsim_caches_alloc_(sim);
+		hwsim_vtd_init_(sim);
 	}
 	if (ret)
 		memset(sim, 0, sizeof(*sim));
@@ -348,6 +349,13 @@ static void flush_all_cb(void *cookie)
 static void flush_range_cb(void *cookie, uint64_t iova, uint64_t size,
 			   unsigned int granule_lg2, bool leaf_only)
 {
+	struct iopt_hwsim *sim = cookie;
+
+	/* VT-d second stage: PSI as Linux's intel driver issues it. */
+	if (sim && sim->geom.format == IOPT_FMT_VTD_SS) {
+		hwsim_vtd_flush_range_(sim, iova, size, leaf_only);
+		return;
+	}
 	/* A command the model cannot express must not be lost: widen it. */
 	if (iopt_hwsim_inv_range(cookie, iova, size, granule_lg2, leaf_only))
 		iopt_hwsim_inv_all(cookie);

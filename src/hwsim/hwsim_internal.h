@@ -18,6 +18,7 @@
 #define HWSIM_A_NO_USER  (1u << 1)
 #define HWSIM_A_UXN      (1u << 2)
 #define HWSIM_A_PXN      (1u << 3)
+#define HWSIM_A_NO_READ  (1u << 4)  /* VT-d second stage: R clear above */
 
 /* Called for each valid table descriptor a walk reads. @iova is the first
  * address the descriptor covers; @attrs includes the descriptor's own.
@@ -95,5 +96,16 @@ void hwsim_wc_fill_(struct iopt_hwsim *sim, unsigned int level, uint64_t iova,
 uint64_t hwsim_wc_inv_(struct iopt_hwsim *sim, uint64_t first, uint64_t last);
 unsigned int hwsim_tlb_slots_(const struct iopt_hwsim *sim);
 unsigned int hwsim_wc_slots_(const struct iopt_hwsim *sim);
+
+/* vtd_ss.c: Intel VT-d second stage */
+int hwsim_vtd_geometry_(const struct iopt_config *cfg,
+			struct iopt_hwsim_geom *g);
+bool hwsim_vtd_geom_valid_(const struct iopt_hwsim_geom *g);
+int hwsim_vtd_step_(const struct iopt_hwsim_geom *g, unsigned int level,
+		    uint64_t pte, uint64_t iova, uint64_t *next,
+		    uint32_t *attrs, struct iopt_hwsim_result *r);
+void hwsim_vtd_init_(struct iopt_hwsim *sim);
+void hwsim_vtd_flush_range_(struct iopt_hwsim *sim, uint64_t iova,
+			    uint64_t size, bool leaf_only);
 
 #endif /* IOPT_HWSIM_INTERNAL_H */
