@@ -30,6 +30,7 @@ ALL_CFLAGS := $(BASE_CFLAGS) $(CFLAGS)
 # The core builds freestanding: engine, formats, gather, arena.
 CORE_SRCS := src/pt/api.c src/gather.c src/fmt/arm_lpae.c src/fmt/arm_lpae_ds.c src/fmt/arm_mali.c src/fmt/x86_64.c src/fmt/arm_v7s.c src/fmt/apple_dart.c src/fmt/amd_v1.c src/mem/arena.c \
              src/domain.c
+CORE_SRCS += src/fmt/vtd_ss.c
 HOST_SRCS := src/mem/heap.c src/trace.c
 
 TOOL_SRCS := tools/iopt.c tools/replay.c tools/demo.c tools/bench.c tools/walk.c

@@ -68,6 +68,9 @@ static const struct h_cfg h_configs[] = {
 	 * joins once test_hwsim's expectations know its permissions and
 	 * entry bits (its encoding, map_range and walker tests run in
 	 * test_encoding.c and test_hwsim.c). */
+	/* Intel VT-d second stage */
+	{ "vtd-ss-3lvl" }, { "vtd-ss-4lvl" }, { "vtd-ss-5lvl" },
+	{ "vtd-ss-4lvl:no1g" },
 };
 #define H_NR_CONFIGS (sizeof(h_configs) / sizeof(h_configs[0]))
 /* The fuzz corpora's configuration bytes select among the first this many

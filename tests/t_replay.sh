@@ -267,6 +267,27 @@ mali_ok() {
 }
 check "image: arm-mali-lpae, walking it finds the ATE for 0x1000 -> 0x5000" mali_ok
 
+# VT-d second stage, 3 levels (ias 39): three 4K tables; no present bit,
+# table entries are address | W (bit 1) | R (bit 0) = ...003; the 4K leaf
+# at index 1 of the last table is 0x5000 | W | R = 0x0000000000005003
+# (no PS at level 0, no SNP without a cacheable prot).
+run --format vtd-ss-3lvl --image "$T/vtd.img" "$T/img.trace"
+vtd_ok() {
+	status_is 0 || return 1
+	root=$(le64 "$T/vtd.img" 8)
+	[ "$(le64 "$T/vtd.img" 24)" = "0000000000003000" ] ||
+		{ echo "# not three tables"; return 1; }
+	tab=$((0x$root))
+	for idx in 0 0; do
+		e=$(le64 "$T/vtd.img" $((32 + tab - 0x40000000 + 8 * idx)))
+		case $e in 0000*003) ;; *) echo "# entry $e is not a table"; return 1;; esac
+		tab=$((0x$(echo "$e" | cut -c4-13)000))
+	done
+	e=$(le64 "$T/vtd.img" $((32 + tab - 0x40000000 + 8)))
+	[ "$e" = "0000000000005003" ] || { echo "# leaf $e"; return 1; }
+}
+check "image: vtd-ss-3lvl, walking it finds the R|W leaf for 0x1000 -> 0x5000" vtd_ok
+
 # ---- arena size -------------------------------------------------------------
 printf 'lookup 0x1000\nmap 0x1000 0x1000 4K\nlookup 0x1000\n' >"$T/small.trace"
 run --format "$X86" --arena-size 8K "$T/small.trace"
@@ -304,7 +325,8 @@ EOF_TRACE
 VAS="0x10000 0x1ffff 0x400000 0x9ffff0 0x2234567 0x27fffff 0x8000000 0x802ffff"
 for v in $VAS; do echo "lookup $v"; done >>"$T/every.trace"
 for f in $("$IOPT" formats | awk '{ print $1 }') \
-	 arm-v7s:no_perms,mtk_ext,oas=35 arm-lpae-s1-4k:lpa2,ias=52,oas=52; do
+	 arm-v7s:no_perms,mtk_ext,oas=35 arm-lpae-s1-4k:lpa2,ias=52,oas=52 \
+	 vtd-ss-4lvl:no1g vtd-ss-5lvl:oas=40; do
 	run --format "$f" --image "$T/every.img" "$T/every.trace"
 	cp "$T/out" "$T/lookups"
 	# shellcheck disable=SC2086

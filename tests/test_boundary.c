@@ -647,8 +647,10 @@ TEST_CFG(no_overmap)
 	/* a block over the table holding that page */
 	EEX(iopt_map_pages(&e.t, x, 0x80000000ULL, b, 1, R, 0, &m));
 	EEX(iopt_map_range(&e.t, x, 0x80000000ULL, b, R, 0, &m));
-	/* the largest size over everything, including the tables above */
-	EEX(iopt_map_pages(&e.t, e.base, 0, big, 1, R, 0, &m));
+	/* the largest size over everything, including the tables above
+	 * (when it reaches x: VT-d without 1G stops at 2M) */
+	if (x + g - e.base < big)
+		EEX(iopt_map_pages(&e.t, e.base, 0, big, 1, R, 0, &m));
 	/* every size in between whose region holds the page */
 	for (uint64_t bm = e.bitmap & (e.bitmap - 1); bm; bm &= bm - 1) {
 		uint64_t sz = bm & -bm;

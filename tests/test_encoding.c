@@ -222,6 +222,9 @@ TEST(config_names)
 		{ "apple-dart", IOPT_FMT_APPLE_DART, 12, 32, 36 },
 		{ "apple-dart2", IOPT_FMT_APPLE_DART2, 14, 36, 42 },
 		{ "amd-v1", IOPT_FMT_AMD_V1, 12, 48, 52 },
+		{ "vtd-ss-3lvl", IOPT_FMT_VTD_SS, 12, 39, 52 },
+		{ "vtd-ss-4lvl", IOPT_FMT_VTD_SS, 12, 48, 52 },
+		{ "vtd-ss-5lvl", IOPT_FMT_VTD_SS, 12, 57, 52 },
 	};
 	static const char *const bad[] = {
 		"", "arm-lpae", "arm-lpae-s1-8k", "x86-64", "arm-lpae-s1-4k:",
@@ -413,6 +416,30 @@ TEST(config_errors)
 		  "AMD v1 takes no v7s quirk" },
 		{ "amd-v1:levels=3,oas=32", -1, 0, 0, "AMD v1 smallest" },
 		{ "amd-v1:levels=6", -1, 0, 0, "AMD v1 largest" },
+		/* VT-d second stage: ias 39/48/57 (AGAW), oas 32..52, 4K,
+		 * quirk VTD_NO_1G only, and VTD_NO_1G nowhere else */
+		{ "vtd-ss-4lvl:ias=47", -1, 0, -ENOTSUP, "VT-d ias 47" },
+		{ "vtd-ss-3lvl:ias=40", -1, 0, -ENOTSUP, "VT-d ias 40" },
+		{ "vtd-ss-5lvl:ias=56", -1, 0, -ENOTSUP, "VT-d ias 56" },
+		{ "vtd-ss-5lvl:ias=64", -1, 0, -ENOTSUP, "VT-d ias 64" },
+		{ "vtd-ss-4lvl:oas=53", -1, 0, -ENOTSUP, "VT-d oas 53" },
+		{ "vtd-ss-4lvl:oas=31", -1, 0, -ENOTSUP, "VT-d oas 31" },
+		{ "vtd-ss-4lvl", 14, 0, -ENOTSUP, "VT-d has only 4K" },
+		{ "vtd-ss-4lvl", 21, 0, -ENOTSUP, "VT-d has only 4K" },
+		{ "vtd-ss-4lvl", -1, IOPT_QUIRK_NO_CONTIG, -EINVAL,
+		  "VT-d has no contiguous hint" },
+		{ "vtd-ss-3lvl", -1, IOPT_QUIRK_ARM_TTBR1, -EINVAL,
+		  "ARM quirk on VT-d" },
+		{ "vtd-ss-5lvl", -1, 1u << 31, -EINVAL, "unknown quirk" },
+		{ "x86-64-4lvl", -1, IOPT_QUIRK_VTD_NO_1G, -EINVAL,
+		  "VT-d quirk on x86-64" },
+		{ "arm-lpae-s1-4k", -1, IOPT_QUIRK_VTD_NO_1G, -EINVAL,
+		  "VT-d quirk on ARM" },
+		{ "arm-mali-lpae", -1, IOPT_QUIRK_VTD_NO_1G, -EINVAL,
+		  "VT-d quirk on Mali" },
+		{ "vtd-ss-4lvl:oas=32", -1, 0, 0, "VT-d smallest oas" },
+		{ "vtd-ss-3lvl:no1g,oas=46", -1, 0, 0, "VT-d no1g" },
+		{ "vtd-ss-5lvl", 0, 0, 0, "VT-d granule 0 is 4K" },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -2254,6 +2281,154 @@ TEST(apple_dart_v2_encoding)
 {
 	dart2_checks("apple-dart2", 2);
 	dart2_checks("apple-dart2:ias=42", 3);
+}
+
+/* ------------------------------------------------------ VT-d second stage */
+
+/*
+ * VT-d second-stage entries (VT-d spec 9.8; formats.md section 7), worked
+ * out bit by bit: R is bit 0, W bit 1, PS bit 7 (2M in a PDE, 1G in a
+ * PDPE), SNP bit 11 (IOPT_CACHE, leaves only), the address in [51:12].
+ * No present bit, no privilege and (without SLEE) no execute bit, so
+ * NOEXEC and PRIV add nothing; MMIO keeps CACHE from setting SNP.
+ */
+static const struct enc_case vtd_4k[] = {
+	{ R | W, 0x0000000080000003ULL, "PA | W (1) | R (0)" },
+	{ R, 0x0000000080000001ULL, "PA | R" },
+	{ W, 0x0000000080000002ULL, "PA | W: present through W alone" },
+	{ R | W | CA, 0x0000000080000803ULL, "PA | SNP (11) | W | R" },
+	{ R | W | CA | MM, 0x0000000080000003ULL, "MMIO: no SNP" },
+	{ R | NX | PV, 0x0000000080000001ULL, "NOEXEC, PRIV: no bits" },
+};
+
+static const struct enc_case vtd_2m[] = {
+	{ R | W, 0x0000000080000083ULL, "PA | PS (7) | W | R" },
+	{ R, 0x0000000080000081ULL, "PA | PS | R" },
+	{ R | W | CA, 0x0000000080000883ULL, "PA | SNP | PS | W | R" },
+};
+
+static void vtd_checks(const char *name, unsigned int levels)
+{
+	struct tenv e;
+	struct iopt_path p;
+	uint64_t m = 1, top, phys, len;
+	unsigned int prot = 0;
+
+	ASSERT_EQ(tenv_open(&e, name, NULL), 0);
+	top = 1ULL << e.cfg.ias;
+	CHECK_EQ(iopt_levels(&e.t), levels);
+	CHECK_EQ(iopt_root_phys(&e.t), ARENA_PHYS);
+	check_cases(&e, name, 0, SZ_4K, 0x80000000ULL, SZ_4K, 0, vtd_4k,
+		    ARRAY_SIZE(vtd_4k));
+	/* Tables from the bump pointer after the root: PA | W | R. */
+	if (get_path(&e, 0, &p)) {
+		CHECK_EQ(p.depth, levels);
+		for (unsigned int d = 0; d + 1 < levels; d++)
+			CHECK_EQ(p.pte[d], ARENA_PHYS + (d + 1) * SZ_4K + 3);
+	}
+	check_table_entries(&e, 0, 0x3, SZ_4K);
+	check_cases(&e, name, SZ_1G, SZ_2M, 0x80000000ULL, SZ_2M, 1, vtd_2m,
+		    ARRAY_SIZE(vtd_2m));
+	{
+		static const struct enc_case c[] = {
+			{ R | W, 0x0000000040000083ULL, "1G PA | PS | W | R" },
+			{ R | W | CA, 0x0000000040000883ULL,
+			  "1G PA | SNP | PS | W | R" },
+		};
+
+		check_cases(&e, name, 4 * SZ_1G, SZ_1G, SZ_1G, SZ_1G, 2, c,
+			    ARRAY_SIZE(c));
+	}
+	/* Real captures (formats.md): a 2M leaf 0x0000000694200883 = PA
+	 * 0x694200000 | SNP | PS | W | R and a 4K leaf 0x1539fb803 = PA
+	 * 0x1539fb000 | SNP | W | R, both mapped coherent and writable. */
+	{
+		static const struct enc_case c2[] = {
+			{ R | W | CA, 0x0000000694200883ULL, "captured 2M leaf" },
+		};
+		static const struct enc_case c4[] = {
+			{ R | W | CA, 0x00000001539fb803ULL, "captured 4K leaf" },
+		};
+
+		check_cases(&e, name, 8 * SZ_1G, 0, 0x694200000ULL, SZ_2M, 1,
+			    c2, 1);
+		check_cases(&e, name, 9 * SZ_1G, 0, 0x1539fb000ULL, SZ_4K, 0,
+			    c4, 1);
+		check_table_entries(&e, 9 * SZ_1G, 0x3, SZ_4K);
+	}
+	/* The highest PA with oas 52: address bits [51:12], [51:21], [51:30]. */
+	{
+		static const struct page_case c[] = {
+			{ 10 * SZ_1G, 0xffffffffff000ULL, SZ_4K, 0,
+			  0x000ffffffffff003ULL, "PA[51:12] all set | W | R" },
+			{ 10 * SZ_1G + SZ_2M, 0xfffffffe00000ULL, SZ_2M, 1,
+			  0x000fffffffe00083ULL, "PA[51:21] | PS | W | R" },
+			{ 11 * SZ_1G, 0xfffffc0000000ULL, SZ_1G, 2,
+			  0x000fffffc0000083ULL, "PA[51:30] | PS | W | R" },
+		};
+
+		check_pages(&e, name, c, ARRAY_SIZE(c));
+	}
+	/* What a leaf reports: R, W and SNP as CACHE. */
+	CHECK_EQ(iopt_iova_to_phys_length(&e.t, 3 * SZ_4K + 5, &phys, &len,
+					  &prot), 0);
+	CHECK_EQ(phys, 0x80000005ULL);
+	CHECK_EQ(len, SZ_4K);
+	CHECK_EQ(prot, R | W | CA);
+	CHECK_EQ(iopt_iova_to_phys_length(&e.t, 2 * SZ_4K, &phys, &len, &prot),
+		 0);
+	CHECK_EQ(prot, W);
+	CHECK_EQ(iopt_prot_effective(&e.t, R | W | NX | PV | CA), R | W | CA);
+	CHECK_EQ(iopt_prot_effective(&e.t, R | CA | MM), R);
+	CHECK_EQ(iopt_prot_effective(&e.t, W | NX), W);
+	/* The last page of the input space: index 511 at every level. */
+	if (map_path(&e, top - SZ_4K, 0xabcde000ULL, SZ_4K, R, &p)) {
+		CHECK_EQ(p.depth, levels);
+		for (unsigned int d = 0; d < levels; d++) {
+			CHECK_EQ(p.index[d], 511);
+			CHECK_EQ(p.level[d], levels - 1 - d);
+		}
+		CHECK_EQ(p.pte[levels - 1], 0x00000000abcde001ULL);
+		CHECK_EQ(iopt_iova_to_phys(&e.t, top - 1), 0xabcdefffULL);
+	}
+	/* Not sign-extended: 2^ias and the x86 upper half are outside. */
+	CHECK_EQ(iopt_map_pages(&e.t, top, 0, SZ_4K, 1, R, 0, &m), -ERANGE);
+	CHECK_EQ(iopt_map_pages(&e.t, 0 - top, 0, SZ_4K, 1, R, 0, &m), -ERANGE);
+	CHECK_EQ(iopt_iova_to_phys(&e.t, 0 - SZ_4K), IOPT_PHYS_NONE);
+	CHECK_EQ(iopt_map_pages(&e.t, 12 * SZ_1G, 1ULL << 52, SZ_4K, 1, R, 0,
+				&m), -ERANGE);
+	CHECK_EQ(m, 0);
+	tenv_close(&e);
+}
+
+TEST(vtd_ss_encoding)
+{
+	vtd_checks("vtd-ss-3lvl", 3);
+	vtd_checks("vtd-ss-4lvl", 4);
+	vtd_checks("vtd-ss-5lvl", 5);
+}
+
+/* CAP.SLLPS bit 1 clear: no 1G leaves; 1G ranges become 2M superpages. */
+TEST(vtd_ss_no1g)
+{
+	struct tenv e;
+	uint64_t m = 1;
+	unsigned int lvl = ~0u;
+
+	ASSERT_EQ(tenv_open(&e, "vtd-ss-4lvl:no1g", NULL), 0);
+	CHECK_EQ(e.cfg.quirks, IOPT_QUIRK_VTD_NO_1G);
+	CHECK_EQ(iopt_pgsize_bitmap(&e.t), SZ_4K | SZ_2M);
+	CHECK_EQ(iopt_map_pages(&e.t, SZ_1G, SZ_1G, SZ_1G, 1, R | W, 0, &m),
+		 -EINVAL);
+	CHECK_EQ(m, 0);
+	ASSERT_EQ(iopt_map_range(&e.t, SZ_1G, SZ_1G, SZ_1G, R | W, 0, &m), 0);
+	CHECK_EQ(m, SZ_1G);
+	/* A PDE with PS at 1G + 2M: PA 0x40200000 | PS | W | R. */
+	CHECK_EQ(leaf_pte(&e, SZ_1G + SZ_2M, &lvl), 0x0000000040200083ULL);
+	CHECK_EQ(lvl, 1);
+	CHECK_EQ(iopt_iova_to_pgsize(&e.t, SZ_1G + SZ_1G - 1), SZ_2M);
+	check_table_entries(&e, SZ_1G, 0x3, SZ_4K);
+	tenv_close(&e);
 }
 
 /* ---- AMD IOMMU v1 ---- */

@@ -159,8 +159,10 @@ static unsigned int want_perm(const struct iopt_config *c, unsigned int prot)
 		       IOPT_HWSIM_PERM_UX | IOPT_HWSIM_PERM_PR |
 		       IOPT_HWSIM_PERM_PW | IOPT_HWSIM_PERM_PX;
 	if (c->format == IOPT_FMT_APPLE_DART ||
-	    c->format == IOPT_FMT_APPLE_DART2) {
-		/* No privilege, no execute bit: a fetch is a read. */
+	    c->format == IOPT_FMT_APPLE_DART2 ||
+	    c->format == IOPT_FMT_VTD_SS) {
+		/* No privilege, no execute bit (VT-d: no ECAP.SLEE): a
+		 * fetch is a read. */
 		if (rd)
 			p |= IOPT_HWSIM_PERM_UR | IOPT_HWSIM_PERM_PR |
 			     IOPT_HWSIM_PERM_UX | IOPT_HWSIM_PERM_PX;
@@ -699,7 +701,7 @@ TEST(geometry_values)
 		{ IOPT_FMT_X86_64, 12, 57, 46, 0, 5, 9, 1 },
 		{ IOPT_FMT_X86_64, 12, 39, 46, -ENOTSUP, 0, 0, 0 },
 		{ IOPT_FMT_X86_64, 12, 48, 53, -ENOTSUP, 0, 0, 0 },
-		{ (enum iopt_format)9, 12, 48, 48, -EINVAL, 0, 0, 0 },
+		{ (enum iopt_format)99, 12, 48, 48, -EINVAL, 0, 0, 0 },
 	};
 
 	for (unsigned int i = 0; i < ARRAY_SIZE(v); i++) {
@@ -845,10 +847,10 @@ static void fault_checks(const char *name)
 	if (tenv_open(&e, name, NULL))
 		goto out;
 	c = &e.cfg;
-	/* ARM and x86 descriptors; DART's faults are checked field by field
-	 * in dart_v1_walks and the other DART tests below. */
+	/* ARM and x86 descriptors; DART's and VT-d's faults are checked field
+	 * by field in dart_v1_walks, vtd_faults and the tests near them. */
 	if (c->format == IOPT_FMT_APPLE_DART ||
-	    c->format == IOPT_FMT_APPLE_DART2)
+	    c->format == IOPT_FMT_APPLE_DART2 || c->format == IOPT_FMT_VTD_SS)
 		goto out;
 	mali = c->format == IOPT_FMT_ARM_MALI_LPAE;
 	/* Mali's permissions are stage-2-like: read and write bits, no
@@ -1444,7 +1446,7 @@ static void wired_run(const char *name, unsigned int flags)
 	struct rt rt;
 	struct iopt_hwsim_counters c;
 	struct iopt_stats st;
-	uint64_t walk_hits = 0;
+	uint64_t walk_hits = 0, range_cmds;
 
 	memset(&sim, 0, sizeof(sim));
 	o.flush = iopt_hwsim_flush_ops(&sim, &o.cookie);
@@ -1492,17 +1494,19 @@ static void wired_run(const char *name, unsigned int flags)
 		walk_hits += c.walk_hits[l];
 	CHECK(c.tlb_hits > 0);
 	CHECK(walk_hits > 0);
-	CHECK(c.inv_range > 0);
+	/* VT-d: every flush is a PSI, or domain-selective when too wide. */
+	range_cmds = c.inv_range + c.vtd_psi + c.vtd_psi_wide;
+	CHECK(range_cmds > 0);
 	CHECK(c.tlb_dropped > 0);
 	CHECK_EQ(c.stale, 0);
 	CHECK_EQ(c.use_after_free, 0);
 	iopt_get_stats(&e.t, &st);
 	if (!strict) /* every flush became one command */
-		CHECK_EQ(c.inv_range, st.flush_range_calls);
+		CHECK_EQ(range_cmds, st.flush_range_calls);
 	printf("# %s%s: %" PRIu64 " translations, %" PRIu64 " IOTLB hits, %"
 	       PRIu64 " walk-cache hits, %" PRIu64 " range commands, %" PRIu64
 	       " entries dropped\n", name, strict ? " (strict)" : "",
-	       c.translations, c.tlb_hits, walk_hits, c.inv_range,
+	       c.translations, c.tlb_hits, walk_hits, range_cmds,
 	       c.tlb_dropped + c.walk_dropped);
 	model_free(&rt.m);
 out:
@@ -1716,10 +1720,11 @@ TEST_CFG(oracle_stale_permissions)
 	struct evlog log = { 0 };
 	struct tenv e;
 	uint64_t a, pa = 0x1000000, leaf, tbl, v;
-	bool s2, v7s;
+	bool s2, v7s, vtd;
 
 	if (wrap_open(&e, &sim, &w, cfg->name, &oracle_params))
 		goto out;
+	vtd = e.cfg.format == IOPT_FMT_VTD_SS;
 	/* Mali: stage-2-like leaf permissions, no table restrictions. */
 	s2 = e.cfg.format == IOPT_FMT_ARM_LPAE_S2 ||
 	     e.cfg.format == IOPT_FMT_ARM_MALI_LPAE;
@@ -1739,7 +1744,7 @@ TEST_CFG(oracle_stale_permissions)
 	if (v7s && (e.cfg.quirks & IOPT_QUIRK_V7S_NO_PERMS))
 		goto out;
 	v = entry_get(&e, leaf);
-	entry_put(&e, leaf, e.x86 ? v & ~2ULL : s2 ? v & ~(1ULL << 7) :
+	entry_put(&e, leaf, e.x86 || vtd ? v & ~2ULL : s2 ? v & ~(1ULL << 7) :
 		  v7s ? v | (1ULL << 9) :
 		  e.cfg.format == IOPT_FMT_APPLE_DART2 ? v | (1ULL << 2) :
 		  v | (1ULL << 7));
@@ -1757,7 +1762,8 @@ TEST_CFG(oracle_stale_permissions)
 	    e.cfg.format != IOPT_FMT_APPLE_DART2) {
 		memset(&log, 0, sizeof(log));
 		v = entry_get(&e, tbl);
-		entry_put(&e, tbl, e.x86 ? v & ~2ULL : v | (1ULL << 62));
+		/* x86 and VT-d: W (bit 1) clear; ARM: APTable[1] */
+		entry_put(&e, tbl, e.x86 || vtd ? v & ~2ULL : v | (1ULL << 62));
 		CHECK_EQ(iopt_hwsim_check_coherent(&sim, ev_record, &log), 2);
 		CHECK_EQ(log.kinds[IOPT_HWSIM_EV_STALE_WALK], 1);
 		CHECK_EQ(log.kinds[IOPT_HWSIM_EV_STALE_TLB], 1);
@@ -1859,7 +1865,11 @@ TEST_CFG(oracle_use_after_free)
 		n = iopt_hwsim_translate(&sim, a + k * e.gsz, R, &r);
 		if (!drop || e.ent == 8) {
 			CHECK_EQ(n, -EFAULT);
-			CHECK_EQ(r.fault, IOPT_HWSIM_FAULT_TRANSLATION);
+			/* VT-d: the poison has W (bit 1), so it is present,
+			 * and TM (bit 62) is a reserved bit. */
+			CHECK_EQ(r.fault, drop && e.cfg.format == IOPT_FMT_VTD_SS ?
+				 IOPT_HWSIM_FAULT_RESERVED :
+				 IOPT_HWSIM_FAULT_TRANSLATION);
 		}
 		if (drop) {
 			CHECK(r.freed_read);
@@ -1936,6 +1946,11 @@ static uint64_t hostile_word(uint64_t *rng, const struct iopt_hwsim_geom *g,
 		       (v & ~0xc00ULL) | 1;
 	if (g->format == IOPT_FMT_X86_64)
 		return addr | (v & ~0x80ULL) | 1 | (k >= 7 ? 0x80 : 0);
+	/* VT-d: R, W or both; mostly without the reserved TM and SNP bits,
+	 * PS on some */
+	if (g->format == IOPT_FMT_VTD_SS)
+		return addr | (v & ~(0x883ULL | (h_rand(rng) % 8 ? 1ULL << 62 : 0))) |
+		       (k % 3 + 1) | (k >= 7 ? 0x80 : 0);
 	return addr | v | (k < 7 ? 3 : 1) | (1ULL << 10);
 }
 
@@ -3588,6 +3603,460 @@ next:
 		iopt_hwsim_fini(&sim);
 		tenv_close(&e);
 	}
+}
+
+/* ------------------------------------------- Intel VT-d second stage */
+
+/*
+ * VT-d second-stage tables written here entry by entry from the VT-d
+ * spec's layout (9.8; formats.md section 7): R bit 0, W bit 1, X bit 2
+ * (ignored without ECAP.SLEE), PS bit 7, SNP bit 11, TM bit 62, the
+ * address in [51:12]. Four tables from VTD_PHYS: PML4 +0, PDPT +0x1000,
+ * PD +0x2000, PT +0x3000, on the path of VTD_A (indices 1, 2, 3, 4).
+ */
+#define VTD_PHYS 0x10000000ULL
+#define VTD_RW   3ULL
+#define VTD_PS   (1ULL << 7)
+#define VTD_SNP  (1ULL << 11)
+#define VTD_TM   (1ULL << 62)
+#define VTD_IDX(l4, l3, l2, l1) (((uint64_t)(l4) << 39) | ((uint64_t)(l3) << 30) | \
+				 ((uint64_t)(l2) << 21) | ((uint64_t)(l1) << 12))
+#define VTD_A    VTD_IDX(1, 2, 3, 4)
+#define VTD_PML4 (VTD_PHYS)
+#define VTD_PDPT (VTD_PHYS + 0x1000)
+#define VTD_PD   (VTD_PHYS + 0x2000)
+#define VTD_PT   (VTD_PHYS + 0x3000)
+/* Permissions: R gives reads and (no SLEE) fetches; W writes. */
+#define VTD_PERM_R (IOPT_HWSIM_PERM_UR | IOPT_HWSIM_PERM_PR | \
+		    IOPT_HWSIM_PERM_UX | IOPT_HWSIM_PERM_PX)
+#define VTD_PERM_W (IOPT_HWSIM_PERM_UW | IOPT_HWSIM_PERM_PW)
+
+static int vtd_image(struct himg *h, unsigned int ias, unsigned int oas,
+		     uint32_t quirks)
+{
+	if (himg_open(h, IOPT_FMT_VTD_SS, 12, ias, oas, quirks, VTD_PHYS,
+		      0x8000))
+		return -1;
+	put64(h, VTD_PML4 + 8 * 1, VTD_PDPT | VTD_RW);
+	put64(h, VTD_PDPT + 8 * 2, VTD_PD | VTD_RW);
+	put64(h, VTD_PD + 8 * 3, VTD_PT | VTD_RW);
+	put64(h, VTD_PT + 8 * 4, 0x123456000ULL | VTD_RW);
+	put64(h, VTD_PT + 8 * 5, 0x1000 | 1);		/* R only */
+	put64(h, VTD_PT + 8 * 6, 0x2000 | 2);		/* W only */
+	put64(h, VTD_PT + 8 * 7, 0x3000 | 4);		/* X alone: not present */
+	put64(h, VTD_PT + 8 * 8, 0x4000 | VTD_SNP | VTD_RW);
+	put64(h, VTD_PT + 8 * 9, 0x5000 | VTD_TM | VTD_RW);
+	/* ignored: [10:3] (PS is not looked at in a PTE), [61:52], 63 */
+	put64(h, VTD_PT + 8 * 10, 0x6000 | 0x7f8 | (0x3ffULL << 52) |
+	      (1ULL << 63) | VTD_RW);
+	put64(h, VTD_PT + 8 * 11, (1ULL << 51) | 0x7000 | VTD_RW);
+	put64(h, VTD_PD + 8 * 5, 0x40000000 | VTD_PS | VTD_RW);	/* 2M */
+	put64(h, VTD_PD + 8 * 6, 0x40000000 | (1ULL << 12) | VTD_PS | VTD_RW);
+	put64(h, VTD_PD + 8 * 7, 0x40100000 | VTD_PS | VTD_RW);	/* bit 20 */
+	put64(h, VTD_PDPT + 8 * 3, 0x80000000 | VTD_PS | VTD_RW);	/* 1G */
+	put64(h, VTD_PDPT + 8 * 4, 0x80200000 | VTD_PS | VTD_RW);	/* bit 21 */
+	put64(h, VTD_PML4 + 8 * 2, 0x8000000000ULL | VTD_PS | VTD_RW);
+	put64(h, VTD_PML4 + 8 * 3, (VTD_PHYS + 0x100000) | VTD_RW); /* outside */
+	put64(h, VTD_PML4 + 8 * 4, VTD_PDPT | 4);	/* X only: not present */
+	return 0;
+}
+
+TEST(vtd_walks)
+{
+	struct iopt_hwsim_result r;
+	struct iopt_hwsim_geom g48, g52;
+	struct himg h, h5;
+	uint64_t a = VTD_A;
+
+	memset(&h5, 0, sizeof(h5));
+	if (vtd_image(&h, 48, 52, 0))
+		goto out;
+	HW_PHYS(&h, VTD_PML4, a + 0x10, 0x123456010ULL, 12, 12);
+	HW_PERM(&h, VTD_PML4, a, VTD_PERM_R | VTD_PERM_W);
+	HW_PERM(&h, VTD_PML4, a + 0x1000, VTD_PERM_R);
+	HW_PERM(&h, VTD_PML4, a + 0x2000, VTD_PERM_W);
+	/* Write-only: a read (or a fetch) is a permission fault. */
+	HW_FAULT(&h, VTD_PML4, a + 0x2000, R, IOPT_HWSIM_FAULT_PERMISSION, 0);
+	HW_FAULT(&h, VTD_PML4, a + 0x2000, X, IOPT_HWSIM_FAULT_PERMISSION, 0);
+	HW_FAULT(&h, VTD_PML4, a + 0x1000, W | P, IOPT_HWSIM_FAULT_PERMISSION, 0);
+	HW_FAULT(&h, VTD_PML4, a + 0x3000, 0, IOPT_HWSIM_FAULT_TRANSLATION, 0);
+	HW_PHYS(&h, VTD_PML4, a + 0x4000, 0x4000, 12, 12);	/* SNP */
+	HW_FAULT(&h, VTD_PML4, a + 0x5000, 0, IOPT_HWSIM_FAULT_RESERVED, 0);
+	HW_PHYS(&h, VTD_PML4, a + 0x6abc, 0x6abc, 12, 12);
+	HW_PHYS(&h, VTD_PML4, a + 0x7000, (1ULL << 51) | 0x7000, 12, 12);
+	HW_FAULT(&h, VTD_PML4, a + 0xc000, 0, IOPT_HWSIM_FAULT_TRANSLATION, 0);
+	/* Superpages: 2M in the PD, 1G in the PDPT; their unused address
+	 * bits are reserved. */
+	HW_PHYS(&h, VTD_PML4, VTD_IDX(1, 2, 5, 0) + 0x12345, 0x40012345, 21, 21);
+	HW_FAULT(&h, VTD_PML4, VTD_IDX(1, 2, 6, 0), 0,
+		 IOPT_HWSIM_FAULT_RESERVED, 1);
+	HW_FAULT(&h, VTD_PML4, VTD_IDX(1, 2, 7, 0), 0,
+		 IOPT_HWSIM_FAULT_RESERVED, 1);
+	HW_PHYS(&h, VTD_PML4, VTD_IDX(1, 3, 0, 0) + 0x1234567, 0x81234567, 30, 30);
+	HW_FAULT(&h, VTD_PML4, VTD_IDX(1, 4, 0, 0), 0,
+		 IOPT_HWSIM_FAULT_RESERVED, 2);
+	/* PS in a PML4E is reserved; X alone is not present; a table
+	 * outside memory aborts the walk. */
+	HW_FAULT(&h, VTD_PML4, VTD_IDX(2, 0, 0, 0), 0,
+		 IOPT_HWSIM_FAULT_RESERVED, 3);
+	HW_FAULT(&h, VTD_PML4, VTD_IDX(4, 0, 0, 0), 0,
+		 IOPT_HWSIM_FAULT_TRANSLATION, 3);
+	HW_FAULT(&h, VTD_PML4, VTD_IDX(3, 0, 0, 0), 0,
+		 IOPT_HWSIM_FAULT_WALK_ABORT, 2);
+	HW_FAULT(&h, VTD_PML4, VTD_IDX(0, 0, 0, 0), 0,
+		 IOPT_HWSIM_FAULT_TRANSLATION, 3);
+
+	/* R and W are AND-ed down the levels. */
+	put64(&h, VTD_PD + 8 * 3, VTD_PT | 1);
+	HW_PERM(&h, VTD_PML4, a, VTD_PERM_R);
+	HW_FAULT(&h, VTD_PML4, a, W, IOPT_HWSIM_FAULT_PERMISSION, 0);
+	put64(&h, VTD_PDPT + 8 * 2, VTD_PD | 2);
+	HW_PERM(&h, VTD_PML4, a, 0);		/* R from the PD, W from the PDPT */
+	put64(&h, VTD_PD + 8 * 3, VTD_PT | VTD_RW);
+	HW_PERM(&h, VTD_PML4, a, VTD_PERM_W);
+	HW_PERM(&h, VTD_PML4, VTD_IDX(1, 2, 5, 0), VTD_PERM_W); /* 2M too */
+	put64(&h, VTD_PDPT + 8 * 2, VTD_PD | VTD_RW);
+	/* SNP and TM in table entries are reserved. */
+	put64(&h, VTD_PD + 8 * 3, VTD_PT | VTD_SNP | VTD_RW);
+	HW_FAULT(&h, VTD_PML4, a, 0, IOPT_HWSIM_FAULT_RESERVED, 1);
+	put64(&h, VTD_PD + 8 * 3, VTD_PT | VTD_RW);
+	put64(&h, VTD_PML4 + 8 * 1, VTD_PDPT | VTD_TM | VTD_RW);
+	HW_FAULT(&h, VTD_PML4, a, 0, IOPT_HWSIM_FAULT_RESERVED, 3);
+	put64(&h, VTD_PML4 + 8 * 1, VTD_PDPT | VTD_RW);
+	HW_PHYS(&h, VTD_PML4, a, 0x123456000ULL, 12, 12);
+
+	/* Inputs at or above 2^48 (not sign-extended): address-size faults. */
+	CHECK_EQ(hwalk(&h, VTD_PML4, 1ULL << 48, 0, &r), -EFAULT);
+	CHECK(r.input && r.fault == IOPT_HWSIM_FAULT_ADDR_SIZE);
+	CHECK_EQ(hwalk(&h, VTD_PML4, 0xffff800000000000ULL | a, 0, &r), -EFAULT);
+	CHECK(r.input && r.fault == IOPT_HWSIM_FAULT_ADDR_SIZE);
+
+	/* oas 48: address bits [51:48] of a leaf, a table or the root are
+	 * reserved. */
+	g52 = h.g;
+	ASSERT_EQ(iopt_hwsim_geometry(&(struct iopt_config){ IOPT_FMT_VTD_SS,
+				12, 48, 48, 0, 0 }, &g48), 0);
+	h.g = g48;
+	HW_PHYS(&h, VTD_PML4, a, 0x123456000ULL, 12, 12);
+	HW_FAULT(&h, VTD_PML4, a + 0x7000, 0, IOPT_HWSIM_FAULT_RESERVED, 0);
+	put64(&h, VTD_PD + 8 * 3, (1ULL << 48) | VTD_PT | VTD_RW);
+	HW_FAULT(&h, VTD_PML4, a, 0, IOPT_HWSIM_FAULT_RESERVED, 1);
+	put64(&h, VTD_PD + 8 * 3, VTD_PT | VTD_RW);
+	CHECK_EQ(hwalk(&h, VTD_PML4 | (1ULL << 48), a, 0, &r), -EFAULT);
+	CHECK(!r.input && r.fault == IOPT_HWSIM_FAULT_RESERVED);
+	/* The root's low 12 bits are ignored. */
+	HW_PHYS(&h, VTD_PML4 | 0xfff, a, 0x123456000ULL, 12, 12);
+
+	/* No 1G superpages (CAP.SLLPS bit 1 clear): PS in a PDPE is
+	 * reserved, 2M stays. */
+	ASSERT_EQ(iopt_hwsim_geometry(&(struct iopt_config){ IOPT_FMT_VTD_SS,
+				12, 48, 52, IOPT_QUIRK_VTD_NO_1G, 0 }, &h.g), 0);
+	HW_FAULT(&h, VTD_PML4, VTD_IDX(1, 3, 0, 0), 0,
+		 IOPT_HWSIM_FAULT_RESERVED, 2);
+	HW_PHYS(&h, VTD_PML4, VTD_IDX(1, 2, 5, 0), 0x40000000, 21, 21);
+
+	/* 3 levels: the PDPT is the root, ias 39. */
+	ASSERT_EQ(iopt_hwsim_geometry(&(struct iopt_config){ IOPT_FMT_VTD_SS,
+				12, 39, 52, 0, 0 }, &h.g), 0);
+	CHECK_EQ(h.g.levels, 3);
+	HW_PHYS(&h, VTD_PDPT, VTD_IDX(0, 2, 3, 4), 0x123456000ULL, 12, 12);
+	CHECK_EQ(hwalk(&h, VTD_PDPT, 1ULL << 39, 0, &r), -EFAULT);
+	CHECK(r.input && r.fault == IOPT_HWSIM_FAULT_ADDR_SIZE);
+	h.g = g52;
+
+	/* 5 levels: a PML5 whose entry 1 points at the PML4 above, entry 0
+	 * a PS (reserved in a PML5E). */
+	if (vtd_image(&h5, 57, 52, 0))
+		goto out;
+	CHECK_EQ(h5.g.levels, 5);
+	put64(&h5, VTD_PHYS + 0x4000 + 8, VTD_PML4 | VTD_RW);
+	put64(&h5, VTD_PHYS + 0x4000, VTD_PS | VTD_RW);
+	HW_PHYS(&h5, VTD_PHYS + 0x4000, (1ULL << 48) | a, 0x123456000ULL, 12, 12);
+	HW_FAULT(&h5, VTD_PHYS + 0x4000, a, 0, IOPT_HWSIM_FAULT_RESERVED, 4);
+	CHECK_EQ(hwalk(&h5, VTD_PHYS + 0x4000, 1ULL << 57, 0, &r), -EFAULT);
+	CHECK(r.input && r.fault == IOPT_HWSIM_FAULT_ADDR_SIZE);
+out:
+	himg_close(&h);
+	himg_close(&h5);
+}
+
+TEST(vtd_geometry)
+{
+	struct iopt_hwsim_geom g;
+	static const struct {
+		unsigned int gl, ias, oas;
+		uint32_t q;
+		int ret;
+		unsigned int levels;
+	} v[] = {
+		{ 12, 39, 52, 0, 0, 3 }, { 0, 48, 52, 0, 0, 4 },
+		{ 12, 57, 32, 0, 0, 5 }, { 12, 48, 48, IOPT_QUIRK_VTD_NO_1G, 0, 4 },
+		{ 12, 40, 52, 0, -ENOTSUP, 0 }, { 12, 47, 52, 0, -ENOTSUP, 0 },
+		{ 12, 48, 53, 0, -ENOTSUP, 0 }, { 12, 48, 31, 0, -ENOTSUP, 0 },
+		{ 14, 48, 52, 0, -ENOTSUP, 0 },
+		{ 12, 48, 52, IOPT_QUIRK_ARM_TTBR1, -EINVAL, 0 },
+		{ 12, 48, 52, IOPT_QUIRK_NO_CONTIG, -EINVAL, 0 },
+	};
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(v); i++) {
+		struct iopt_config c = { IOPT_FMT_VTD_SS, v[i].gl, v[i].ias,
+					 v[i].oas, v[i].q, 0 };
+		int ret;
+
+		memset(&g, 0xa5, sizeof(g));
+		ret = iopt_hwsim_geometry(&c, &g);
+		if (ret != v[i].ret) {
+			H_FAIL("case %u: %d, expected %d", i, ret, v[i].ret);
+			continue;
+		}
+		if (ret) {
+			CHECK_EQ(g.levels, 0xa5a5a5a5u);
+			continue;
+		}
+		CHECK_EQ(g.levels, v[i].levels);
+		CHECK_EQ(g.top_bits, 9);
+		CHECK_EQ(g.level_bits, 9);
+		CHECK_EQ(g.granule_lg2, 12);
+		CHECK(!g.sign_extend && !g.stage2);
+		CHECK_EQ(g.quirks, v[i].q);
+	}
+	/* A geometry that does not add up is refused by the walker. */
+	ASSERT_EQ(iopt_hwsim_geometry(&(struct iopt_config){ IOPT_FMT_VTD_SS,
+				12, 48, 52, 0, 0 }, &g), 0);
+	{
+		struct iopt_hwsim_result r;
+		struct iopt_hwsim_mem m;
+		struct iopt_hwsim_geom bad = g;
+
+		iopt_hwsim_mem_image(&m, "", 0, 0);
+		bad.levels = 5;
+		CHECK_EQ(iopt_hwsim_walk(&bad, &m, 0, 0, 0, &r), -EINVAL);
+		bad = g;
+		bad.sign_extend = true;
+		CHECK_EQ(iopt_hwsim_walk(&bad, &m, 0, 0, 0, &r), -EINVAL);
+		bad = g;
+		bad.quirks = IOPT_QUIRK_ARM_LPA2;
+		CHECK_EQ(iopt_hwsim_walk(&bad, &m, 0, 0, 0, &r), -EINVAL);
+		CHECK_EQ(iopt_hwsim_walk(&g, &m, 0, 0, 0, &r), -EFAULT);
+		CHECK_EQ(r.fault, IOPT_HWSIM_FAULT_WALK_ABORT);
+	}
+}
+
+/* Translate @iova and say whether the IOTLB answered. */
+static bool vtd_cached(struct iopt_hwsim *sim, uint64_t iova)
+{
+	struct iopt_hwsim_result r;
+
+	if (iopt_hwsim_translate(sim, iova, 0, &r)) {
+		H_FAIL("0x%" PRIx64 ": no translation", iova);
+		return false;
+	}
+	return r.cached;
+}
+
+/* Fill the caches: the 4K pages at A and A + 4K, the 2M page at
+ * (1, 2, 5), the 1G page at (1, 3): four IOTLB entries; walk-cache
+ * entries for the PML4E, the PDPTE and the PDE on A's path. */
+static void vtd_fill(struct iopt_hwsim *sim)
+{
+	static const uint64_t at[] = {
+		VTD_A, VTD_A + 0x1000, VTD_IDX(1, 2, 5, 0), VTD_IDX(1, 3, 0, 0),
+	};
+	struct iopt_hwsim_result r;
+
+	ASSERT_EQ(iopt_hwsim_set_root(sim, VTD_PML4), 0);
+	for (unsigned int i = 0; i < ARRAY_SIZE(at); i++)
+		CHECK_EQ(iopt_hwsim_translate(sim, at[i], 0, &r), 0);
+	iopt_hwsim_reset_counters(sim);
+}
+
+/*
+ * Page-selective invalidation: exactly the IOTLB entries overlapping the
+ * 2^AM-page region (ADDR's low bits ignored), and without IH the
+ * walk-cache entries overlapping it; AM above MAMV refused.
+ */
+TEST(vtd_psi)
+{
+	const struct iopt_hwsim_params p = { .tlb_entries = 64,
+					     .walk_entries = 16 };
+	struct iopt_hwsim sim, other;
+	struct iopt_hwsim_counters c;
+	struct himg h;
+	const uint64_t a = VTD_A, b = VTD_A + 0x1000;
+	const uint64_t big = VTD_IDX(1, 2, 5, 0), huge = VTD_IDX(1, 3, 0, 0);
+
+	memset(&sim, 0, sizeof(sim));
+	memset(&other, 0, sizeof(other));
+	if (vtd_image(&h, 48, 52, 0))
+		goto out;
+	ASSERT_EQ(iopt_hwsim_init(&sim, &h.c, &h.m, &p), 0);
+	CHECK_EQ(sim.vtd_mamv, IOPT_HWSIM_VTD_MAMV_DEFAULT);
+
+	/* AM 0, IH: A's page only; the walk cache stays. */
+	vtd_fill(&sim);
+	CHECK_EQ(iopt_hwsim_vtd_psi(&sim, a, 0, true), 0);
+	c = counters(&sim);
+	CHECK_EQ(c.vtd_psi, 1);
+	CHECK_EQ(c.vtd_psi_ih, 1);
+	CHECK_EQ(c.inv_range + c.inv_all, 0);
+	CHECK_EQ(c.tlb_dropped, 1);
+	CHECK_EQ(c.walk_dropped, 0);
+	CHECK(!vtd_cached(&sim, a));
+	CHECK_EQ(counters(&sim).walk_hits[1], 1);	/* resumed below the PDE */
+	CHECK(vtd_cached(&sim, b));
+	CHECK(vtd_cached(&sim, big));
+	CHECK(vtd_cached(&sim, huge));
+
+	/* AM 0 without IH: also the PML4E, PDPTE and PDE that cover A. */
+	vtd_fill(&sim);
+	CHECK_EQ(iopt_hwsim_vtd_psi(&sim, a + 0xabc, 0, false), 0);
+	c = counters(&sim);
+	CHECK_EQ(c.vtd_psi_ih, 0);
+	CHECK_EQ(c.tlb_dropped, 1);
+	CHECK_EQ(c.walk_dropped, 3);
+	CHECK(!vtd_cached(&sim, a));
+	CHECK_EQ(counters(&sim).walk_misses, 1);
+
+	/* AM 1 from B's address: ADDR[12] is ignored, so pages A and B. */
+	vtd_fill(&sim);
+	CHECK_EQ(iopt_hwsim_vtd_psi(&sim, b, 1, true), 0);
+	CHECK_EQ(counters(&sim).tlb_dropped, 2);
+	CHECK(!vtd_cached(&sim, a));
+	CHECK(!vtd_cached(&sim, b));
+	CHECK(vtd_cached(&sim, big));
+
+	/* AM 9: the 2M region of A's PD entry (index 3), not index 5's. */
+	vtd_fill(&sim);
+	CHECK_EQ(iopt_hwsim_vtd_psi(&sim, a, 9, false), 0);
+	c = counters(&sim);
+	CHECK_EQ(c.tlb_dropped, 2);
+	CHECK_EQ(c.walk_dropped, 3);
+	CHECK(vtd_cached(&sim, big));
+	CHECK(vtd_cached(&sim, huge));
+
+	/* One 4K page inside a superpage drops the superpage. */
+	vtd_fill(&sim);
+	CHECK_EQ(iopt_hwsim_vtd_psi(&sim, big + 0x5000, 0, true), 0);
+	CHECK_EQ(iopt_hwsim_vtd_psi(&sim, huge + 0x3ffff000, 0, true), 0);
+	CHECK_EQ(counters(&sim).tlb_dropped, 2);
+	CHECK(!vtd_cached(&sim, big));
+	CHECK(!vtd_cached(&sim, huge));
+	CHECK(vtd_cached(&sim, a));
+
+	/* AM 18 (the MAMV): 1G, A's PDPTE region: A, B, the 2M page, and
+	 * the PML4E, PDPTE, PDE; not the 1G page next to it. */
+	vtd_fill(&sim);
+	CHECK_EQ(iopt_hwsim_vtd_psi(&sim, a, 18, false), 0);
+	c = counters(&sim);
+	CHECK_EQ(c.tlb_dropped, 3);
+	CHECK_EQ(c.walk_dropped, 3);
+	CHECK(vtd_cached(&sim, huge));
+
+	/* Refused: AM above MAMV, another format, NULL; nothing counted. */
+	vtd_fill(&sim);
+	CHECK_EQ(iopt_hwsim_vtd_psi(&sim, a, 19, false), -EINVAL);
+	CHECK_EQ(iopt_hwsim_vtd_set_mamv(&sim, 52), -EINVAL);
+	CHECK_EQ(iopt_hwsim_vtd_set_mamv(NULL, 9), -EINVAL);
+	CHECK_EQ(iopt_hwsim_vtd_set_mamv(&sim, 9), 0);
+	CHECK_EQ(iopt_hwsim_vtd_psi(&sim, a, 10, false), -EINVAL);
+	CHECK_EQ(iopt_hwsim_vtd_psi(NULL, a, 0, false), -EINVAL);
+	c = counters(&sim);
+	CHECK_EQ(c.vtd_psi + c.tlb_dropped + c.walk_dropped, 0);
+	CHECK(vtd_cached(&sim, a));
+	{
+		struct iopt_config x86 = { IOPT_FMT_X86_64, 12, 48, 52, 0, 0 };
+
+		ASSERT_EQ(iopt_hwsim_init(&other, &x86, &h.m, &p), 0);
+		CHECK_EQ(iopt_hwsim_vtd_psi(&other, a, 0, false), -EINVAL);
+		CHECK_EQ(iopt_hwsim_vtd_set_mamv(&other, 9), -EINVAL);
+	}
+out:
+	iopt_hwsim_fini(&sim);
+	iopt_hwsim_fini(&other);
+	himg_close(&h);
+}
+
+/*
+ * The flush callbacks on a VT-d table send what Linux's intel driver
+ * sends: the range's pages rounded up to a power of two (AM), widened
+ * until one aligned region holds the first and last page, IH from
+ * leaf_only, domain-selective above MAMV.
+ */
+TEST(vtd_flush_ops)
+{
+	const struct iopt_hwsim_params p = { .tlb_entries = 64,
+					     .walk_entries = 16 };
+	struct iopt_hwsim sim;
+	struct iopt_hwsim_counters c;
+	const struct iopt_flush_ops *ops;
+	struct himg h;
+	void *cookie = NULL;
+	const uint64_t a = VTD_A, b = VTD_A + 0x1000;
+	const uint64_t big = VTD_IDX(1, 2, 5, 0);
+
+	memset(&sim, 0, sizeof(sim));
+	if (vtd_image(&h, 48, 52, 0))
+		goto out;
+	ASSERT_EQ(iopt_hwsim_init(&sim, &h.c, &h.m, &p), 0);
+	ops = iopt_hwsim_flush_ops(&sim, &cookie);
+	ASSERT(cookie == &sim);
+
+	/* Pages 4 and 5 (aligned pair): AM 1 at page 4, IH. */
+	vtd_fill(&sim);
+	ops->flush_range(cookie, a, 0x2000, 12, true);
+	c = counters(&sim);
+	CHECK_EQ(c.vtd_psi, 1);
+	CHECK_EQ(c.vtd_psi_ih, 1);
+	CHECK_EQ(c.tlb_dropped, 2);
+	CHECK_EQ(c.walk_dropped, 0);
+
+	/* Page 5 alone: AM 0; B only, and without IH the walk cache. */
+	vtd_fill(&sim);
+	ops->flush_range(cookie, b, 0x1000, 12, false);
+	c = counters(&sim);
+	CHECK_EQ(c.vtd_psi_ih, 0);
+	CHECK_EQ(c.tlb_dropped, 1);
+	CHECK_EQ(c.walk_dropped, 3);
+	CHECK(vtd_cached(&sim, a));	/* A's page was not in the region */
+	CHECK(!vtd_cached(&sim, b));
+	CHECK_EQ(counters(&sim).walk_misses, 1); /* from the root */
+
+	/* Pages 5 and 6: two pages, but 5 is odd: 5 ^ 6 = 0b011, so AM 2,
+	 * the region of pages 4..7, which drops A (page 4) too. */
+	vtd_fill(&sim);
+	ops->flush_range(cookie, b, 0x2000, 12, true);
+	c = counters(&sim);
+	CHECK_EQ(c.vtd_psi, 1);
+	CHECK_EQ(c.tlb_dropped, 2);
+	CHECK(!vtd_cached(&sim, a));
+	CHECK(vtd_cached(&sim, big));
+
+	/* MAMV 2: five pages round up to AM 3, above it: domain-selective. */
+	ASSERT_EQ(iopt_hwsim_vtd_set_mamv(&sim, 2), 0);
+	vtd_fill(&sim);
+	ops->flush_range(cookie, a, 0x5000, 12, true);
+	c = counters(&sim);
+	CHECK_EQ(c.vtd_psi, 0);
+	CHECK_EQ(c.vtd_psi_wide, 1);
+	CHECK_EQ(c.inv_all, 1);
+	CHECK_EQ(c.tlb_dropped, 4);
+	CHECK_EQ(c.walk_dropped, 3);
+	/* Four pages fit AM 2. */
+	vtd_fill(&sim);
+	ops->flush_range(cookie, a, 0x4000, 12, true);
+	CHECK_EQ(counters(&sim).vtd_psi, 1);
+	CHECK_EQ(counters(&sim).inv_all, 0);
+	/* A range the command cannot express becomes domain-selective. */
+	vtd_fill(&sim);
+	ops->flush_range(cookie, ~0xfffULL, 0x2000, 12, true);
+	ops->flush_range(cookie, a, 0, 12, true);
+	CHECK_EQ(counters(&sim).inv_all, 2);
+	CHECK_EQ(counters(&sim).vtd_psi, 0);
+	ops->flush_all(cookie);
+	CHECK_EQ(counters(&sim).inv_all, 3);
+out:
+	iopt_hwsim_fini(&sim);
+	himg_close(&h);
 }
 
 /* ------------------------------------------------------------ AMD v1 */

@@ -162,6 +162,25 @@
  *    always with PDE, whether tables were freed or not; flush_all and a
  *    range the encoding cannot name become the whole domain with PDE.
  *    The generic iopt_hwsim_inv_all() / inv_range() still work on it.
+ *  - Intel VT-d second stage (IOPT_FMT_VTD_SS, 3/4/5 levels for ias
+ *    39/48/57; inputs at or above 2^ias are address-size faults with
+ *    @input): an entry is present when R (bit 0) or W (bit 1) is set;
+ *    R and W are AND-ed over every level, the leaf included. The model
+ *    implements ECAP.SC (SNP, bit 11, allowed in leaves; reserved in
+ *    non-leaf entries), no device TLB (TM, bit 62, reserved everywhere),
+ *    no ECAP.SLEE (bit 2 ignored; a fetch needs read permission, and
+ *    there are no privilege levels), CAP.SLLPS bit 0 (2M) always and bit
+ *    1 (1G) unless IOPT_QUIRK_VTD_NO_1G. Reserved-bit faults: address
+ *    bits [51:oas] of any entry or of the root, PS (bit 7) in a PML4E or
+ *    PML5E or, without 1G, in a PDPE, address bits [20:12] of a 2M and
+ *    [29:12] of a 1G leaf; bits 3..6, 8..10, 52..61 and 63 are ignored.
+ *    These are the masks QEMU's model checks, with its snoop-control
+ *    and without its device TLB. Invalidation: iopt_hwsim_vtd_psi()
+ *    (page-selective within domain) and iopt_hwsim_inv_all()
+ *    (domain-selective); CAP.MAMV is IOPT_HWSIM_VTD_MAMV_DEFAULT (18,
+ *    as QEMU reports) unless iopt_hwsim_vtd_set_mamv() changes it.
+ *    iopt_hwsim_flush_ops() issues them as Linux's intel driver does:
+ *    see iopt_hwsim_vtd_psi().
  *  - An IOTLB range invalidation acts at every granule step from @iova, as
  *    per-page TLBI commands do: an entry smaller than the granule between
  *    two steps survives it (so a gather that claims a larger granule than
@@ -208,7 +227,7 @@ enum iopt_hwsim_fault {
 				       * is true); ARM: the root, a table or an
 				       * output address at or above 2^oas */
 	IOPT_HWSIM_FAULT_ACCESS_FLAG, /* ARM, v7s: leaf with AF = 0 */
-	IOPT_HWSIM_FAULT_RESERVED,    /* x86: a reserved bit is set (address
+	IOPT_HWSIM_FAULT_RESERVED,    /* x86, VT-d: a reserved bit is set (address
 				       * bits at or above oas included);
 				       * v7s MTK_EXT: a supersection's
 				       * extended-address bits */
@@ -359,6 +378,9 @@ struct iopt_hwsim_result {
  * TTBRs), oas 36; apple-dart2 granule 14, ias 32..42, oas 42; amd-v1
  * granule 12, ias 12 + 9 * levels (21, 30, 39, 48, 57) or 64 (6 levels),
  * oas 32..52. A granule of 0 means the format's own.
+ * TTBRs), oas 36; apple-dart2 granule 14, ias 32..42, oas 42; VT-d second
+ * stage granule 12, ias 39, 48 or 57, oas 32..52, quirk VTD_NO_1G only
+ * (another: -EINVAL). A granule of 0 means the format's own.
  * Return: 0; -EINVAL for a NULL pointer or unknown format, V7S_MTK_EXT
  * without V7S_NO_PERMS, or ARM_TTBR1 on stage 2; -ENOTSUP for a geometry the hardware cannot walk
  * (granule, ias, oas, more than 16 concatenated start tables).
@@ -462,6 +484,10 @@ struct iopt_hwsim_counters {
 	uint64_t use_after_free; /* walks that read freed table memory */
 	uint64_t amd_inv_pages;  /* AMD INVALIDATE_IOMMU_PAGES commands */
 	uint64_t amd_inv_pages_pde; /* of which with PDE set */
+	uint64_t vtd_psi;        /* VT-d page-selective invalidations */
+	uint64_t vtd_psi_ih;     /* of which with IH (paging-structure caches kept) */
+	uint64_t vtd_psi_wide;   /* flush ranges whose AM exceeded MAMV, sent
+				  * domain-selective (counted in inv_all too) */
 };
 
 enum iopt_hwsim_event_kind {
@@ -536,6 +562,7 @@ struct iopt_hwsim {
 	iopt_hwsim_event_fn event_fn;
 	void *event_arg;
 	struct iopt_hwsim_event last_event;
+	unsigned int vtd_mamv;           /* VT-d CAP.MAMV */
 };
 
 /**
@@ -622,6 +649,39 @@ int iopt_hwsim_inv_all(struct iopt_hwsim *sim);
 int iopt_hwsim_inv_range(struct iopt_hwsim *sim, uint64_t iova, uint64_t size,
 			 unsigned int granule_lg2, bool leaf_only);
 
+/* VT-d CAP.MAMV of a new simulated IOMMU, and the largest the model takes. */
+#define IOPT_HWSIM_VTD_MAMV_DEFAULT 18
+#define IOPT_HWSIM_VTD_MAMV_MAX     51
+
+/**
+ * iopt_hwsim_vtd_psi() - VT-d page-selective-within-domain IOTLB invalidation
+ * @sim:  a simulated IOMMU of an IOPT_FMT_VTD_SS configuration.
+ * @addr: ADDR; its low 12 + @am bits are ignored, as the hardware does.
+ * @am:   address mask: the region is 2^@am 4K pages, naturally aligned;
+ *        at most the MAMV (IOPT_HWSIM_VTD_MAMV_DEFAULT unless set).
+ * @ih:   invalidation hint: only leaves changed, so the paging-structure
+ *        (walk) caches are kept.
+ *
+ * Drops every IOTLB entry that overlaps the region (a superpage that
+ * reaches into it included, and cached "no translation" entries), and,
+ * unless @ih, every walk-cache entry whose region overlaps it. Counted in
+ * vtd_psi (and vtd_psi_ih), not in inv_range.
+ * Return: 0; -EINVAL for NULL, a simulated IOMMU of another format, or
+ * @am above the MAMV (nothing dropped or counted).
+ * Context: as iopt_hwsim_translate().
+ */
+int iopt_hwsim_vtd_psi(struct iopt_hwsim *sim, uint64_t addr, unsigned int am,
+		       bool ih);
+
+/**
+ * iopt_hwsim_vtd_set_mamv() - set the model's CAP.MAMV
+ * @sim:  a simulated IOMMU of an IOPT_FMT_VTD_SS configuration.
+ * @mamv: the largest AM iopt_hwsim_vtd_psi() accepts, 0..51.
+ * Return: 0; -EINVAL for NULL, another format or @mamv above 51 (nothing
+ * changed). Context: as iopt_hwsim_translate().
+ */
+int iopt_hwsim_vtd_set_mamv(struct iopt_hwsim *sim, unsigned int mamv);
+
 /**
  * iopt_hwsim_flush_ops() - flush callbacks that drive a simulated IOMMU
  * @sim:    the simulated IOMMU.
@@ -632,6 +692,13 @@ int iopt_hwsim_inv_range(struct iopt_hwsim *sim, uint64_t iova, uint64_t size,
  * range that command refuses (size 0, wrapping) becomes invalidate-all
  * rather than being lost. On an AMD v1 table both become
  * iopt_hwsim_amd_inv_pages() instead (see the AMD item above). With a NULL cookie the callbacks do nothing.
+ * rather than being lost. On VT-d second stage a range becomes one
+ * iopt_hwsim_vtd_psi() as Linux's intel driver sends it: the range's 4K
+ * pages rounded up to a power of two, AM its log2, widened until one
+ * naturally aligned region holds the first and last page; IH is the
+ * leaf-only flag; an AM above the MAMV is a domain-selective flush
+ * (iopt_hwsim_inv_all()) instead. With a NULL cookie the callbacks do
+ * nothing.
  * Return: the ops (static, shared by all simulated IOMMUs).
  * Context: any.
  */

@@ -67,6 +67,7 @@ enum iopt_format {
 	IOPT_FMT_APPLE_DART = 6,    /* Apple DART v1 (4K, oas 36) */
 	IOPT_FMT_APPLE_DART2 = 7,   /* Apple DART v2 (16K, oas 42) */
 	IOPT_FMT_AMD_V1 = 8,        /* AMD IOMMU v1 host tables */
+	IOPT_FMT_VTD_SS = 9,        /* Intel VT-d second stage */
 };
 
 /* Quirks (struct iopt_config.quirks). A quirk a format does not know is -EINVAL. */
@@ -77,6 +78,7 @@ enum iopt_format {
 #define IOPT_QUIRK_V7S_MTK_EXT   (1u << 4) /* v7s: MediaTek PA[34:32] in leaves (needs NO_PERMS) */
 #define IOPT_QUIRK_ARM_TTBR1     (1u << 5) /* S1: a TTBR1 table, IOVAs in the upper half */
 #define IOPT_QUIRK_ARM_LPA2      (1u << 6) /* 4K/16K: FEAT_LPA2 descriptors (TCR.DS = 1) */
+#define IOPT_QUIRK_VTD_NO_1G     (1u << 7) /* VT-d SS: no 1G superpages (CAP.SLLPS bit 1 clear) */
 
 /* Options (struct iopt_config.flags). */
 #define IOPT_CFG_STATS (1u << 0) /* count walks and entries (see struct iopt_stats) */
@@ -85,8 +87,9 @@ enum iopt_format {
  * struct iopt_config - what table to build
  * @format:      one of enum iopt_format.
  * @granule_lg2: log2 of the translation granule: 12, 14 or 16 for ARM LPAE;
- *               12 for x86-64, Mali, v7s and Apple DART v1, 14 for DART
- *               v2. 0 selects the format's default (12; DART v2: 14).
+ *               12 for x86-64, Mali, v7s, Apple DART v1 and VT-d second
+ *               stage, 14 for DART v2. 0 selects the format's default
+ *               (12; DART v2: 14).
  * @ias:         input (IOVA) address bits. ARM: 32..48, or up to 52 with
  *               the 64K granule (FEAT_LVA) or IOPT_QUIRK_ARM_LPA2 (the start
  *               level follows, 4K with ias > 48 adding the level above
@@ -101,18 +104,25 @@ enum iopt_format {
  *               the root, see iopt_root_tables()). DART v2: 32..42 (two
  *               levels up to 36, three above). AMD v1: 39, 48, 57 or 64
  *               (3, 4, 5 or 6 levels: the DTE's Mode).
+ *               levels up to 36, three above). VT-d second stage: 39,
+ *               48 or 57 (3, 4 or 5 levels, the AGAWs); IOVAs are not
+ *               sign-extended, those at or above 2^ias are refused.
  * @oas:         output (physical) address bits. ARM: 32, 36, 40, 42, 44, 48,
  *               or 52 with the 64K granule (FEAT_LPA) or with
  *               IOPT_QUIRK_ARM_LPA2. x86-64: 32..52. Mali: 32..40. v7s:
  *               32, or 33..35 with IOPT_QUIRK_V7S_MTK_EXT. DART v1: 36;
  *               DART v2: 42. AMD v1: 32..52.
+ *               DART v2: 42. VT-d second stage: 32..52 (the host
+ *               address width; the named configurations use 52).
  * @quirks:      IOPT_QUIRK_* bits. ARM_TTBR1 is stage 1 only (-EINVAL on
  *               stage 2, which has no TTBR1). ARM_LPA2 (4K and 16K only,
  *               -ENOTSUP with 64K) writes the TCR.DS = 1 layout: OA[51:50]
  *               in bits [9:8] of every descriptor, no shareability in the
  *               leaves (TCR.SH0 gives it), and blocks at ARM level 0 (4K:
  *               512G) or level 1 (16K: 64G); it is never implied, so ias
- *               or oas above 48 with 4K or 16K needs it.
+ *               or oas above 48 with 4K or 16K needs it. VTD_NO_1G is
+ *               the only quirk of VT-d second stage (others: -EINVAL)
+ *               and is VT-d only: 4K and 2M leaves, no PS in a PDPE.
  * @flags:       IOPT_CFG_* bits. Unknown bits are -EINVAL.
  */
 struct iopt_config {
@@ -133,11 +143,17 @@ struct iopt_config {
  *        output address bits), and the flags "nocontig"
  *        (IOPT_QUIRK_NO_CONTIG), "ns" (ARM_NS), "s2fwb" (ARM_S2FWB),
  *        "ttbr1" (ARM_TTBR1), "lpa2" (ARM_LPA2), "no_perms"
- *        (V7S_NO_PERMS), "mtk_ext" (V7S_MTK_EXT). What each format
+ *        (V7S_NO_PERMS), "mtk_ext" (V7S_MTK_EXT), "no1g" (VTD_NO_1G:
+ *        VT-d second stage without 1G superpages, for hardware whose
+ *        CAP.SLLPS bit 1 is clear). What each format
  *        accepts: see struct iopt_config; arm-v7s: ias 32, oas 32 (up to
  *        35 with mtk_ext, which needs no_perms); arm-mali-lpae and
  *        apple-dart*: no flags ("apple-dart2:ias=42": DART v2 with three
- *        levels; "apple-dart:ias=31": v1 with two TTBRs);
+ *        levels; "apple-dart:ias=31": v1 with two TTBRs); vtd-ss-3lvl,
+ *        vtd-ss-4lvl, vtd-ss-5lvl (ias 39, 48, 57; oas 52, or 32..52
+ *        with "oas=N"): only "no1g" ("vtd-ss-4lvl:no1g"; the ias that
+ *        fits another level count is refused by iopt_init(), e.g.
+ *        "vtd-ss-3lvl:ias=40");
  *        nocontig and ns on ARM LPAE and v7s, s2fwb on stage 2. 52-bit
  *        sizes with 4K or 16K are not implied: "arm-lpae-s1-16k:ias=52"
  *        without "lpa2" parses, and iopt_init() refuses it (-ENOTSUP).
@@ -623,7 +639,9 @@ int iopt_gather_sync(struct iopt_gather *g);
  * Formats cannot express every combination (ARM stage 1 cannot make a page
  * writable but not readable, so WRITE alone reads back as READ|WRITE; PRIV
  * means nothing in stage 2 or on Mali, whose GPU makes no privilege
- * distinction). This returns what iopt_iova_to_phys_length()
+ * distinction; VT-d second stage keeps READ, WRITE and CACHE (the SNP
+ * bit, not set with MMIO) only: it has no privilege levels and, as
+ * Linux uses it, no execute permission or memory types). This returns what iopt_iova_to_phys_length()
  * and the extent iterator will report for such a leaf.
  * Unknown bits of @prot are ignored.
  * Return: IOPT_* flags; 0 for a NULL or destroyed table. Context: any.

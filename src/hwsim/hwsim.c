@@ -47,6 +47,7 @@ int iopt_hwsim_init(struct iopt_hwsim *sim, const struct iopt_config *cfg,
 					     sizeof(sim->sizes_lg2) /
 					     sizeof(sim->sizes_lg2[0]));
 		ret = hwsim_caches_alloc_(sim);
+		hwsim_vtd_init_(sim);
 	}
 	if (ret)
 		memset(sim, 0, sizeof(*sim));
@@ -360,6 +361,11 @@ static void flush_range_cb(void *cookie, uint64_t iova, uint64_t size,
 	/* AMD v1: INVALIDATE_IOMMU_PAGES, as Linux's driver encodes it. */
 	if (sim && sim->geom.format == IOPT_FMT_AMD_V1) {
 		hwsim_amd_flush_range_(sim, iova, size);
+		return;
+	}
+	/* VT-d second stage: PSI as Linux's intel driver issues it. */
+	if (sim && sim->geom.format == IOPT_FMT_VTD_SS) {
+		hwsim_vtd_flush_range_(sim, iova, size, leaf_only);
 		return;
 	}
 	/* A command the model cannot express must not be lost: widen it. */

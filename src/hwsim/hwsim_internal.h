@@ -19,6 +19,7 @@
 #define HWSIM_A_UXN      (1u << 2)
 #define HWSIM_A_PXN      (1u << 3)
 #define HWSIM_A_NO_READ  (1u << 4)	/* AMD v1: IR = 0 on the way */
+#define HWSIM_A_NO_READ  (1u << 4)  /* VT-d second stage: R clear above */
 
 /* Called for each valid table descriptor a walk reads. @iova is the first
  * address the descriptor covers; @attrs includes the descriptor's own.
@@ -111,5 +112,15 @@ int hwsim_amd_walk_from_(struct hwsim_walk *w, uint64_t table,
 void hwsim_amd_flush_all_(struct iopt_hwsim *sim);
 void hwsim_amd_flush_range_(struct iopt_hwsim *sim, uint64_t iova,
 			    uint64_t size);
+/* vtd_ss.c: Intel VT-d second stage */
+int hwsim_vtd_geometry_(const struct iopt_config *cfg,
+			struct iopt_hwsim_geom *g);
+bool hwsim_vtd_geom_valid_(const struct iopt_hwsim_geom *g);
+int hwsim_vtd_step_(const struct iopt_hwsim_geom *g, unsigned int level,
+		    uint64_t pte, uint64_t iova, uint64_t *next,
+		    uint32_t *attrs, struct iopt_hwsim_result *r);
+void hwsim_vtd_init_(struct iopt_hwsim *sim);
+void hwsim_vtd_flush_range_(struct iopt_hwsim *sim, uint64_t iova,
+			    uint64_t size, bool leaf_only);
 
 #endif /* IOPT_HWSIM_INTERNAL_H */

@@ -273,6 +273,9 @@ int iopt_hwsim_geometry(const struct iopt_config *cfg,
 	case IOPT_FMT_AMD_V1:
 		ret = hwsim_amd_geometry_(cfg, &tmp);
 		break;
+	case IOPT_FMT_VTD_SS:
+		ret = hwsim_vtd_geometry_(cfg, &tmp);
+		break;
 	default:
 		return -EINVAL;
 	}
@@ -332,6 +335,8 @@ bool hwsim_geom_valid_(const struct iopt_hwsim_geom *g)
 		break;
 	case IOPT_FMT_AMD_V1:
 		return hwsim_amd_geom_valid_(g);
+	case IOPT_FMT_VTD_SS:
+		return hwsim_vtd_geom_valid_(g);
 	default:
 		return false;
 	}
@@ -983,6 +988,9 @@ int hwsim_walk_from_(struct hwsim_walk *w, uint64_t table, unsigned int level,
 		case IOPT_FMT_APPLE_DART2:
 			ret = dart_step(w, level, pte, iova, &next, r);
 			break;
+		case IOPT_FMT_VTD_SS:
+			ret = hwsim_vtd_step_(g, level, pte, iova, &next, &attrs, r);
+			break;
 		default:
 			ret = arm_step(w, level, pte, iova, &next, &attrs, r);
 			break;
@@ -1015,7 +1023,8 @@ int hwsim_walk_root_(struct hwsim_walk *w, uint64_t root, uint64_t iova,
 	if (g->format == IOPT_FMT_ARM_V7S ? base >> 32 != 0 :
 	    beyond_oas(g, base))
 		return fault(r, g->format == IOPT_FMT_X86_64 ||
-			     g->format == IOPT_FMT_AMD_V1 ?
+			     g->format == IOPT_FMT_AMD_V1 ||
+			     g->format == IOPT_FMT_VTD_SS ?
 			     IOPT_HWSIM_FAULT_RESERVED :
 			     IOPT_HWSIM_FAULT_ADDR_SIZE, g->levels - 1);
 	return hwsim_walk_from_(w, base, g->levels - 1, 0, iova, r);

@@ -26,6 +26,9 @@ static const struct {
 	{ "apple-dart",      { IOPT_FMT_APPLE_DART, 12, 32, 36, 0, 0 } },
 	{ "apple-dart2",     { IOPT_FMT_APPLE_DART2, 14, 36, 42, 0, 0 } },
 	{ "amd-v1",          { IOPT_FMT_AMD_V1, 12, 48, 52, 0, 0 } },
+	{ "vtd-ss-3lvl",     { IOPT_FMT_VTD_SS, 12, 39, 52, 0, 0 } },
+	{ "vtd-ss-4lvl",     { IOPT_FMT_VTD_SS, 12, 48, 52, 0, 0 } },
+	{ "vtd-ss-5lvl",     { IOPT_FMT_VTD_SS, 12, 57, 52, 0, 0 } },
 };
 
 const char *iopt_config_name(unsigned int i, struct iopt_config *cfg)
@@ -107,6 +110,8 @@ int iopt_config_from_name(const char *name, struct iopt_config *out)
 				cfg.quirks |= IOPT_QUIRK_ARM_TTBR1;
 			else if (word_is(key, kn, "lpa2"))
 				cfg.quirks |= IOPT_QUIRK_ARM_LPA2;
+			else if (word_is(key, kn, "no1g"))
+				cfg.quirks |= IOPT_QUIRK_VTD_NO_1G;
 			else
 				return -EINVAL;
 			continue;
@@ -272,6 +277,9 @@ int iopt_init(struct iopt_table *t, const struct iopt_config *cfg,
 		break;
 	case IOPT_FMT_AMD_V1:
 		ret = iopt_amd_v1_init(t);
+		break;
+	case IOPT_FMT_VTD_SS:
+		ret = iopt_vtd_ss_init(t);
 		break;
 	default:
 		ret = -EINVAL;

@@ -67,6 +67,7 @@ int iopt_x86_64_init(struct iopt_table *t);
 int iopt_arm_v7s_init(struct iopt_table *t);
 int iopt_apple_dart_init(struct iopt_table *t);
 int iopt_amd_v1_init(struct iopt_table *t);
+int iopt_vtd_ss_init(struct iopt_table *t);
 
 /*
  * Argument checks of the engine, for callers that split one request into
