@@ -122,15 +122,6 @@ unsigned int hwsim_amd_sizes_(const struct iopt_hwsim_geom *g,
 
 /* ------------------------------------------------------------- the walk */
 
-static int amd_fault(struct iopt_hwsim_result *r, enum iopt_hwsim_fault f,
-		     unsigned int level)
-{
-	r->fault = f;
-	r->level = level;
-	r->phys = IOPT_PHYS_NONE;
-	return -EFAULT;
-}
-
 /* No execute permission exists (a fetch is a read) and no privilege. */
 static unsigned int amd_perm(uint32_t attrs)
 {
@@ -166,19 +157,19 @@ static int amd_leaf(const struct iopt_hwsim_geom *g, unsigned int level,
 		uint64_t ones = ~(pte | ~AMD_ADDR) >> 12; /* zeros of [51:12] */
 
 		if (!ones)	/* [51:12] all ones: no size */
-			return amd_fault(r, IOPT_HWSIM_FAULT_TRANSLATION, level);
+			return hwsim_fault_(r, IOPT_HWSIM_FAULT_TRANSLATION, level);
 		size_lg2 = 12 + (unsigned int)__builtin_ctzll(ones) + 1;
 		/* A run must cover more than one entry and fit the table
 		 * (the level's own size is NextLevel 0, never 7). */
 		if (size_lg2 <= shift || !amd_size_fits(level, size_lg2))
-			return amd_fault(r, IOPT_HWSIM_FAULT_TRANSLATION, level);
+			return hwsim_fault_(r, IOPT_HWSIM_FAULT_TRANSLATION, level);
 	} else if (!amd_size_fits(level, shift)) {
-		return amd_fault(r, IOPT_HWSIM_FAULT_TRANSLATION, level);
+		return hwsim_fault_(r, IOPT_HWSIM_FAULT_TRANSLATION, level);
 	}
 	oa = pte & AMD_ADDR & ~low_mask(size_lg2);
 	/* Address bits at or above oas are reserved (IO_PAGE_FAULT RZ). */
 	if (beyond(g, oa | low_mask(size_lg2)))
-		return amd_fault(r, IOPT_HWSIM_FAULT_RESERVED, level);
+		return hwsim_fault_(r, IOPT_HWSIM_FAULT_RESERVED, level);
 	r->level = level;
 	r->leaf_lg2 = shift;
 	r->size_lg2 = size_lg2;
@@ -211,13 +202,13 @@ int hwsim_amd_walk_from_(struct hwsim_walk *w, uint64_t table,
 		if (level > top)
 			break;
 		if (!hwsim_read_entry_(w, level, addr, &pte, r))
-			return amd_fault(r, IOPT_HWSIM_FAULT_WALK_ABORT, level);
+			return hwsim_fault_(r, IOPT_HWSIM_FAULT_WALK_ABORT, level);
 		r->pte = pte;
 		r->pte_phys = addr;
 		if (!(pte & AMD_PR))
-			return amd_fault(r, IOPT_HWSIM_FAULT_TRANSLATION, level);
+			return hwsim_fault_(r, IOPT_HWSIM_FAULT_TRANSLATION, level);
 		if (pte & AMD_RSVD)
-			return amd_fault(r, IOPT_HWSIM_FAULT_RESERVED, level);
+			return hwsim_fault_(r, IOPT_HWSIM_FAULT_RESERVED, level);
 		/* IR and IW are ANDed down the walk, table entries included. */
 		if (!(pte & AMD_IR))
 			attrs |= HWSIM_A_NO_READ;
@@ -228,16 +219,16 @@ int hwsim_amd_walk_from_(struct hwsim_walk *w, uint64_t table,
 			return amd_leaf(g, level, pte, nl, iova, attrs, r);
 		/* A pointer must go down: NextLevel below this AMD level. */
 		if (nl > level)
-			return amd_fault(r, IOPT_HWSIM_FAULT_TRANSLATION, level);
+			return hwsim_fault_(r, IOPT_HWSIM_FAULT_TRANSLATION, level);
 		next = pte & AMD_ADDR;
 		if (beyond(g, next))
-			return amd_fault(r, IOPT_HWSIM_FAULT_RESERVED, level);
+			return hwsim_fault_(r, IOPT_HWSIM_FAULT_RESERVED, level);
 		/* The next table holds generic level nl - 1 and is indexed
 		 * from bit amd_shift(nl - 1): the bits of skipped levels,
 		 * [shift - 1 : amd_shift(nl)], must be zero. */
 		below = amd_shift(nl);
 		if (below < shift && (iova & low_mask(shift) & ~low_mask(below)))
-			return amd_fault(r, IOPT_HWSIM_FAULT_TRANSLATION, level);
+			return hwsim_fault_(r, IOPT_HWSIM_FAULT_TRANSLATION, level);
 		/* Seen from below, the pointer is a descriptor of level nl
 		 * covering the 2^below bytes it translates. */
 		if (w->table_fn && w->table_fn(w->arg, nl, iova & ~low_mask(below),
@@ -246,7 +237,7 @@ int hwsim_amd_walk_from_(struct hwsim_walk *w, uint64_t table,
 		table = next;
 		level = nl - 1;
 	}
-	return amd_fault(r, IOPT_HWSIM_FAULT_TRANSLATION, level);
+	return hwsim_fault_(r, IOPT_HWSIM_FAULT_TRANSLATION, level);
 }
 
 /* ------------------------------------------------ INVALIDATE_IOMMU_PAGES */

@@ -74,6 +74,9 @@ uint64_t hwsim_root_base_(const struct iopt_hwsim_geom *g, uint64_t root);
 unsigned int hwsim_sizes_(const struct iopt_hwsim_geom *g, unsigned int *out,
 			  unsigned int max);
 void hwsim_result_init_(struct iopt_hwsim_result *r);
+/* End a walk with fault @f at @level (no translation): -EFAULT. */
+int hwsim_fault_(struct iopt_hwsim_result *r, enum iopt_hwsim_fault f,
+		 unsigned int level);
 int hwsim_walk_from_(struct hwsim_walk *w, uint64_t table, unsigned int level,
 		     uint32_t attrs, uint64_t iova, struct iopt_hwsim_result *r);
 int hwsim_walk_root_(struct hwsim_walk *w, uint64_t root, uint64_t iova,

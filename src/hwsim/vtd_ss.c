@@ -29,15 +29,6 @@ static inline uint64_t bits(unsigned int hi, unsigned int lo)
 	return (~0ULL >> (63 - hi)) & (~0ULL << lo);
 }
 
-static int vtd_fault(struct iopt_hwsim_result *r, enum iopt_hwsim_fault f,
-		     unsigned int level)
-{
-	r->fault = f;
-	r->level = level;
-	r->phys = IOPT_PHYS_NONE;
-	return -EFAULT;
-}
-
 /* 3, 4 or 5 levels of 512-entry tables above 4K pages: AGAW 39, 48, 57. */
 int hwsim_vtd_geometry_(const struct iopt_config *cfg,
 			struct iopt_hwsim_geom *g)
@@ -100,7 +91,7 @@ int hwsim_vtd_step_(const struct iopt_hwsim_geom *g, unsigned int level,
 
 	/* R = W = 0 is not present, whatever the other bits say. */
 	if (!(pte & (VTD_R | VTD_W)))
-		return vtd_fault(r, IOPT_HWSIM_FAULT_TRANSLATION, level);
+		return hwsim_fault_(r, IOPT_HWSIM_FAULT_TRANSLATION, level);
 	/* Address bits at or above the host address width. */
 	if (g->oas < 52)
 		rsvd |= bits(51, g->oas);
@@ -113,7 +104,7 @@ int hwsim_vtd_step_(const struct iopt_hwsim_geom *g, unsigned int level,
 	else if (level > 0)
 		rsvd |= bits(shift - 1, 12); /* below a superpage's address */
 	if (pte & rsvd)
-		return vtd_fault(r, IOPT_HWSIM_FAULT_RESERVED, level);
+		return hwsim_fault_(r, IOPT_HWSIM_FAULT_RESERVED, level);
 	if (!(pte & VTD_R))
 		*attrs |= HWSIM_A_NO_READ;
 	if (!(pte & VTD_W))

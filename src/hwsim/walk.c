@@ -504,7 +504,7 @@ void hwsim_result_init_(struct iopt_hwsim_result *r)
 	r->phys = IOPT_PHYS_NONE;
 }
 
-static int fault(struct iopt_hwsim_result *r, enum iopt_hwsim_fault f,
+int hwsim_fault_(struct iopt_hwsim_result *r, enum iopt_hwsim_fault f,
 		 unsigned int level)
 {
 	r->fault = f;
@@ -643,11 +643,11 @@ static int arm_step(struct hwsim_walk *w, unsigned int level, uint64_t pte,
 	uint64_t oa;
 
 	if (!bit(pte, 0))
-		return fault(r, IOPT_HWSIM_FAULT_TRANSLATION, level);
+		return hwsim_fault_(r, IOPT_HWSIM_FAULT_TRANSLATION, level);
 	if (level > 0 && bit(pte, 1)) {
 		*next = arm_addr(g, pte, g->granule_lg2);
 		if (beyond_oas(g, *next))
-			return fault(r, IOPT_HWSIM_FAULT_ADDR_SIZE, level);
+			return hwsim_fault_(r, IOPT_HWSIM_FAULT_ADDR_SIZE, level);
 		if (!g->stage2) {
 			/* PXNTable, UXNTable, APTable[0] (no EL0), APTable[1]
 			 * (no write); stage 2 tables carry none of these. */
@@ -664,12 +664,12 @@ static int arm_step(struct hwsim_walk *w, unsigned int level, uint64_t pte,
 	}
 	/* Level 0 with [1:0] = 01 is reserved; blocks only where allowed. */
 	if (level == 0 ? !bit(pte, 1) : !arm_leaf_level(g, level))
-		return fault(r, IOPT_HWSIM_FAULT_TRANSLATION, level);
+		return hwsim_fault_(r, IOPT_HWSIM_FAULT_TRANSLATION, level);
 	oa = arm_addr(g, pte, shift);
 	if (beyond_oas(g, oa))
-		return fault(r, IOPT_HWSIM_FAULT_ADDR_SIZE, level);
+		return hwsim_fault_(r, IOPT_HWSIM_FAULT_ADDR_SIZE, level);
 	if (!bit(pte, 10))
-		return fault(r, IOPT_HWSIM_FAULT_ACCESS_FLAG, level);
+		return hwsim_fault_(r, IOPT_HWSIM_FAULT_ACCESS_FLAG, level);
 	r->level = level;
 	r->leaf_lg2 = shift;
 	r->size_lg2 = shift;
@@ -717,9 +717,9 @@ static int x86_step(struct hwsim_walk *w, unsigned int level, uint64_t pte,
 	uint64_t oa;
 
 	if (!bit(pte, 0))
-		return fault(r, IOPT_HWSIM_FAULT_TRANSLATION, level);
+		return hwsim_fault_(r, IOPT_HWSIM_FAULT_TRANSLATION, level);
 	if (ps && level > 2)	/* no leaves in the PML4 or PML5 */
-		return fault(r, IOPT_HWSIM_FAULT_RESERVED, level);
+		return hwsim_fault_(r, IOPT_HWSIM_FAULT_RESERVED, level);
 	/* R/W, U/S and XD restrict everything below, the leaf included. */
 	if (!bit(pte, 1))
 		*attrs |= HWSIM_A_NO_WRITE;
@@ -729,14 +729,14 @@ static int x86_step(struct hwsim_walk *w, unsigned int level, uint64_t pte,
 		*attrs |= HWSIM_A_UXN | HWSIM_A_PXN;
 	/* Address bits at or above MAXPHYADDR are reserved bits on x86. */
 	if (beyond_oas(g, pte & field(51, 12)))
-		return fault(r, IOPT_HWSIM_FAULT_RESERVED, level);
+		return hwsim_fault_(r, IOPT_HWSIM_FAULT_RESERVED, level);
 	if (level > 0 && !ps) {
 		*next = pte & field(51, 12);
 		return 1;
 	}
 	/* 2M and 1G leaves: bit 12 is PAT, bits [shift-1:13] are reserved. */
 	if (level > 0 && (pte & field(shift - 1, 13)))
-		return fault(r, IOPT_HWSIM_FAULT_RESERVED, level);
+		return hwsim_fault_(r, IOPT_HWSIM_FAULT_RESERVED, level);
 	oa = pte & field(51, shift);
 	r->level = level;
 	r->leaf_lg2 = shift;
@@ -800,7 +800,7 @@ static int v7s_step(struct hwsim_walk *w, unsigned int level, uint64_t pte,
 	uint64_t oa;
 
 	if (type == 0)
-		return fault(r, IOPT_HWSIM_FAULT_TRANSLATION, level);
+		return hwsim_fault_(r, IOPT_HWSIM_FAULT_TRANSLATION, level);
 	if (level > 0) {
 		if (type == 1) {
 			/* Page table: [31:10]; bit 2 PXN, bit 3 NS. */
@@ -820,7 +820,7 @@ static int v7s_step(struct hwsim_walk *w, unsigned int level, uint64_t pte,
 			oa = pte & field(31, 24);
 			if (mtk) {
 				if (pte & (field(23, 20) | field(8, 6)))
-					return fault(r, IOPT_HWSIM_FAULT_RESERVED,
+					return hwsim_fault_(r, IOPT_HWSIM_FAULT_RESERVED,
 						     level);
 				oa |= v7s_mtk_pa(pte);
 			} else {
@@ -851,9 +851,9 @@ static int v7s_step(struct hwsim_walk *w, unsigned int level, uint64_t pte,
 			oa |= v7s_mtk_pa(pte);
 	}
 	if (beyond_oas(g, oa))
-		return fault(r, IOPT_HWSIM_FAULT_ADDR_SIZE, level);
+		return hwsim_fault_(r, IOPT_HWSIM_FAULT_ADDR_SIZE, level);
 	if (!noperm && !af)
-		return fault(r, IOPT_HWSIM_FAULT_ACCESS_FLAG, level);
+		return hwsim_fault_(r, IOPT_HWSIM_FAULT_ACCESS_FLAG, level);
 	r->level = level;
 	r->leaf_lg2 = hwsim_shift_(g, level);
 	r->size_lg2 = shift;
@@ -874,15 +874,15 @@ static int mali_step(struct hwsim_walk *w, unsigned int level, uint64_t pte,
 	if (type == 3 && level > 0) {
 		*next = pte & field(47, 12);
 		if (beyond_oas(g, *next))
-			return fault(r, IOPT_HWSIM_FAULT_ADDR_SIZE, level);
+			return hwsim_fault_(r, IOPT_HWSIM_FAULT_ADDR_SIZE, level);
 		return 1;
 	}
 	/* 01 is the leaf ("ATE") at levels 0..2; nothing else translates. */
 	if (type != 1 || level > 2)
-		return fault(r, IOPT_HWSIM_FAULT_TRANSLATION, level);
+		return hwsim_fault_(r, IOPT_HWSIM_FAULT_TRANSLATION, level);
 	oa = pte & field(47, shift);
 	if (beyond_oas(g, oa))
-		return fault(r, IOPT_HWSIM_FAULT_ADDR_SIZE, level);
+		return hwsim_fault_(r, IOPT_HWSIM_FAULT_ADDR_SIZE, level);
 	r->level = level;
 	r->leaf_lg2 = shift;
 	r->size_lg2 = shift;
@@ -915,7 +915,7 @@ static int dart_step(struct hwsim_walk *w, unsigned int level, uint64_t pte,
 	unsigned int gl = g->granule_lg2;
 
 	if (!bit(pte, 0))
-		return fault(r, IOPT_HWSIM_FAULT_TRANSLATION, level);
+		return hwsim_fault_(r, IOPT_HWSIM_FAULT_TRANSLATION, level);
 	if (level > 0) {
 		*next = dart_oa(g, pte);
 		return 1;
@@ -971,7 +971,7 @@ int hwsim_walk_from_(struct hwsim_walk *w, uint64_t table, unsigned int level,
 		int ret;
 
 		if (!read_entry(w, level, addr, &pte, r))
-			return fault(r, IOPT_HWSIM_FAULT_WALK_ABORT, level);
+			return hwsim_fault_(r, IOPT_HWSIM_FAULT_WALK_ABORT, level);
 		r->pte = pte;
 		r->pte_phys = addr;
 		switch (g->format) {
@@ -1006,7 +1006,7 @@ int hwsim_walk_from_(struct hwsim_walk *w, uint64_t table, unsigned int level,
 		table = next;
 		level--;
 	}
-	return fault(r, IOPT_HWSIM_FAULT_TRANSLATION, level);
+	return hwsim_fault_(r, IOPT_HWSIM_FAULT_TRANSLATION, level);
 }
 
 int hwsim_walk_root_(struct hwsim_walk *w, uint64_t root, uint64_t iova,
@@ -1017,12 +1017,12 @@ int hwsim_walk_root_(struct hwsim_walk *w, uint64_t root, uint64_t iova,
 
 	if (!hwsim_input_ok_(g, iova)) {
 		r->input = true;
-		return fault(r, IOPT_HWSIM_FAULT_ADDR_SIZE, g->levels - 1);
+		return hwsim_fault_(r, IOPT_HWSIM_FAULT_ADDR_SIZE, g->levels - 1);
 	}
 	/* A v7s TTBR has 32 bits whatever the (MTK) output size. */
 	if (g->format == IOPT_FMT_ARM_V7S ? base >> 32 != 0 :
 	    beyond_oas(g, base))
-		return fault(r, g->format == IOPT_FMT_X86_64 ||
+		return hwsim_fault_(r, g->format == IOPT_FMT_X86_64 ||
 			     g->format == IOPT_FMT_AMD_V1 ||
 			     g->format == IOPT_FMT_VTD_SS ?
 			     IOPT_HWSIM_FAULT_RESERVED :
