@@ -27,6 +27,12 @@
  *    TTBRs, the DART v2 address encoding and sub-page ranges, v7s NS,
  *    NO_PERMS and MTK_EXT addresses, IOTLB runs and DART stream
  *    invalidation, and hostile tables of 32- and 64-bit words.
+ *  - AMD IOMMU v1 (no engine format on this branch): tables written field
+ *    by field: natural leaves at AMD levels 1..5, NextLevel 7 runs of
+ *    several sizes, skip-level pointers, every fault kind, IR/IW ANDed,
+ *    runs as one IOTLB entry (a damaged copy is stale), the semantics of
+ *    INVALIDATE_IOMMU_PAGES (S, sizes, whole domain, PDE) and the commands
+ *    the flush ops issue, and hostile tables.
  *
  * IOPT_TEST_SEED replays a run (one seed for the program, mixed with the test
  * and configuration names).
@@ -4496,4 +4502,481 @@ TEST(amd_faults_and_permissions)
 	}
 out:
 	himg_close(&h);
+}
+
+static const struct iopt_hwsim_params amd_params = {
+	.tlb_entries = 64, .tlb_ways = 0, .walk_entries = 16,
+};
+
+/* A NextLevel 7 run is one IOTLB entry; every copy must stay equal. */
+TEST(amd_iotlb_runs)
+{
+	struct iopt_hwsim sim;
+	struct iopt_hwsim_result r;
+	struct iopt_hwsim_counters c0;
+	struct himg h;
+	uint64_t run64k = AMD_RUN(0x20000000ULL | 0x7000);	/* n = 3 */
+	uint64_t run1m = AMD_RUN(0x30000000ULL | 0x7f000);	/* n = 7 */
+
+	memset(&sim, 0, sizeof(sim));
+	if (amd_open4(&h, 52))
+		goto out;
+	put64_run(&h, amd_slot(AMD_T(3), 0x20000, 1), 16, run64k);
+	put64_run(&h, amd_slot(AMD_T(3), 0x100000, 1), 256, run1m);
+	put64(&h, amd_slot(AMD_T(3), 0x1000, 1), AMD_PTE(0x1000));
+	ASSERT_EQ(iopt_hwsim_init(&sim, &h.c, &h.m, &amd_params), 0);
+	ASSERT_EQ(iopt_hwsim_set_root(&sim, AMD_T(0)), 0);
+
+	CHECK_EQ(iopt_hwsim_translate(&sim, 0x20004, R, &r), 0);
+	CHECK(!r.cached && r.contig && r.size_lg2 == 16 && r.leaf_lg2 == 12);
+	for (unsigned int k = 0; k < 16; k++) {
+		CHECK_EQ(iopt_hwsim_translate(&sim, 0x20000 + (k << 12) + 8, R,
+					      &r), 0);
+		CHECK(r.cached);
+		CHECK_EQ(r.phys, 0x20000008ULL + (k << 12));
+		CHECK(r.contig && r.size_lg2 == 16 && r.leaf_lg2 == 12);
+	}
+	CHECK_EQ(counters(&sim).tlb_fills, 1);
+	CHECK_EQ(counters(&sim).tlb_hits, 16);
+	/* 256 pages of a 1M run: one fill. */
+	c0 = counters(&sim);
+	for (unsigned int k = 0; k < 256; k += 15)
+		CHECK_EQ(iopt_hwsim_translate(&sim, 0x100000 + (k << 12), W, &r),
+			 0);
+	CHECK_EQ(counters(&sim).tlb_fills - c0.tlb_fills, 1);
+	CHECK_EQ(r.phys, 0x30000000ULL + (255ULL << 12));	/* k = 255 */
+	/* The walk cache resumes below the L2 descriptor: one read. */
+	c0 = counters(&sim);
+	CHECK_EQ(iopt_hwsim_translate(&sim, 0x1000, R, &r), 0);
+	CHECK_EQ(counters(&sim).walk_hits[1] - c0.walk_hits[1], 1);
+	CHECK_EQ(counters(&sim).entry_reads - c0.entry_reads, 1);
+	CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL), 0);
+
+	/* A damaged copy: only an attribute (FC), or the address; the walk
+	 * takes the copy it reads, the oracle flags the run. */
+	put64(&h, amd_slot(AMD_T(3), 0x28000, 1), run64k | AMD_FC);
+	HW_PHYS(&h, AMD_T(0), 0x28000, 0x20008000ULL, 16, 12);
+	CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL), 1);
+	CHECK_EQ(sim.last_event.kind, IOPT_HWSIM_EV_STALE_TLB);
+	CHECK_EQ(sim.last_event.iova, 0x28000);
+	put64(&h, amd_slot(AMD_T(3), 0x28000, 1), run64k);
+	CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL), 0);
+	put64(&h, amd_slot(AMD_T(3), 0x1ff000, 1), run1m ^ (1ULL << 28));
+	CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL), 1);
+	CHECK_EQ(sim.last_event.iova, 0x1ff000);
+	put64(&h, amd_slot(AMD_T(3), 0x1ff000, 1), run1m);
+	CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL), 0);
+
+	/* Unmapped without invalidation: stale; one 4K command anywhere
+	 * in the run drops the whole entry. */
+	put64_run(&h, amd_slot(AMD_T(3), 0x20000, 1), 16, 0);
+	CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL), 1);
+	CHECK_EQ(iopt_hwsim_amd_inv_pages(&sim, 0x2d000, false, false), 0);
+	CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL), 0);
+	CHECK_EQ(iopt_hwsim_translate(&sim, 0x20000, R, &r), -EFAULT);
+	CHECK_EQ(r.fault, IOPT_HWSIM_FAULT_TRANSLATION);
+out:
+	iopt_hwsim_fini(&sim);
+	himg_close(&h);
+}
+
+/*
+ * INVALIDATE_IOMMU_PAGES over a cache holding A (4K at 0x1000), B (4K at
+ * 0x5000), C (a 64K run at 0x20000), D (2M at 0x200000), E (1G at
+ * 0x40000000) and three walk-cache entries: the L4 descriptor (region
+ * [0, 512G)), L3 ([0, 1G)) and L2 ([0, 2M)).
+ */
+static const uint64_t amd_probe[] = {
+	0x1000, 0x5000, 0x20000, 0x200000, 0x40000000,
+};
+#define AMD_A 1u
+#define AMD_B 2u
+#define AMD_C 4u
+#define AMD_D 8u
+#define AMD_E 16u
+#define AMD_ALL (AMD_A | AMD_B | AMD_C | AMD_D | AMD_E)
+
+static void amd_fill(struct iopt_hwsim *sim)
+{
+	struct iopt_hwsim_result r;
+
+	iopt_hwsim_inv_all(sim);
+	for (unsigned int i = 0; i < ARRAY_SIZE(amd_probe); i++)
+		CHECK_EQ(iopt_hwsim_translate(sim, amd_probe[i], R, &r), 0);
+}
+
+/* Which of A..E are still in the IOTLB (the probe refills the rest). */
+static unsigned int amd_cached(struct iopt_hwsim *sim)
+{
+	struct iopt_hwsim_result r;
+	unsigned int m = 0;
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(amd_probe); i++)
+		if (iopt_hwsim_translate(sim, amd_probe[i], R, &r) == 0 &&
+		    r.cached)
+			m |= 1u << i;
+	return m;
+}
+
+static int amd_cache_open(struct himg *h, struct iopt_hwsim *sim)
+{
+	int ret = amd_open4(h, 52);
+
+	if (ret)
+		return ret;
+	put64(h, amd_slot(AMD_T(3), 0x1000, 1), AMD_PTE(0x11000));
+	put64(h, amd_slot(AMD_T(3), 0x5000, 1), AMD_PTE(0x15000));
+	put64(h, amd_slot(AMD_T(3), 0x7000, 1), AMD_PTE(0x17000));
+	put64_run(h, amd_slot(AMD_T(3), 0x20000, 1), 16,
+		  AMD_RUN(0x20000000ULL | 0x7000));
+	put64(h, amd_slot(AMD_T(2), 0x200000, 2), AMD_PTE(0x40200000ULL));
+	put64(h, amd_slot(AMD_T(1), 0x40000000, 3), AMD_PTE(0x80000000ULL));
+	ret = iopt_hwsim_init(sim, &h->c, &h->m, &amd_params);
+	if (!ret)
+		ret = iopt_hwsim_set_root(sim, AMD_T(0));
+	if (ret)
+		H_FAIL("simulated IOMMU: %d", ret);
+	return ret;
+}
+
+TEST(amd_inv_pages)
+{
+	/* Address fields worked out by hand: the first zero bit z at or
+	 * above bit 12 gives an aligned 2^(z + 1) block. */
+	static const struct {
+		uint64_t addr;
+		bool s, pde;
+		unsigned int gone, wc_gone;
+	} v[] = {
+		/* S = 0: the 4K page, whatever the entry's size */
+		{ 0x1000, false, false, AMD_A, 0 },
+		{ 0x2d000, false, false, AMD_C, 0 },
+		{ 0x3ff000, false, false, AMD_D, 0 },
+		{ 0x7ffff000, false, false, AMD_E, 0 },
+		{ 0x2000, false, false, 0, 0 },
+		/* PDE: every descriptor whose region holds the page */
+		{ 0x1000, false, true, AMD_A, 3 },
+		{ 0x40000000, false, true, AMD_E, 1 },
+		{ 0x200000, false, true, AMD_D, 2 },
+		/* S = 1: 0x0 is bit 12 = 0: 8K [0, 0x1fff] */
+		{ 0x0, true, false, AMD_A, 0 },
+		/* 0x1000: bit 12 set, bit 13 clear: 16K [0, 0x3fff] */
+		{ 0x1000, true, false, AMD_A, 0 },
+		/* 0x5000 = 101b << 12: 16K [0x4000, 0x7fff] */
+		{ 0x5000, true, false, AMD_B, 0 },
+		/* 0x3000: bits 12, 13 set, 14 clear: 32K [0, 0x7fff] */
+		{ 0x3000, true, false, AMD_A | AMD_B, 0 },
+		/* 0x2f000: bits 15:12 set, 16 clear: 128K [0x20000, 0x3ffff] */
+		{ 0x2f000, true, false, AMD_C, 0 },
+		/* 0x1ff000: bits 20:12 set, 21 clear: 4M [0, 0x3fffff] */
+		{ 0x1ff000, true, false, AMD_A | AMD_B | AMD_C | AMD_D, 0 },
+		{ 0x1ff000, true, true, AMD_A | AMD_B | AMD_C | AMD_D, 3 },
+		/* 0x5ffff000: bits 28:12 set, 29 clear: 1G at 0x40000000 */
+		{ 0x5ffff000, true, true, AMD_E, 1 },
+		/* 0x3ffff000: bits 29:12 set, 30 clear: 2G [0, 0x7fffffff] */
+		{ 0x3ffff000, true, false, AMD_ALL, 0 },
+		/* 2^39 | bits 38:12: 1T [0, 2^40), nothing cached above */
+		{ 0x7ffffff000ULL, true, true, AMD_ALL, 3 },
+		/* bits 39:12 set and bit 40 clear, at 2^41: [2^41, 2^42) */
+		{ (1ULL << 41) | 0xfffffff000ULL, true, true, 0, 0 },
+		/* the whole domain, and a first zero at bit 51 */
+		{ 0x7ffffffffffff000ULL, true, false, AMD_ALL, 0 },
+		{ 0x7ffffffffffff000ULL, true, true, AMD_ALL, 3 },
+		{ 0x7fffffffff000ULL, true, true, AMD_ALL, 3 },
+	};
+	struct iopt_hwsim sim, x86;
+	struct iopt_hwsim_counters c0, c1;
+	struct iopt_hwsim_result r;
+	struct himg h;
+
+	memset(&sim, 0, sizeof(sim));
+	if (amd_cache_open(&h, &sim))
+		goto out;
+	for (unsigned int i = 0; i < ARRAY_SIZE(v); i++) {
+		unsigned int left;
+
+		amd_fill(&sim);
+		c0 = counters(&sim);
+		CHECK_EQ(iopt_hwsim_amd_inv_pages(&sim, v[i].addr, v[i].s,
+						  v[i].pde), 0);
+		c1 = counters(&sim);
+		if (c1.tlb_dropped - c0.tlb_dropped !=
+		    (uint64_t)__builtin_popcount(v[i].gone) ||
+		    c1.walk_dropped - c0.walk_dropped != v[i].wc_gone ||
+		    c1.amd_inv_pages - c0.amd_inv_pages != 1 ||
+		    c1.amd_inv_pages_pde - c0.amd_inv_pages_pde != v[i].pde ||
+		    c1.inv_range != c0.inv_range || c1.inv_all != c0.inv_all)
+			H_FAIL("case %u: dropped %" PRIu64 " tlb, %" PRIu64
+			       " walk", i, c1.tlb_dropped - c0.tlb_dropped,
+			       c1.walk_dropped - c0.walk_dropped);
+		/* The walk cache: a fresh page under the L2 descriptor is
+		 * one read while that survives (it goes only with the other
+		 * two), a walk from the root when all three went. */
+		c0 = counters(&sim);
+		CHECK_EQ(iopt_hwsim_translate(&sim, 0x7000, R, &r), 0);
+		CHECK_EQ(counters(&sim).entry_reads - c0.entry_reads,
+			 (v[i].wc_gone == 3 ? 4u : 1u));
+		left = amd_cached(&sim);
+		if (left != (AMD_ALL & ~v[i].gone))
+			H_FAIL("case %u: cached 0x%x, expected 0x%x", i, left,
+			       AMD_ALL & ~v[i].gone);
+		CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL), 0);
+	}
+
+	/* Bad input changes nothing. */
+	amd_fill(&sim);
+	c0 = counters(&sim);
+	CHECK_EQ(iopt_hwsim_amd_inv_pages(NULL, 0x1000, false, true), -EINVAL);
+	CHECK_EQ(iopt_hwsim_amd_inv_pages(&sim, 0x1001, false, true), -EINVAL);
+	CHECK_EQ(iopt_hwsim_amd_inv_pages(&sim, 0x1800, true, true), -EINVAL);
+	c1 = counters(&sim);
+	CHECK_EQ(c1.amd_inv_pages, c0.amd_inv_pages);
+	CHECK_EQ(c1.tlb_dropped, c0.tlb_dropped);
+	CHECK_EQ(amd_cached(&sim), AMD_ALL);
+	/* Not an AMD table: the command does not exist. */
+	{
+		struct iopt_config xc = { IOPT_FMT_X86_64, 12, 48, 48, 0, 0 };
+
+		ASSERT_EQ(iopt_hwsim_init(&x86, &xc, &h.m, &amd_params), 0);
+		CHECK_EQ(iopt_hwsim_amd_inv_pages(&x86, 0x1000, false, true),
+			 -EINVAL);
+		CHECK_EQ(counters(&x86).amd_inv_pages, 0);
+		iopt_hwsim_fini(&x86);
+	}
+	/* The generic commands still work on an AMD table. */
+	amd_fill(&sim);
+	CHECK_EQ(iopt_hwsim_inv_range(&sim, 0x5000, 0x1000, 12, true), 0);
+	CHECK_EQ(amd_cached(&sim), AMD_ALL & ~AMD_B);
+	/* Strict mode: a negative entry is a leaf translation, dropped
+	 * by a command without PDE. */
+	iopt_hwsim_fini(&sim);
+	{
+		struct iopt_hwsim_params sp = amd_params;
+
+		sp.flags = IOPT_HWSIM_STRICT;
+		ASSERT_EQ(iopt_hwsim_init(&sim, &h.c, &h.m, &sp), 0);
+		ASSERT_EQ(iopt_hwsim_set_root(&sim, AMD_T(0)), 0);
+		CHECK_EQ(iopt_hwsim_translate(&sim, 0x9000, R, &r), -EFAULT);
+		put64(&h, amd_slot(AMD_T(3), 0x9000, 1), AMD_PTE(0x19000));
+		CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL), 1);
+		CHECK_EQ(iopt_hwsim_amd_inv_pages(&sim, 0x9000, false, false), 0);
+		CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL), 0);
+		CHECK_EQ(iopt_hwsim_translate(&sim, 0x9008, R, &r), 0);
+		CHECK_EQ(r.phys, 0x19008);
+	}
+	/* A removed table needs PDE: without it the walk cache is stale. */
+	amd_fill(&sim);
+	put64(&h, AMD_T(2), 0);
+	CHECK_EQ(iopt_hwsim_amd_inv_pages(&sim, 0x1ff000, true, false), 0);
+	CHECK(iopt_hwsim_check_coherent(&sim, NULL, NULL) >= 1);
+	CHECK_EQ(sim.last_event.kind, IOPT_HWSIM_EV_STALE_WALK);
+	CHECK_EQ(iopt_hwsim_amd_inv_pages(&sim, 0x1ff000, true, true), 0);
+	CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL), 0);
+
+	/* 6 levels, a 256T page at VA 2^60 (L6 index 8 -> L5 index 0):
+	 * a block named above bit 51 keeps its upper bits; a first zero at
+	 * bit 51 is the whole domain, above 2^52 too. */
+	iopt_hwsim_fini(&sim);
+	himg_close(&h);
+	if (himg_open(&h, IOPT_FMT_AMD_V1, 12, 64, 52, 0, AMD_PHYS, AMD_SIZE))
+		goto out;
+	put64(&h, AMD_T(40) + 8 * 8, AMD_PDE(5, AMD_T(41)));
+	put64(&h, AMD_T(41), AMD_PTE(1ULL << 48));
+	ASSERT_EQ(iopt_hwsim_init(&sim, &h.c, &h.m, &amd_params), 0);
+	ASSERT_EQ(iopt_hwsim_set_root(&sim, AMD_T(40)), 0);
+	{
+		static const struct { uint64_t addr; bool gone; } w[] = {
+			{ 0x0, false },				/* 8K at 0 */
+			{ 0x3fffffffff000ULL, false },		/* 2^51 at 0 */
+			{ (1ULL << 60) | 0x3fffffffff000ULL, true }, /* at 2^60 */
+			{ 0x7fffffffff000ULL, true },		/* z = 51 */
+			{ 0x7ffffffffffff000ULL, true },
+		};
+
+		for (unsigned int i = 0; i < ARRAY_SIZE(w); i++) {
+			CHECK_EQ(iopt_hwsim_translate(&sim, 1ULL << 60, R, &r), 0);
+			CHECK_EQ(r.phys, 1ULL << 48);
+			CHECK_EQ(iopt_hwsim_amd_inv_pages(&sim, w[i].addr, true,
+							  false), 0);
+			CHECK_EQ(iopt_hwsim_translate(&sim, 1ULL << 60, R, &r), 0);
+			if (r.cached == w[i].gone)
+				H_FAIL("6 levels, case %u: cached %d", i, r.cached);
+		}
+	}
+out:
+	iopt_hwsim_fini(&sim);
+	himg_close(&h);
+}
+
+/* The commands Linux's driver builds for a range (hand-derived). */
+TEST(amd_flush_ops_encoding)
+{
+	static const struct {
+		uint64_t iova, size, addr;
+		bool s;
+	} v[] = {
+		/* within one page: that page, S = 0 */
+		{ 0x1000, 0x1000, 0x1000, false },
+		{ 0x1800, 0x100, 0x1000, false },
+		{ 0xfff, 1, 0x0, false },
+		/* [0x1000, 0x2fff]: ends differ from bit 13; bits 12..0 set
+		 * then cleared below 12: 0x1000 (16K at 0) */
+		{ 0x1000, 0x2000, 0x1000, true },
+		/* [0, 0x1fff]: bit 12 differs: 0x0 (8K) */
+		{ 0x0, 0x2000, 0x0, true },
+		/* [0xfff, 0x1000]: two pages, bit 12 differs: 8K at 0 */
+		{ 0xfff, 2, 0x0, true },
+		/* [0x1ff000, 0x200fff]: 8K straddling 2M differs from bit 21:
+		 * 0x1ff000 | 0x1fffff -> 0x1ff000 (4M at 0) */
+		{ 0x1ff000, 0x2000, 0x1ff000, true },
+		/* [1G, 2G - 1]: bit 29: 0x5ffff000 (1G at 1G) */
+		{ 0x40000000, 0x40000000, 0x5ffff000, true },
+		/* [0, 2^52 - 1]: bit 51: ones below it, the whole space */
+		{ 0x0, 1ULL << 52, 0x7fffffffff000ULL, true },
+		/* bit 52 differs: the whole-domain address */
+		{ 0x0, 1ULL << 53, 0x7ffffffffffff000ULL, true },
+		{ 1ULL << 60, 0x2000, (1ULL << 60) | 0x0, true },
+		/* size 0 and ranges past 2^64: everything */
+		{ 0x5000, 0, 0x7ffffffffffff000ULL, true },
+		{ ~0ULL - 0xfff, 0x2000, 0x7ffffffffffff000ULL, true },
+	};
+	const struct iopt_flush_ops *ops;
+	struct iopt_hwsim sim;
+	struct iopt_hwsim_counters c0, c1;
+	struct himg h;
+	void *cookie;
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(v); i++) {
+		bool s = !v[i].s;
+		uint64_t a = iopt_hwsim_amd_inv_address(v[i].iova, v[i].size, &s);
+
+		if (a != v[i].addr || s != v[i].s)
+			H_FAIL("case %u: 0x%" PRIx64 " S=%d, expected 0x%"
+			       PRIx64 " S=%d", i, a, s, v[i].addr, v[i].s);
+	}
+	CHECK_EQ(iopt_hwsim_amd_inv_address(0x1000, 0x2000, NULL), 0x1000);
+
+	memset(&sim, 0, sizeof(sim));
+	if (amd_cache_open(&h, &sim))
+		goto out;
+	ops = iopt_hwsim_flush_ops(&sim, &cookie);
+	/* One page, leaf-only: Linux still sets PDE. */
+	amd_fill(&sim);
+	c0 = counters(&sim);
+	ops->flush_range(cookie, 0x1000, 0x1000, 12, true);
+	c1 = counters(&sim);
+	CHECK_EQ(c1.amd_inv_pages - c0.amd_inv_pages, 1);
+	CHECK_EQ(c1.amd_inv_pages_pde - c0.amd_inv_pages_pde, 1);
+	CHECK_EQ(c1.inv_range - c0.inv_range, 0);
+	CHECK_EQ(c1.walk_dropped - c0.walk_dropped, 3);
+	CHECK_EQ(amd_cached(&sim), AMD_ALL & ~AMD_A);
+	/* 8K straddling 2M: the 4M block goes, A and B with it. */
+	amd_fill(&sim);
+	ops->flush_range(cookie, 0x1ff000, 0x2000, 12, true);
+	CHECK_EQ(amd_cached(&sim), AMD_E);
+	/* Two pages of B's 16K block: B only. */
+	amd_fill(&sim);
+	ops->flush_range(cookie, 0x5000, 0x2000, 12, false);
+	CHECK_EQ(amd_cached(&sim), AMD_ALL & ~AMD_B);
+	/* flush_all and size 0: the whole domain, PDE. */
+	amd_fill(&sim);
+	c0 = counters(&sim);
+	ops->flush_all(cookie);
+	ops->flush_range(cookie, 0, 0, 12, true);
+	c1 = counters(&sim);
+	CHECK_EQ(c1.amd_inv_pages - c0.amd_inv_pages, 2);
+	CHECK_EQ(c1.amd_inv_pages_pde - c0.amd_inv_pages_pde, 2);
+	CHECK_EQ(c1.inv_all, c0.inv_all);
+	CHECK_EQ(c1.tlb_dropped - c0.tlb_dropped, 5);
+	CHECK_EQ(c1.walk_dropped - c0.walk_dropped, 3);
+	CHECK_EQ(amd_cached(&sim), 0);
+out:
+	iopt_hwsim_fini(&sim);
+	himg_close(&h);
+}
+
+/* A hostile AMD word: random, or shaped like an entry (PR, a NextLevel
+ * mostly of a table, random IR/IW/FC and reserved bits) pointing mostly
+ * into [base, base + size). */
+static uint64_t amd_hostile_word(uint64_t *rng, uint64_t base, uint64_t size)
+{
+	uint64_t v = h_rand(rng), addr;
+	unsigned int k = (unsigned int)(h_rand(rng) % 10), nl;
+
+	if (k < 2)
+		return v;
+	if (k == 9)
+		return 0;
+	addr = base + (h_rand(rng) % (size / 4096)) * 4096;
+	if (h_rand(rng) % 10 == 0)
+		addr = h_rand(rng) % 2 ? base + size : v & 0x000ffffffffff000ULL;
+	nl = k < 7 ? 1 + (unsigned int)(h_rand(rng) % 3) :
+	     (unsigned int)(h_rand(rng) % 8);
+	if (nl == 7)	/* a run: ones from bit 12 */
+		addr |= ((1ULL << (h_rand(rng) % 40)) - 1) << 12;
+	v &= (h_rand(rng) % 8 ? 0x70000000000001feULL : 0xfff00000000001feULL);
+	return (addr & 0x000ffffffffff000ULL) | v | AMD_NL(nl) | AMD_PR |
+	       (h_rand(rng) % 4 ? AMD_RW : 0);
+}
+
+TEST(amd_hostile)
+{
+	static const unsigned int ias[] = { 48, 64, 39, 21 };
+	uint64_t rng = test_rng("amd_hostile", NULL);
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(ias) && !h_failed_now; i++) {
+		struct iopt_config c = { IOPT_FMT_AMD_V1, 12, ias[i], 48, 0, 0 };
+		struct iopt_hwsim_geom g;
+		struct iopt_hwsim_mem m;
+		struct iopt_hwsim sim;
+		struct iopt_arena a;
+		uint64_t size = 32 * 4096, phys = 0x10000000ULL;
+		unsigned char *img = malloc(size), *copy = malloc(size);
+
+		ASSERT(img && copy);
+		ASSERT_EQ(iopt_hwsim_geometry(&c, &g), 0);
+		for (uint64_t o = 0; o < size; o += 8)
+			le64_put(img + o, amd_hostile_word(&rng, phys, size));
+		memcpy(copy, img, size);
+		iopt_hwsim_mem_image(&m, img, size, phys);
+		hostile_walks(&g, &m, img, phys, size, &rng, NR_HOSTILE_WALKS,
+			      ias[i] <= 48);
+		iopt_hwsim_mem_image(&m, img, size, phys + 12);
+		hostile_walks(&g, &m, img, phys + 12, size, &rng,
+			      NR_HOSTILE_WALKS / 4, false);
+		CHECK(!memcmp(img, copy, size));
+		/* The arena's word loads and the caches over it. */
+		ASSERT_EQ(iopt_arena_create(&a, size, phys), 0);
+		memcpy(a.base, img, size < a.size ? size : a.size);
+		iopt_hwsim_mem_arena(&m, &a);
+		if (iopt_hwsim_init(&sim, &c, &m, &oracle_params) == 0) {
+			for (unsigned int k = 0; k < 400; k++) {
+				struct iopt_hwsim_result r;
+				uint64_t reads = counters(&sim).entry_reads;
+				uint64_t iova = h_rand(&rng);
+				int ret;
+
+				if (k % 50 == 0)
+					iopt_hwsim_set_root(&sim, a.phys_base +
+							    h_rand(&rng) % a.size);
+				if (g.ias < 64 && h_rand(&rng) % 4)
+					iova &= (1ULL << g.ias) - 1;
+				ret = iopt_hwsim_translate(&sim, iova, R, &r);
+				check_outcome(&g, iova, ret, &r);
+				if (counters(&sim).entry_reads - reads > g.levels)
+					H_FAIL("translate read too much");
+				if (k % 37 == 0)
+					iopt_hwsim_amd_inv_pages(&sim,
+						h_rand(&rng) & ~0xfffULL,
+						h_rand(&rng) % 2, h_rand(&rng) % 2);
+			}
+			CHECK(iopt_hwsim_check_coherent(&sim, NULL, NULL) >= 0);
+			iopt_hwsim_fini(&sim);
+		} else {
+			H_FAIL("iopt_hwsim_init failed");
+		}
+		iopt_arena_destroy(&a);
+		free(img);
+		free(copy);
+	}
 }
