@@ -4,7 +4,8 @@
  * (stage 1 and stage 2, 4K/16K/64K granules), x86-64 (4 and 5 levels),
  * the Armv7 short descriptor (v7s: 32-bit entries, 16 KB L1 and 1 KB L2
  * tables, replicated large pages and supersections), Arm Mali's LPAE
- * variant and Apple DART v1/v2.
+ * variant and Apple DART v1/v2; Intel VT-d second stage has its step in
+ * vtd_ss.c.
  *
  * They are written from the descriptor formats (the Arm ARM, the Intel
  * SDM / VT-d facts, the Mali and DART bit layouts in formats.md; the model's

@@ -299,8 +299,8 @@ static uint64_t tb_entry(const struct tb_ctx *c, struct fz *f, uint64_t phys)
 {
 	uint8_t lo = fz_u8(f), hi = fz_u8(f);
 
-	/* Mostly "valid table" in every family (ARM 0b11, x86 P|RW, v7s
-	 * 0b01; a 32-bit entry keeps the low word only). */
+	/* Mostly "valid table" in every family (ARM 0b11, x86 P|RW, VT-d
+	 * R|W, v7s 0b01; a 32-bit entry keeps the low word only). */
 	if (!(lo & 0x80))
 		lo = (uint8_t)((lo & 0x7c) | (c->ent == 4 ? 1 : 3));
 	return phys | lo | ((uint64_t)(hi & 0xf8) << 56);
