@@ -64,10 +64,9 @@ static const struct h_cfg h_configs[] = {
 	{ "arm-lpae-s1-4k:ttbr1" },
 	{ "arm-lpae-s1-64k:ttbr1,ias=52,oas=52" },
 	{ "arm-lpae-s1-16k:ttbr1,lpa2,ias=52,oas=52" },
-	/* AMD IOMMU v1 ("amd-v1", ":levels=3", ":levels=5", ":nocontig")
-	 * joins once test_hwsim's expectations know its permissions and
-	 * entry bits (its encoding, map_range and walker tests run in
-	 * test_encoding.c and test_hwsim.c). */
+	/* AMD IOMMU v1: 4 levels, 3 and 5, natural sizes only */
+	{ "amd-v1" }, { "amd-v1:levels=3" }, { "amd-v1:levels=5" },
+	{ "amd-v1:nocontig" },
 	/* Intel VT-d second stage */
 	{ "vtd-ss-3lvl" }, { "vtd-ss-4lvl" }, { "vtd-ss-5lvl" },
 	{ "vtd-ss-4lvl:no1g" },

@@ -166,9 +166,9 @@ static unsigned int want_perm(const struct iopt_config *c, unsigned int prot)
 		       IOPT_HWSIM_PERM_PW | IOPT_HWSIM_PERM_PX;
 	if (c->format == IOPT_FMT_APPLE_DART ||
 	    c->format == IOPT_FMT_APPLE_DART2 ||
-	    c->format == IOPT_FMT_VTD_SS) {
-		/* No privilege, no execute bit (VT-d: no ECAP.SLEE): a
-		 * fetch is a read. */
+	    c->format == IOPT_FMT_VTD_SS || c->format == IOPT_FMT_AMD_V1) {
+		/* No privilege, no execute bit (VT-d: no ECAP.SLEE; AMD: a
+		 * fetch needs IR): a fetch is a read. */
 		if (rd)
 			p |= IOPT_HWSIM_PERM_UR | IOPT_HWSIM_PERM_PR |
 			     IOPT_HWSIM_PERM_UX | IOPT_HWSIM_PERM_PX;
@@ -853,10 +853,12 @@ static void fault_checks(const char *name)
 	if (tenv_open(&e, name, NULL))
 		goto out;
 	c = &e.cfg;
-	/* ARM and x86 descriptors; DART's and VT-d's faults are checked field
-	 * by field in dart_v1_walks, vtd_faults and the tests near them. */
+	/* ARM and x86 descriptors; DART's, VT-d's and AMD's faults are checked
+	 * field by field in dart_v1_walks, vtd_faults, amd_natural_leaves and
+	 * the tests near them. */
 	if (c->format == IOPT_FMT_APPLE_DART ||
-	    c->format == IOPT_FMT_APPLE_DART2 || c->format == IOPT_FMT_VTD_SS)
+	    c->format == IOPT_FMT_APPLE_DART2 || c->format == IOPT_FMT_VTD_SS ||
+	    c->format == IOPT_FMT_AMD_V1)
 		goto out;
 	mali = c->format == IOPT_FMT_ARM_MALI_LPAE;
 	/* Mali's permissions are stage-2-like: read and write bits, no
@@ -1500,8 +1502,9 @@ static void wired_run(const char *name, unsigned int flags)
 		walk_hits += c.walk_hits[l];
 	CHECK(c.tlb_hits > 0);
 	CHECK(walk_hits > 0);
-	/* VT-d: every flush is a PSI, or domain-selective when too wide. */
-	range_cmds = c.inv_range + c.vtd_psi + c.vtd_psi_wide;
+	/* VT-d: every flush is a PSI, or domain-selective when too wide;
+	 * AMD: one INVALIDATE_IOMMU_PAGES per flush. */
+	range_cmds = c.inv_range + c.vtd_psi + c.vtd_psi_wide + c.amd_inv_pages;
 	CHECK(range_cmds > 0);
 	CHECK(c.tlb_dropped > 0);
 	CHECK_EQ(c.stale, 0);
@@ -1726,11 +1729,12 @@ TEST_CFG(oracle_stale_permissions)
 	struct evlog log = { 0 };
 	struct tenv e;
 	uint64_t a, pa = 0x1000000, leaf, tbl, v;
-	bool s2, v7s, vtd;
+	bool s2, v7s, vtd, amd;
 
 	if (wrap_open(&e, &sim, &w, cfg->name, &oracle_params))
 		goto out;
 	vtd = e.cfg.format == IOPT_FMT_VTD_SS;
+	amd = e.cfg.format == IOPT_FMT_AMD_V1;
 	/* Mali: stage-2-like leaf permissions, no table restrictions. */
 	s2 = e.cfg.format == IOPT_FMT_ARM_LPAE_S2 ||
 	     e.cfg.format == IOPT_FMT_ARM_MALI_LPAE;
@@ -1746,11 +1750,12 @@ TEST_CFG(oracle_stale_permissions)
 
 	/* The leaf becomes read-only (v7s: AP[2], bit 9 of a small page;
 	 * with NO_PERMS nothing can take the write away; DART: NO_WRITE,
-	 * v1 bit 7, v2 bit 2). */
+	 * v1 bit 7, v2 bit 2; AMD: IW, bit 62). */
 	if (v7s && (e.cfg.quirks & IOPT_QUIRK_V7S_NO_PERMS))
 		goto out;
 	v = entry_get(&e, leaf);
 	entry_put(&e, leaf, e.x86 || vtd ? v & ~2ULL : s2 ? v & ~(1ULL << 7) :
+		  amd ? v & ~(1ULL << 62) :
 		  v7s ? v | (1ULL << 9) :
 		  e.cfg.format == IOPT_FMT_APPLE_DART2 ? v | (1ULL << 2) :
 		  v | (1ULL << 7));
@@ -1768,8 +1773,10 @@ TEST_CFG(oracle_stale_permissions)
 	    e.cfg.format != IOPT_FMT_APPLE_DART2) {
 		memset(&log, 0, sizeof(log));
 		v = entry_get(&e, tbl);
-		/* x86 and VT-d: W (bit 1) clear; ARM: APTable[1] */
-		entry_put(&e, tbl, e.x86 || vtd ? v & ~2ULL : v | (1ULL << 62));
+		/* x86 and VT-d: W (bit 1) clear; AMD: IW (bit 62) clear;
+		 * ARM: APTable[1] */
+		entry_put(&e, tbl, e.x86 || vtd ? v & ~2ULL :
+			  amd ? v & ~(1ULL << 62) : v | (1ULL << 62));
 		CHECK_EQ(iopt_hwsim_check_coherent(&sim, ev_record, &log), 2);
 		CHECK_EQ(log.kinds[IOPT_HWSIM_EV_STALE_WALK], 1);
 		CHECK_EQ(log.kinds[IOPT_HWSIM_EV_STALE_TLB], 1);
@@ -1927,6 +1934,47 @@ static void check_outcome(const struct iopt_hwsim_geom *g, uint64_t iova,
 	}
 }
 
+/* AMD v1 entries (the field layout is described before amd_slot()). */
+#define AMD_PR     1ULL
+#define AMD_FC     (1ULL << 60)
+#define AMD_IR     (1ULL << 61)
+#define AMD_IW     (1ULL << 62)
+#define AMD_RW     (AMD_IR | AMD_IW)
+#define AMD_NL(n)  ((uint64_t)(n) << 9)
+/* A table entry as Linux writes it: PR, IR, IW, NextLevel, the table. */
+#define AMD_PDE(nl, t) (AMD_PR | AMD_RW | AMD_NL(nl) | (uint64_t)(t))
+/* A leaf of the level's own size (NextLevel 0). */
+#define AMD_PTE(pa)    (AMD_PR | AMD_RW | (uint64_t)(pa))
+/* A NextLevel 7 leaf; @field is the address field, size code included. */
+#define AMD_RUN(field) (AMD_PR | AMD_RW | AMD_NL(7) | (uint64_t)(field))
+
+/* A hostile AMD word: random, or shaped like an entry (PR, a NextLevel
+ * mostly of a table, random IR/IW/FC and reserved bits) pointing mostly
+ * into [base, base + size); a table's NextLevel is one of a @levels-level
+ * walk's (1 to @levels - 1). */
+static uint64_t amd_hostile_word(uint64_t *rng, uint64_t base, uint64_t size,
+				 unsigned int levels)
+{
+	uint64_t v = h_rand(rng), addr;
+	unsigned int k = (unsigned int)(h_rand(rng) % 10), nl;
+
+	if (k < 2)
+		return v;
+	if (k == 9)
+		return 0;
+	addr = base + (h_rand(rng) % (size / 4096)) * 4096;
+	if (h_rand(rng) % 10 == 0)
+		addr = h_rand(rng) % 2 ? base + size : v & 0x000ffffffffff000ULL;
+	nl = k < 7 ? 1 + (unsigned int)(h_rand(rng) %
+					 (levels > 1 ? levels - 1 : 1)) :
+	     (unsigned int)(h_rand(rng) % 8);
+	if (nl == 7)	/* a run: ones from bit 12 */
+		addr |= ((1ULL << (h_rand(rng) % 40)) - 1) << 12;
+	v &= (h_rand(rng) % 8 ? 0x70000000000001feULL : 0xfff00000000001feULL);
+	return (addr & 0x000ffffffffff000ULL) | v | AMD_NL(nl) | AMD_PR |
+	       (h_rand(rng) % 4 ? AMD_RW : 0);
+}
+
 /* A word of hostile table memory: random, or shaped like a table or leaf
  * descriptor, mostly pointing into [base, base + size). */
 static uint64_t hostile_word(uint64_t *rng, const struct iopt_hwsim_geom *g,
@@ -1935,6 +1983,8 @@ static uint64_t hostile_word(uint64_t *rng, const struct iopt_hwsim_geom *g,
 	uint64_t v = h_rand(rng), gsz = 1ULL << g->granule_lg2, addr;
 	unsigned int k = (unsigned int)(h_rand(rng) % 10);
 
+	if (g->format == IOPT_FMT_AMD_V1) /* NextLevel, not type bits */
+		return amd_hostile_word(rng, base, size, g->levels);
 	if (k < 3)
 		return v;
 	if (k == 9)
@@ -2019,6 +2069,7 @@ TEST_CFG(hostile_random)
 	struct iopt_hwsim sim;
 	uint64_t rng = test_rng("hostile_random", cfg->name), phys, size;
 	unsigned char *img = NULL, *copy = NULL;
+	bool deep;
 	struct iopt_hwsim_params p = oracle_params;
 
 	memset(&sim, 0, sizeof(sim));
@@ -2035,8 +2086,11 @@ TEST_CFG(hostile_random)
 	for (uint64_t i = 0; i < size; i += 8)
 		le64_put(img + i, hostile_word(&rng, &g, phys, size));
 	memcpy(copy, img, size);
+	/* AMD: a full-depth walk needs NextLevel levels - 1, ..., 1 in turn,
+	 * too rare in random words beyond 4 levels. */
+	deep = g.format != IOPT_FMT_AMD_V1 || g.levels <= 4;
 	iopt_hwsim_mem_image(&m, img, size, phys);
-	hostile_walks(&g, &m, img, phys, size, &rng, NR_HOSTILE_WALKS, true);
+	hostile_walks(&g, &m, img, phys, size, &rng, NR_HOSTILE_WALKS, deep);
 	iopt_hwsim_mem_image(&m, img, size, phys + 4);
 	hostile_walks(&g, &m, img, phys + 4, size, &rng, NR_HOSTILE_WALKS / 4,
 		      false);
@@ -2056,7 +2110,7 @@ TEST_CFG(hostile_random)
 		le64_put(a.base + i, hostile_word(&rng, &g, a.phys_base, a.size));
 	iopt_hwsim_mem_arena(&m, &a);
 	hostile_walks(&g, &m, a.base, a.phys_base, a.size, &rng,
-		      NR_HOSTILE_WALKS, true);
+		      NR_HOSTILE_WALKS, deep);
 
 	/* The simulated IOMMU over it: caches filled from hostile tables. */
 	if (iopt_hwsim_init(&sim, &c, &m, &p) == 0) {
@@ -2204,6 +2258,39 @@ TEST_CFG(hostile_cycles)
 	ASSERT(ta && tb);
 	iova = e.base + 5 * e.blk + 3 * e.gsz + off;
 
+	/* AMD: NextLevel must fall at every step, so no walk can cycle. A
+	 * pointer read again one level down names its own level there and
+	 * faults at the second read. */
+	if (e.cfg.format == IOPT_FMT_AMD_V1) {
+		uint64_t pde = AMD_PR | AMD_RW | AMD_NL(g.levels - 1);
+
+		fill_table(&e, &g, ta, pde | ta);
+		cycle_walk(&e, &g, &sim, ta, iova, IOPT_PHYS_NONE,
+			   IOPT_HWSIM_FAULT_TRANSLATION, 2);
+		fill_table(&e, &g, ta, pde | tb);
+		fill_table(&e, &g, tb, pde | ta);
+		cycle_walk(&e, &g, &sim, ta, iova, IOPT_PHYS_NONE,
+			   IOPT_HWSIM_FAULT_TRANSLATION, 2);
+		/* Pointers just past the arena and far away: the second read
+		 * aborts; at 2^oas the first entry is reserved. */
+		outside = (e.a.phys_base + e.a.size + e.gsz - 1) & ~(e.gsz - 1);
+		fill_table(&e, &g, ta, pde | outside);
+		cycle_walk(&e, &g, &sim, ta, iova, IOPT_PHYS_NONE,
+			   IOPT_HWSIM_FAULT_WALK_ABORT, 2);
+		fill_table(&e, &g, ta, pde | (1ULL << 47));
+		cycle_walk(&e, &g, &sim, ta, iova, IOPT_PHYS_NONE,
+			   IOPT_HWSIM_FAULT_WALK_ABORT, 2);
+		if (e.cfg.oas < 52) {
+			fill_table(&e, &g, ta, pde | (1ULL << e.cfg.oas));
+			cycle_walk(&e, &g, &sim, ta, iova, IOPT_PHYS_NONE,
+				   IOPT_HWSIM_FAULT_RESERVED, 1);
+		}
+		outside = (outside + table_size(&g) - 1) & ~(table_size(&g) - 1);
+		cycle_walk(&e, &g, &sim, outside, iova, IOPT_PHYS_NONE,
+			   IOPT_HWSIM_FAULT_WALK_ABORT, 1);
+		goto free;
+	}
+
 	/* The last level reads a table descriptor as a page (ARM, x86), or
 	 * as nothing (Mali, whose pages are 01 and 11 is no leaf there). */
 	self_a = ta + (iova & (e.gsz - 1));
@@ -2250,6 +2337,7 @@ TEST_CFG(hostile_cycles)
 	outside = (outside + table_size(&g) - 1) & ~(table_size(&g) - 1);
 	cycle_walk(&e, &g, &sim, outside, iova, IOPT_PHYS_NONE,
 		   IOPT_HWSIM_FAULT_WALK_ABORT, 1);
+free:
 	free_table(&e, &g, ta);
 	free_table(&e, &g, tb);
 out:
@@ -4077,18 +4165,6 @@ out:
 #define AMD_PHYS   0x200000000ULL
 #define AMD_T(n)   (AMD_PHYS + 0x1000ULL * (n))	/* T(0) is the root */
 #define AMD_SIZE   0x40000ULL			/* 64 tables */
-#define AMD_PR     1ULL
-#define AMD_FC     (1ULL << 60)
-#define AMD_IR     (1ULL << 61)
-#define AMD_IW     (1ULL << 62)
-#define AMD_RW     (AMD_IR | AMD_IW)
-#define AMD_NL(n)  ((uint64_t)(n) << 9)
-/* A table entry as Linux writes it: PR, IR, IW, NextLevel, the table. */
-#define AMD_PDE(nl, t) (AMD_PR | AMD_RW | AMD_NL(nl) | (uint64_t)(t))
-/* A leaf of the level's own size (NextLevel 0). */
-#define AMD_PTE(pa)    (AMD_PR | AMD_RW | (uint64_t)(pa))
-/* A NextLevel 7 leaf; @field is the address field, size code included. */
-#define AMD_RUN(field) (AMD_PR | AMD_RW | AMD_NL(7) | (uint64_t)(field))
 
 /* The entry of AMD level @l that table @t holds for @iova. */
 static uint64_t amd_slot(uint64_t t, uint64_t iova, unsigned int l)
@@ -4895,30 +4971,6 @@ out:
 	himg_close(&h);
 }
 
-/* A hostile AMD word: random, or shaped like an entry (PR, a NextLevel
- * mostly of a table, random IR/IW/FC and reserved bits) pointing mostly
- * into [base, base + size). */
-static uint64_t amd_hostile_word(uint64_t *rng, uint64_t base, uint64_t size)
-{
-	uint64_t v = h_rand(rng), addr;
-	unsigned int k = (unsigned int)(h_rand(rng) % 10), nl;
-
-	if (k < 2)
-		return v;
-	if (k == 9)
-		return 0;
-	addr = base + (h_rand(rng) % (size / 4096)) * 4096;
-	if (h_rand(rng) % 10 == 0)
-		addr = h_rand(rng) % 2 ? base + size : v & 0x000ffffffffff000ULL;
-	nl = k < 7 ? 1 + (unsigned int)(h_rand(rng) % 3) :
-	     (unsigned int)(h_rand(rng) % 8);
-	if (nl == 7)	/* a run: ones from bit 12 */
-		addr |= ((1ULL << (h_rand(rng) % 40)) - 1) << 12;
-	v &= (h_rand(rng) % 8 ? 0x70000000000001feULL : 0xfff00000000001feULL);
-	return (addr & 0x000ffffffffff000ULL) | v | AMD_NL(nl) | AMD_PR |
-	       (h_rand(rng) % 4 ? AMD_RW : 0);
-}
-
 TEST(amd_hostile)
 {
 	static const unsigned int ias[] = { 48, 64, 39, 21 };
@@ -4936,7 +4988,7 @@ TEST(amd_hostile)
 		ASSERT(img && copy);
 		ASSERT_EQ(iopt_hwsim_geometry(&c, &g), 0);
 		for (uint64_t o = 0; o < size; o += 8)
-			le64_put(img + o, amd_hostile_word(&rng, phys, size));
+			le64_put(img + o, amd_hostile_word(&rng, phys, size, g.levels));
 		memcpy(copy, img, size);
 		iopt_hwsim_mem_image(&m, img, size, phys);
 		hostile_walks(&g, &m, img, phys, size, &rng, NR_HOSTILE_WALKS,
