@@ -246,7 +246,9 @@ static int b_size(const struct bench_opts *o, struct b_case *c,
 	c->reps = want > c->gibs ? (want + c->gibs - 1) / c->gibs : 1;
 	n = c->per_gib * c->gibs;
 	/* Leaf tables of the whole round, the levels above, slack. */
-	if (bench_tab_arena(&b, (size_t)(n * 8 + c->gibs * 8 * KiB + 16 * MiB)))
+	if (bench_tab_arena(&b, (size_t)(n * 8 * bench_entries_per_page(c->format,
+								       c->pgsize) +
+					 c->gibs * 8 * KiB + 16 * MiB)))
 		return bench_fail(B_NAME, "out of memory");
 	c->entries = malloc(n * c->entry_bytes);
 	if (!c->entries) {

@@ -162,6 +162,38 @@ check "--compare of a missing file is 2" [ "$rc" -eq 2 ]
 "$IOPT" bench --compare "$T/a.json" >"$T/out" 2>&1; rc=$?
 check "--compare needs two files (usage, 2)" [ "$rc" -eq 2 ]
 
+# Scenario g on every named configuration (--format all): six measurements
+# each, with the counts a single-page call implies: one engine call and one
+# walk per page, batched one call; one flush for each unmap (one sync).
+"$IOPT" bench --quick --json --rounds 1 --format all --scenario g \
+	>"$T/out" 2>"$T/err"; rc=$?
+check "--format all --scenario g runs (exit 0)" [ "$rc" -eq 0 ]
+"$IOPT" formats | awk '$1 != "" { print $1 }' >"$T/names"
+bad=0; nf=0
+while read -r f; do
+	nf=$((nf + 1))
+	c=$(grep -c "\"scenario\": \"single-page\", \"format\": \"$f\"," "$T/out")
+	[ "$c" -eq 6 ] || { echo "# $f: $c measurements"; bad=1; continue; }
+	for v in "map single" "unmap single" "iova_to_phys\"" "iova_to_phys_length"; do
+		o=$(grep "\"format\": \"$f\", \"variant\": \"[0-9]*[KM] $v" "$T/out" | head -n 1)
+		cnt=$(echo "$o" | sed -n 's/.*"count": \([0-9]*\).*/\1/p')
+		calls=$(echo "$o" | sed -n 's/.*"calls": \([0-9]*\).*/\1/p')
+		walks=$(echo "$o" | sed -n 's/.*"walks": \([0-9]*\).*/\1/p')
+		[ -n "$cnt" ] && [ "$calls" = "$cnt" ] && [ "$walks" = "$cnt" ] ||
+			{ echo "# $f $v: count $cnt calls $calls walks $walks"; bad=1; }
+	done
+	for v in "map batched" "unmap batched"; do
+		calls=$(grep "\"format\": \"$f\", \"variant\": \"[0-9]*[KM] $v" "$T/out" |
+			sed -n 's/.*"calls": \([0-9]*\).*/\1/p')
+		[ "$calls" = 1 ] || { echo "# $f $v: $calls calls"; bad=1; }
+	done
+	fl=$(grep "\"format\": \"$f\", \"variant\": \"[0-9]*[KM] unmap" "$T/out" |
+		sed -n 's/.*"flushes": \([0-9]*\).*/\1/p' | sort -u)
+	[ "$fl" = 1 ] || { echo "# $f unmap flushes: $fl"; bad=1; }
+done <"$T/names"
+check "every configuration ($nf) has the six single-page measurements with exact counts" \
+	[ "$bad" -eq 0 -a "$nf" -gt 10 ]
+
 # Human-readable output of the same scenario.
 "$IOPT" bench --rounds 1 --scenario a --format x86-64-4lvl >"$T/out" 2>&1; rc=$?
 check "the human table names the scenario and the format only" \
