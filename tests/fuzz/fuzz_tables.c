@@ -512,9 +512,12 @@ static int tb_probe_one(struct tb_ctx *c, uint64_t a, uint64_t *phys_out,
 	lvl = path.level[path.depth - 1];
 	if (!rc) {
 		unsigned int item = c->g + lvl * c->bits;
+		/* Runs: up to 128 items (ARM 16K granule's contiguous hint),
+		 * AMD v1's NextLevel 7 up to 256 (1M of 4K entries). */
+		unsigned int run = c->cfg.format == IOPT_FMT_AMD_V1 ? 8 : 7;
 
 		TB_CHECK(c, len && !(len & (len - 1)) && len >= (1ULL << item) &&
-			 len <= (1ULL << (item + 7)),
+			 len <= (1ULL << (item + run)),
 			 "a leaf at level %u with length 0x%" PRIx64, lvl, len);
 		TB_CHECK(c, ((phys ^ a) & ((1ULL << item) - 1)) == 0,
 			 "phys 0x%" PRIx64 " does not keep the offset of 0x%" PRIx64
