@@ -263,7 +263,8 @@ enum iopt_vfio_strategy {
 	/* The 2026 series: iopt_iova_to_phys_length() at each leaf. */
 	IOPT_VFIO_SCAN_LENGTH = 2,
 	/* iopt_for_each_extent(): one descent reports up to
-	 * IOPT_VFIO_SYNC_MAX whole runs; they are then unmapped. */
+	 * IOPT_VFIO_SYNC_MAX whole runs; one iopt_domain_unmap() over their
+	 * span then unmaps them all. */
 	IOPT_VFIO_SCAN_EXTENT = 3,
 };
 #define IOPT_VFIO_NR_STRATEGIES 4
@@ -462,7 +463,8 @@ int iopt_vfio_dma_map(struct iopt_vfio *c, uint64_t vaddr, uint64_t iova,
  * Removes every mapping inside [iova, iova + size); the range may cover
  * gaps between mappings but must not cut one. For each mapping the runs are
  * found in the table with the current strategy, unmapped into a gather
- * (one iopt_domain_unmap() per run), the gather is synced every
+ * (one iopt_domain_unmap() per run; with IOPT_VFIO_SCAN_EXTENT one per
+ * descent, over the span of the runs it found), the gather is synced every
  * IOPT_VFIO_SYNC_MAX runs and at the end, and each run is unpinned (and its
  * locked memory given back) only after a flush covered it. An unpin
  * attempted earlier is refused and counted in unpin_refused; a run still
