@@ -1192,6 +1192,70 @@ TEST(host_layouts)
 	iopt_host_fini(&h);
 }
 
+/*
+ * Whole-folio pins and unpins (one count per 1G or 2M block, changed in
+ * place) against the same pins made page by page on a second host: equal
+ * counts, statistics and digests after every step, and refusals that
+ * change nothing.
+ */
+TEST(host_block_pins)
+{
+	static const struct {
+		uint64_t off, npages;
+		bool pin;
+		int want;
+	} steps[] = {
+		{ 0, SZ_1G >> 12, false, -ENOENT },       /* nothing pinned */
+		{ 0, SZ_1G >> 12, true, 0 },
+		{ 0, SZ_1G >> 12, true, 0 },              /* 2 on every page */
+		{ 6 * SZ_2M, SZ_2M >> 12, false, 0 },     /* splits the 1G */
+		{ 6 * SZ_2M, SZ_2M >> 12, false, 0 },     /* that block to 0 */
+		{ 6 * SZ_2M, SZ_2M >> 12, false, -ENOENT },
+		{ 0, SZ_1G >> 12, false, -ENOENT },       /* one block at 0 */
+		{ 6 * SZ_2M, SZ_2M >> 12, true, 0 },
+		{ 6 * SZ_2M, SZ_2M >> 12, true, 0 },      /* 2 again everywhere */
+		{ 0, SZ_1G >> 12, false, 0 },
+		{ 0, SZ_1G >> 12, false, 0 },             /* all 0 */
+		{ SZ_1G, SZ_2M >> 12, true, 0 },          /* the second 1G */
+		{ SZ_1G + 8192, SZ_2M >> 12, true, 0 },   /* unaligned: per page */
+		{ SZ_1G + 8192, SZ_2M >> 12, false, 0 },
+		{ SZ_1G, SZ_2M >> 12, false, 0 },
+		{ SZ_1G, SZ_2M >> 12, false, -ENOENT },
+	};
+	struct iopt_host_config hc;
+	struct iopt_host h, ref;
+
+	host_cfg(&hc, 5, 2 * SZ_1G + 4 * SZ_2M, 12, &mixes[5]);
+	ASSERT_EQ(iopt_host_init(&h, &hc), 0);
+	ASSERT_EQ(iopt_host_init(&ref, &hc), 0);
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		uint64_t phys = hc.phys_base + steps[i].off;
+		int got, want = 0;
+
+		got = steps[i].pin ? iopt_host_pin(&h, phys, steps[i].npages) :
+				     iopt_host_unpin(&h, phys, steps[i].npages);
+		CHECK_EQ(got, steps[i].want);
+		/* The reference: page by page, undone if any page refuses. */
+		for (uint64_t k = 0; k < steps[i].npages && !want; k++)
+			if (!steps[i].pin && !iopt_host_pincount(&ref, phys + k * 4096))
+				want = -ENOENT;
+		for (uint64_t k = 0; k < steps[i].npages && !want; k++)
+			CHECK_EQ(steps[i].pin ? iopt_host_pin(&ref, phys + k * 4096, 1) :
+				 iopt_host_unpin(&ref, phys + k * 4096, 1), 0);
+		CHECK_EQ(want, steps[i].want);
+		CHECK_EQ(h.stats.pins, ref.stats.pins);
+		CHECK_EQ(h.stats.pinned_pages, ref.stats.pinned_pages);
+		CHECK_EQ(iopt_host_pin_digest(&h), iopt_host_pin_digest(&ref));
+		for (uint64_t o = 0; o < hc.size; o += SZ_2M + 4096)
+			CHECK_EQ(iopt_host_pincount(&h, hc.phys_base + o),
+				 iopt_host_pincount(&ref, hc.phys_base + o));
+	}
+	CHECK_EQ(h.stats.bad_unpins, 4);
+	CHECK_EQ(h.stats.pins, 0);
+	iopt_host_fini(&h);
+	iopt_host_fini(&ref);
+}
+
 /* ------------------------------------------------------ the figures */
 
 /*

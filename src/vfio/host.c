@@ -467,12 +467,31 @@ static int host_pin_step(struct iopt_host *h, uint64_t phys, uint64_t npages,
 	const uint32_t step = pin ? 1 : UINT32_MAX;  /* +1 or -1, mod 2^32 */
 	const uint32_t limit = pin ? UINT32_MAX : 0;
 	const uint32_t last = pin ? 0 : 1;           /* a count that flips */
-	uint64_t first, end, ppg;
+	uint64_t first, end, ppg, ppb;
 	int ret = host_page_range(h, phys, npages, &first);
 
 	if (ret)
 		return ret;
 	ppg = pages_per_gig(h);
+	ppb = pages_per_blk(h);
+	/* A folio's worth: one whole 1G or 2M block under one count is
+	 * checked and changed in place (the usual unpin of a large folio). */
+	if ((npages == ppg || npages == ppb) && !(first & (npages - 1))) {
+		uint64_t g = first / ppg, b = first / ppb;
+		uint32_t *n = NULL;
+
+		if (!h->gig_mixed[g])
+			n = npages == ppg ? &h->gig_count[g] : NULL;
+		else if (!h->blk_mixed[b])
+			n = npages == ppb ? &h->blk_count[b] : NULL;
+		if (n) {
+			if (*n == limit)
+				return step == 1 ? -EOVERFLOW : -ENOENT;
+			*flipped = *n == last ? npages : 0;
+			*n += step;
+			return 0;
+		}
+	}
 	end = first + npages;
 	for (int apply = 0; apply < 2; apply++) {
 		*flipped = 0;
