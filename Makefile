@@ -15,8 +15,9 @@ PREFIX  ?= /usr/local
 LIBDIR  ?= $(PREFIX)/lib
 INCDIR  ?= $(PREFIX)/include
 BINDIR  ?= $(PREFIX)/bin
-VERSION := 0.1.0
-SOMAJOR := 0
+# The version is the header's (IOPT_VERSION_MAJOR/MINOR/PATCH in iopt.h).
+VERSION := $(shell awk '/^\#define IOPT_VERSION_(MAJOR|MINOR|PATCH) /{ v = v s $$3; s = "." } END { print v }' include/iopt/iopt.h)
+SOMAJOR := $(firstword $(subst ., ,$(VERSION)))
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 OPT     ?= -O2 -g
@@ -31,6 +32,7 @@ ALL_CFLAGS := $(BASE_CFLAGS) $(CFLAGS)
 CORE_SRCS := src/pt/api.c src/gather.c src/fmt/arm_lpae.c src/fmt/arm_lpae_ds.c src/fmt/arm_mali.c src/fmt/x86_64.c src/fmt/arm_v7s.c src/fmt/apple_dart.c src/fmt/amd_v1.c src/mem/arena.c \
              src/domain.c
 CORE_SRCS += src/fmt/vtd_ss.c
+CORE_SRCS += src/version.c
 HOST_SRCS := src/mem/heap.c src/trace.c
 
 TOOL_SRCS := tools/iopt.c tools/replay.c tools/demo.c tools/bench.c tools/walk.c
@@ -65,8 +67,10 @@ $(O)/libiopt.a: $(LIB_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(O)/libiopt.so: $(LIB_OBJS)
-	$(CC) -shared -Wl,-soname,libiopt.so.$(SOMAJOR) $(LDSAN) -o $@ $^
+# Exports exactly src/libiopt.map's symbols (the installed headers' API).
+$(O)/libiopt.so: $(LIB_OBJS) src/libiopt.map
+	$(CC) -shared -Wl,-soname,libiopt.so.$(SOMAJOR) \
+		-Wl,--version-script=src/libiopt.map $(LDSAN) -o $@ $(LIB_OBJS)
 
 $(O)/iopt: $(TOOL_OBJS) $(O)/libiopt.a
 	$(CC) $(LDSAN) -o $@ $(TOOL_OBJS) $(O)/libiopt.a
@@ -75,7 +79,7 @@ $(O)/tests/%: tests/%.c $(TEST_LIB_OBJS) $(O)/libiopt.a $(HEADERS) $(wildcard te
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(TEST_LIB_OBJS) $(O)/libiopt.a $(LDSAN)
 
-check: $(TEST_BINS) $(O)/iopt
+check: $(TEST_BINS) $(O)/iopt $(O)/libiopt.so
 	@O=$(O) sh tests/run.sh $(TEST_BINS)
 
 demo: $(O)/iopt
