@@ -61,7 +61,7 @@ TEST_LIB_OBJS := $(TEST_LIB_SRCS:%.c=$(O)/%.o)
 
 HEADERS := $(wildcard include/iopt/*.h src/*.h src/*/*.h)
 
-.PHONY: all check demo bench freestanding install uninstall dist clean FORCE
+.PHONY: all check demo bench freestanding install uninstall dist list-srcs clean FORCE
 all: $(O)/libiopt.a $(O)/libiopt.so $(O)/iopt
 
 $(O)/%.o: %.c $(HEADERS)
@@ -155,6 +155,13 @@ dist:
 	@mkdir -p $(O)
 	git archive --format=tar --prefix=$(DIST)/ HEAD | gzip -9n > $(O)/$(DIST).tar.gz
 	@echo "$(O)/$(DIST).tar.gz"
+
+# The source lists, one "NAME FILE..." line each (tests/t_meson.sh compares
+# meson.build's lists with them).
+list-srcs:
+	@echo lib $(LIB_SRCS)
+	@echo tool $(TOOL_SRCS)
+	@echo tests $(TEST_SRCS)
 
 clean:
 	rm -rf $(O)
