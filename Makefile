@@ -153,7 +153,7 @@ uninstall:
 DIST := iopt-$(VERSION)
 dist:
 	@mkdir -p $(O)
-	git archive --format=tar --prefix=$(DIST)/ HEAD | gzip -9n > $(O)/$(DIST).tar.gz
+	git archive --format=tar.gz -9 --prefix=$(DIST)/ -o $(O)/$(DIST).tar.gz HEAD
 	@echo "$(O)/$(DIST).tar.gz"
 
 # The source lists, one "NAME FILE..." line each (tests/t_meson.sh compares

@@ -17,8 +17,10 @@ NM=${NM:-nm}
 T=$(mktemp -d) || exit 1
 trap 'rm -rf "$T"' EXIT
 
+# make check builds the library first; a runner whose $O holds no library
+# (make check-be's qemu wrappers) has nothing to check here.
 if [ ! -f "$SO" ]; then
-	notok "$SO is built"
+	ok "# SKIP no $SO in this build"
 	finish
 fi
 
