@@ -11,6 +11,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: iopt COMMAND [ARGS]\n"
+		"       iopt --version          the library's version\n"
 		"  demo                     a 16 GiB guest through VFIO, torn down four ways, judged\n"
 		"                           by a simulated IOMMU (exits 1 if a check fails)\n"
 		"  replay --format NAME [--image FILE] [--arena-size SIZE] [--keep-going] [--stats] TRACE|-\n"
@@ -99,6 +100,14 @@ int main(int argc, char **argv)
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		if (argc > 2) {
+			fprintf(stderr, "iopt: --version takes no arguments\n");
+			return 2;
+		}
+		printf("iopt %s\n", iopt_version());
+		return 0;
 	}
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strcmp(argv[1], cmds[i].name))

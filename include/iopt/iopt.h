@@ -45,6 +45,28 @@
 extern "C" {
 #endif
 
+/*
+ * Version of these headers, MAJOR.MINOR.PATCH. Within one MAJOR (and, while
+ * MAJOR is 0, within one MINOR) a program built against older headers runs
+ * with a newer library: symbols are versioned per release (src/libiopt.map)
+ * and none is removed. IOPT_VERSION_NUMBER orders versions for #if tests.
+ */
+#define IOPT_VERSION_MAJOR 0
+#define IOPT_VERSION_MINOR 1
+#define IOPT_VERSION_PATCH 0
+#define IOPT_VERSION_NUMBER (IOPT_VERSION_MAJOR * 10000 + \
+			     IOPT_VERSION_MINOR * 100 + IOPT_VERSION_PATCH)
+
+/**
+ * iopt_version() - the version of the library that is running
+ *
+ * The library actually linked may be newer than the headers a program was
+ * built with (IOPT_VERSION_*); compare the two when it matters.
+ * Return: "MAJOR.MINOR.PATCH" in decimal, no suffix: a static string, never
+ * NULL, the same on every call. Context: any; no allocation, no locks.
+ */
+const char *iopt_version(void);
+
 /* Protection flags (the "prot" argument). READ or WRITE is required. */
 #define IOPT_READ   (1u << 0) /* device may read */
 #define IOPT_WRITE  (1u << 1) /* device may write */
