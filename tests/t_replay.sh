@@ -83,13 +83,29 @@ printf 'map 0x1000 0x2000 4K\r\nlookup 0x1fff\r\n# done\r\n' >"$T/crlf.trace"
 run --format "$X86" "$T/crlf.trace"
 check "CRLF line ends" eval 'status_is 0 && out_is "0x1fff 0x2fff 0x1000"'
 
-# ARM 4K granule: an aligned 64K map is one contiguous-hint run, and the
-# lookup reports the whole run.
-printf 'map 0x10000 0x30000 64K\nlookup 0x1f000\nmap 0x200000 0x400000 2M\nlookup 0x3fffff\n' |
-	"$IOPT" replay --format arm-lpae-s1-4k - >"$T/out" 2>"$T/err"; rc=$?
-check "ARM 4K: 64K contiguous run and 2M block sizes" \
+# ARM 4K granule with --contig: an aligned 64K map is one contiguous-hint
+# run, and the lookup reports the whole run.
+printf 'map 0x10000 0x30000 64K\nlookup 0x1f000\nmap 0x200000 0x400000 2M\nlookup 0x3fffff\n' >"$T/arm.trace"
+run --contig --format arm-lpae-s1-4k "$T/arm.trace"
+check "ARM 4K --contig: 64K contiguous run and 2M block sizes" \
 	eval 'status_is 0 && out_is "0x1f000 0x3f000 0x10000
 0x3fffff 0x5fffff 0x200000"'
+# By default as Linux's io-pgtable-arm maps: 4K pages, no hint.
+run --format arm-lpae-s1-4k "$T/arm.trace"
+check "ARM 4K default: 64K of 4K pages (no contiguous hint), 2M block" \
+	eval 'status_is 0 && out_is "0x1f000 0x3f000 0x1000
+0x3fffff 0x5fffff 0x200000"'
+# A Linux capture: 768K mapped, then one 4K page inside it unmapped. By
+# default it replays; with --contig the page sits in a 64K run and the
+# unmap fails (it would split the run).
+printf 'map 0x100000 0x200000 786432 rw\nunmap 0x101000 4096\nlookup 0x101000\nlookup 0x102000\n' >"$T/lx.trace"
+run --format arm-lpae-s1-4k "$T/lx.trace"
+check "ARM 4K default: 4K unmapped inside a 768K map" \
+	eval 'status_is 0 && err_empty && out_is "0x101000 unmapped
+0x102000 0x202000 0x1000"'
+run --contig --format arm-lpae-s1-4k "$T/lx.trace"
+check "ARM 4K --contig: the same unmap would split a 64K run (exit 1)" \
+	eval 'status_is 1 && err_has "lx.trace:2: .*split"'
 
 # ---- Linux ftrace text, all three layouts, mixed with iopt lines ---------
 cat >"$T/ftrace.trace" <<'EOF'

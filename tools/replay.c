@@ -60,6 +60,9 @@ static void replay_usage(FILE *f)
 		"  --image FILE       write the table memory to FILE at the end\n"
 		"  --arena-size SIZE  table memory, e.g. 256M (default 64M)\n"
 		"  --keep-going       report failed lines and carry on\n"
+		"  --contig           ARM LPAE: map contiguous-hint runs (64K, 32M, ...);\n"
+		"                     by default not, as Linux's io-pgtable-arm, so that\n"
+		"                     a captured trace may unmap 4K inside 64K\n"
 		"  --stats            print a summary on stderr at the end\n"
 		"TRACE lines: 'map IOVA PADDR SIZE [PROT]', 'unmap IOVA SIZE',\n"
 		"'lookup IOVA', '#' comments, or Linux iommu:map/unmap ftrace text.\n");
@@ -377,7 +380,7 @@ int iopt_cmd_replay(int argc, char **argv)
 {
 	const char *format = NULL, *image = NULL, *trace = NULL, *val;
 	struct replay r = { .arena_size = REPLAY_ARENA_SIZE };
-	bool stats = false, opts_done = false;
+	bool stats = false, opts_done = false, contig = false;
 	struct iopt_config cfg;
 	struct iopt_mem mem;
 	uint64_t v;
@@ -402,6 +405,8 @@ int iopt_cmd_replay(int argc, char **argv)
 			r.keep_going = true;
 		} else if (!strcmp(a, "--stats")) {
 			stats = true;
+		} else if (!strcmp(a, "--contig")) {
+			contig = true;
 		} else if (opt_value(argc, argv, &i, "--format", &val)) {
 			if (!val)
 				return usage_error("%s needs a name", a);
@@ -434,6 +439,12 @@ int iopt_cmd_replay(int argc, char **argv)
 	}
 	if (stats)
 		cfg.flags |= IOPT_CFG_STATS;
+	/* Linux's ARM driver never writes the contiguous hint: a trace it
+	 * recorded maps 4K pages where iopt would write a 64K run, then may
+	 * unmap one of them. Replay as it mapped, unless asked. */
+	if (!contig && (cfg.format == IOPT_FMT_ARM_LPAE_S1 ||
+			cfg.format == IOPT_FMT_ARM_LPAE_S2))
+		cfg.quirks |= IOPT_QUIRK_NO_CONTIG;
 
 	/* calloc: pages the tables never touch stay unbacked. */
 	r.region = calloc(1, r.arena_size);
