@@ -394,6 +394,14 @@ check "--stats: summary on stderr, stdout unchanged" \
 	eval 'status_is 0 && err_has "3 lines, 1 maps, 0 unmaps, 2 lookups, 0 failed" &&
 	      out_is "0x1000 unmapped
 0x1000 0x1000 0x1000"'
+run --format "$X86" --stats --json "$T/small.trace"
+check "--stats --json: one object on stderr with the counts, stdout unchanged" \
+	eval 'status_is 0 && [ "$(wc -l <"$T/err")" -eq 1 ] &&
+	      err_has "^{\"lines\": 3, \"maps\": 1, \"unmaps\": 0, \"lookups\": 2, \"failed\": 0, \"walks\": [0-9]*, .*\"arena_bytes\": [0-9]*}\$" &&
+	      out_is "0x1000 unmapped
+0x1000 0x1000 0x1000"'
+run --format "$X86" --json "$T/small.trace"
+check "--json without --stats: exit 2" status_is 2
 run --help
 check "--help: exit 0, usage on stdout" \
 	eval 'status_is 0 && grep -q "usage: iopt replay" "$T/out"'

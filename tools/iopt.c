@@ -16,7 +16,7 @@ static void usage(FILE *f)
 		"       iopt help [COMMAND]     this text, or COMMAND's own (COMMAND --help)\n"
 		"  demo                     a 16 GiB guest through VFIO, torn down four ways, judged\n"
 		"                           by a simulated IOMMU (exits 1 if a check fails)\n"
-		"  replay --format NAME [--image FILE] [--arena-size SIZE] [--keep-going] [--stats] TRACE|-\n"
+		"  replay --format NAME [--image FILE] [--arena-size SIZE] [--keep-going] [--contig] [--stats [--json]] TRACE|-\n"
 		"                           apply a trace of map/unmap/lookup lines or Linux iommu ftrace text\n"
 		"  formats [--json]         list the configuration names and their page sizes\n"
 		"  walk --format NAME --image FILE IOVA...\n"
