@@ -400,15 +400,37 @@ int iopt_init(struct iopt_table *t, const struct iopt_config *cfg,
  */
 void iopt_fini(struct iopt_table *t);
 
-/* Root table physical address, page-size bitmap (bit n set = 2^n bytes),
- * and the number of levels, for programming the IOMMU. iopt_root_tables()
- * is the number of start tables laid out one after another from the root
- * (ARM stage-2 concatenation; Apple DART's TTBRs, TTBR n at root + n times
- * the table size); 1 for the others. Each returns 0 for a NULL or
- * destroyed table. Context: any. */
+/**
+ * iopt_root_phys() - the root table's physical address
+ * @t: the table.
+ * For programming the IOMMU (TTBR, DTE, context entry).
+ * Return: the address; 0 for a NULL or destroyed table. Context: any.
+ */
 uint64_t iopt_root_phys(const struct iopt_table *t);
+
+/**
+ * iopt_pgsize_bitmap() - the page sizes the table can map
+ * @t: the table.
+ * Return: bit n set when 2^n-byte pages can be mapped; 0 for a NULL or
+ * destroyed table. Context: any.
+ */
 uint64_t iopt_pgsize_bitmap(const struct iopt_table *t);
+
+/**
+ * iopt_levels() - the number of levels a walk goes through
+ * @t: the table.
+ * Return: the number; 0 for a NULL or destroyed table. Context: any.
+ */
 unsigned int iopt_levels(const struct iopt_table *t);
+
+/**
+ * iopt_root_tables() - the start tables laid out one after another
+ * @t: the table.
+ * ARM stage-2 concatenation; Apple DART's TTBRs (TTBR n at root + n times
+ * the table size).
+ * Return: their number, 1 for the other formats; 0 for a NULL or destroyed
+ * table. Context: any.
+ */
 unsigned int iopt_root_tables(const struct iopt_table *t);
 
 /* Map flags */
@@ -459,6 +481,13 @@ int iopt_map_pages(struct iopt_table *t, uint64_t iova, uint64_t paddr,
 
 /**
  * iopt_map_range() - map [iova, iova + size) to paddr with the largest pages
+ * @t:      the table.
+ * @iova:   first IOVA.
+ * @paddr:  first physical address.
+ * @size:   bytes to map.
+ * @prot:   IOPT_* protection flags; READ or WRITE required.
+ * @flags:  IOPT_MAP_* flags.
+ * @mapped: set to the bytes mapped (also on error).
  *
  * As iopt_map_pages(), but the page sizes are chosen per position: the
  * largest size in the bitmap that the alignment of iova and paddr and the
@@ -508,6 +537,13 @@ int iopt_unmap_range(struct iopt_table *t, uint64_t iova, uint64_t size,
 
 /**
  * iopt_unmap_pages() - unmap @pgcount pages of @pgsize at @iova
+ * @t:        the table.
+ * @iova:     start; aligned to @pgsize.
+ * @pgsize:   a page size in iopt_pgsize_bitmap().
+ * @pgcount:  number of pages, at least 1.
+ * @flags:    IOPT_UNMAP_* flags.
+ * @gather:   as for iopt_unmap_range().
+ * @unmapped: set to the bytes unmapped.
  *
  * iopt_unmap_range(t, iova, pgsize * pgcount, ...) after checking that
  * @pgsize is in the bitmap and @iova is aligned to it. The size of what is
@@ -522,6 +558,8 @@ int iopt_unmap_pages(struct iopt_table *t, uint64_t iova, uint64_t pgsize,
 
 /**
  * iopt_iova_to_phys() - translate one address
+ * @t:    the table.
+ * @iova: the address.
  * Return: the physical address of @iova (page offset included), or
  * IOPT_PHYS_NONE when nothing maps it (or @iova is outside the table, or
  * @t is NULL or destroyed).
@@ -531,11 +569,14 @@ uint64_t iopt_iova_to_phys(struct iopt_table *t, uint64_t iova);
 
 /**
  * iopt_iova_to_phys_length() - translate and report the leaf size
+ * @t:    the table.
+ * @iova: the address.
  * @phys:   the physical address of @iova.
  * @length: the size of the leaf that maps @iova: a whole contiguous-hint run
  *          when the hint is set. The leaf starts at iova & ~(length - 1).
  * @prot:   if not NULL, the leaf's protection as the format encodes it.
- * One walk. Return: 0; -ENOENT (not mapped); -ERANGE (outside the input
+ * One walk.
+ * Return: 0; -ENOENT (not mapped); -ERANGE (outside the input
  * space or not canonical); -EINVAL (NULL pointer); -EFAULT (an entry on
  * the walk points outside the backend's bound). Outputs are written only
  * on success. Context: as iopt_iova_to_phys().
@@ -546,6 +587,8 @@ int iopt_iova_to_phys_length(struct iopt_table *t, uint64_t iova,
 
 /**
  * iopt_iova_to_pgsize() - size of the leaf that maps @iova
+ * @t:    the table.
+ * @iova: the address.
  * Return: the size (as iopt_iova_to_phys_length() reports it), or 0 when
  * nothing maps @iova (or @iova is outside the table, or @t is NULL).
  * Context: as iopt_iova_to_phys().
@@ -564,6 +607,11 @@ typedef int (*iopt_extent_fn)(void *arg, uint64_t iova, uint64_t phys,
 
 /**
  * iopt_for_each_extent() - report the mapped runs of [iova, iova + size)
+ * @t:    the table.
+ * @iova: start of the range.
+ * @size: its length in bytes, not 0.
+ * @fn:   called once per run.
+ * @arg:  passed to @fn.
  * One descent over the range, in increasing IOVA order. On an argument
  * error the callback is never called.
  * Return: 0 after the last run; the callback's non-zero value if it stopped;
@@ -587,6 +635,9 @@ struct iopt_path {
 
 /**
  * iopt_walk_path() - the raw entries a walk of @iova reads
+ * @t:    the table.
+ * @iova: the address.
+ * @path: filled with the entries read.
  * Fills @path from the root down to the first entry that is empty or a leaf.
  * Return: 0; -ERANGE (outside the input space or not canonical); -EINVAL
  * (NULL): @path is not written; -EFAULT (an entry points outside the
@@ -640,11 +691,16 @@ struct iopt_gather {
 	uint64_t tables[IOPT_GATHER_TABLES];
 };
 
-/* Make @g empty and unbound; NULL is ignored. Context: any. */
+/**
+ * iopt_gather_init() - make a gather empty and unbound
+ * @g: the gather; NULL is ignored.
+ * Context: any.
+ */
 void iopt_gather_init(struct iopt_gather *g);
 
 /**
  * iopt_gather_sync() - flush what @g collected, then free its tables
+ * @g: the gather.
  * Calls flush_range once per collected range (or flush_all once when
  * flush_range is NULL), and only then frees the queued tables. An empty
  * gather calls nothing and returns 0. @g is empty and unbound afterwards,
@@ -658,6 +714,8 @@ int iopt_gather_sync(struct iopt_gather *g);
 
 /**
  * iopt_prot_effective() - the protection a leaf mapped with @prot reports
+ * @t:    the table.
+ * @prot: IOPT_* flags as a map would be given them.
  * Formats cannot express every combination (ARM stage 1 cannot make a page
  * writable but not readable, so WRITE alone reads back as READ|WRITE; PRIV
  * means nothing in stage 2 or on Mali, whose GPU makes no privilege
@@ -670,12 +728,20 @@ int iopt_gather_sync(struct iopt_gather *g);
  */
 unsigned int iopt_prot_effective(const struct iopt_table *t, unsigned int prot);
 
-/* Counters of @t (also of a destroyed table); nothing is done if either
- * pointer is NULL. Context: any (values are approximate under concurrency). */
+/**
+ * iopt_get_stats() - the counters of a table
+ * @t:   the table (also a destroyed one).
+ * @out: filled with the counters; nothing is done if either is NULL.
+ * Context: any (values are approximate under concurrency).
+ */
 void iopt_get_stats(const struct iopt_table *t, struct iopt_stats *out);
 
-/* A short description of a negative errno value returned by iopt; any
- * other value gives "unknown error". */
+/**
+ * iopt_strerror() - a short description of an error
+ * @err: a negative errno value returned by iopt.
+ * Return: a static string; "unknown error" for any other value.
+ * Context: any.
+ */
 const char *iopt_strerror(int err);
 
 #ifdef __cplusplus
