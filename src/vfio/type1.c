@@ -187,6 +187,22 @@ static void sync_unpin(struct iopt_vfio *c, struct unmap_state *st)
 	c->nr_pending = 0;
 }
 
+/* IOPT_VFIO_TEST_UNPIN_EARLY: try the unpin right after the unmap, before
+ * any sync (the model must refuse it). */
+static void unpin_early(struct iopt_vfio *c, struct unmap_state *st,
+			struct iopt_vfio_run *r)
+{
+	int ret;
+
+	if (!(c->flags & IOPT_VFIO_TEST_UNPIN_EARLY))
+		return;
+	ret = unpin_run(c, r);
+	if (ret == -EBUSY)
+		st->refused = true;
+	else
+		note_err(&st->err, ret);
+}
+
 /*
  * unmap_unpin_fast(): unmap one run without flushing and queue it for the
  * unpin. Returns the bytes unmapped; 0 with st->err set on failure.
@@ -218,14 +234,7 @@ static uint64_t unmap_run(struct iopt_vfio *c, struct unmap_state *st,
 		c->nr_pending--;
 	} else {
 		c->ctr.runs++;
-		if (c->flags & IOPT_VFIO_TEST_UNPIN_EARLY) {
-			int r2 = unpin_run(c, r);
-
-			if (r2 == -EBUSY)
-				st->refused = true;
-			else
-				note_err(&st->err, r2);
-		}
+		unpin_early(c, st, r);
 	}
 	if (ret || c->nr_pending == IOPT_VFIO_SYNC_MAX)
 		sync_unpin(c, st);
@@ -396,15 +405,8 @@ static uint64_t unmap_batch(struct iopt_vfio *c, struct unmap_state *st,
 		c->ctr.runs++;
 	}
 	c->nr_pending = kept;
-	if (c->flags & IOPT_VFIO_TEST_UNPIN_EARLY)
-		for (unsigned int i = first; i < kept; i++) {
-			int r2 = unpin_run(c, &c->pending[i]);
-
-			if (r2 == -EBUSY)
-				st->refused = true;
-			else
-				note_err(&st->err, r2);
-		}
+	for (unsigned int i = first; i < kept; i++)
+		unpin_early(c, st, &c->pending[i]);
 	if (ret || c->nr_pending == IOPT_VFIO_SYNC_MAX)
 		sync_unpin(c, st);
 	if (ret || kept == first)
