@@ -209,6 +209,10 @@ struct bench_geom {
 };
 int bench_geom(const char *format, struct bench_geom *geo);
 
+/* How many entries one page of @pgsize takes in @format: 1 for a level's
+ * own size, the run's length for a replicated size (AMD v1 8K: 2). */
+uint64_t bench_entries_per_page(const char *format, uint64_t pgsize);
+
 /* Leaf sizes of @format's levels 0, 1, 2 that are at most @max (a page,
  * a block, a larger block: 4K, 2M, 1G for 4K granules); returns how many. */
 unsigned int bench_leaf_sizes(const char *format, uint64_t max,
@@ -253,9 +257,16 @@ int bench_teardown(const struct bench_opts *o);        /* c */
 int bench_pfns(const struct bench_opts *o);            /* d */
 int bench_lookup(const struct bench_opts *o);          /* e */
 int bench_table_memory(const struct bench_opts *o);    /* f */
+int bench_single(const struct bench_opts *o);          /* g */
 
 /* For bench/callgrind.sh: map @size of 4K pages in one call, look every
  * page up, unmap and sync; no timing. */
 int bench_once(uint64_t size, bool single, const char *format);
+/*
+ * iopt bench --compare: print NEW / OLD of every measurement (scenario,
+ * format, variant) in both JSON files. 0, or a negative errno after a
+ * message on stderr (unreadable or malformed file).
+ */
+int bench_compare(const char *old_path, const char *new_path);
 
 #endif /* IOPT_BENCH_BENCH_H */

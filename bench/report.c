@@ -181,7 +181,8 @@ static void cell_count(char *buf, size_t len, uint64_t v, uint64_t div)
 	if (div <= 1 || v % div == 0)
 		snprintf(buf, len, "%" PRIu64, div > 1 ? v / div : v);
 	else
-		snprintf(buf, len, "%.2f", (double)v / (double)div);
+		snprintf(buf, len, (double)v / (double)div >= 0.01 ? "%.2f" : "%.2g",
+			 (double)v / (double)div);
 }
 
 static void cell_ratio(char *buf, size_t len, double v)

@@ -173,6 +173,22 @@ static bool geom_level_size(const struct bench_geom *geo, uint64_t s)
 	return false;
 }
 
+uint64_t bench_entries_per_page(const char *format, uint64_t pgsize)
+{
+	struct bench_geom geo;
+	uint64_t level = 0;
+
+	if (bench_geom(format, &geo))
+		return 1;
+	for (unsigned int lvl = 0; lvl < geo.levels; lvl++) {
+		unsigned int lg2 = geo.page_lg2 + lvl * geo.bits;
+
+		if (lg2 < 64 && (1ULL << lg2) <= pgsize)
+			level = 1ULL << lg2;
+	}
+	return level ? pgsize / level : 1;
+}
+
 unsigned int bench_leaf_sizes(const char *format, uint64_t max,
 			      uint64_t sizes[3])
 {

@@ -7,3 +7,5 @@
 # libiopt.a / libiopt.so; tests/test_hwsim.c links it from there.
 HOST_SRCS += src/hwsim/walk.c src/hwsim/iotlb.c src/hwsim/hwsim.c
 HOST_SRCS += src/hwsim/riscv.c
+HOST_SRCS += src/hwsim/amd_v1.c
+HOST_SRCS += src/hwsim/vtd_ss.c

@@ -4,8 +4,9 @@
 #
 #   make check     builds tests/test_concurrency.c like every test, plus
 #                  -pthread (below); it runs a short number of rounds.
-#   make tsan      builds the library, the iopt tool and every test program
-#                  with -fsanitize=thread into $(O)-tsan, then runs the
+#   make tsan      builds the library and the test programs it runs (with
+#                  TSAN_ALL=1 every one) with -fsanitize=thread into
+#                  $(O)-tsan, then runs the
 #                  concurrency test with TSAN_ROUNDS rounds per configuration
 #                  through tests/run.sh (TAP; ends with "N passed, N failed").
 #                  Fails when a test fails and on any ThreadSanitizer report:
@@ -22,7 +23,8 @@
 #                             (an IOPT_TEST_CONC_ROUNDS in the environment wins)
 #   TSAN_ALL     0            1: run every test program, not only the
 #                             concurrency test (the others are single-threaded
-#                             and slow under TSan, so by default only built)
+#                             and slow under TSan, so by default neither
+#                             built nor run)
 #   TSAN_OPTS    ThreadSanitizer options; TSAN_OPTIONS from the environment
 #                is appended, so it can override them
 # CC=gcc and CC=clang both work (Debian ships the runtime with each). Where
@@ -43,12 +45,15 @@ TSAN_FLAGS  := -fsanitize=thread -fno-omit-frame-pointer
 # Expanded in recipes only: this file is read before the Makefile lists TEST_SRCS.
 tsan_bins = $(patsubst tests/%.c,$(TSAN_O)/tests/%,$(TEST_SRCS))
 tsan_run  = $(if $(filter 1,$(TSAN_ALL)),$(tsan_bins),$(TSAN_O)/tests/test_concurrency)
+# TSAN_ALL=1 also builds the tool and runs the scripts (tests/t_*.sh).
+tsan_goal = $(if $(filter 1,$(TSAN_ALL)),all $(tsan_bins),$(tsan_run))
+tsan_scripts = $(if $(filter 1,$(TSAN_ALL)),1,0)
 
 .PHONY: tsan
 tsan:
 	@$(MAKE) --no-print-directory O=$(TSAN_O) SAN= \
 		CFLAGS='$(CFLAGS) $(TSAN_FLAGS)' LDSAN='$(TSAN_FLAGS)' \
-		all $(tsan_bins)
+		$(tsan_goal)
 	@printf 'int main(void) { return 0; }\n' | \
 		$(CC) $(TSAN_FLAGS) -x c - -o $(TSAN_O)/tsan-probe || \
 		{ echo "tsan: $(CC) cannot link with -fsanitize=thread"; exit 1; }
@@ -62,7 +67,7 @@ tsan:
 	fi; \
 	{ TSAN_OPTIONS="$(TSAN_OPTS) $$TSAN_OPTIONS" \
 	  IOPT_TEST_CONC_ROUNDS=$${IOPT_TEST_CONC_ROUNDS:-$(TSAN_ROUNDS)} \
-	  O=$(TSAN_O) $$pre sh tests/run.sh $(tsan_run); \
+	  RUN_SCRIPTS=$(tsan_scripts) O=$(TSAN_O) $$pre sh tests/run.sh $(tsan_run); \
 	  echo $$? >$(TSAN_O)/tsan.rc; } 2>&1 | tee $$log; \
 	rc=$$(cat $(TSAN_O)/tsan.rc); \
 	if grep -q 'WARNING: ThreadSanitizer' $$log; then \

@@ -211,9 +211,12 @@ static int parse_prot(struct ctx *c, const char *p, const char *e,
 		case 'r': bit = IOPT_READ; break;
 		case 'w': bit = IOPT_WRITE; break;
 		case 'x': bit = seen_x; break;
+		case 'c': bit = IOPT_CACHE; break;
+		case 'm': bit = IOPT_MMIO; break;
+		case 'p': bit = IOPT_PRIV; break;
 		case '-': continue;
 		default:
-			return fail(c, "PROT '%s' may only hold r, w, x and -",
+			return fail(c, "PROT '%s' may only hold r, w, x, c, m, p and -",
 				    quote(q, sizeof(q), p, e));
 		}
 		if (seen & bit)
@@ -225,8 +228,8 @@ static int parse_prot(struct ctx *c, const char *p, const char *e,
 		return fail(c, "PROT '%s' needs r or w",
 			    quote(q, sizeof(q), p, e));
 	/* x allows instruction fetches; without it the map is NOEXEC. */
-	*prot = (seen & (IOPT_READ | IOPT_WRITE)) |
-		((seen & seen_x) ? 0 : IOPT_NOEXEC);
+	*prot = (seen & (IOPT_READ | IOPT_WRITE | IOPT_CACHE | IOPT_MMIO |
+			 IOPT_PRIV)) | ((seen & seen_x) ? 0 : IOPT_NOEXEC);
 	return 0;
 }
 

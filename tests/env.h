@@ -83,7 +83,7 @@ struct tenv {
 	 * The IOVAs the tests use are [base, base + top - 1]: @top bytes from
 	 * @base. @base is 0, or 2^64 - 2^ias for an ARM TTBR1 table (the
 	 * upper 2^ias bytes); @top is 2^ias (sign-extended formats, x86-64
-	 * and RISC-V: 2^(ias-1), the lower half).
+	 * and RISC-V, and ias 64: 2^(ias-1), the lower half).
 	 * So an IOVA a test means at offset X is base + X, the last one is
 	 * base + (top - 1), and base + top (computed modulo 2^64: 0 for
 	 * TTBR1) is the first IOVA past the end.
@@ -134,8 +134,9 @@ static inline unsigned int lg2(uint64_t v)
 		(e)->levels = iopt_levels(table);                              \
 		(e)->x86 = (config)->format == IOPT_FMT_X86_64;              \
 		(e)->sext = (e)->x86 || (config)->format == IOPT_FMT_RISCV;  \
-		(e)->top = 1ULL << ((e)->sext ? (config)->ias - 1            \
-					      : (config)->ias);              \
+		/* ias 64 (AMD v1, 6 levels): the lower half, like x86. */  \
+		(e)->top = 1ULL << ((e)->sext || (config)->ias >= 64 ?       \
+				    (config)->ias - 1 : (config)->ias);      \
 		/* ARM TTBR1: the upper 2^ias bytes, from 2^64 - top. */     \
 		(e)->base = (config)->quirks & IOPT_QUIRK_ARM_TTBR1 ?        \
 			    0 - (e)->top : 0;                                \

@@ -64,6 +64,12 @@ static const struct h_cfg h_configs[] = {
 	{ "arm-lpae-s1-4k:ttbr1" },
 	{ "arm-lpae-s1-64k:ttbr1,ias=52,oas=52" },
 	{ "arm-lpae-s1-16k:ttbr1,lpa2,ias=52,oas=52" },
+	/* AMD IOMMU v1: 4 levels, 3 and 5, natural sizes only */
+	{ "amd-v1" }, { "amd-v1:levels=3" }, { "amd-v1:levels=5" },
+	{ "amd-v1:nocontig" },
+	/* Intel VT-d second stage */
+	{ "vtd-ss-3lvl" }, { "vtd-ss-4lvl" }, { "vtd-ss-5lvl" },
+	{ "vtd-ss-4lvl:no1g" },
 	/* RISC-V (sign-extended IOVAs; tests use the lower half) */
 	{ "riscv-sv39" }, { "riscv-sv48" }, { "riscv-sv57" },
 	{ "riscv-sv39:napot" }, { "riscv-sv57:napot" },

@@ -89,6 +89,18 @@ for f in arm-v7s arm-mali-lpae; do
 		[ "$(nobj unmap-example)" -eq 2 -a "$(nobj teardown)" -eq 12 \
 		  -a "$(nobj lookup)" -eq 6 -a "$(nobj table-memory)" -eq 1 ]
 done
+# Mali's run (the last): 1 GiB pages repeated over the GiBs that fit its
+# 40-bit output. Batched is one call (and one sync) for all the GiBs of a
+# repeat, per page one call per GiB.
+ml='"format": "arm-mali-lpae", "variant"'
+r1g=$(field "$ml: \"1G map batched\"" repeats)
+g1g=$(field "$ml: \"1G map batched\"" gibs)
+check "arm-mali-lpae: 1G batched: one map call, one unmap call and one sync per repeat" \
+	[ "${r1g:-0}" -ge 1 -a "${g1g:-0}" -gt "${r1g:-0}" -a \
+	  "$(field "$ml: \"1G map batched\"" calls)" = "$r1g" -a \
+	  "$(field "$ml: \"1G unmap batched\"" calls)" = "$r1g" -a \
+	  "$(field "$ml: \"1G unmap batched\"" flushes)" = "$r1g" -a \
+	  "$(field "$ml: \"1G map per-page\"" calls)" = "$g1g" ]
 # v7s (the last run is Mali's: run v7s again).
 "$IOPT" bench --quick --json --rounds 1 --format arm-v7s >"$T/out" 2>"$T/err"
 check "arm-v7s: map-1g with 4K, 64K, 1M, 16M (6 variants each)" \
@@ -129,6 +141,58 @@ for f in arm-v7s arm-mali-lpae apple-dart apple-dart2; do
 	"$IOPT" bench --once --size 1M --format $f >>"$T/out" 2>&1; rc=$?
 	check "$f: --once and --once --single run and check their lookups" [ "$rc" -eq 0 ]
 done
+
+# --compare: a run against itself is 1.000 everywhere; a measurement with
+# other counts is flagged; a file that is not bench JSON is refused (2).
+"$IOPT" bench --quick --json --rounds 1 --scenario a >"$T/a.json" 2>&1
+"$IOPT" bench --compare "$T/a.json" "$T/a.json" >"$T/out" 2>&1; rc=$?
+check "--compare of a run with itself: every ratio 1.000" \
+	sh -c '[ '$rc' -eq 0 ] && grep -q "4 measurements in both\$" "$0" &&
+	       [ $(grep -c " 1.000\$" "$0") -eq 4 ]' "$T/out"
+sed '0,/"calls": [0-9]*/s//"calls": 99999/' "$T/a.json" >"$T/b.json"
+"$IOPT" bench --compare "$T/a.json" "$T/b.json" >"$T/out" 2>&1; rc=$?
+check "--compare flags counts that changed" \
+	sh -c '[ '$rc' -eq 0 ] && [ $(grep -c "counts changed: calls .* -> 99999" "$0") -eq 1 ]' "$T/out"
+sed '$d' "$T/a.json" >"$T/bad.json"
+"$IOPT" bench --compare "$T/a.json" "$T/bad.json" >"$T/out" 2>&1; rc=$?
+check "--compare refuses a truncated file (2), naming it" \
+	sh -c '[ '$rc' -eq 2 ] && grep -q "bad.json: expected" "$0"' "$T/out"
+"$IOPT" bench --compare "$T/a.json" "$T/none.json" >"$T/out" 2>&1; rc=$?
+check "--compare of a missing file is 2" [ "$rc" -eq 2 ]
+"$IOPT" bench --compare "$T/a.json" >"$T/out" 2>&1; rc=$?
+check "--compare needs two files (usage, 2)" [ "$rc" -eq 2 ]
+
+# Scenario g on every named configuration (--format all): six measurements
+# each, with the counts a single-page call implies: one engine call and one
+# walk per page, batched one call; one flush for each unmap (one sync).
+"$IOPT" bench --quick --json --rounds 1 --format all --scenario g \
+	>"$T/out" 2>"$T/err"; rc=$?
+check "--format all --scenario g runs (exit 0)" [ "$rc" -eq 0 ]
+"$IOPT" formats | awk '$1 != "" { print $1 }' >"$T/names"
+bad=0; nf=0
+while read -r f; do
+	nf=$((nf + 1))
+	c=$(grep -c "\"scenario\": \"single-page\", \"format\": \"$f\"," "$T/out")
+	[ "$c" -eq 6 ] || { echo "# $f: $c measurements"; bad=1; continue; }
+	for v in "map single" "unmap single" "iova_to_phys\"" "iova_to_phys_length"; do
+		o=$(grep "\"format\": \"$f\", \"variant\": \"[0-9]*[KM] $v" "$T/out" | head -n 1)
+		cnt=$(echo "$o" | sed -n 's/.*"count": \([0-9]*\).*/\1/p')
+		calls=$(echo "$o" | sed -n 's/.*"calls": \([0-9]*\).*/\1/p')
+		walks=$(echo "$o" | sed -n 's/.*"walks": \([0-9]*\).*/\1/p')
+		[ -n "$cnt" ] && [ "$calls" = "$cnt" ] && [ "$walks" = "$cnt" ] ||
+			{ echo "# $f $v: count $cnt calls $calls walks $walks"; bad=1; }
+	done
+	for v in "map batched" "unmap batched"; do
+		calls=$(grep "\"format\": \"$f\", \"variant\": \"[0-9]*[KM] $v" "$T/out" |
+			sed -n 's/.*"calls": \([0-9]*\).*/\1/p')
+		[ "$calls" = 1 ] || { echo "# $f $v: $calls calls"; bad=1; }
+	done
+	fl=$(grep "\"format\": \"$f\", \"variant\": \"[0-9]*[KM] unmap" "$T/out" |
+		sed -n 's/.*"flushes": \([0-9]*\).*/\1/p' | sort -u)
+	[ "$fl" = 1 ] || { echo "# $f unmap flushes: $fl"; bad=1; }
+done <"$T/names"
+check "every configuration ($nf) has the six single-page measurements with exact counts" \
+	[ "$bad" -eq 0 -a "$nf" -gt 10 ]
 
 # Human-readable output of the same scenario.
 "$IOPT" bench --rounds 1 --scenario a --format x86-64-4lvl >"$T/out" 2>&1; rc=$?

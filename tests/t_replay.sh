@@ -83,13 +83,29 @@ printf 'map 0x1000 0x2000 4K\r\nlookup 0x1fff\r\n# done\r\n' >"$T/crlf.trace"
 run --format "$X86" "$T/crlf.trace"
 check "CRLF line ends" eval 'status_is 0 && out_is "0x1fff 0x2fff 0x1000"'
 
-# ARM 4K granule: an aligned 64K map is one contiguous-hint run, and the
-# lookup reports the whole run.
-printf 'map 0x10000 0x30000 64K\nlookup 0x1f000\nmap 0x200000 0x400000 2M\nlookup 0x3fffff\n' |
-	"$IOPT" replay --format arm-lpae-s1-4k - >"$T/out" 2>"$T/err"; rc=$?
-check "ARM 4K: 64K contiguous run and 2M block sizes" \
+# ARM 4K granule with --contig: an aligned 64K map is one contiguous-hint
+# run, and the lookup reports the whole run.
+printf 'map 0x10000 0x30000 64K\nlookup 0x1f000\nmap 0x200000 0x400000 2M\nlookup 0x3fffff\n' >"$T/arm.trace"
+run --contig --format arm-lpae-s1-4k "$T/arm.trace"
+check "ARM 4K --contig: 64K contiguous run and 2M block sizes" \
 	eval 'status_is 0 && out_is "0x1f000 0x3f000 0x10000
 0x3fffff 0x5fffff 0x200000"'
+# By default as Linux's io-pgtable-arm maps: 4K pages, no hint.
+run --format arm-lpae-s1-4k "$T/arm.trace"
+check "ARM 4K default: 64K of 4K pages (no contiguous hint), 2M block" \
+	eval 'status_is 0 && out_is "0x1f000 0x3f000 0x1000
+0x3fffff 0x5fffff 0x200000"'
+# A Linux capture: 768K mapped, then one 4K page inside it unmapped. By
+# default it replays; with --contig the page sits in a 64K run and the
+# unmap fails (it would split the run).
+printf 'map 0x100000 0x200000 786432 rw\nunmap 0x101000 4096\nlookup 0x101000\nlookup 0x102000\n' >"$T/lx.trace"
+run --format arm-lpae-s1-4k "$T/lx.trace"
+check "ARM 4K default: 4K unmapped inside a 768K map" \
+	eval 'status_is 0 && err_empty && out_is "0x101000 unmapped
+0x102000 0x202000 0x1000"'
+run --contig --format arm-lpae-s1-4k "$T/lx.trace"
+check "ARM 4K --contig: the same unmap would split a 64K run (exit 1)" \
+	eval 'status_is 1 && err_has "lx.trace:2: .*split"'
 
 # ---- Linux ftrace text, all three layouts, mixed with iopt lines ---------
 cat >"$T/ftrace.trace" <<'EOF'
@@ -267,6 +283,27 @@ mali_ok() {
 }
 check "image: arm-mali-lpae, walking it finds the ATE for 0x1000 -> 0x5000" mali_ok
 
+# VT-d second stage, 3 levels (ias 39): three 4K tables; no present bit,
+# table entries are address | W (bit 1) | R (bit 0) = ...003; the 4K leaf
+# at index 1 of the last table is 0x5000 | W | R = 0x0000000000005003
+# (no PS at level 0, no SNP without a cacheable prot).
+run --format vtd-ss-3lvl --image "$T/vtd.img" "$T/img.trace"
+vtd_ok() {
+	status_is 0 || return 1
+	root=$(le64 "$T/vtd.img" 8)
+	[ "$(le64 "$T/vtd.img" 24)" = "0000000000003000" ] ||
+		{ echo "# not three tables"; return 1; }
+	tab=$((0x$root))
+	for idx in 0 0; do
+		e=$(le64 "$T/vtd.img" $((32 + tab - 0x40000000 + 8 * idx)))
+		case $e in 0000*003) ;; *) echo "# entry $e is not a table"; return 1;; esac
+		tab=$((0x$(echo "$e" | cut -c4-13)000))
+	done
+	e=$(le64 "$T/vtd.img" $((32 + tab - 0x40000000 + 8)))
+	[ "$e" = "0000000000005003" ] || { echo "# leaf $e"; return 1; }
+}
+check "image: vtd-ss-3lvl, walking it finds the R|W leaf for 0x1000 -> 0x5000" vtd_ok
+
 # ---- arena size -------------------------------------------------------------
 printf 'lookup 0x1000\nmap 0x1000 0x1000 4K\nlookup 0x1000\n' >"$T/small.trace"
 run --format "$X86" --arena-size 8K "$T/small.trace"
@@ -299,12 +336,13 @@ cat >"$T/every.trace" <<'EOF_TRACE'
 map 0x10000 0x1230000 0x10000 rw
 map 0x400000 0x2000000 0x2400000 rw
 map 0x8000000 0x9010000 0x30000 r
-unmap 0x1000000 0x200000
+unmap 0x1000000 0x1000000
 EOF_TRACE
-VAS="0x10000 0x1ffff 0x400000 0x9ffff0 0x1234567 0x27fffff 0x8000000 0x802ffff"
+VAS="0x10000 0x1ffff 0x400000 0x9ffff0 0x2234567 0x27fffff 0x8000000 0x802ffff"
 for v in $VAS; do echo "lookup $v"; done >>"$T/every.trace"
 for f in $("$IOPT" formats | awk '{ print $1 }') \
-	 arm-v7s:no_perms,mtk_ext,oas=35 arm-lpae-s1-4k:lpa2,ias=52,oas=52; do
+	 arm-v7s:no_perms,mtk_ext,oas=35 arm-lpae-s1-4k:lpa2,ias=52,oas=52 \
+	 vtd-ss-4lvl:no1g vtd-ss-5lvl:oas=40; do
 	run --format "$f" --image "$T/every.img" "$T/every.trace"
 	cp "$T/out" "$T/lookups"
 	# shellcheck disable=SC2086
@@ -356,6 +394,14 @@ check "--stats: summary on stderr, stdout unchanged" \
 	eval 'status_is 0 && err_has "3 lines, 1 maps, 0 unmaps, 2 lookups, 0 failed" &&
 	      out_is "0x1000 unmapped
 0x1000 0x1000 0x1000"'
+run --format "$X86" --stats --json "$T/small.trace"
+check "--stats --json: one object on stderr with the counts, stdout unchanged" \
+	eval 'status_is 0 && [ "$(wc -l <"$T/err")" -eq 1 ] &&
+	      err_has "^{\"lines\": 3, \"maps\": 1, \"unmaps\": 0, \"lookups\": 2, \"failed\": 0, \"walks\": [0-9]*, .*\"arena_bytes\": [0-9]*}\$" &&
+	      out_is "0x1000 unmapped
+0x1000 0x1000 0x1000"'
+run --format "$X86" --json "$T/small.trace"
+check "--json without --stats: exit 2" status_is 2
 run --help
 check "--help: exit 0, usage on stdout" \
 	eval 'status_is 0 && grep -q "usage: iopt replay" "$T/out"'

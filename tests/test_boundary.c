@@ -40,14 +40,28 @@ static unsigned int size_level(const struct tenv *e, uint64_t size,
 }
 
 /* Does this leaf entry belong to a run of several (ARM's contiguous hint;
- * v7s: a supersection at level 1, a large page at level 0)? */
+ * v7s: a supersection at level 1, a large page at level 0; AMD v1:
+ * NextLevel 7)? */
 static bool pte_is_run(const struct tenv *e, uint64_t pte, unsigned int level)
 {
+	if (e->cfg.format == IOPT_FMT_AMD_V1) /* NextLevel 7: a sized page */
+		return ((pte >> 9) & 7) == 7;
 	if (e->cfg.format == IOPT_FMT_ARM_V7S)
 		return level ? (pte >> 18) & 1 : (pte & 3) == 1;
 	if (e->cfg.format == IOPT_FMT_RISCV)	/* Svnapot's N */
 		return pte >> 63;
 	return pte & ARM_CONT;
+}
+
+/*
+ * Can a page of @size sit at base + 2 * size, mapped to 2 * size (where the
+ * tests below put each size, apart from the others)? Not the largest AMD
+ * v1 sizes: 128T needs 384T of input space.
+ */
+static bool fits_at_2s(const struct tenv *e, uint64_t size)
+{
+	return size <= e->top / 3 &&
+	       (e->cfg.oas >= 64 || 3 * size <= 1ULL << e->cfg.oas);
 }
 
 /* ---- snapshots of the table memory ---- */
@@ -250,6 +264,9 @@ TEST_CFG(every_size_every_level)
 			unsigned int level = size_level(&e, s, &esize);
 			struct iopt_path p;
 
+			if (!fits_at_2s(&e, s))
+				continue;
+
 			if (pass == 0) {
 				if (tenv_map(&e, iova, pa, s, 1, R | W))
 					continue;
@@ -295,6 +312,8 @@ TEST_CFG(every_size_every_level)
 		for (uint64_t bm = e.bitmap; bm; bm &= bm - 1) {
 			uint64_t s = bm & -bm, unmapped = 0;
 
+			if (!fits_at_2s(&e, s))
+				continue;
 			CHECK_EQ(iopt_unmap_pages(&e.t, e.base + 2 * s, s, 1, 0,
 						  &e.g, &unmapped), 0);
 			CHECK_EQ(unmapped, s);
@@ -304,6 +323,8 @@ TEST_CFG(every_size_every_level)
 		for (uint64_t bm = e.bitmap; bm; bm &= bm - 1) {
 			uint64_t s = bm & -bm;
 
+			if (!fits_at_2s(&e, s))
+				continue;
 			CHECK_EQ(iopt_iova_to_phys(&e.t, e.base + 2 * s),
 				 IOPT_PHYS_NONE);
 		}
@@ -504,6 +525,8 @@ TEST_CFG(no_split)
 		uint64_t s = bm & -bm, x = e.base + 2 * s, g = e.gsz, u;
 		struct snap sn;
 
+		if (!fits_at_2s(&e, s))
+			continue;
 		if (tenv_map(&e, x, 2 * s, s, 1, R | W))
 			continue;
 		tenv_map(&e, x - g, 0x1000000ULL, g, 1, R);
@@ -626,8 +649,10 @@ TEST_CFG(no_overmap)
 	/* a block over the table holding that page */
 	EEX(iopt_map_pages(&e.t, x, 0x80000000ULL, b, 1, R, 0, &m));
 	EEX(iopt_map_range(&e.t, x, 0x80000000ULL, b, R, 0, &m));
-	/* the largest size over everything, including the tables above */
-	EEX(iopt_map_pages(&e.t, e.base, 0, big, 1, R, 0, &m));
+	/* the largest size over everything, including the tables above
+	 * (when it reaches x: VT-d without 1G stops at 2M) */
+	if (x + g - e.base < big)
+		EEX(iopt_map_pages(&e.t, e.base, 0, big, 1, R, 0, &m));
 	/* every size in between whose region holds the page */
 	for (uint64_t bm = e.bitmap & (e.bitmap - 1); bm; bm &= bm - 1) {
 		uint64_t sz = bm & -bm;
@@ -973,8 +998,10 @@ TEST_CFG(bad_input)
 		-EINVAL);
 	BAD_MAP(iopt_map_range(&e.t, x + g, pa, g + g / 2, R, 0, &m),
 		-EINVAL);
-	/* page sizes not in the bitmap */
-	BAD_MAP(iopt_map_pages(&e.t, x + b, pa, 2 * g, 1, R, 0, &m), -EINVAL);
+	/* page sizes not in the bitmap (AMD v1 has every power of two) */
+	if (!(e.bitmap & (2 * g)))
+		BAD_MAP(iopt_map_pages(&e.t, x + b, pa, 2 * g, 1, R, 0, &m),
+			-EINVAL);
 	BAD_MAP(iopt_map_pages(&e.t, x + b, pa, g / 2, 1, R, 0, &m), -EINVAL);
 	BAD_MAP(iopt_map_pages(&e.t, x + b, pa, 0, 1, R, 0, &m), -EINVAL);
 	BAD_MAP(iopt_map_pages(&e.t, x + b, pa, g | b, 1, R, 0, &m), -EINVAL);
@@ -1060,7 +1087,9 @@ TEST_CFG(bad_input)
 		BAD_UNMAP(iopt_unmap_range(&e.t, 0 - e.top - g, g, 0, &e.g,
 					   &u), -ERANGE);
 	}
-	BAD_UNMAP(iopt_unmap_pages(&e.t, y, 2 * g, 1, 0, &e.g, &u), -EINVAL);
+	if (!(e.bitmap & (2 * g))) /* a size; on AMD v1 splitting y's block */
+		BAD_UNMAP(iopt_unmap_pages(&e.t, y, 2 * g, 1, 0, &e.g, &u),
+			  -EINVAL);
 	BAD_UNMAP(iopt_unmap_pages(&e.t, y, 0, 1, 0, &e.g, &u), -EINVAL);
 	BAD_UNMAP(iopt_unmap_pages(&e.t, y, b, 0, 0, &e.g, &u), -EINVAL);
 	BAD_UNMAP(iopt_unmap_pages(&e.t, y + g, b, 1, 0, &e.g, &u), -EINVAL);

@@ -170,7 +170,8 @@ static void leaves(struct iopt_table *t, uint64_t iova, uint64_t size,
 	}
 }
 
-/* Both paths build the same leaves; batched makes far fewer engine calls. */
+/* Both paths build the same leaves; batched makes one engine call per run
+ * of equal sizes, per page one per leaf. */
 TEST_CFG(batched_and_per_page_agree)
 {
 	static struct leaf_list lb, lp;
@@ -203,7 +204,20 @@ TEST_CFG(batched_and_per_page_agree)
 		CHECK_EQ(lb.phys[i], lp.phys[i]);
 		CHECK_EQ(lb.len[i], lp.len[i]);
 	}
-	CHECK(b.d.stats.engine_calls < p.d.stats.engine_calls);
+	/* Batched: one call per run of equal sizes, so fewer calls unless
+	 * every leaf has a size of its own (AMD v1 may: 64K, 128K, ...). */
+	{
+		uint64_t runs = lb.n ? 1 : 0;
+
+		for (uint64_t i = 1; i < lb.n; i++)
+			runs += lb.len[i] != lb.len[i - 1];
+		if (lb.n < 4096) /* all leaves listed */
+			CHECK(b.d.stats.engine_calls <= runs);
+		if (runs < lb.n)
+			CHECK(b.d.stats.engine_calls < p.d.stats.engine_calls);
+		else
+			CHECK(b.d.stats.engine_calls <= p.d.stats.engine_calls);
+	}
 	printf("# %s: %" PRIu64 " leaves; engine calls batched %" PRIu64
 	       ", per page %" PRIu64 "\n", cfg->name, lb.n,
 	       b.d.stats.engine_calls, p.d.stats.engine_calls);

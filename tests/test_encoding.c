@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <iopt/mem.h>
 #include <iopt/hwsim.h>
+#include "model.h"
 
 #define R IOPT_READ
 #define W IOPT_WRITE
@@ -220,12 +221,19 @@ TEST(config_names)
 		{ "arm-v7s", IOPT_FMT_ARM_V7S, 12, 32, 32 },
 		{ "apple-dart", IOPT_FMT_APPLE_DART, 12, 32, 36 },
 		{ "apple-dart2", IOPT_FMT_APPLE_DART2, 14, 36, 42 },
+		{ "amd-v1", IOPT_FMT_AMD_V1, 12, 48, 52 },
+		{ "vtd-ss-3lvl", IOPT_FMT_VTD_SS, 12, 39, 52 },
+		{ "vtd-ss-4lvl", IOPT_FMT_VTD_SS, 12, 48, 52 },
+		{ "vtd-ss-5lvl", IOPT_FMT_VTD_SS, 12, 57, 52 },
 	};
 	static const char *const bad[] = {
 		"", "arm-lpae", "arm-lpae-s1-8k", "x86-64", "arm-lpae-s1-4k:",
 		"arm-lpae-s1-4k:ias=", "arm-lpae-s1-4k:ias=x",
 		"arm-lpae-s1-4k:bogus=3", "arm-lpae-s1-4k:ias=40,",
 		"arm-lpae-s1-4k:ias=40;oas=40", "ARM-LPAE-S1-4K ",
+		/* levels=N is AMD v1's Mode, 1..6 */
+		"amd-v1:levels=0", "amd-v1:levels=7", "x86-64-4lvl:levels=4",
+		"arm-lpae-s1-4k:levels=3",
 	};
 	struct iopt_config cfg, cfg2;
 	unsigned int found = 0, n;
@@ -260,6 +268,19 @@ TEST(config_names)
 	CHECK_EQ(cfg.granule_lg2, 12);
 	CHECK_EQ(cfg.ias, 39);
 	CHECK_EQ(cfg.oas, 36);
+	/* AMD v1: levels=N sets ias to 12 + 9N (64 for 6 levels). */
+	{
+		static const unsigned int ias[] = { 21, 30, 39, 48, 57, 64 };
+		char buf[32];
+
+		for (unsigned int l = 1; l <= 6; l++) {
+			snprintf(buf, sizeof(buf), "amd-v1:levels=%u", l);
+			ASSERT_EQ(iopt_config_from_name(buf, &cfg), 0);
+			CHECK_EQ(cfg.format, IOPT_FMT_AMD_V1);
+			CHECK_EQ(cfg.ias, ias[l - 1]);
+			CHECK_EQ(cfg.oas, 52);
+		}
+	}
 
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		memset(&cfg, 0x5a, sizeof(cfg));
@@ -383,6 +404,42 @@ TEST(config_errors)
 		  "DART has no contiguous hint" },
 		{ "apple-dart2", -1, IOPT_QUIRK_ARM_NS, -EINVAL,
 		  "ARM quirk on DART" },
+		{ "amd-v1:levels=2", -1, 0, -ENOTSUP, "AMD v1: 2 levels" },
+		{ "amd-v1:ias=40", -1, 0, -ENOTSUP,
+		  "AMD v1: ias is the Mode's 39, 48, 57 or 64" },
+		{ "amd-v1:oas=53", -1, 0, -ENOTSUP, "AMD v1 oas above 52" },
+		{ "amd-v1:oas=31", -1, 0, -ENOTSUP, "AMD v1 oas below 32" },
+		{ "amd-v1", 14, 0, -ENOTSUP, "AMD v1 has only 4K" },
+		{ "amd-v1", -1, IOPT_QUIRK_ARM_NS, -EINVAL,
+		  "AMD v1 takes no ARM quirk" },
+		{ "amd-v1", -1, IOPT_QUIRK_V7S_NO_PERMS, -EINVAL,
+		  "AMD v1 takes no v7s quirk" },
+		{ "amd-v1:levels=3,oas=32", -1, 0, 0, "AMD v1 smallest" },
+		{ "amd-v1:levels=6", -1, 0, 0, "AMD v1 largest" },
+		/* VT-d second stage: ias 39/48/57 (AGAW), oas 32..52, 4K,
+		 * quirk VTD_NO_1G only, and VTD_NO_1G nowhere else */
+		{ "vtd-ss-4lvl:ias=47", -1, 0, -ENOTSUP, "VT-d ias 47" },
+		{ "vtd-ss-3lvl:ias=40", -1, 0, -ENOTSUP, "VT-d ias 40" },
+		{ "vtd-ss-5lvl:ias=56", -1, 0, -ENOTSUP, "VT-d ias 56" },
+		{ "vtd-ss-5lvl:ias=64", -1, 0, -ENOTSUP, "VT-d ias 64" },
+		{ "vtd-ss-4lvl:oas=53", -1, 0, -ENOTSUP, "VT-d oas 53" },
+		{ "vtd-ss-4lvl:oas=31", -1, 0, -ENOTSUP, "VT-d oas 31" },
+		{ "vtd-ss-4lvl", 14, 0, -ENOTSUP, "VT-d has only 4K" },
+		{ "vtd-ss-4lvl", 21, 0, -ENOTSUP, "VT-d has only 4K" },
+		{ "vtd-ss-4lvl", -1, IOPT_QUIRK_NO_CONTIG, -EINVAL,
+		  "VT-d has no contiguous hint" },
+		{ "vtd-ss-3lvl", -1, IOPT_QUIRK_ARM_TTBR1, -EINVAL,
+		  "ARM quirk on VT-d" },
+		{ "vtd-ss-5lvl", -1, 1u << 31, -EINVAL, "unknown quirk" },
+		{ "x86-64-4lvl", -1, IOPT_QUIRK_VTD_NO_1G, -EINVAL,
+		  "VT-d quirk on x86-64" },
+		{ "arm-lpae-s1-4k", -1, IOPT_QUIRK_VTD_NO_1G, -EINVAL,
+		  "VT-d quirk on ARM" },
+		{ "arm-mali-lpae", -1, IOPT_QUIRK_VTD_NO_1G, -EINVAL,
+		  "VT-d quirk on Mali" },
+		{ "vtd-ss-4lvl:oas=32", -1, 0, 0, "VT-d smallest oas" },
+		{ "vtd-ss-3lvl:no1g,oas=46", -1, 0, 0, "VT-d no1g" },
+		{ "vtd-ss-5lvl", 0, 0, 0, "VT-d granule 0 is 4K" },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -547,6 +604,14 @@ TEST(geometry)
 		  "L1 [31:25]: 128 entries, but a whole page (TTBR)" },
 		{ "apple-dart2:ias=42", 3, 16384, 0x3ffffffc000ULL, 63, 2047,
 		  "L2 [41:36]: 64 entries in a whole page" },
+		{ "amd-v1:levels=3", 3, 4096, 0x7ffffff000ULL, 511, 511,
+		  "Mode 3: L3 [38:30]" },
+		{ "amd-v1", 4, 4096, 0xfffffffff000ULL, 511, 511,
+		  "Mode 4: L4 [47:39]" },
+		{ "amd-v1:levels=5", 5, 4096, 0x1fffffffffff000ULL, 511, 511,
+		  "Mode 5: L5 [56:48]" },
+		{ "amd-v1:levels=6", 6, 4096, 0xfffffffffffff000ULL, 127, 511,
+		  "Mode 6: L6 [63:57], 128 entries in a whole page (DTE root)" },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(g); i++) {
@@ -594,9 +659,11 @@ TEST(geometry)
 			for (unsigned int d = 0; d < p.depth; d++)
 				CHECK_EQ(p.index[d], 0);
 		}
-		/* One page past the end is outside the input space. */
-		CHECK_EQ(iopt_walk_path(&e.t, g[i].last_iova + pg, &p),
-			 -ERANGE);
+		/* One page past the end is outside the input space (unless
+		 * the space is all 64 bits: AMD v1 with 6 levels). */
+		if (g[i].last_iova + pg)
+			CHECK_EQ(iopt_walk_path(&e.t, g[i].last_iova + pg, &p),
+				 -ERANGE);
 		tenv_close(&e);
 	}
 }
@@ -657,6 +724,16 @@ TEST(pgsize_bitmaps)
 		{ "apple-dart:ias=30", 0, 0x1000ULL },
 		{ "apple-dart2", 0, 0x4000ULL },
 		{ "apple-dart2:ias=42", 0, 0x4000ULL },
+		/* AMD v1: every power of two from 4K through what the top
+		 * level holds (runs of up to 256 entries), but 512G (bit 39):
+		 * 3 levels: [38:12]; 4 levels: [47:12]; 5 and 6: [51:12]. */
+		{ "amd-v1:levels=3", 0, 0x0000007ffffff000ULL },
+		{ "amd-v1", 0, 0x0000ff7ffffff000ULL },
+		{ "amd-v1:levels=5", 0, 0x000fff7ffffff000ULL },
+		{ "amd-v1:levels=6", 0, 0x000fff7ffffff000ULL },
+		/* nocontig: 4K, 2M, 1G; 256T too with 5 levels */
+		{ "amd-v1", IOPT_QUIRK_NO_CONTIG, 0x40201000ULL },
+		{ "amd-v1:levels=5", IOPT_QUIRK_NO_CONTIG, 0x1000040201000ULL },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(b); i++) {
@@ -2204,4 +2281,374 @@ TEST(apple_dart_v2_encoding)
 {
 	dart2_checks("apple-dart2", 2);
 	dart2_checks("apple-dart2:ias=42", 3);
+}
+
+/* ------------------------------------------------------ VT-d second stage */
+
+/*
+ * VT-d second-stage entries (VT-d spec 9.8; formats.md section 7), worked
+ * out bit by bit: R is bit 0, W bit 1, PS bit 7 (2M in a PDE, 1G in a
+ * PDPE), SNP bit 11 (IOPT_CACHE, leaves only), the address in [51:12].
+ * No present bit, no privilege and (without SLEE) no execute bit, so
+ * NOEXEC and PRIV add nothing; MMIO keeps CACHE from setting SNP.
+ */
+static const struct enc_case vtd_4k[] = {
+	{ R | W, 0x0000000080000003ULL, "PA | W (1) | R (0)" },
+	{ R, 0x0000000080000001ULL, "PA | R" },
+	{ W, 0x0000000080000002ULL, "PA | W: present through W alone" },
+	{ R | W | CA, 0x0000000080000803ULL, "PA | SNP (11) | W | R" },
+	{ R | W | CA | MM, 0x0000000080000003ULL, "MMIO: no SNP" },
+	{ R | NX | PV, 0x0000000080000001ULL, "NOEXEC, PRIV: no bits" },
+};
+
+static const struct enc_case vtd_2m[] = {
+	{ R | W, 0x0000000080000083ULL, "PA | PS (7) | W | R" },
+	{ R, 0x0000000080000081ULL, "PA | PS | R" },
+	{ R | W | CA, 0x0000000080000883ULL, "PA | SNP | PS | W | R" },
+};
+
+static void vtd_checks(const char *name, unsigned int levels)
+{
+	struct tenv e;
+	struct iopt_path p;
+	uint64_t m = 1, top, phys, len;
+	unsigned int prot = 0;
+
+	ASSERT_EQ(tenv_open(&e, name, NULL), 0);
+	top = 1ULL << e.cfg.ias;
+	CHECK_EQ(iopt_levels(&e.t), levels);
+	CHECK_EQ(iopt_root_phys(&e.t), ARENA_PHYS);
+	check_cases(&e, name, 0, SZ_4K, 0x80000000ULL, SZ_4K, 0, vtd_4k,
+		    ARRAY_SIZE(vtd_4k));
+	/* Tables from the bump pointer after the root: PA | W | R. */
+	if (get_path(&e, 0, &p)) {
+		CHECK_EQ(p.depth, levels);
+		for (unsigned int d = 0; d + 1 < levels; d++)
+			CHECK_EQ(p.pte[d], ARENA_PHYS + (d + 1) * SZ_4K + 3);
+	}
+	check_table_entries(&e, 0, 0x3, SZ_4K);
+	check_cases(&e, name, SZ_1G, SZ_2M, 0x80000000ULL, SZ_2M, 1, vtd_2m,
+		    ARRAY_SIZE(vtd_2m));
+	{
+		static const struct enc_case c[] = {
+			{ R | W, 0x0000000040000083ULL, "1G PA | PS | W | R" },
+			{ R | W | CA, 0x0000000040000883ULL,
+			  "1G PA | SNP | PS | W | R" },
+		};
+
+		check_cases(&e, name, 4 * SZ_1G, SZ_1G, SZ_1G, SZ_1G, 2, c,
+			    ARRAY_SIZE(c));
+	}
+	/* Real captures (formats.md): a 2M leaf 0x0000000694200883 = PA
+	 * 0x694200000 | SNP | PS | W | R and a 4K leaf 0x1539fb803 = PA
+	 * 0x1539fb000 | SNP | W | R, both mapped coherent and writable. */
+	{
+		static const struct enc_case c2[] = {
+			{ R | W | CA, 0x0000000694200883ULL, "captured 2M leaf" },
+		};
+		static const struct enc_case c4[] = {
+			{ R | W | CA, 0x00000001539fb803ULL, "captured 4K leaf" },
+		};
+
+		check_cases(&e, name, 8 * SZ_1G, 0, 0x694200000ULL, SZ_2M, 1,
+			    c2, 1);
+		check_cases(&e, name, 9 * SZ_1G, 0, 0x1539fb000ULL, SZ_4K, 0,
+			    c4, 1);
+		check_table_entries(&e, 9 * SZ_1G, 0x3, SZ_4K);
+	}
+	/* The highest PA with oas 52: address bits [51:12], [51:21], [51:30]. */
+	{
+		static const struct page_case c[] = {
+			{ 10 * SZ_1G, 0xffffffffff000ULL, SZ_4K, 0,
+			  0x000ffffffffff003ULL, "PA[51:12] all set | W | R" },
+			{ 10 * SZ_1G + SZ_2M, 0xfffffffe00000ULL, SZ_2M, 1,
+			  0x000fffffffe00083ULL, "PA[51:21] | PS | W | R" },
+			{ 11 * SZ_1G, 0xfffffc0000000ULL, SZ_1G, 2,
+			  0x000fffffc0000083ULL, "PA[51:30] | PS | W | R" },
+		};
+
+		check_pages(&e, name, c, ARRAY_SIZE(c));
+	}
+	/* What a leaf reports: R, W and SNP as CACHE. */
+	CHECK_EQ(iopt_iova_to_phys_length(&e.t, 3 * SZ_4K + 5, &phys, &len,
+					  &prot), 0);
+	CHECK_EQ(phys, 0x80000005ULL);
+	CHECK_EQ(len, SZ_4K);
+	CHECK_EQ(prot, R | W | CA);
+	CHECK_EQ(iopt_iova_to_phys_length(&e.t, 2 * SZ_4K, &phys, &len, &prot),
+		 0);
+	CHECK_EQ(prot, W);
+	CHECK_EQ(iopt_prot_effective(&e.t, R | W | NX | PV | CA), R | W | CA);
+	CHECK_EQ(iopt_prot_effective(&e.t, R | CA | MM), R);
+	CHECK_EQ(iopt_prot_effective(&e.t, W | NX), W);
+	/* The last page of the input space: index 511 at every level. */
+	if (map_path(&e, top - SZ_4K, 0xabcde000ULL, SZ_4K, R, &p)) {
+		CHECK_EQ(p.depth, levels);
+		for (unsigned int d = 0; d < levels; d++) {
+			CHECK_EQ(p.index[d], 511);
+			CHECK_EQ(p.level[d], levels - 1 - d);
+		}
+		CHECK_EQ(p.pte[levels - 1], 0x00000000abcde001ULL);
+		CHECK_EQ(iopt_iova_to_phys(&e.t, top - 1), 0xabcdefffULL);
+	}
+	/* Not sign-extended: 2^ias and the x86 upper half are outside. */
+	CHECK_EQ(iopt_map_pages(&e.t, top, 0, SZ_4K, 1, R, 0, &m), -ERANGE);
+	CHECK_EQ(iopt_map_pages(&e.t, 0 - top, 0, SZ_4K, 1, R, 0, &m), -ERANGE);
+	CHECK_EQ(iopt_iova_to_phys(&e.t, 0 - SZ_4K), IOPT_PHYS_NONE);
+	CHECK_EQ(iopt_map_pages(&e.t, 12 * SZ_1G, 1ULL << 52, SZ_4K, 1, R, 0,
+				&m), -ERANGE);
+	CHECK_EQ(m, 0);
+	tenv_close(&e);
+}
+
+TEST(vtd_ss_encoding)
+{
+	vtd_checks("vtd-ss-3lvl", 3);
+	vtd_checks("vtd-ss-4lvl", 4);
+	vtd_checks("vtd-ss-5lvl", 5);
+}
+
+/* CAP.SLLPS bit 1 clear: no 1G leaves; 1G ranges become 2M superpages. */
+TEST(vtd_ss_no1g)
+{
+	struct tenv e;
+	uint64_t m = 1;
+	unsigned int lvl = ~0u;
+
+	ASSERT_EQ(tenv_open(&e, "vtd-ss-4lvl:no1g", NULL), 0);
+	CHECK_EQ(e.cfg.quirks, IOPT_QUIRK_VTD_NO_1G);
+	CHECK_EQ(iopt_pgsize_bitmap(&e.t), SZ_4K | SZ_2M);
+	CHECK_EQ(iopt_map_pages(&e.t, SZ_1G, SZ_1G, SZ_1G, 1, R | W, 0, &m),
+		 -EINVAL);
+	CHECK_EQ(m, 0);
+	ASSERT_EQ(iopt_map_range(&e.t, SZ_1G, SZ_1G, SZ_1G, R | W, 0, &m), 0);
+	CHECK_EQ(m, SZ_1G);
+	/* A PDE with PS at 1G + 2M: PA 0x40200000 | PS | W | R. */
+	CHECK_EQ(leaf_pte(&e, SZ_1G + SZ_2M, &lvl), 0x0000000040200083ULL);
+	CHECK_EQ(lvl, 1);
+	CHECK_EQ(iopt_iova_to_pgsize(&e.t, SZ_1G + SZ_1G - 1), SZ_2M);
+	check_table_entries(&e, SZ_1G, 0x3, SZ_4K);
+	tenv_close(&e);
+}
+
+/* ---- AMD IOMMU v1 ---- */
+
+/*
+ * AMD v1 entry bits (AMD IOMMU specification 48882, 2.2.3, "I/O page table
+ * entry"; formats.md 6.2): PR bit 0, NextLevel [11:9], address [51:12],
+ * FC bit 60, IR bit 61, IW bit 62. IR|IW = 0x6000000000000000.
+ * A 4K page (NextLevel 0) at 0x80000000: 0x6000000080000001.
+ */
+static const struct enc_case amd_page[] = {
+	{ R | W, 0x6000000080000001ULL, "IR|IW | PA | PR" },
+	{ R, 0x2000000080000001ULL, "IR only" },
+	{ W, 0x4000000080000001ULL, "IW only" },
+	{ R | W | CA, 0x7000000080000001ULL, "+ FC (bit 60)" },
+	{ R | W | CA | MM, 0x6000000080000001ULL, "MMIO wins: no FC" },
+	{ R | NX | PV, 0x2000000080000001ULL, "no execute or privilege bits" },
+};
+
+/*
+ * A NextLevel-7 page of 2^@lg2 bytes at @iova -> @pa: @copies identical
+ * entries at @level, each @want, and lookups reporting the whole page.
+ */
+static void amd_sized(struct tenv *e, uint64_t iova, uint64_t pa,
+		      unsigned int lg2, unsigned int level, unsigned int copies,
+		      uint64_t want)
+{
+	const uint64_t size = 1ULL << lg2, step = size / copies;
+	uint64_t phys = 0, len = 0;
+	unsigned int lvl = ~0u, prot = 0;
+
+	if (tenv_map(e, iova, pa, size, 1, R | W))
+		return;
+	for (unsigned int i = 0; i < copies; i++) {
+		uint64_t pte = leaf_pte(e, iova + i * step, &lvl);
+
+		if (pte != want)
+			H_FAIL("2^%u page at 0x%" PRIx64 ", copy %u: 0x%016" PRIx64
+			       " expected 0x%016" PRIx64, lg2, iova, i, pte, want);
+		CHECK_EQ(lvl, level);
+	}
+	CHECK_EQ(iopt_iova_to_phys_length(&e->t, iova + size - 8, &phys, &len,
+					  &prot), 0);
+	CHECK_EQ(phys, pa + size - 8);
+	CHECK_EQ(len, size);
+	CHECK_EQ(prot, R | W);
+	CHECK_EQ(iopt_iova_to_pgsize(&e->t, iova + step), size);
+	/* Neighbours are not part of it. */
+	CHECK_EQ(iopt_iova_to_phys(&e->t, iova + size), IOPT_PHYS_NONE);
+	CHECK_EQ(iopt_iova_to_phys(&e->t, iova - 1), IOPT_PHYS_NONE);
+}
+
+TEST(amd_v1_encoding)
+{
+	struct tenv e;
+	struct iopt_path p;
+	uint64_t u = 0;
+
+	ASSERT_EQ(tenv_open(&e, "amd-v1", NULL), 0);
+	CHECK_EQ(iopt_root_phys(&e.t), ARENA_PHYS);
+	CHECK_EQ(iopt_levels(&e.t), 4);
+	check_cases(&e, "amd 4k", 0, SZ_4K, 0x80000000ULL, SZ_4K, 0, amd_page,
+		    ARRAY_SIZE(amd_page));
+	/* Tables: PR | IR | IW | NextLevel = the level of the table pointed
+	 * to (AMD numbering: an entry of AMD level L names level L - 1):
+	 * root entry 3 << 9 = 0x600, then 0x400, then 0x200. */
+	if (get_path(&e, 0, &p)) {
+		CHECK_EQ(p.depth, 4);
+		CHECK_EQ(p.pte[0], 0x6000000040001601ULL);
+		CHECK_EQ(p.pte[1], 0x6000000040002401ULL);
+		CHECK_EQ(p.pte[2], 0x6000000040003201ULL);
+	}
+	/* Pages of a level's own size: NextLevel 0 at levels 1 and 2. */
+	{
+		static const struct page_case c[] = {
+			{ SZ_1G, 0x80000000ULL, SZ_2M, 1,
+			  0x6000000080000001ULL, "2M: NextLevel 0 at level 1" },
+			{ 0x8000000000ULL, SZ_1G, SZ_1G, 2,
+			  0x6000000040000001ULL, "1G: NextLevel 0 at level 2" },
+			{ 0x300000000ULL, 0xffffffffff000ULL, SZ_4K, 0,
+			  0x600ffffffffff001ULL, "PA[51:12] all set" },
+		};
+
+		check_pages(&e, "amd natural", c, ARRAY_SIZE(c));
+	}
+	/*
+	 * NextLevel 7 (0xe00): the size is a run of ones from address bit 12
+	 * ending in a zero, n ones for 2^(13 + n) bytes, copied into every
+	 * entry the page covers.
+	 */
+	/* 8K: no ones (bit 12 clear), 2 copies of 0x90000000. */
+	amd_sized(&e, 0x10000000, 0x90000000, 13, 0, 2, 0x6000000090000e01ULL);
+	/* 16K: bit 12, 4 copies: 0x90004000 | 0x1000. */
+	amd_sized(&e, 0x10004000, 0x90004000, 14, 0, 4, 0x6000000090005e01ULL);
+	/* 64K: bits 12..14 (0x7000), 16 copies. */
+	amd_sized(&e, 0x10010000, 0x90010000, 16, 0, 16, 0x6000000090017e01ULL);
+	/* 1M: bits 12..18 (0x7f000), 256 copies (the largest at level 0). */
+	amd_sized(&e, 0x10100000, 0x90100000, 20, 0, 256, 0x600000009017fe01ULL);
+	/* 4M: bits 12..20 (0x1ff000), 2 copies at level 1. */
+	amd_sized(&e, 0x20000000, 0xa0000000, 22, 1, 2, 0x60000000a01ffe01ULL);
+	/* 32M: bits 12..23 (0xfff000), 16 copies at level 1. */
+	amd_sized(&e, 0x22000000, 0xa2000000, 25, 1, 16, 0x60000000a2fffe01ULL);
+	/* 2G: bits 12..29 (0x3ffff000), 2 copies at level 2. */
+	amd_sized(&e, 0x100000000ULL, 0x180000000ULL, 31, 2, 2,
+		  0x60000001bffffe01ULL);
+	/* 1T at level 3 (no 512G page): bits 12..38 (0x7ffffff000) over PA
+	 * 2T, 2 copies. */
+	amd_sized(&e, 0x10000000000ULL, 0x20000000000ULL, 40, 3, 2,
+		  0x6000027ffffffe01ULL);
+	/* 128T, the largest with 4 levels: bits 12..45 (0x3ffffffff000) over
+	 * PA 128T, 256 copies in the root's upper half. */
+	amd_sized(&e, 0x800000000000ULL, 0x800000000000ULL, 47, 3, 256,
+		  0x6000bffffffffe01ULL);
+	/* No 512G page: map_pages refuses the size, map_range uses two 256G
+	 * pages (level 2, bits 12..36 = 0x1ffffff000 over PA 512G). */
+	CHECK_EQ(iopt_map_pages(&e.t, 0x8000000000ULL * 2, 0x8000000000ULL,
+				0x8000000000ULL, 1, R | W, 0, &u), -EINVAL);
+	if (!iopt_map_range(&e.t, 0x8000000000ULL * 2, 0x8000000000ULL,
+			    0x8000000000ULL, R | W, 0, &u)) {
+		unsigned int lvl = ~0u;
+
+		CHECK_EQ(iopt_iova_to_pgsize(&e.t, 0x10000000000ULL - 1),
+			 0x4000000000ULL);
+		CHECK_EQ(leaf_pte(&e, 0x8000000000ULL * 2, &lvl),
+			 0x6000009ffffffe01ULL);
+		CHECK_EQ(lvl, 2);
+	}
+	/* Unmap never splits a page: a 4K page inside the 64K one is
+	 * refused; the whole page goes at once, all 16 copies. */
+	CHECK_EQ(iopt_unmap_range(&e.t, 0x10014000, SZ_4K, 0, &e.g, &u),
+		 -EXDEV);
+	CHECK_EQ(tenv_unmap(&e, 0x10010000, SZ_64K, SZ_64K), 0);
+	for (unsigned int i = 0; i < 16; i++)
+		CHECK_EQ(leaf_pte(&e, 0x10010000 + i * SZ_4K, NULL), 0);
+	/* Inputs are 48 bits: the Mode's. */
+	CHECK_EQ(iopt_map_pages(&e.t, 1ULL << 48, 0, SZ_4K, 1, R, 0, &u),
+		 -ERANGE);
+	tenv_close(&e);
+
+	/* 6 levels: all 64 input bits, the top level indexes [63:57]. */
+	ASSERT_EQ(tenv_open(&e, "amd-v1:levels=6", NULL), 0);
+	if (map_path(&e, 0xfffffffffffff000ULL, 0x80000000ULL, SZ_4K, R, &p)) {
+		CHECK_EQ(p.depth, 6);
+		CHECK_EQ(p.index[0], 127);
+		/* 5 << 9 = 0xa00 in the root entry. */
+		CHECK_EQ(p.pte[0], 0x6000000040001a01ULL);
+		CHECK_EQ(iopt_iova_to_phys(&e.t, 0xffffffffffffffffULL),
+			 0x80000fffULL);
+	}
+	/* 2^51, the largest page: 8 copies of a level-4 (2^48) entry, bits
+	 * 12..49 = 0x3fffffffff000 over PA 2^51. */
+	amd_sized(&e, 0x8000000000000ULL, 0x8000000000000ULL, 51, 4, 8,
+		  0x600bfffffffffe01ULL);
+	tenv_close(&e);
+}
+
+/*
+ * AMD v1 offers every power-of-two size: for each, map_range over a region
+ * around a page of that size, at random offsets (a head and a tail of
+ * random whole 4K pages, IOVA and PA aligned alike), must decompose as the
+ * model's greedy map_range does: at each address the largest size that is
+ * aligned and fits. Checked leaf by leaf with iova_to_phys_length, then the
+ * unmap must remove exactly the region.
+ */
+TEST(amd_v1_map_range_every_size)
+{
+	uint64_t seed = h_seed(), s = seed;
+	struct tenv e;
+
+	printf("# seed %" PRIu64 " (IOPT_TEST_SEED to replay)\n", seed);
+	ASSERT_EQ(tenv_open(&e, "amd-v1", NULL), 0);
+	for (unsigned int lg2 = 12; lg2 < 48; lg2++) {
+		const uint64_t size = 1ULL << lg2, space = 1ULL << 48;
+		const uint64_t bitmap = iopt_pgsize_bitmap(&e.t);
+		uint64_t head, tail, base, pa_base, iova, pa, len, m = 0;
+		unsigned int leaves = 0;
+
+		if (!(bitmap & size))
+			continue; /* 512G */
+		/* A page-aligned base with room for a head and a tail. */
+		base = space / size >= 3 ?
+		       size * (1 + h_rand(&s) % (space / size - 2)) : size;
+		head = (h_rand(&s) % (size >> 12)) << 12;
+		tail = base + size < space ?
+		       (h_rand(&s) % (size >> 12)) << 12 : 0;
+		pa_base = size * (1 + h_rand(&s) % ((1ULL << 51) / size - 1));
+		iova = base - head;
+		pa = pa_base - head;
+		len = head + size + tail;
+		if (iopt_map_range(&e.t, iova, pa, len, R | W, 0, &m)) {
+			H_FAIL("2^%u: map_range 0x%" PRIx64 "+0x%" PRIx64
+			       " -> 0x%" PRIx64 " failed", lg2, iova, len, pa);
+			continue;
+		}
+		CHECK_EQ(m, len);
+		for (uint64_t off = 0; off < len;) {
+			uint64_t want = model_range_pgsize(bitmap, iova + off,
+							   pa + off, len - off);
+			uint64_t phys = 0, l = 0;
+
+			if (iopt_iova_to_phys_length(&e.t, iova + off, &phys,
+						     &l, NULL) || l != want ||
+			    phys != pa + off) {
+				H_FAIL("2^%u: at 0x%" PRIx64 " leaf 0x%" PRIx64
+				       " -> 0x%" PRIx64 ", model 0x%" PRIx64
+				       " -> 0x%" PRIx64, lg2, iova + off, l,
+				       phys, want, pa + off);
+				break;
+			}
+			off += l;
+			leaves++;
+		}
+		/* The page of this size itself is one leaf. */
+		CHECK_EQ(iopt_iova_to_pgsize(&e.t, base), size);
+		CHECK(leaves <= 2 * 48);
+		CHECK_EQ(iopt_iova_to_phys(&e.t, iova - 1), IOPT_PHYS_NONE);
+		CHECK_EQ(iopt_iova_to_phys(&e.t, iova + len), IOPT_PHYS_NONE);
+		CHECK_EQ(tenv_unmap(&e, iova, len, len), 0);
+		CHECK_EQ(iopt_iova_to_phys(&e.t, base), IOPT_PHYS_NONE);
+		iopt_gather_sync(&e.g);
+	}
+	tenv_close(&e);
 }

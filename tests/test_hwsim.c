@@ -27,6 +27,12 @@
  *    TTBRs, the DART v2 address encoding and sub-page ranges, v7s NS,
  *    NO_PERMS and MTK_EXT addresses, IOTLB runs and DART stream
  *    invalidation, and hostile tables of 32- and 64-bit words.
+ *  - AMD IOMMU v1 (no engine format on this branch): tables written field
+ *    by field: natural leaves at AMD levels 1..5, NextLevel 7 runs of
+ *    several sizes, skip-level pointers, every fault kind, IR/IW ANDed,
+ *    runs as one IOTLB entry (a damaged copy is stale), the semantics of
+ *    INVALIDATE_IOMMU_PAGES (S, sizes, whole domain, PDE) and the commands
+ *    the flush ops issue, and hostile tables.
  *
  * IOPT_TEST_SEED replays a run (one seed for the program, mixed with the test
  * and configuration names).
@@ -159,8 +165,10 @@ static unsigned int want_perm(const struct iopt_config *c, unsigned int prot)
 		       IOPT_HWSIM_PERM_UX | IOPT_HWSIM_PERM_PR |
 		       IOPT_HWSIM_PERM_PW | IOPT_HWSIM_PERM_PX;
 	if (c->format == IOPT_FMT_APPLE_DART ||
-	    c->format == IOPT_FMT_APPLE_DART2) {
-		/* No privilege, no execute bit: a fetch is a read. */
+	    c->format == IOPT_FMT_APPLE_DART2 ||
+	    c->format == IOPT_FMT_VTD_SS || c->format == IOPT_FMT_AMD_V1) {
+		/* No privilege, no execute bit (VT-d: no ECAP.SLEE; AMD: a
+		 * fetch needs IR): a fetch is a read. */
 		if (rd)
 			p |= IOPT_HWSIM_PERM_UR | IOPT_HWSIM_PERM_PR |
 			     IOPT_HWSIM_PERM_UX | IOPT_HWSIM_PERM_PX;
@@ -327,7 +335,7 @@ struct rt {
 	uint64_t win[5];
 	unsigned int nwin;
 	uint64_t wsize;
-	uint64_t sizes[16];
+	uint64_t sizes[64];     /* AMD v1: every power of two */
 	unsigned int nsizes;
 	bool oom;
 	unsigned int maps, unmaps;
@@ -717,7 +725,7 @@ TEST(geometry_values)
 		{ IOPT_FMT_RISCV, 12, 48, 57, -ENOTSUP, 0, 0, 0 },
 		{ IOPT_FMT_RISCV, 12, 48, 31, -ENOTSUP, 0, 0, 0 },
 		{ IOPT_FMT_RISCV, 14, 48, 48, -ENOTSUP, 0, 0, 0 },
-		{ (enum iopt_format)9, 12, 48, 48, -EINVAL, 0, 0, 0 },
+		{ (enum iopt_format)99, 12, 48, 48, -EINVAL, 0, 0, 0 },
 	};
 
 	for (unsigned int i = 0; i < ARRAY_SIZE(v); i++) {
@@ -1009,10 +1017,12 @@ static void fault_checks(const char *name)
 	if (tenv_open(&e, name, NULL))
 		goto out;
 	c = &e.cfg;
-	/* ARM and x86 descriptors; DART's faults are checked field by field
-	 * in dart_v1_walks and the other DART tests below. */
+	/* ARM and x86 descriptors; DART's, VT-d's and AMD's faults are checked
+	 * field by field in dart_v1_walks, vtd_faults, amd_natural_leaves and
+	 * the tests near them. */
 	if (c->format == IOPT_FMT_APPLE_DART ||
-	    c->format == IOPT_FMT_APPLE_DART2)
+	    c->format == IOPT_FMT_APPLE_DART2 || c->format == IOPT_FMT_VTD_SS ||
+	    c->format == IOPT_FMT_AMD_V1)
 		goto out;
 	mali = c->format == IOPT_FMT_ARM_MALI_LPAE;
 	/* Mali's permissions are stage-2-like: read and write bits, no
@@ -1612,7 +1622,7 @@ static void wired_run(const char *name, unsigned int flags)
 	struct rt rt;
 	struct iopt_hwsim_counters c;
 	struct iopt_stats st;
-	uint64_t walk_hits = 0;
+	uint64_t walk_hits = 0, range_cmds;
 
 	memset(&sim, 0, sizeof(sim));
 	o.flush = iopt_hwsim_flush_ops(&sim, &o.cookie);
@@ -1660,6 +1670,12 @@ static void wired_run(const char *name, unsigned int flags)
 		walk_hits += c.walk_hits[l];
 	CHECK(c.tlb_hits > 0);
 	CHECK(walk_hits > 0);
+	/* VT-d: every flush is a PSI, or domain-selective when too wide;
+	 * AMD: one INVALIDATE_IOMMU_PAGES per flush; RISC-V: IOTINVAL.VMA
+	 * (checked below). */
+	range_cmds = c.inv_range + c.vtd_psi + c.vtd_psi_wide + c.amd_inv_pages;
+	if (e.cfg.format != IOPT_FMT_RISCV)
+		CHECK(range_cmds > 0);
 	CHECK(c.tlb_dropped > 0);
 	CHECK_EQ(c.stale, 0);
 	CHECK_EQ(c.use_after_free, 0);
@@ -1672,15 +1688,14 @@ static void wired_run(const char *name, unsigned int flags)
 			CHECK_EQ(c.inv_range, 0);
 		CHECK_EQ(c.riscv_iofence_c,
 			 st.flush_range_calls + st.flush_all_calls);
-	} else {
-		CHECK(c.inv_range > 0);
-		if (!strict) /* every flush became one command */
-			CHECK_EQ(c.inv_range, st.flush_range_calls);
+		range_cmds = c.riscv_iotinval_vma;
+	} else if (!strict) { /* every flush became one command */
+		CHECK_EQ(range_cmds, st.flush_range_calls);
 	}
 	printf("# %s%s: %" PRIu64 " translations, %" PRIu64 " IOTLB hits, %"
 	       PRIu64 " walk-cache hits, %" PRIu64 " range commands, %" PRIu64
 	       " entries dropped\n", name, strict ? " (strict)" : "",
-	       c.translations, c.tlb_hits, walk_hits, c.inv_range,
+	       c.translations, c.tlb_hits, walk_hits, range_cmds,
 	       c.tlb_dropped + c.walk_dropped);
 	model_free(&rt.m);
 out:
@@ -1898,10 +1913,12 @@ TEST_CFG(oracle_stale_permissions)
 	struct evlog log = { 0 };
 	struct tenv e;
 	uint64_t a, pa = 0x1000000, leaf, tbl, v;
-	bool s2, v7s;
+	bool s2, v7s, vtd, amd;
 
 	if (wrap_open(&e, &sim, &w, cfg->name, &oracle_params))
 		goto out;
+	vtd = e.cfg.format == IOPT_FMT_VTD_SS;
+	amd = e.cfg.format == IOPT_FMT_AMD_V1;
 	/* Mali: stage-2-like leaf permissions, no table restrictions. */
 	s2 = e.cfg.format == IOPT_FMT_ARM_LPAE_S2 ||
 	     e.cfg.format == IOPT_FMT_ARM_MALI_LPAE;
@@ -1917,11 +1934,12 @@ TEST_CFG(oracle_stale_permissions)
 
 	/* The leaf becomes read-only (v7s: AP[2], bit 9 of a small page;
 	 * with NO_PERMS nothing can take the write away; DART: NO_WRITE,
-	 * v1 bit 7, v2 bit 2). */
+	 * v1 bit 7, v2 bit 2; AMD: IW, bit 62; RISC-V: W, bit 2). */
 	if (v7s && (e.cfg.quirks & IOPT_QUIRK_V7S_NO_PERMS))
 		goto out;
 	v = entry_get(&e, leaf);
-	entry_put(&e, leaf, e.x86 ? v & ~2ULL : s2 ? v & ~(1ULL << 7) :
+	entry_put(&e, leaf, e.x86 || vtd ? v & ~2ULL : s2 ? v & ~(1ULL << 7) :
+		  amd ? v & ~(1ULL << 62) :
 		  e.cfg.format == IOPT_FMT_RISCV ? v & ~4ULL :
 		  v7s ? v | (1ULL << 9) :
 		  e.cfg.format == IOPT_FMT_APPLE_DART2 ? v | (1ULL << 2) :
@@ -1942,7 +1960,10 @@ TEST_CFG(oracle_stale_permissions)
 	    e.cfg.format != IOPT_FMT_RISCV) {
 		memset(&log, 0, sizeof(log));
 		v = entry_get(&e, tbl);
-		entry_put(&e, tbl, e.x86 ? v & ~2ULL : v | (1ULL << 62));
+		/* x86 and VT-d: W (bit 1) clear; AMD: IW (bit 62) clear;
+		 * ARM: APTable[1] */
+		entry_put(&e, tbl, e.x86 || vtd ? v & ~2ULL :
+			  amd ? v & ~(1ULL << 62) : v | (1ULL << 62));
 		CHECK_EQ(iopt_hwsim_check_coherent(&sim, ev_record, &log), 2);
 		CHECK_EQ(log.kinds[IOPT_HWSIM_EV_STALE_WALK], 1);
 		CHECK_EQ(log.kinds[IOPT_HWSIM_EV_STALE_TLB], 1);
@@ -2044,7 +2065,11 @@ TEST_CFG(oracle_use_after_free)
 		n = iopt_hwsim_translate(&sim, a + k * e.gsz, R, &r);
 		if (!drop || e.ent == 8) {
 			CHECK_EQ(n, -EFAULT);
-			CHECK_EQ(r.fault, IOPT_HWSIM_FAULT_TRANSLATION);
+			/* VT-d: the poison has W (bit 1), so it is present,
+			 * and TM (bit 62) is a reserved bit. */
+			CHECK_EQ(r.fault, drop && e.cfg.format == IOPT_FMT_VTD_SS ?
+				 IOPT_HWSIM_FAULT_RESERVED :
+				 IOPT_HWSIM_FAULT_TRANSLATION);
 		}
 		if (drop) {
 			CHECK(r.freed_read);
@@ -2096,6 +2121,47 @@ static void check_outcome(const struct iopt_hwsim_geom *g, uint64_t iova,
 	}
 }
 
+/* AMD v1 entries (the field layout is described before amd_slot()). */
+#define AMD_PR     1ULL
+#define AMD_FC     (1ULL << 60)
+#define AMD_IR     (1ULL << 61)
+#define AMD_IW     (1ULL << 62)
+#define AMD_RW     (AMD_IR | AMD_IW)
+#define AMD_NL(n)  ((uint64_t)(n) << 9)
+/* A table entry as Linux writes it: PR, IR, IW, NextLevel, the table. */
+#define AMD_PDE(nl, t) (AMD_PR | AMD_RW | AMD_NL(nl) | (uint64_t)(t))
+/* A leaf of the level's own size (NextLevel 0). */
+#define AMD_PTE(pa)    (AMD_PR | AMD_RW | (uint64_t)(pa))
+/* A NextLevel 7 leaf; @field is the address field, size code included. */
+#define AMD_RUN(field) (AMD_PR | AMD_RW | AMD_NL(7) | (uint64_t)(field))
+
+/* A hostile AMD word: random, or shaped like an entry (PR, a NextLevel
+ * mostly of a table, random IR/IW/FC and reserved bits) pointing mostly
+ * into [base, base + size); a table's NextLevel is one of a @levels-level
+ * walk's (1 to @levels - 1). */
+static uint64_t amd_hostile_word(uint64_t *rng, uint64_t base, uint64_t size,
+				 unsigned int levels)
+{
+	uint64_t v = h_rand(rng), addr;
+	unsigned int k = (unsigned int)(h_rand(rng) % 10), nl;
+
+	if (k < 2)
+		return v;
+	if (k == 9)
+		return 0;
+	addr = base + (h_rand(rng) % (size / 4096)) * 4096;
+	if (h_rand(rng) % 10 == 0)
+		addr = h_rand(rng) % 2 ? base + size : v & 0x000ffffffffff000ULL;
+	nl = k < 7 ? 1 + (unsigned int)(h_rand(rng) %
+					 (levels > 1 ? levels - 1 : 1)) :
+	     (unsigned int)(h_rand(rng) % 8);
+	if (nl == 7)	/* a run: ones from bit 12 */
+		addr |= ((1ULL << (h_rand(rng) % 40)) - 1) << 12;
+	v &= (h_rand(rng) % 8 ? 0x70000000000001feULL : 0xfff00000000001feULL);
+	return (addr & 0x000ffffffffff000ULL) | v | AMD_NL(nl) | AMD_PR |
+	       (h_rand(rng) % 4 ? AMD_RW : 0);
+}
+
 /* A word of hostile table memory: random, or shaped like a table or leaf
  * descriptor, mostly pointing into [base, base + size). */
 static uint64_t hostile_word(uint64_t *rng, const struct iopt_hwsim_geom *g,
@@ -2104,6 +2170,8 @@ static uint64_t hostile_word(uint64_t *rng, const struct iopt_hwsim_geom *g,
 	uint64_t v = h_rand(rng), gsz = 1ULL << g->granule_lg2, addr;
 	unsigned int k = (unsigned int)(h_rand(rng) % 10);
 
+	if (g->format == IOPT_FMT_AMD_V1) /* NextLevel, not type bits */
+		return amd_hostile_word(rng, base, size, g->levels);
 	if (k < 3)
 		return v;
 	if (k == 9)
@@ -2121,6 +2189,11 @@ static uint64_t hostile_word(uint64_t *rng, const struct iopt_hwsim_geom *g,
 		       (v & ~0xc00ULL) | 1;
 	if (g->format == IOPT_FMT_X86_64)
 		return addr | (v & ~0x80ULL) | 1 | (k >= 7 ? 0x80 : 0);
+	/* VT-d: R, W or both; mostly without the reserved TM and SNP bits,
+	 * PS on some */
+	if (g->format == IOPT_FMT_VTD_SS)
+		return addr | (v & ~(0x883ULL | (h_rand(rng) % 8 ? 1ULL << 62 : 0))) |
+		       (k % 3 + 1) | (k >= 7 ? 0x80 : 0);
 	if (g->format == IOPT_FMT_RISCV)	/* PPN in [53:10]; k < 7: a pointer */
 		return ((addr >> 2) & 0x003ffffffffffc00ULL) |
 		       (k < 7 ? 1 : (v & 0xffc00000000003feULL) | 0x43);
@@ -2137,7 +2210,9 @@ static void hostile_walks(const struct iopt_hwsim_geom *g,
 {
 	struct iopt_hwsim_mem cm;
 	struct rec_mem rm;
-	uint64_t top = g->sign_extend ? 1ULL << (g->ias - 1) : 1ULL << g->ias;
+	/* 0: the whole 64-bit input space (AMD v1 with 6 levels) */
+	uint64_t top = g->sign_extend ? 1ULL << (g->ias - 1) :
+		       g->ias >= 64 ? 0 : 1ULL << g->ias;
 	unsigned int deepest = 0;
 
 	rec_mem_init(&rm, &cm, bytes, phys, size);
@@ -2151,7 +2226,7 @@ static void hostile_walks(const struct iopt_hwsim_geom *g,
 		unsigned int before = rm.reads;
 		int ra, rc;
 
-		if (h_rand(rng) % 4) /* mostly inside the input space */
+		if (top && h_rand(rng) % 4) /* mostly inside the input space */
 			iova = h_rand(rng) % 2 ? iova % top : 0 - iova % top;
 		ra = iopt_hwsim_walk(g, m, root, iova, access, &a);
 		rm.refused_now = false;
@@ -2184,6 +2259,7 @@ TEST_CFG(hostile_random)
 	struct iopt_hwsim sim;
 	uint64_t rng = test_rng("hostile_random", cfg->name), phys, size;
 	unsigned char *img = NULL, *copy = NULL;
+	bool deep;
 	struct iopt_hwsim_params p = oracle_params;
 
 	memset(&sim, 0, sizeof(sim));
@@ -2200,8 +2276,11 @@ TEST_CFG(hostile_random)
 	for (uint64_t i = 0; i < size; i += 8)
 		le64_put(img + i, hostile_word(&rng, &g, phys, size));
 	memcpy(copy, img, size);
+	/* AMD: a full-depth walk needs NextLevel levels - 1, ..., 1 in turn,
+	 * too rare in random words beyond 4 levels. */
+	deep = g.format != IOPT_FMT_AMD_V1 || g.levels <= 4;
 	iopt_hwsim_mem_image(&m, img, size, phys);
-	hostile_walks(&g, &m, img, phys, size, &rng, NR_HOSTILE_WALKS, true);
+	hostile_walks(&g, &m, img, phys, size, &rng, NR_HOSTILE_WALKS, deep);
 	iopt_hwsim_mem_image(&m, img, size, phys + 4);
 	hostile_walks(&g, &m, img, phys + 4, size, &rng, NR_HOSTILE_WALKS / 4,
 		      false);
@@ -2221,7 +2300,7 @@ TEST_CFG(hostile_random)
 		le64_put(a.base + i, hostile_word(&rng, &g, a.phys_base, a.size));
 	iopt_hwsim_mem_arena(&m, &a);
 	hostile_walks(&g, &m, a.base, a.phys_base, a.size, &rng,
-		      NR_HOSTILE_WALKS, true);
+		      NR_HOSTILE_WALKS, deep);
 
 	/* The simulated IOMMU over it: caches filled from hostile tables. */
 	if (iopt_hwsim_init(&sim, &c, &m, &p) == 0) {
@@ -2371,6 +2450,39 @@ TEST_CFG(hostile_cycles)
 	ASSERT(ta && tb);
 	iova = e.base + 5 * e.blk + 3 * e.gsz + off;
 
+	/* AMD: NextLevel must fall at every step, so no walk can cycle. A
+	 * pointer read again one level down names its own level there and
+	 * faults at the second read. */
+	if (e.cfg.format == IOPT_FMT_AMD_V1) {
+		uint64_t pde = AMD_PR | AMD_RW | AMD_NL(g.levels - 1);
+
+		fill_table(&e, &g, ta, pde | ta);
+		cycle_walk(&e, &g, &sim, ta, iova, IOPT_PHYS_NONE,
+			   IOPT_HWSIM_FAULT_TRANSLATION, 2);
+		fill_table(&e, &g, ta, pde | tb);
+		fill_table(&e, &g, tb, pde | ta);
+		cycle_walk(&e, &g, &sim, ta, iova, IOPT_PHYS_NONE,
+			   IOPT_HWSIM_FAULT_TRANSLATION, 2);
+		/* Pointers just past the arena and far away: the second read
+		 * aborts; at 2^oas the first entry is reserved. */
+		outside = (e.a.phys_base + e.a.size + e.gsz - 1) & ~(e.gsz - 1);
+		fill_table(&e, &g, ta, pde | outside);
+		cycle_walk(&e, &g, &sim, ta, iova, IOPT_PHYS_NONE,
+			   IOPT_HWSIM_FAULT_WALK_ABORT, 2);
+		fill_table(&e, &g, ta, pde | (1ULL << 47));
+		cycle_walk(&e, &g, &sim, ta, iova, IOPT_PHYS_NONE,
+			   IOPT_HWSIM_FAULT_WALK_ABORT, 2);
+		if (e.cfg.oas < 52) {
+			fill_table(&e, &g, ta, pde | (1ULL << e.cfg.oas));
+			cycle_walk(&e, &g, &sim, ta, iova, IOPT_PHYS_NONE,
+				   IOPT_HWSIM_FAULT_RESERVED, 1);
+		}
+		outside = (outside + table_size(&g) - 1) & ~(table_size(&g) - 1);
+		cycle_walk(&e, &g, &sim, outside, iova, IOPT_PHYS_NONE,
+			   IOPT_HWSIM_FAULT_WALK_ABORT, 1);
+		goto free;
+	}
+
 	/* The last level reads a table descriptor as a page (ARM, x86), or
 	 * as nothing (Mali, whose pages are 01 and 11 is no leaf there). */
 	self_a = ta + (iova & (e.gsz - 1));
@@ -2419,6 +2531,7 @@ TEST_CFG(hostile_cycles)
 	outside = (outside + table_size(&g) - 1) & ~(table_size(&g) - 1);
 	cycle_walk(&e, &g, &sim, outside, iova, IOPT_PHYS_NONE,
 		   IOPT_HWSIM_FAULT_WALK_ABORT, 1);
+free:
 	free_table(&e, &g, ta);
 	free_table(&e, &g, tb);
 out:
@@ -3777,5 +3890,1339 @@ TEST(ttbr1_oracle)
 next:
 		iopt_hwsim_fini(&sim);
 		tenv_close(&e);
+	}
+}
+
+/* ------------------------------------------- Intel VT-d second stage */
+
+/*
+ * VT-d second-stage tables written here entry by entry from the VT-d
+ * spec's layout (9.8; formats.md section 7): R bit 0, W bit 1, X bit 2
+ * (ignored without ECAP.SLEE), PS bit 7, SNP bit 11, TM bit 62, the
+ * address in [51:12]. Four tables from VTD_PHYS: PML4 +0, PDPT +0x1000,
+ * PD +0x2000, PT +0x3000, on the path of VTD_A (indices 1, 2, 3, 4).
+ */
+#define VTD_PHYS 0x10000000ULL
+#define VTD_RW   3ULL
+#define VTD_PS   (1ULL << 7)
+#define VTD_SNP  (1ULL << 11)
+#define VTD_TM   (1ULL << 62)
+#define VTD_IDX(l4, l3, l2, l1) (((uint64_t)(l4) << 39) | ((uint64_t)(l3) << 30) | \
+				 ((uint64_t)(l2) << 21) | ((uint64_t)(l1) << 12))
+#define VTD_A    VTD_IDX(1, 2, 3, 4)
+#define VTD_PML4 (VTD_PHYS)
+#define VTD_PDPT (VTD_PHYS + 0x1000)
+#define VTD_PD   (VTD_PHYS + 0x2000)
+#define VTD_PT   (VTD_PHYS + 0x3000)
+/* Permissions: R gives reads and (no SLEE) fetches; W writes. */
+#define VTD_PERM_R (IOPT_HWSIM_PERM_UR | IOPT_HWSIM_PERM_PR | \
+		    IOPT_HWSIM_PERM_UX | IOPT_HWSIM_PERM_PX)
+#define VTD_PERM_W (IOPT_HWSIM_PERM_UW | IOPT_HWSIM_PERM_PW)
+
+static int vtd_image(struct himg *h, unsigned int ias, unsigned int oas,
+		     uint32_t quirks)
+{
+	if (himg_open(h, IOPT_FMT_VTD_SS, 12, ias, oas, quirks, VTD_PHYS,
+		      0x8000))
+		return -1;
+	put64(h, VTD_PML4 + 8 * 1, VTD_PDPT | VTD_RW);
+	put64(h, VTD_PDPT + 8 * 2, VTD_PD | VTD_RW);
+	put64(h, VTD_PD + 8 * 3, VTD_PT | VTD_RW);
+	put64(h, VTD_PT + 8 * 4, 0x123456000ULL | VTD_RW);
+	put64(h, VTD_PT + 8 * 5, 0x1000 | 1);		/* R only */
+	put64(h, VTD_PT + 8 * 6, 0x2000 | 2);		/* W only */
+	put64(h, VTD_PT + 8 * 7, 0x3000 | 4);		/* X alone: not present */
+	put64(h, VTD_PT + 8 * 8, 0x4000 | VTD_SNP | VTD_RW);
+	put64(h, VTD_PT + 8 * 9, 0x5000 | VTD_TM | VTD_RW);
+	/* ignored: [10:3] (PS is not looked at in a PTE), [61:52], 63 */
+	put64(h, VTD_PT + 8 * 10, 0x6000 | 0x7f8 | (0x3ffULL << 52) |
+	      (1ULL << 63) | VTD_RW);
+	put64(h, VTD_PT + 8 * 11, (1ULL << 51) | 0x7000 | VTD_RW);
+	put64(h, VTD_PD + 8 * 5, 0x40000000 | VTD_PS | VTD_RW);	/* 2M */
+	put64(h, VTD_PD + 8 * 6, 0x40000000 | (1ULL << 12) | VTD_PS | VTD_RW);
+	put64(h, VTD_PD + 8 * 7, 0x40100000 | VTD_PS | VTD_RW);	/* bit 20 */
+	put64(h, VTD_PDPT + 8 * 3, 0x80000000 | VTD_PS | VTD_RW);	/* 1G */
+	put64(h, VTD_PDPT + 8 * 4, 0x80200000 | VTD_PS | VTD_RW);	/* bit 21 */
+	put64(h, VTD_PML4 + 8 * 2, 0x8000000000ULL | VTD_PS | VTD_RW);
+	put64(h, VTD_PML4 + 8 * 3, (VTD_PHYS + 0x100000) | VTD_RW); /* outside */
+	put64(h, VTD_PML4 + 8 * 4, VTD_PDPT | 4);	/* X only: not present */
+	return 0;
+}
+
+TEST(vtd_walks)
+{
+	struct iopt_hwsim_result r;
+	struct iopt_hwsim_geom g48, g52;
+	struct himg h, h5;
+	uint64_t a = VTD_A;
+
+	memset(&h5, 0, sizeof(h5));
+	if (vtd_image(&h, 48, 52, 0))
+		goto out;
+	HW_PHYS(&h, VTD_PML4, a + 0x10, 0x123456010ULL, 12, 12);
+	HW_PERM(&h, VTD_PML4, a, VTD_PERM_R | VTD_PERM_W);
+	HW_PERM(&h, VTD_PML4, a + 0x1000, VTD_PERM_R);
+	HW_PERM(&h, VTD_PML4, a + 0x2000, VTD_PERM_W);
+	/* Write-only: a read (or a fetch) is a permission fault. */
+	HW_FAULT(&h, VTD_PML4, a + 0x2000, R, IOPT_HWSIM_FAULT_PERMISSION, 0);
+	HW_FAULT(&h, VTD_PML4, a + 0x2000, X, IOPT_HWSIM_FAULT_PERMISSION, 0);
+	HW_FAULT(&h, VTD_PML4, a + 0x1000, W | P, IOPT_HWSIM_FAULT_PERMISSION, 0);
+	HW_FAULT(&h, VTD_PML4, a + 0x3000, 0, IOPT_HWSIM_FAULT_TRANSLATION, 0);
+	HW_PHYS(&h, VTD_PML4, a + 0x4000, 0x4000, 12, 12);	/* SNP */
+	HW_FAULT(&h, VTD_PML4, a + 0x5000, 0, IOPT_HWSIM_FAULT_RESERVED, 0);
+	HW_PHYS(&h, VTD_PML4, a + 0x6abc, 0x6abc, 12, 12);
+	HW_PHYS(&h, VTD_PML4, a + 0x7000, (1ULL << 51) | 0x7000, 12, 12);
+	HW_FAULT(&h, VTD_PML4, a + 0xc000, 0, IOPT_HWSIM_FAULT_TRANSLATION, 0);
+	/* Superpages: 2M in the PD, 1G in the PDPT; their unused address
+	 * bits are reserved. */
+	HW_PHYS(&h, VTD_PML4, VTD_IDX(1, 2, 5, 0) + 0x12345, 0x40012345, 21, 21);
+	HW_FAULT(&h, VTD_PML4, VTD_IDX(1, 2, 6, 0), 0,
+		 IOPT_HWSIM_FAULT_RESERVED, 1);
+	HW_FAULT(&h, VTD_PML4, VTD_IDX(1, 2, 7, 0), 0,
+		 IOPT_HWSIM_FAULT_RESERVED, 1);
+	HW_PHYS(&h, VTD_PML4, VTD_IDX(1, 3, 0, 0) + 0x1234567, 0x81234567, 30, 30);
+	HW_FAULT(&h, VTD_PML4, VTD_IDX(1, 4, 0, 0), 0,
+		 IOPT_HWSIM_FAULT_RESERVED, 2);
+	/* PS in a PML4E is reserved; X alone is not present; a table
+	 * outside memory aborts the walk. */
+	HW_FAULT(&h, VTD_PML4, VTD_IDX(2, 0, 0, 0), 0,
+		 IOPT_HWSIM_FAULT_RESERVED, 3);
+	HW_FAULT(&h, VTD_PML4, VTD_IDX(4, 0, 0, 0), 0,
+		 IOPT_HWSIM_FAULT_TRANSLATION, 3);
+	HW_FAULT(&h, VTD_PML4, VTD_IDX(3, 0, 0, 0), 0,
+		 IOPT_HWSIM_FAULT_WALK_ABORT, 2);
+	HW_FAULT(&h, VTD_PML4, VTD_IDX(0, 0, 0, 0), 0,
+		 IOPT_HWSIM_FAULT_TRANSLATION, 3);
+
+	/* R and W are AND-ed down the levels. */
+	put64(&h, VTD_PD + 8 * 3, VTD_PT | 1);
+	HW_PERM(&h, VTD_PML4, a, VTD_PERM_R);
+	HW_FAULT(&h, VTD_PML4, a, W, IOPT_HWSIM_FAULT_PERMISSION, 0);
+	put64(&h, VTD_PDPT + 8 * 2, VTD_PD | 2);
+	HW_PERM(&h, VTD_PML4, a, 0);		/* R from the PD, W from the PDPT */
+	put64(&h, VTD_PD + 8 * 3, VTD_PT | VTD_RW);
+	HW_PERM(&h, VTD_PML4, a, VTD_PERM_W);
+	HW_PERM(&h, VTD_PML4, VTD_IDX(1, 2, 5, 0), VTD_PERM_W); /* 2M too */
+	put64(&h, VTD_PDPT + 8 * 2, VTD_PD | VTD_RW);
+	/* SNP and TM in table entries are reserved. */
+	put64(&h, VTD_PD + 8 * 3, VTD_PT | VTD_SNP | VTD_RW);
+	HW_FAULT(&h, VTD_PML4, a, 0, IOPT_HWSIM_FAULT_RESERVED, 1);
+	put64(&h, VTD_PD + 8 * 3, VTD_PT | VTD_RW);
+	put64(&h, VTD_PML4 + 8 * 1, VTD_PDPT | VTD_TM | VTD_RW);
+	HW_FAULT(&h, VTD_PML4, a, 0, IOPT_HWSIM_FAULT_RESERVED, 3);
+	put64(&h, VTD_PML4 + 8 * 1, VTD_PDPT | VTD_RW);
+	HW_PHYS(&h, VTD_PML4, a, 0x123456000ULL, 12, 12);
+
+	/* Inputs at or above 2^48 (not sign-extended): address-size faults. */
+	CHECK_EQ(hwalk(&h, VTD_PML4, 1ULL << 48, 0, &r), -EFAULT);
+	CHECK(r.input && r.fault == IOPT_HWSIM_FAULT_ADDR_SIZE);
+	CHECK_EQ(hwalk(&h, VTD_PML4, 0xffff800000000000ULL | a, 0, &r), -EFAULT);
+	CHECK(r.input && r.fault == IOPT_HWSIM_FAULT_ADDR_SIZE);
+
+	/* oas 48: address bits [51:48] of a leaf, a table or the root are
+	 * reserved. */
+	g52 = h.g;
+	ASSERT_EQ(iopt_hwsim_geometry(&(struct iopt_config){ IOPT_FMT_VTD_SS,
+				12, 48, 48, 0, 0 }, &g48), 0);
+	h.g = g48;
+	HW_PHYS(&h, VTD_PML4, a, 0x123456000ULL, 12, 12);
+	HW_FAULT(&h, VTD_PML4, a + 0x7000, 0, IOPT_HWSIM_FAULT_RESERVED, 0);
+	put64(&h, VTD_PD + 8 * 3, (1ULL << 48) | VTD_PT | VTD_RW);
+	HW_FAULT(&h, VTD_PML4, a, 0, IOPT_HWSIM_FAULT_RESERVED, 1);
+	put64(&h, VTD_PD + 8 * 3, VTD_PT | VTD_RW);
+	CHECK_EQ(hwalk(&h, VTD_PML4 | (1ULL << 48), a, 0, &r), -EFAULT);
+	CHECK(!r.input && r.fault == IOPT_HWSIM_FAULT_RESERVED);
+	/* The root's low 12 bits are ignored. */
+	HW_PHYS(&h, VTD_PML4 | 0xfff, a, 0x123456000ULL, 12, 12);
+
+	/* No 1G superpages (CAP.SLLPS bit 1 clear): PS in a PDPE is
+	 * reserved, 2M stays. */
+	ASSERT_EQ(iopt_hwsim_geometry(&(struct iopt_config){ IOPT_FMT_VTD_SS,
+				12, 48, 52, IOPT_QUIRK_VTD_NO_1G, 0 }, &h.g), 0);
+	HW_FAULT(&h, VTD_PML4, VTD_IDX(1, 3, 0, 0), 0,
+		 IOPT_HWSIM_FAULT_RESERVED, 2);
+	HW_PHYS(&h, VTD_PML4, VTD_IDX(1, 2, 5, 0), 0x40000000, 21, 21);
+
+	/* 3 levels: the PDPT is the root, ias 39. */
+	ASSERT_EQ(iopt_hwsim_geometry(&(struct iopt_config){ IOPT_FMT_VTD_SS,
+				12, 39, 52, 0, 0 }, &h.g), 0);
+	CHECK_EQ(h.g.levels, 3);
+	HW_PHYS(&h, VTD_PDPT, VTD_IDX(0, 2, 3, 4), 0x123456000ULL, 12, 12);
+	CHECK_EQ(hwalk(&h, VTD_PDPT, 1ULL << 39, 0, &r), -EFAULT);
+	CHECK(r.input && r.fault == IOPT_HWSIM_FAULT_ADDR_SIZE);
+	h.g = g52;
+
+	/* 5 levels: a PML5 whose entry 1 points at the PML4 above, entry 0
+	 * a PS (reserved in a PML5E). */
+	if (vtd_image(&h5, 57, 52, 0))
+		goto out;
+	CHECK_EQ(h5.g.levels, 5);
+	put64(&h5, VTD_PHYS + 0x4000 + 8, VTD_PML4 | VTD_RW);
+	put64(&h5, VTD_PHYS + 0x4000, VTD_PS | VTD_RW);
+	HW_PHYS(&h5, VTD_PHYS + 0x4000, (1ULL << 48) | a, 0x123456000ULL, 12, 12);
+	HW_FAULT(&h5, VTD_PHYS + 0x4000, a, 0, IOPT_HWSIM_FAULT_RESERVED, 4);
+	CHECK_EQ(hwalk(&h5, VTD_PHYS + 0x4000, 1ULL << 57, 0, &r), -EFAULT);
+	CHECK(r.input && r.fault == IOPT_HWSIM_FAULT_ADDR_SIZE);
+out:
+	himg_close(&h);
+	himg_close(&h5);
+}
+
+TEST(vtd_geometry)
+{
+	struct iopt_hwsim_geom g;
+	static const struct {
+		unsigned int gl, ias, oas;
+		uint32_t q;
+		int ret;
+		unsigned int levels;
+	} v[] = {
+		{ 12, 39, 52, 0, 0, 3 }, { 0, 48, 52, 0, 0, 4 },
+		{ 12, 57, 32, 0, 0, 5 }, { 12, 48, 48, IOPT_QUIRK_VTD_NO_1G, 0, 4 },
+		{ 12, 40, 52, 0, -ENOTSUP, 0 }, { 12, 47, 52, 0, -ENOTSUP, 0 },
+		{ 12, 48, 53, 0, -ENOTSUP, 0 }, { 12, 48, 31, 0, -ENOTSUP, 0 },
+		{ 14, 48, 52, 0, -ENOTSUP, 0 },
+		{ 12, 48, 52, IOPT_QUIRK_ARM_TTBR1, -EINVAL, 0 },
+		{ 12, 48, 52, IOPT_QUIRK_NO_CONTIG, -EINVAL, 0 },
+	};
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(v); i++) {
+		struct iopt_config c = { IOPT_FMT_VTD_SS, v[i].gl, v[i].ias,
+					 v[i].oas, v[i].q, 0 };
+		int ret;
+
+		memset(&g, 0xa5, sizeof(g));
+		ret = iopt_hwsim_geometry(&c, &g);
+		if (ret != v[i].ret) {
+			H_FAIL("case %u: %d, expected %d", i, ret, v[i].ret);
+			continue;
+		}
+		if (ret) {
+			CHECK_EQ(g.levels, 0xa5a5a5a5u);
+			continue;
+		}
+		CHECK_EQ(g.levels, v[i].levels);
+		CHECK_EQ(g.top_bits, 9);
+		CHECK_EQ(g.level_bits, 9);
+		CHECK_EQ(g.granule_lg2, 12);
+		CHECK(!g.sign_extend && !g.stage2);
+		CHECK_EQ(g.quirks, v[i].q);
+	}
+	/* A geometry that does not add up is refused by the walker. */
+	ASSERT_EQ(iopt_hwsim_geometry(&(struct iopt_config){ IOPT_FMT_VTD_SS,
+				12, 48, 52, 0, 0 }, &g), 0);
+	{
+		struct iopt_hwsim_result r;
+		struct iopt_hwsim_mem m;
+		struct iopt_hwsim_geom bad = g;
+
+		iopt_hwsim_mem_image(&m, "", 0, 0);
+		bad.levels = 5;
+		CHECK_EQ(iopt_hwsim_walk(&bad, &m, 0, 0, 0, &r), -EINVAL);
+		bad = g;
+		bad.sign_extend = true;
+		CHECK_EQ(iopt_hwsim_walk(&bad, &m, 0, 0, 0, &r), -EINVAL);
+		bad = g;
+		bad.quirks = IOPT_QUIRK_ARM_LPA2;
+		CHECK_EQ(iopt_hwsim_walk(&bad, &m, 0, 0, 0, &r), -EINVAL);
+		CHECK_EQ(iopt_hwsim_walk(&g, &m, 0, 0, 0, &r), -EFAULT);
+		CHECK_EQ(r.fault, IOPT_HWSIM_FAULT_WALK_ABORT);
+	}
+}
+
+/* Translate @iova and say whether the IOTLB answered. */
+static bool vtd_cached(struct iopt_hwsim *sim, uint64_t iova)
+{
+	struct iopt_hwsim_result r;
+
+	if (iopt_hwsim_translate(sim, iova, 0, &r)) {
+		H_FAIL("0x%" PRIx64 ": no translation", iova);
+		return false;
+	}
+	return r.cached;
+}
+
+/* Fill the caches: the 4K pages at A and A + 4K, the 2M page at
+ * (1, 2, 5), the 1G page at (1, 3): four IOTLB entries; walk-cache
+ * entries for the PML4E, the PDPTE and the PDE on A's path. */
+static void vtd_fill(struct iopt_hwsim *sim)
+{
+	static const uint64_t at[] = {
+		VTD_A, VTD_A + 0x1000, VTD_IDX(1, 2, 5, 0), VTD_IDX(1, 3, 0, 0),
+	};
+	struct iopt_hwsim_result r;
+
+	ASSERT_EQ(iopt_hwsim_set_root(sim, VTD_PML4), 0);
+	for (unsigned int i = 0; i < ARRAY_SIZE(at); i++)
+		CHECK_EQ(iopt_hwsim_translate(sim, at[i], 0, &r), 0);
+	iopt_hwsim_reset_counters(sim);
+}
+
+/*
+ * Page-selective invalidation: exactly the IOTLB entries overlapping the
+ * 2^AM-page region (ADDR's low bits ignored), and without IH the
+ * walk-cache entries overlapping it; AM above MAMV refused.
+ */
+TEST(vtd_psi)
+{
+	const struct iopt_hwsim_params p = { .tlb_entries = 64,
+					     .walk_entries = 16 };
+	struct iopt_hwsim sim, other;
+	struct iopt_hwsim_counters c;
+	struct himg h;
+	const uint64_t a = VTD_A, b = VTD_A + 0x1000;
+	const uint64_t big = VTD_IDX(1, 2, 5, 0), huge = VTD_IDX(1, 3, 0, 0);
+
+	memset(&sim, 0, sizeof(sim));
+	memset(&other, 0, sizeof(other));
+	if (vtd_image(&h, 48, 52, 0))
+		goto out;
+	ASSERT_EQ(iopt_hwsim_init(&sim, &h.c, &h.m, &p), 0);
+	CHECK_EQ(sim.vtd_mamv, IOPT_HWSIM_VTD_MAMV_DEFAULT);
+
+	/* AM 0, IH: A's page only; the walk cache stays. */
+	vtd_fill(&sim);
+	CHECK_EQ(iopt_hwsim_vtd_psi(&sim, a, 0, true), 0);
+	c = counters(&sim);
+	CHECK_EQ(c.vtd_psi, 1);
+	CHECK_EQ(c.vtd_psi_ih, 1);
+	CHECK_EQ(c.inv_range + c.inv_all, 0);
+	CHECK_EQ(c.tlb_dropped, 1);
+	CHECK_EQ(c.walk_dropped, 0);
+	CHECK(!vtd_cached(&sim, a));
+	CHECK_EQ(counters(&sim).walk_hits[1], 1);	/* resumed below the PDE */
+	CHECK(vtd_cached(&sim, b));
+	CHECK(vtd_cached(&sim, big));
+	CHECK(vtd_cached(&sim, huge));
+
+	/* AM 0 without IH: also the PML4E, PDPTE and PDE that cover A. */
+	vtd_fill(&sim);
+	CHECK_EQ(iopt_hwsim_vtd_psi(&sim, a + 0xabc, 0, false), 0);
+	c = counters(&sim);
+	CHECK_EQ(c.vtd_psi_ih, 0);
+	CHECK_EQ(c.tlb_dropped, 1);
+	CHECK_EQ(c.walk_dropped, 3);
+	CHECK(!vtd_cached(&sim, a));
+	CHECK_EQ(counters(&sim).walk_misses, 1);
+
+	/* AM 1 from B's address: ADDR[12] is ignored, so pages A and B. */
+	vtd_fill(&sim);
+	CHECK_EQ(iopt_hwsim_vtd_psi(&sim, b, 1, true), 0);
+	CHECK_EQ(counters(&sim).tlb_dropped, 2);
+	CHECK(!vtd_cached(&sim, a));
+	CHECK(!vtd_cached(&sim, b));
+	CHECK(vtd_cached(&sim, big));
+
+	/* AM 9: the 2M region of A's PD entry (index 3), not index 5's. */
+	vtd_fill(&sim);
+	CHECK_EQ(iopt_hwsim_vtd_psi(&sim, a, 9, false), 0);
+	c = counters(&sim);
+	CHECK_EQ(c.tlb_dropped, 2);
+	CHECK_EQ(c.walk_dropped, 3);
+	CHECK(vtd_cached(&sim, big));
+	CHECK(vtd_cached(&sim, huge));
+
+	/* One 4K page inside a superpage drops the superpage. */
+	vtd_fill(&sim);
+	CHECK_EQ(iopt_hwsim_vtd_psi(&sim, big + 0x5000, 0, true), 0);
+	CHECK_EQ(iopt_hwsim_vtd_psi(&sim, huge + 0x3ffff000, 0, true), 0);
+	CHECK_EQ(counters(&sim).tlb_dropped, 2);
+	CHECK(!vtd_cached(&sim, big));
+	CHECK(!vtd_cached(&sim, huge));
+	CHECK(vtd_cached(&sim, a));
+
+	/* AM 18 (the MAMV): 1G, A's PDPTE region: A, B, the 2M page, and
+	 * the PML4E, PDPTE, PDE; not the 1G page next to it. */
+	vtd_fill(&sim);
+	CHECK_EQ(iopt_hwsim_vtd_psi(&sim, a, 18, false), 0);
+	c = counters(&sim);
+	CHECK_EQ(c.tlb_dropped, 3);
+	CHECK_EQ(c.walk_dropped, 3);
+	CHECK(vtd_cached(&sim, huge));
+
+	/* Refused: AM above MAMV, another format, NULL; nothing counted. */
+	vtd_fill(&sim);
+	CHECK_EQ(iopt_hwsim_vtd_psi(&sim, a, 19, false), -EINVAL);
+	CHECK_EQ(iopt_hwsim_vtd_set_mamv(&sim, 52), -EINVAL);
+	CHECK_EQ(iopt_hwsim_vtd_set_mamv(NULL, 9), -EINVAL);
+	CHECK_EQ(iopt_hwsim_vtd_set_mamv(&sim, 9), 0);
+	CHECK_EQ(iopt_hwsim_vtd_psi(&sim, a, 10, false), -EINVAL);
+	CHECK_EQ(iopt_hwsim_vtd_psi(NULL, a, 0, false), -EINVAL);
+	c = counters(&sim);
+	CHECK_EQ(c.vtd_psi + c.tlb_dropped + c.walk_dropped, 0);
+	CHECK(vtd_cached(&sim, a));
+	{
+		struct iopt_config x86 = { IOPT_FMT_X86_64, 12, 48, 52, 0, 0 };
+
+		ASSERT_EQ(iopt_hwsim_init(&other, &x86, &h.m, &p), 0);
+		CHECK_EQ(iopt_hwsim_vtd_psi(&other, a, 0, false), -EINVAL);
+		CHECK_EQ(iopt_hwsim_vtd_set_mamv(&other, 9), -EINVAL);
+	}
+out:
+	iopt_hwsim_fini(&sim);
+	iopt_hwsim_fini(&other);
+	himg_close(&h);
+}
+
+/*
+ * The flush callbacks on a VT-d table send what Linux's intel driver
+ * sends: the range's pages rounded up to a power of two (AM), widened
+ * until one aligned region holds the first and last page, IH from
+ * leaf_only, domain-selective above MAMV.
+ */
+TEST(vtd_flush_ops)
+{
+	const struct iopt_hwsim_params p = { .tlb_entries = 64,
+					     .walk_entries = 16 };
+	struct iopt_hwsim sim;
+	struct iopt_hwsim_counters c;
+	const struct iopt_flush_ops *ops;
+	struct himg h;
+	void *cookie = NULL;
+	const uint64_t a = VTD_A, b = VTD_A + 0x1000;
+	const uint64_t big = VTD_IDX(1, 2, 5, 0);
+
+	memset(&sim, 0, sizeof(sim));
+	if (vtd_image(&h, 48, 52, 0))
+		goto out;
+	ASSERT_EQ(iopt_hwsim_init(&sim, &h.c, &h.m, &p), 0);
+	ops = iopt_hwsim_flush_ops(&sim, &cookie);
+	ASSERT(cookie == &sim);
+
+	/* Pages 4 and 5 (aligned pair): AM 1 at page 4, IH. */
+	vtd_fill(&sim);
+	ops->flush_range(cookie, a, 0x2000, 12, true);
+	c = counters(&sim);
+	CHECK_EQ(c.vtd_psi, 1);
+	CHECK_EQ(c.vtd_psi_ih, 1);
+	CHECK_EQ(c.tlb_dropped, 2);
+	CHECK_EQ(c.walk_dropped, 0);
+
+	/* Page 5 alone: AM 0; B only, and without IH the walk cache. */
+	vtd_fill(&sim);
+	ops->flush_range(cookie, b, 0x1000, 12, false);
+	c = counters(&sim);
+	CHECK_EQ(c.vtd_psi_ih, 0);
+	CHECK_EQ(c.tlb_dropped, 1);
+	CHECK_EQ(c.walk_dropped, 3);
+	CHECK(vtd_cached(&sim, a));	/* A's page was not in the region */
+	CHECK(!vtd_cached(&sim, b));
+	CHECK_EQ(counters(&sim).walk_misses, 1); /* from the root */
+
+	/* Pages 5 and 6: two pages, but 5 is odd: 5 ^ 6 = 0b011, so AM 2,
+	 * the region of pages 4..7, which drops A (page 4) too. */
+	vtd_fill(&sim);
+	ops->flush_range(cookie, b, 0x2000, 12, true);
+	c = counters(&sim);
+	CHECK_EQ(c.vtd_psi, 1);
+	CHECK_EQ(c.tlb_dropped, 2);
+	CHECK(!vtd_cached(&sim, a));
+	CHECK(vtd_cached(&sim, big));
+
+	/* MAMV 2: five pages round up to AM 3, above it: domain-selective. */
+	ASSERT_EQ(iopt_hwsim_vtd_set_mamv(&sim, 2), 0);
+	vtd_fill(&sim);
+	ops->flush_range(cookie, a, 0x5000, 12, true);
+	c = counters(&sim);
+	CHECK_EQ(c.vtd_psi, 0);
+	CHECK_EQ(c.vtd_psi_wide, 1);
+	CHECK_EQ(c.inv_all, 1);
+	CHECK_EQ(c.tlb_dropped, 4);
+	CHECK_EQ(c.walk_dropped, 3);
+	/* Four pages fit AM 2. */
+	vtd_fill(&sim);
+	ops->flush_range(cookie, a, 0x4000, 12, true);
+	CHECK_EQ(counters(&sim).vtd_psi, 1);
+	CHECK_EQ(counters(&sim).inv_all, 0);
+	/* A range the command cannot express becomes domain-selective. */
+	vtd_fill(&sim);
+	ops->flush_range(cookie, ~0xfffULL, 0x2000, 12, true);
+	ops->flush_range(cookie, a, 0, 12, true);
+	CHECK_EQ(counters(&sim).inv_all, 2);
+	CHECK_EQ(counters(&sim).vtd_psi, 0);
+	ops->flush_all(cookie);
+	CHECK_EQ(counters(&sim).inv_all, 3);
+out:
+	iopt_hwsim_fini(&sim);
+	himg_close(&h);
+}
+
+/* ------------------------------------------------------------ AMD v1 */
+
+/*
+ * AMD IOMMU v1 host page tables (pub. 48882 section 2.2.3; formats.md
+ * section 6), written here field by field: PR bit 0, NextLevel [11:9],
+ * address [51:12], FC bit 60, IR bit 61, IW bit 62. AMD level L is
+ * indexed by VA bits [12 + 9L - 1 : 12 + 9(L - 1)] (level 6: [63:57]);
+ * HW_FAULT and the results name generic levels (AMD level - 1).
+ */
+#define AMD_PHYS   0x200000000ULL
+#define AMD_T(n)   (AMD_PHYS + 0x1000ULL * (n))	/* T(0) is the root */
+#define AMD_SIZE   0x40000ULL			/* 64 tables */
+
+/* The entry of AMD level @l that table @t holds for @iova. */
+static uint64_t amd_slot(uint64_t t, uint64_t iova, unsigned int l)
+{
+	unsigned int lo = 12 + 9 * (l - 1);
+
+	return t + 8 * ((iova >> lo) & (l == 6 ? 127 : 511));
+}
+
+/* The same word in @n consecutive entries from @pa (a replicated run). */
+static void put64_run(struct himg *h, uint64_t pa, unsigned int n, uint64_t v)
+{
+	for (unsigned int i = 0; i < n; i++)
+		put64(h, pa + 8ULL * i, v);
+}
+
+/*
+ * A 4-level (Mode 4, ias 48) table over VA 0: T0 (L4) [0] -> T1 (L3),
+ * T1[0] -> T2 (L2), T2[0] -> T3 (L1).
+ */
+static int amd_open4(struct himg *h, unsigned int oas)
+{
+	int ret = himg_open(h, IOPT_FMT_AMD_V1, 12, 48, oas, 0, AMD_PHYS,
+			    AMD_SIZE);
+
+	if (ret)
+		return ret;
+	put64(h, AMD_T(0), AMD_PDE(3, AMD_T(1)));
+	put64(h, AMD_T(1), AMD_PDE(2, AMD_T(2)));
+	put64(h, AMD_T(2), AMD_PDE(1, AMD_T(3)));
+	return 0;
+}
+
+TEST(amd_geometry)
+{
+	static const struct {
+		unsigned int gl, ias, oas;
+		int ret;
+		unsigned int levels, top_bits, nr_sizes, smallest, largest;
+	} v[] = {
+		/* Mode N covers 12 + 9N bits; sizes: 9 per level holding
+		 * leaves (its own and the 8 runs above it), AMD levels 1..5,
+		 * none above 2^52. */
+		{ 12, 21, 52, 0, 1, 9, 9, 12, 20 },
+		{ 12, 30, 40, 0, 2, 9, 18, 12, 29 },
+		{ 0, 39, 48, 0, 3, 9, 27, 12, 38 },
+		{ 12, 48, 52, 0, 4, 9, 36, 12, 47 },
+		{ 12, 57, 52, 0, 5, 9, 41, 12, 52 },
+		{ 12, 64, 32, 0, 6, 7, 41, 12, 52 },
+		{ 12, 40, 52, -ENOTSUP, 0, 0, 0, 0, 0 },
+		{ 12, 12, 52, -ENOTSUP, 0, 0, 0, 0, 0 },
+		{ 12, 66, 52, -ENOTSUP, 0, 0, 0, 0, 0 },
+		{ 12, 48, 53, -ENOTSUP, 0, 0, 0, 0, 0 },
+		{ 12, 48, 31, -ENOTSUP, 0, 0, 0, 0, 0 },
+		{ 16, 48, 48, -ENOTSUP, 0, 0, 0, 0, 0 },
+	};
+	static unsigned char img[64];
+	struct iopt_hwsim_mem m;
+	struct iopt_hwsim_result r;
+
+	iopt_hwsim_mem_image(&m, img, sizeof(img), 0);
+	for (unsigned int i = 0; i < ARRAY_SIZE(v); i++) {
+		struct iopt_config c = { IOPT_FMT_AMD_V1, v[i].gl, v[i].ias,
+					 v[i].oas, 0, 0 };
+		struct iopt_hwsim_geom g, bad;
+		struct iopt_hwsim sim;
+		int ret;
+
+		memset(&g, 0xa5, sizeof(g));
+		ret = iopt_hwsim_geometry(&c, &g);
+		if (ret != v[i].ret) {
+			H_FAIL("case %u: %d, expected %d", i, ret, v[i].ret);
+			continue;
+		}
+		if (ret) {
+			CHECK_EQ(g.levels, 0xa5a5a5a5u);
+			CHECK_EQ(iopt_hwsim_init(&sim, &c, &m, NULL), -ENOTSUP);
+			continue;
+		}
+		if (g.levels != v[i].levels || g.top_bits != v[i].top_bits ||
+		    g.concat != 1 || g.level_bits != 9 || g.pte_lg2 != 3 ||
+		    g.granule_lg2 != 12 || g.ias != v[i].ias ||
+		    g.oas != v[i].oas || g.sign_extend || g.stage2)
+			H_FAIL("case %u: levels %u top_bits %u", i, g.levels,
+			       g.top_bits);
+		ASSERT_EQ(iopt_hwsim_init(&sim, &c, &m, NULL), 0);
+		CHECK_EQ(sim.nr_sizes, v[i].nr_sizes);
+		if (sim.nr_sizes == v[i].nr_sizes) {
+			CHECK_EQ(sim.sizes_lg2[0], v[i].smallest);
+			CHECK_EQ(sim.sizes_lg2[sim.nr_sizes - 1], v[i].largest);
+			/* Every power of two in between, once. */
+			for (unsigned int k = 1; k < sim.nr_sizes; k++)
+				CHECK_EQ(sim.sizes_lg2[k], sim.sizes_lg2[k - 1] + 1);
+		}
+		iopt_hwsim_fini(&sim);
+		/* Fields that do not add up are refused by the walker. */
+		CHECK(iopt_hwsim_walk(&g, &m, 0, 0, 0, &r) != -EINVAL);
+		bad = g;
+		bad.top_bits = g.top_bits == 9 ? 7 : 9;
+		CHECK_EQ(iopt_hwsim_walk(&bad, &m, 0, 0, 0, &r), -EINVAL);
+		bad = g;
+		bad.levels = g.levels + 1;
+		CHECK_EQ(iopt_hwsim_walk(&bad, &m, 0, 0, 0, &r), -EINVAL);
+		bad = g;
+		bad.oas = 53;
+		CHECK_EQ(iopt_hwsim_walk(&bad, &m, 0, 0, 0, &r), -EINVAL);
+		bad = g;
+		bad.sign_extend = true;
+		CHECK_EQ(iopt_hwsim_walk(&bad, &m, 0, 0, 0, &r), -EINVAL);
+	}
+}
+
+/* NextLevel 0 leaves at AMD levels 1..5, at the top of a walk too. */
+TEST(amd_natural_leaves)
+{
+	struct himg h, h3;
+	uint64_t last;
+
+	if (amd_open4(&h, 52))
+		goto out;
+	/* 4K: PA [51:12]. */
+	put64(&h, amd_slot(AMD_T(3), 0x1000, 1), AMD_PTE(0x123456000ULL));
+	HW_PHYS(&h, AMD_T(0), 0x1abc, 0x123456abcULL, 12, 12);
+	CHECK_EQ(hwalk_reads(&h, AMD_T(0), 0x1abc, &last), 4);
+	CHECK_EQ(last, AMD_T(3) + 8);
+	/* 2M at L2; address bits [20:12] of it are ignored. */
+	put64(&h, amd_slot(AMD_T(2), 0x200000, 2), AMD_PTE(0x40200000ULL));
+	HW_PHYS(&h, AMD_T(0), 0x201234, 0x40201234ULL, 21, 21);
+	put64(&h, amd_slot(AMD_T(2), 0x400000, 2), AMD_PTE(0x40400000ULL |
+	      0x1f000));
+	HW_PHYS(&h, AMD_T(0), 0x400010, 0x40400010ULL, 21, 21);
+	/* 1G at L3, 512G at L4 (the top of this walk). */
+	put64(&h, amd_slot(AMD_T(1), 0x40000000, 3), AMD_PTE(0x80000000ULL));
+	HW_PHYS(&h, AMD_T(0), 0x40000123, 0x80000123ULL, 30, 30);
+	CHECK_EQ(hwalk_reads(&h, AMD_T(0), 0x40000123, NULL), 2);
+	put64(&h, amd_slot(AMD_T(0), 1ULL << 39, 4), AMD_PTE(3ULL << 39));
+	HW_PHYS(&h, AMD_T(0), (1ULL << 39) + 5, (3ULL << 39) + 5, 39, 39);
+	CHECK_EQ(hwalk_reads(&h, AMD_T(0), 1ULL << 39, NULL), 1);
+	/* The root's bits [11:0] are not address. */
+	HW_PHYS(&h, AMD_T(0) | 0xabc, 0x1abc, 0x123456abcULL, 12, 12);
+
+	/* Mode 3 (ias 39) over the same bytes from T1: L3 is the top. */
+	if (himg_open(&h3, IOPT_FMT_AMD_V1, 12, 39, 52, 0, AMD_PHYS,
+		      AMD_SIZE) == 0) {
+		memcpy(h3.b, h.b, AMD_SIZE);
+		HW_PHYS(&h3, AMD_T(1), 0x40000123, 0x80000123ULL, 30, 30);
+		HW_PHYS(&h3, AMD_T(1), 0x1abc, 0x123456abcULL, 12, 12);
+		HW_FAULT(&h3, AMD_T(1), 1ULL << 39, 0,
+			 IOPT_HWSIM_FAULT_ADDR_SIZE, 2);
+		himg_close(&h3);
+	}
+	/* Mode 5: a 256T leaf at L5 (VA [56:48]), from T10. */
+	if (himg_open(&h3, IOPT_FMT_AMD_V1, 12, 57, 52, 0, AMD_PHYS,
+		      AMD_SIZE) == 0) {
+		put64(&h3, amd_slot(AMD_T(10), 1ULL << 48, 5),
+		      AMD_PTE(1ULL << 48));
+		HW_PHYS(&h3, AMD_T(10), (1ULL << 48) + 0x10, (1ULL << 48) + 0x10,
+			48, 48);
+		HW_FAULT(&h3, AMD_T(10), 1ULL << 57, 0,
+			 IOPT_HWSIM_FAULT_ADDR_SIZE, 4);
+		himg_close(&h3);
+	}
+	/* Mode 6: a top table of 128 entries (VA [63:57]); no leaves
+	 * there; every input is in range. */
+	if (himg_open(&h3, IOPT_FMT_AMD_V1, 12, 64, 52, 0, AMD_PHYS,
+		      AMD_SIZE) == 0) {
+		struct iopt_hwsim_result r;
+
+		put64(&h3, AMD_T(10) + 8 * 127, AMD_PDE(5, AMD_T(11)));
+		put64(&h3, AMD_T(11) + 8 * 1, AMD_PTE(1ULL << 48));
+		/* VA 0xfe01_0000_0000_0000: [63:57] = 127, [56:48] = 1 */
+		HW_PHYS(&h3, AMD_T(10), 0xfe01000000000010ULL,
+			(1ULL << 48) + 0x10, 48, 48);
+		/* The index is [63:57] alone: entry 127 + 1 is not read. */
+		CHECK_EQ(hwalk_reads(&h3, AMD_T(10), 0xfe01000000000010ULL,
+				     &last), 2);
+		CHECK_EQ(last, AMD_T(11) + 8);
+		put64(&h3, AMD_T(10) + 8 * 1, AMD_PTE(0));
+		HW_FAULT(&h3, AMD_T(10), 1ULL << 57, 0,
+			 IOPT_HWSIM_FAULT_TRANSLATION, 5);
+		put64(&h3, AMD_T(10) + 8 * 2, AMD_RUN(0x1ffffff000ULL));
+		HW_FAULT(&h3, AMD_T(10), 2ULL << 57, 0,
+			 IOPT_HWSIM_FAULT_TRANSLATION, 5);
+		CHECK_EQ(hwalk(&h3, AMD_T(10), ~0ULL, 0, &r), -EFAULT);
+		CHECK(!r.input && r.fault == IOPT_HWSIM_FAULT_TRANSLATION);
+		himg_close(&h3);
+	}
+out:
+	himg_close(&h);
+}
+
+/*
+ * NextLevel 7: n ones from address bit 12, then a zero, give 2^(12 + n +
+ * 1) bytes; the entry is copied into every slot the run covers.
+ */
+TEST(amd_runs)
+{
+	struct himg h;
+	uint64_t last;
+
+	if (amd_open4(&h, 52))
+		goto out;
+	/* 8K at L1: n = 0, bit 12 clear; PA 0x10000000; 2 entries from
+	 * VA 0x10000 (L1 index 16). */
+	put64_run(&h, amd_slot(AMD_T(3), 0x10000, 1), 2,
+		  AMD_RUN(0x10000000ULL));
+	HW_PHYS(&h, AMD_T(0), 0x11abc, 0x10001abcULL, 13, 12);
+	HW_PHYS(&h, AMD_T(0), 0x10000, 0x10000000ULL, 13, 12);
+	/* 64K at L1: n = 3, bits [14:12] = 0x7000; 16 entries at VA
+	 * 0x20000; the walk reads the copy of its own address. */
+	put64_run(&h, amd_slot(AMD_T(3), 0x20000, 1), 16,
+		  AMD_RUN(0x20000000ULL | 0x7000));
+	HW_PHYS(&h, AMD_T(0), 0x2f123, 0x2000f123ULL, 16, 12);
+	CHECK_EQ(hwalk_reads(&h, AMD_T(0), 0x2f123, &last), 4);
+	CHECK_EQ(last, AMD_T(3) + 8 * 47);
+	/* 1M at L1: n = 7, bits [18:12] = 0x7f000; 256 entries at VA
+	 * 0x100000. */
+	put64_run(&h, amd_slot(AMD_T(3), 0x100000, 1), 256,
+		  AMD_RUN(0x30000000ULL | 0x7f000));
+	HW_PHYS(&h, AMD_T(0), 0x1a5a5a, 0x300a5a5aULL, 20, 12);
+	/* 4M at L2: n = 9, bits [20:12] = 0x1ff000; 2 entries at VA
+	 * 0x800000 (L2 index 4). */
+	put64_run(&h, amd_slot(AMD_T(2), 0x800000, 2), 2,
+		  AMD_RUN(0x80000000ULL | 0x1ff000));
+	HW_PHYS(&h, AMD_T(0), 0xa12345, 0x80212345ULL, 22, 21);
+	/* 32M at L2: n = 12, bits [23:12] = 0xfff000; 16 entries at VA
+	 * 0x2000000. */
+	put64_run(&h, amd_slot(AMD_T(2), 0x2000000, 2), 16,
+		  AMD_RUN(0x100000000ULL | 0xfff000));
+	HW_PHYS(&h, AMD_T(0), 0x3456789, 0x101456789ULL, 25, 21);
+	/* 2G at L3: n = 18, bits [29:12] = 0x3ffff000; 2 entries at VA
+	 * 0x80000000. */
+	put64_run(&h, amd_slot(AMD_T(1), 0x80000000ULL, 3), 2,
+		  AMD_RUN(0x200000000ULL | 0x3ffff000));
+	HW_PHYS(&h, AMD_T(0), 0xdeadbeefULL, 0x25eadbeefULL, 31, 30);
+	/* 1T at L4: n = 27, bits [38:12] = 0x7ffffff000; 2 entries at VA
+	 * 2^40. */
+	put64_run(&h, amd_slot(AMD_T(0), 1ULL << 40, 4), 2,
+		  AMD_RUN(0x10000000000ULL | 0x7ffffff000ULL));
+	HW_PHYS(&h, AMD_T(0), (1ULL << 40) + 0x123456789ULL,
+		0x10123456789ULL, 40, 39);
+
+	/* Sizes that do not fit their level: 8K and 2M (n = 8, 0xff000)
+	 * at L2, 2M at L1, [51:12] all ones, 2^48 at L4 (n = 35). */
+	put64(&h, amd_slot(AMD_T(2), 0x4000000, 2), AMD_RUN(0x0));
+	HW_FAULT(&h, AMD_T(0), 0x4000000, 0, IOPT_HWSIM_FAULT_TRANSLATION, 1);
+	put64(&h, amd_slot(AMD_T(2), 0x4200000, 2), AMD_RUN(0xff000));
+	HW_FAULT(&h, AMD_T(0), 0x4200000, 0, IOPT_HWSIM_FAULT_TRANSLATION, 1);
+	put64(&h, amd_slot(AMD_T(3), 0x3000, 1), AMD_RUN(0xff000));
+	HW_FAULT(&h, AMD_T(0), 0x3000, 0, IOPT_HWSIM_FAULT_TRANSLATION, 0);
+	put64(&h, amd_slot(AMD_T(3), 0x4000, 1), AMD_RUN(0xffffffffff000ULL));
+	HW_FAULT(&h, AMD_T(0), 0x4000, 0, IOPT_HWSIM_FAULT_TRANSLATION, 0);
+	put64(&h, amd_slot(AMD_T(0), 8ULL << 39, 4),
+	      AMD_RUN(0x7ffffffff000ULL));
+	HW_FAULT(&h, AMD_T(0), 8ULL << 39, 0, IOPT_HWSIM_FAULT_TRANSLATION, 3);
+out:
+	himg_close(&h);
+}
+
+/* Pointers that skip levels: the skipped index bits must be zero. */
+TEST(amd_skip_levels)
+{
+	struct himg h;
+	uint64_t va;
+
+	if (amd_open4(&h, 52))
+		goto out;
+	/* L4 entry 4 -> an L1 table (NextLevel 1): VA bits [38:21] must
+	 * be 0. */
+	put64(&h, amd_slot(AMD_T(0), 4ULL << 39, 4), AMD_PDE(1, AMD_T(5)));
+	put64(&h, AMD_T(5) + 8 * 3, AMD_PTE(0xabc000));
+	va = 4ULL << 39;
+	HW_PHYS(&h, AMD_T(0), va | 0x3123, 0xabc123, 12, 12);
+	CHECK_EQ(hwalk_reads(&h, AMD_T(0), va | 0x3123, NULL), 2);
+	HW_FAULT(&h, AMD_T(0), va | (1ULL << 21) | 0x3000, 0,
+		 IOPT_HWSIM_FAULT_TRANSLATION, 3);
+	HW_FAULT(&h, AMD_T(0), va | (1ULL << 38) | 0x3000, 0,
+		 IOPT_HWSIM_FAULT_TRANSLATION, 3);
+	CHECK_EQ(hwalk_reads(&h, AMD_T(0), va | (1ULL << 30), NULL), 1);
+	HW_FAULT(&h, AMD_T(0), va | 0x4000, 0, IOPT_HWSIM_FAULT_TRANSLATION, 0);
+	/* L4 entry 5 -> an L2 table: VA [38:30] must be 0; a 2M leaf
+	 * and a 4M run there. */
+	put64(&h, amd_slot(AMD_T(0), 5ULL << 39, 4), AMD_PDE(2, AMD_T(6)));
+	put64(&h, AMD_T(6) + 8, AMD_PTE(0x40000000ULL));
+	put64_run(&h, AMD_T(6) + 8 * 2, 2, AMD_RUN(0x80000000ULL | 0x1ff000));
+	va = 5ULL << 39;
+	HW_PHYS(&h, AMD_T(0), va | 0x212345, 0x40012345ULL, 21, 21);
+	HW_PHYS(&h, AMD_T(0), va | 0x612345, 0x80212345ULL, 22, 21);
+	HW_FAULT(&h, AMD_T(0), va | (1ULL << 30) | 0x200000, 0,
+		 IOPT_HWSIM_FAULT_TRANSLATION, 3);
+	/* L3 entry 3 -> an L1 table: VA [29:21] must be 0. */
+	put64(&h, amd_slot(AMD_T(1), 3ULL << 30, 3), AMD_PDE(1, AMD_T(7)));
+	put64(&h, AMD_T(7) + 8 * 9, AMD_PTE(0x9000));
+	HW_PHYS(&h, AMD_T(0), (3ULL << 30) | 0x9008, 0x9008, 12, 12);
+	HW_FAULT(&h, AMD_T(0), (3ULL << 30) | 0x209008, 0,
+		 IOPT_HWSIM_FAULT_TRANSLATION, 2);
+	/* NextLevel at or above the entry's own level: a fault. */
+	put64(&h, amd_slot(AMD_T(0), 6ULL << 39, 4), AMD_PDE(4, AMD_T(1)));
+	HW_FAULT(&h, AMD_T(0), 6ULL << 39, 0, IOPT_HWSIM_FAULT_TRANSLATION, 3);
+	put64(&h, amd_slot(AMD_T(0), 7ULL << 39, 4), AMD_PDE(6, AMD_T(1)));
+	HW_FAULT(&h, AMD_T(0), 7ULL << 39, 0, IOPT_HWSIM_FAULT_TRANSLATION, 3);
+	put64(&h, amd_slot(AMD_T(2), 0x600000, 2), AMD_PDE(2, AMD_T(3)));
+	HW_FAULT(&h, AMD_T(0), 0x600000, 0, IOPT_HWSIM_FAULT_TRANSLATION, 1);
+	put64(&h, amd_slot(AMD_T(3), 0x5000, 1), AMD_PDE(1, AMD_T(3)));
+	HW_FAULT(&h, AMD_T(0), 0x5000, 0, IOPT_HWSIM_FAULT_TRANSLATION, 0);
+out:
+	himg_close(&h);
+}
+
+/* Every fault kind, and IR / IW ANDed down the walk. */
+TEST(amd_faults_and_permissions)
+{
+	static const struct { uint64_t l3, l1; unsigned int perm; } pv[] = {
+		{ AMD_RW, AMD_RW, PALL },
+		{ AMD_RW, AMD_IR, PUR | PPR | PUX | PPX },
+		{ AMD_RW, AMD_IW, PUW | PPW },
+		{ AMD_RW, 0, 0 },
+		{ AMD_IR, AMD_RW, PUR | PPR | PUX | PPX },
+		{ AMD_IW, AMD_RW, PUW | PPW },
+		{ AMD_IW, AMD_IR, 0 },
+		{ 0, AMD_RW, 0 },
+	};
+	struct himg h, h40;
+
+	if (amd_open4(&h, 52))
+		goto out;
+	/* Permissions: L4 and L2 grant both; L3 entry i and the leaf as
+	 * the table says. L3 entry i+1 covers VA (i + 1) << 30. */
+	for (unsigned int i = 0; i < ARRAY_SIZE(pv); i++) {
+		uint64_t va = (uint64_t)(i + 1) << 30;
+		uint64_t t2 = AMD_T(20 + 2 * i), t1 = AMD_T(21 + 2 * i);
+
+		put64(&h, amd_slot(AMD_T(1), va, 3), AMD_PR | pv[i].l3 |
+		      AMD_NL(2) | t2);
+		put64(&h, t2, AMD_PDE(1, t1));
+		put64(&h, t1, AMD_PR | pv[i].l1 | ((uint64_t)(i + 1) << 20));
+		HW_PERM(&h, AMD_T(0), va, pv[i].perm);
+		HW_PHYS(&h, AMD_T(0), va + 0x10, ((uint64_t)(i + 1) << 20) +
+			0x10, 12, 12);
+	}
+	/* No execute permission or privilege: a fetch is a read. */
+	CHECK_EQ(hwalk(&h, AMD_T(0), 2ULL << 30, X, &(struct iopt_hwsim_result){ 0 }), 0);
+	CHECK_EQ(hwalk(&h, AMD_T(0), 2ULL << 30, X | P | R, &(struct iopt_hwsim_result){ 0 }), 0);
+	HW_FAULT(&h, AMD_T(0), 2ULL << 30, W, IOPT_HWSIM_FAULT_PERMISSION, 0);
+	HW_FAULT(&h, AMD_T(0), 2ULL << 30, W | P, IOPT_HWSIM_FAULT_PERMISSION, 0);
+	HW_FAULT(&h, AMD_T(0), 3ULL << 30, X, IOPT_HWSIM_FAULT_PERMISSION, 0);
+	HW_FAULT(&h, AMD_T(0), 8ULL << 30, R, IOPT_HWSIM_FAULT_PERMISSION, 0);
+	{
+		struct iopt_hwsim_result r;
+
+		/* A permission fault still says where it went. */
+		CHECK_EQ(hwalk(&h, AMD_T(0), (4ULL << 30) + 8, R, &r), -EFAULT);
+		CHECK_EQ(r.phys, (4ULL << 20) + 8);
+	}
+	/* FC, U (59), A (5), D (6) and the ignored bits [8:7], [4:1], 63
+	 * change no translation. */
+	put64(&h, amd_slot(AMD_T(3), 0x6000, 1), AMD_PTE(0x66000) | AMD_FC |
+	      (1ULL << 59) | (1ULL << 63) | 0x1fe);
+	HW_PHYS(&h, AMD_T(0), 0x6008, 0x66008, 12, 12);
+	HW_PERM(&h, AMD_T(0), 0x6000, PALL);
+
+	/* Not present at each level. */
+	HW_FAULT(&h, AMD_T(0), 0x7000, 0, IOPT_HWSIM_FAULT_TRANSLATION, 0);
+	HW_FAULT(&h, AMD_T(0), 0xe00000, 0, IOPT_HWSIM_FAULT_TRANSLATION, 1);
+	HW_FAULT(&h, AMD_T(0), 20ULL << 30, 0, IOPT_HWSIM_FAULT_TRANSLATION, 2);
+	HW_FAULT(&h, AMD_T(0), 20ULL << 39, 0, IOPT_HWSIM_FAULT_TRANSLATION, 3);
+	/* PR = 0 with everything else set. */
+	put64(&h, amd_slot(AMD_T(3), 0x8000, 1), AMD_PTE(0x8000) & ~AMD_PR);
+	HW_FAULT(&h, AMD_T(0), 0x8000, 0, IOPT_HWSIM_FAULT_TRANSLATION, 0);
+	/* Reserved bits [58:52], in a leaf and in a table entry. */
+	put64(&h, amd_slot(AMD_T(3), 0x9000, 1), AMD_PTE(0x9000) | (1ULL << 52));
+	HW_FAULT(&h, AMD_T(0), 0x9000, 0, IOPT_HWSIM_FAULT_RESERVED, 0);
+	put64(&h, amd_slot(AMD_T(0), 30ULL << 39, 4), AMD_PDE(3, AMD_T(1)) |
+	      (1ULL << 58));
+	HW_FAULT(&h, AMD_T(0), 30ULL << 39, 0, IOPT_HWSIM_FAULT_RESERVED, 3);
+	/* Input at or above 2^48. */
+	HW_FAULT(&h, AMD_T(0), 1ULL << 48, 0, IOPT_HWSIM_FAULT_ADDR_SIZE, 3);
+	{
+		struct iopt_hwsim_result r;
+
+		hwalk(&h, AMD_T(0), 1ULL << 63, 0, &r);
+		CHECK(r.input);
+	}
+	/* A table outside the memory: the walk aborts at its level. */
+	put64(&h, amd_slot(AMD_T(2), 0x1000000, 2), AMD_PDE(1, AMD_PHYS +
+	      AMD_SIZE));
+	HW_FAULT(&h, AMD_T(0), 0x1000000, 0, IOPT_HWSIM_FAULT_WALK_ABORT, 0);
+	HW_FAULT(&h, AMD_PHYS + AMD_SIZE, 0, 0, IOPT_HWSIM_FAULT_WALK_ABORT, 3);
+
+	/* oas 40: address bits 40 and up are reserved, in the root, a
+	 * table pointer and any byte a leaf maps. */
+	put64(&h, amd_slot(AMD_T(3), 0xa000, 1), AMD_PTE(1ULL << 40));
+	put64(&h, amd_slot(AMD_T(2), 0x1200000, 2), AMD_PDE(1, 1ULL << 40));
+	put64(&h, amd_slot(AMD_T(3), 0xb000, 1), AMD_PTE((1ULL << 40) - 0x1000));
+	/* a 2^41 run at L4 (n = 28, [39:12] ones) from PA 0, at VA 2^42 */
+	put64_run(&h, amd_slot(AMD_T(0), 1ULL << 42, 4), 4,
+		  AMD_RUN(0xfffffff000ULL));
+	HW_PHYS(&h, AMD_T(0), (1ULL << 42) + 5, 5, 41, 39);
+	if (himg_open(&h40, IOPT_FMT_AMD_V1, 12, 48, 40, 0, AMD_PHYS,
+		      AMD_SIZE) == 0) {
+		memcpy(h40.b, h.b, AMD_SIZE);
+		HW_FAULT(&h40, AMD_T(0), 0xa000, 0, IOPT_HWSIM_FAULT_RESERVED, 0);
+		HW_FAULT(&h40, AMD_T(0), 0x1200000, 0,
+			 IOPT_HWSIM_FAULT_RESERVED, 1);
+		HW_PHYS(&h40, AMD_T(0), 0xbfff, (1ULL << 40) - 1, 12, 12);
+		HW_FAULT(&h40, AMD_T(0), (1ULL << 42) + 5, 0,
+			 IOPT_HWSIM_FAULT_RESERVED, 3);
+		HW_FAULT(&h40, AMD_T(0) + (1ULL << 40), 0x1000, 0,
+			 IOPT_HWSIM_FAULT_RESERVED, 3);
+		himg_close(&h40);
+	}
+out:
+	himg_close(&h);
+}
+
+static const struct iopt_hwsim_params amd_params = {
+	.tlb_entries = 64, .tlb_ways = 0, .walk_entries = 16,
+};
+
+/* A NextLevel 7 run is one IOTLB entry; every copy must stay equal. */
+TEST(amd_iotlb_runs)
+{
+	struct iopt_hwsim sim;
+	struct iopt_hwsim_result r;
+	struct iopt_hwsim_counters c0;
+	struct himg h;
+	uint64_t run64k = AMD_RUN(0x20000000ULL | 0x7000);	/* n = 3 */
+	uint64_t run1m = AMD_RUN(0x30000000ULL | 0x7f000);	/* n = 7 */
+
+	memset(&sim, 0, sizeof(sim));
+	if (amd_open4(&h, 52))
+		goto out;
+	put64_run(&h, amd_slot(AMD_T(3), 0x20000, 1), 16, run64k);
+	put64_run(&h, amd_slot(AMD_T(3), 0x100000, 1), 256, run1m);
+	put64(&h, amd_slot(AMD_T(3), 0x1000, 1), AMD_PTE(0x1000));
+	ASSERT_EQ(iopt_hwsim_init(&sim, &h.c, &h.m, &amd_params), 0);
+	ASSERT_EQ(iopt_hwsim_set_root(&sim, AMD_T(0)), 0);
+
+	CHECK_EQ(iopt_hwsim_translate(&sim, 0x20004, R, &r), 0);
+	CHECK(!r.cached && r.contig && r.size_lg2 == 16 && r.leaf_lg2 == 12);
+	for (unsigned int k = 0; k < 16; k++) {
+		CHECK_EQ(iopt_hwsim_translate(&sim, 0x20000 + (k << 12) + 8, R,
+					      &r), 0);
+		CHECK(r.cached);
+		CHECK_EQ(r.phys, 0x20000008ULL + (k << 12));
+		CHECK(r.contig && r.size_lg2 == 16 && r.leaf_lg2 == 12);
+	}
+	CHECK_EQ(counters(&sim).tlb_fills, 1);
+	CHECK_EQ(counters(&sim).tlb_hits, 16);
+	/* 256 pages of a 1M run: one fill. */
+	c0 = counters(&sim);
+	for (unsigned int k = 0; k < 256; k += 15)
+		CHECK_EQ(iopt_hwsim_translate(&sim, 0x100000 + (k << 12), W, &r),
+			 0);
+	CHECK_EQ(counters(&sim).tlb_fills - c0.tlb_fills, 1);
+	CHECK_EQ(r.phys, 0x30000000ULL + (255ULL << 12));	/* k = 255 */
+	/* The walk cache resumes below the L2 descriptor: one read. */
+	c0 = counters(&sim);
+	CHECK_EQ(iopt_hwsim_translate(&sim, 0x1000, R, &r), 0);
+	CHECK_EQ(counters(&sim).walk_hits[1] - c0.walk_hits[1], 1);
+	CHECK_EQ(counters(&sim).entry_reads - c0.entry_reads, 1);
+	CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL), 0);
+
+	/* A damaged copy: only an attribute (FC), or the address; the walk
+	 * takes the copy it reads, the oracle flags the run. */
+	put64(&h, amd_slot(AMD_T(3), 0x28000, 1), run64k | AMD_FC);
+	HW_PHYS(&h, AMD_T(0), 0x28000, 0x20008000ULL, 16, 12);
+	CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL), 1);
+	CHECK_EQ(sim.last_event.kind, IOPT_HWSIM_EV_STALE_TLB);
+	CHECK_EQ(sim.last_event.iova, 0x28000);
+	put64(&h, amd_slot(AMD_T(3), 0x28000, 1), run64k);
+	CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL), 0);
+	put64(&h, amd_slot(AMD_T(3), 0x1ff000, 1), run1m ^ (1ULL << 28));
+	CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL), 1);
+	CHECK_EQ(sim.last_event.iova, 0x1ff000);
+	put64(&h, amd_slot(AMD_T(3), 0x1ff000, 1), run1m);
+	CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL), 0);
+
+	/* Unmapped without invalidation: stale; one 4K command anywhere
+	 * in the run drops the whole entry. */
+	put64_run(&h, amd_slot(AMD_T(3), 0x20000, 1), 16, 0);
+	CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL), 1);
+	CHECK_EQ(iopt_hwsim_amd_inv_pages(&sim, 0x2d000, false, false), 0);
+	CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL), 0);
+	CHECK_EQ(iopt_hwsim_translate(&sim, 0x20000, R, &r), -EFAULT);
+	CHECK_EQ(r.fault, IOPT_HWSIM_FAULT_TRANSLATION);
+out:
+	iopt_hwsim_fini(&sim);
+	himg_close(&h);
+}
+
+/*
+ * INVALIDATE_IOMMU_PAGES over a cache holding A (4K at 0x1000), B (4K at
+ * 0x5000), C (a 64K run at 0x20000), D (2M at 0x200000), E (1G at
+ * 0x40000000) and three walk-cache entries: the L4 descriptor (region
+ * [0, 512G)), L3 ([0, 1G)) and L2 ([0, 2M)).
+ */
+static const uint64_t amd_probe[] = {
+	0x1000, 0x5000, 0x20000, 0x200000, 0x40000000,
+};
+#define AMD_A 1u
+#define AMD_B 2u
+#define AMD_C 4u
+#define AMD_D 8u
+#define AMD_E 16u
+#define AMD_ALL (AMD_A | AMD_B | AMD_C | AMD_D | AMD_E)
+
+static void amd_fill(struct iopt_hwsim *sim)
+{
+	struct iopt_hwsim_result r;
+
+	iopt_hwsim_inv_all(sim);
+	for (unsigned int i = 0; i < ARRAY_SIZE(amd_probe); i++)
+		CHECK_EQ(iopt_hwsim_translate(sim, amd_probe[i], R, &r), 0);
+}
+
+/* Which of A..E are still in the IOTLB (the probe refills the rest). */
+static unsigned int amd_cached(struct iopt_hwsim *sim)
+{
+	struct iopt_hwsim_result r;
+	unsigned int m = 0;
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(amd_probe); i++)
+		if (iopt_hwsim_translate(sim, amd_probe[i], R, &r) == 0 &&
+		    r.cached)
+			m |= 1u << i;
+	return m;
+}
+
+static int amd_cache_open(struct himg *h, struct iopt_hwsim *sim)
+{
+	int ret = amd_open4(h, 52);
+
+	if (ret)
+		return ret;
+	put64(h, amd_slot(AMD_T(3), 0x1000, 1), AMD_PTE(0x11000));
+	put64(h, amd_slot(AMD_T(3), 0x5000, 1), AMD_PTE(0x15000));
+	put64(h, amd_slot(AMD_T(3), 0x7000, 1), AMD_PTE(0x17000));
+	put64_run(h, amd_slot(AMD_T(3), 0x20000, 1), 16,
+		  AMD_RUN(0x20000000ULL | 0x7000));
+	put64(h, amd_slot(AMD_T(2), 0x200000, 2), AMD_PTE(0x40200000ULL));
+	put64(h, amd_slot(AMD_T(1), 0x40000000, 3), AMD_PTE(0x80000000ULL));
+	ret = iopt_hwsim_init(sim, &h->c, &h->m, &amd_params);
+	if (!ret)
+		ret = iopt_hwsim_set_root(sim, AMD_T(0));
+	if (ret)
+		H_FAIL("simulated IOMMU: %d", ret);
+	return ret;
+}
+
+TEST(amd_inv_pages)
+{
+	/* Address fields worked out by hand: the first zero bit z at or
+	 * above bit 12 gives an aligned 2^(z + 1) block. */
+	static const struct {
+		uint64_t addr;
+		bool s, pde;
+		unsigned int gone, wc_gone;
+	} v[] = {
+		/* S = 0: the 4K page, whatever the entry's size */
+		{ 0x1000, false, false, AMD_A, 0 },
+		{ 0x2d000, false, false, AMD_C, 0 },
+		{ 0x3ff000, false, false, AMD_D, 0 },
+		{ 0x7ffff000, false, false, AMD_E, 0 },
+		{ 0x2000, false, false, 0, 0 },
+		/* PDE: every descriptor whose region holds the page */
+		{ 0x1000, false, true, AMD_A, 3 },
+		{ 0x40000000, false, true, AMD_E, 1 },
+		{ 0x200000, false, true, AMD_D, 2 },
+		/* S = 1: 0x0 is bit 12 = 0: 8K [0, 0x1fff] */
+		{ 0x0, true, false, AMD_A, 0 },
+		/* 0x1000: bit 12 set, bit 13 clear: 16K [0, 0x3fff] */
+		{ 0x1000, true, false, AMD_A, 0 },
+		/* 0x5000 = 101b << 12: 16K [0x4000, 0x7fff] */
+		{ 0x5000, true, false, AMD_B, 0 },
+		/* 0x3000: bits 12, 13 set, 14 clear: 32K [0, 0x7fff] */
+		{ 0x3000, true, false, AMD_A | AMD_B, 0 },
+		/* 0x2f000: bits 15:12 set, 16 clear: 128K [0x20000, 0x3ffff] */
+		{ 0x2f000, true, false, AMD_C, 0 },
+		/* 0x1ff000: bits 20:12 set, 21 clear: 4M [0, 0x3fffff] */
+		{ 0x1ff000, true, false, AMD_A | AMD_B | AMD_C | AMD_D, 0 },
+		{ 0x1ff000, true, true, AMD_A | AMD_B | AMD_C | AMD_D, 3 },
+		/* 0x5ffff000: bits 28:12 set, 29 clear: 1G at 0x40000000 */
+		{ 0x5ffff000, true, true, AMD_E, 1 },
+		/* 0x3ffff000: bits 29:12 set, 30 clear: 2G [0, 0x7fffffff] */
+		{ 0x3ffff000, true, false, AMD_ALL, 0 },
+		/* 2^39 | bits 38:12: 1T [0, 2^40), nothing cached above */
+		{ 0x7ffffff000ULL, true, true, AMD_ALL, 3 },
+		/* bits 39:12 set and bit 40 clear, at 2^41: [2^41, 2^42) */
+		{ (1ULL << 41) | 0xfffffff000ULL, true, true, 0, 0 },
+		/* the whole domain, and a first zero at bit 51 */
+		{ 0x7ffffffffffff000ULL, true, false, AMD_ALL, 0 },
+		{ 0x7ffffffffffff000ULL, true, true, AMD_ALL, 3 },
+		{ 0x7fffffffff000ULL, true, true, AMD_ALL, 3 },
+	};
+	struct iopt_hwsim sim, x86;
+	struct iopt_hwsim_counters c0, c1;
+	struct iopt_hwsim_result r;
+	struct himg h;
+
+	memset(&sim, 0, sizeof(sim));
+	if (amd_cache_open(&h, &sim))
+		goto out;
+	for (unsigned int i = 0; i < ARRAY_SIZE(v); i++) {
+		unsigned int left;
+
+		amd_fill(&sim);
+		c0 = counters(&sim);
+		CHECK_EQ(iopt_hwsim_amd_inv_pages(&sim, v[i].addr, v[i].s,
+						  v[i].pde), 0);
+		c1 = counters(&sim);
+		if (c1.tlb_dropped - c0.tlb_dropped !=
+		    (uint64_t)__builtin_popcount(v[i].gone) ||
+		    c1.walk_dropped - c0.walk_dropped != v[i].wc_gone ||
+		    c1.amd_inv_pages - c0.amd_inv_pages != 1 ||
+		    c1.amd_inv_pages_pde - c0.amd_inv_pages_pde != v[i].pde ||
+		    c1.inv_range != c0.inv_range || c1.inv_all != c0.inv_all)
+			H_FAIL("case %u: dropped %" PRIu64 " tlb, %" PRIu64
+			       " walk", i, c1.tlb_dropped - c0.tlb_dropped,
+			       c1.walk_dropped - c0.walk_dropped);
+		/* The walk cache: a fresh page under the L2 descriptor is
+		 * one read while that survives (it goes only with the other
+		 * two), a walk from the root when all three went. */
+		c0 = counters(&sim);
+		CHECK_EQ(iopt_hwsim_translate(&sim, 0x7000, R, &r), 0);
+		CHECK_EQ(counters(&sim).entry_reads - c0.entry_reads,
+			 (v[i].wc_gone == 3 ? 4u : 1u));
+		left = amd_cached(&sim);
+		if (left != (AMD_ALL & ~v[i].gone))
+			H_FAIL("case %u: cached 0x%x, expected 0x%x", i, left,
+			       AMD_ALL & ~v[i].gone);
+		CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL), 0);
+	}
+
+	/* Bad input changes nothing. */
+	amd_fill(&sim);
+	c0 = counters(&sim);
+	CHECK_EQ(iopt_hwsim_amd_inv_pages(NULL, 0x1000, false, true), -EINVAL);
+	CHECK_EQ(iopt_hwsim_amd_inv_pages(&sim, 0x1001, false, true), -EINVAL);
+	CHECK_EQ(iopt_hwsim_amd_inv_pages(&sim, 0x1800, true, true), -EINVAL);
+	c1 = counters(&sim);
+	CHECK_EQ(c1.amd_inv_pages, c0.amd_inv_pages);
+	CHECK_EQ(c1.tlb_dropped, c0.tlb_dropped);
+	CHECK_EQ(amd_cached(&sim), AMD_ALL);
+	/* Not an AMD table: the command does not exist. */
+	{
+		struct iopt_config xc = { IOPT_FMT_X86_64, 12, 48, 48, 0, 0 };
+
+		ASSERT_EQ(iopt_hwsim_init(&x86, &xc, &h.m, &amd_params), 0);
+		CHECK_EQ(iopt_hwsim_amd_inv_pages(&x86, 0x1000, false, true),
+			 -EINVAL);
+		CHECK_EQ(counters(&x86).amd_inv_pages, 0);
+		iopt_hwsim_fini(&x86);
+	}
+	/* The generic commands still work on an AMD table. */
+	amd_fill(&sim);
+	CHECK_EQ(iopt_hwsim_inv_range(&sim, 0x5000, 0x1000, 12, true), 0);
+	CHECK_EQ(amd_cached(&sim), AMD_ALL & ~AMD_B);
+	/* Strict mode: a negative entry is a leaf translation, dropped
+	 * by a command without PDE. */
+	iopt_hwsim_fini(&sim);
+	{
+		struct iopt_hwsim_params sp = amd_params;
+
+		sp.flags = IOPT_HWSIM_STRICT;
+		ASSERT_EQ(iopt_hwsim_init(&sim, &h.c, &h.m, &sp), 0);
+		ASSERT_EQ(iopt_hwsim_set_root(&sim, AMD_T(0)), 0);
+		CHECK_EQ(iopt_hwsim_translate(&sim, 0x9000, R, &r), -EFAULT);
+		put64(&h, amd_slot(AMD_T(3), 0x9000, 1), AMD_PTE(0x19000));
+		CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL), 1);
+		CHECK_EQ(iopt_hwsim_amd_inv_pages(&sim, 0x9000, false, false), 0);
+		CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL), 0);
+		CHECK_EQ(iopt_hwsim_translate(&sim, 0x9008, R, &r), 0);
+		CHECK_EQ(r.phys, 0x19008);
+	}
+	/* A removed table needs PDE: without it the walk cache is stale. */
+	amd_fill(&sim);
+	put64(&h, AMD_T(2), 0);
+	CHECK_EQ(iopt_hwsim_amd_inv_pages(&sim, 0x1ff000, true, false), 0);
+	CHECK(iopt_hwsim_check_coherent(&sim, NULL, NULL) >= 1);
+	CHECK_EQ(sim.last_event.kind, IOPT_HWSIM_EV_STALE_WALK);
+	CHECK_EQ(iopt_hwsim_amd_inv_pages(&sim, 0x1ff000, true, true), 0);
+	CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL), 0);
+
+	/* 6 levels, a 256T page at VA 2^60 (L6 index 8 -> L5 index 0):
+	 * a block named above bit 51 keeps its upper bits; a first zero at
+	 * bit 51 is the whole domain, above 2^52 too. */
+	iopt_hwsim_fini(&sim);
+	himg_close(&h);
+	if (himg_open(&h, IOPT_FMT_AMD_V1, 12, 64, 52, 0, AMD_PHYS, AMD_SIZE))
+		goto out;
+	put64(&h, AMD_T(40) + 8 * 8, AMD_PDE(5, AMD_T(41)));
+	put64(&h, AMD_T(41), AMD_PTE(1ULL << 48));
+	ASSERT_EQ(iopt_hwsim_init(&sim, &h.c, &h.m, &amd_params), 0);
+	ASSERT_EQ(iopt_hwsim_set_root(&sim, AMD_T(40)), 0);
+	{
+		static const struct { uint64_t addr; bool gone; } w[] = {
+			{ 0x0, false },				/* 8K at 0 */
+			{ 0x3fffffffff000ULL, false },		/* 2^51 at 0 */
+			{ (1ULL << 60) | 0x3fffffffff000ULL, true }, /* at 2^60 */
+			{ 0x7fffffffff000ULL, true },		/* z = 51 */
+			{ 0x7ffffffffffff000ULL, true },
+		};
+
+		for (unsigned int i = 0; i < ARRAY_SIZE(w); i++) {
+			CHECK_EQ(iopt_hwsim_translate(&sim, 1ULL << 60, R, &r), 0);
+			CHECK_EQ(r.phys, 1ULL << 48);
+			CHECK_EQ(iopt_hwsim_amd_inv_pages(&sim, w[i].addr, true,
+							  false), 0);
+			CHECK_EQ(iopt_hwsim_translate(&sim, 1ULL << 60, R, &r), 0);
+			if (r.cached == w[i].gone)
+				H_FAIL("6 levels, case %u: cached %d", i, r.cached);
+		}
+	}
+out:
+	iopt_hwsim_fini(&sim);
+	himg_close(&h);
+}
+
+/* The commands Linux's driver builds for a range (hand-derived). */
+TEST(amd_flush_ops_encoding)
+{
+	static const struct {
+		uint64_t iova, size, addr;
+		bool s;
+	} v[] = {
+		/* within one page: that page, S = 0 */
+		{ 0x1000, 0x1000, 0x1000, false },
+		{ 0x1800, 0x100, 0x1000, false },
+		{ 0xfff, 1, 0x0, false },
+		/* [0x1000, 0x2fff]: ends differ from bit 13; bits 12..0 set
+		 * then cleared below 12: 0x1000 (16K at 0) */
+		{ 0x1000, 0x2000, 0x1000, true },
+		/* [0, 0x1fff]: bit 12 differs: 0x0 (8K) */
+		{ 0x0, 0x2000, 0x0, true },
+		/* [0xfff, 0x1000]: two pages, bit 12 differs: 8K at 0 */
+		{ 0xfff, 2, 0x0, true },
+		/* [0x1ff000, 0x200fff]: 8K straddling 2M differs from bit 21:
+		 * 0x1ff000 | 0x1fffff -> 0x1ff000 (4M at 0) */
+		{ 0x1ff000, 0x2000, 0x1ff000, true },
+		/* [1G, 2G - 1]: bit 29: 0x5ffff000 (1G at 1G) */
+		{ 0x40000000, 0x40000000, 0x5ffff000, true },
+		/* [0, 2^52 - 1]: bit 51: ones below it, the whole space */
+		{ 0x0, 1ULL << 52, 0x7fffffffff000ULL, true },
+		/* bit 52 differs: the whole-domain address */
+		{ 0x0, 1ULL << 53, 0x7ffffffffffff000ULL, true },
+		{ 1ULL << 60, 0x2000, (1ULL << 60) | 0x0, true },
+		/* size 0 and ranges past 2^64: everything */
+		{ 0x5000, 0, 0x7ffffffffffff000ULL, true },
+		{ ~0ULL - 0xfff, 0x2000, 0x7ffffffffffff000ULL, true },
+	};
+	const struct iopt_flush_ops *ops;
+	struct iopt_hwsim sim;
+	struct iopt_hwsim_counters c0, c1;
+	struct himg h;
+	void *cookie;
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(v); i++) {
+		bool s = !v[i].s;
+		uint64_t a = iopt_hwsim_amd_inv_address(v[i].iova, v[i].size, &s);
+
+		if (a != v[i].addr || s != v[i].s)
+			H_FAIL("case %u: 0x%" PRIx64 " S=%d, expected 0x%"
+			       PRIx64 " S=%d", i, a, s, v[i].addr, v[i].s);
+	}
+	CHECK_EQ(iopt_hwsim_amd_inv_address(0x1000, 0x2000, NULL), 0x1000);
+
+	memset(&sim, 0, sizeof(sim));
+	if (amd_cache_open(&h, &sim))
+		goto out;
+	ops = iopt_hwsim_flush_ops(&sim, &cookie);
+	/* One page, leaf-only: Linux still sets PDE. */
+	amd_fill(&sim);
+	c0 = counters(&sim);
+	ops->flush_range(cookie, 0x1000, 0x1000, 12, true);
+	c1 = counters(&sim);
+	CHECK_EQ(c1.amd_inv_pages - c0.amd_inv_pages, 1);
+	CHECK_EQ(c1.amd_inv_pages_pde - c0.amd_inv_pages_pde, 1);
+	CHECK_EQ(c1.inv_range - c0.inv_range, 0);
+	CHECK_EQ(c1.walk_dropped - c0.walk_dropped, 3);
+	CHECK_EQ(amd_cached(&sim), AMD_ALL & ~AMD_A);
+	/* 8K straddling 2M: the 4M block goes, A and B with it. */
+	amd_fill(&sim);
+	ops->flush_range(cookie, 0x1ff000, 0x2000, 12, true);
+	CHECK_EQ(amd_cached(&sim), AMD_E);
+	/* Two pages of B's 16K block: B only. */
+	amd_fill(&sim);
+	ops->flush_range(cookie, 0x5000, 0x2000, 12, false);
+	CHECK_EQ(amd_cached(&sim), AMD_ALL & ~AMD_B);
+	/* flush_all and size 0: the whole domain, PDE. */
+	amd_fill(&sim);
+	c0 = counters(&sim);
+	ops->flush_all(cookie);
+	ops->flush_range(cookie, 0, 0, 12, true);
+	c1 = counters(&sim);
+	CHECK_EQ(c1.amd_inv_pages - c0.amd_inv_pages, 2);
+	CHECK_EQ(c1.amd_inv_pages_pde - c0.amd_inv_pages_pde, 2);
+	CHECK_EQ(c1.inv_all, c0.inv_all);
+	CHECK_EQ(c1.tlb_dropped - c0.tlb_dropped, 5);
+	CHECK_EQ(c1.walk_dropped - c0.walk_dropped, 3);
+	CHECK_EQ(amd_cached(&sim), 0);
+out:
+	iopt_hwsim_fini(&sim);
+	himg_close(&h);
+}
+
+TEST(amd_hostile)
+{
+	static const unsigned int ias[] = { 48, 64, 39, 21 };
+	uint64_t rng = test_rng("amd_hostile", NULL);
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(ias) && !h_failed_now; i++) {
+		struct iopt_config c = { IOPT_FMT_AMD_V1, 12, ias[i], 48, 0, 0 };
+		struct iopt_hwsim_geom g;
+		struct iopt_hwsim_mem m;
+		struct iopt_hwsim sim;
+		struct iopt_arena a;
+		uint64_t size = 32 * 4096, phys = 0x10000000ULL;
+		unsigned char *img = malloc(size), *copy = malloc(size);
+
+		ASSERT(img && copy);
+		ASSERT_EQ(iopt_hwsim_geometry(&c, &g), 0);
+		for (uint64_t o = 0; o < size; o += 8)
+			le64_put(img + o, amd_hostile_word(&rng, phys, size, g.levels));
+		memcpy(copy, img, size);
+		iopt_hwsim_mem_image(&m, img, size, phys);
+		hostile_walks(&g, &m, img, phys, size, &rng, NR_HOSTILE_WALKS,
+			      ias[i] <= 48);
+		iopt_hwsim_mem_image(&m, img, size, phys + 12);
+		hostile_walks(&g, &m, img, phys + 12, size, &rng,
+			      NR_HOSTILE_WALKS / 4, false);
+		CHECK(!memcmp(img, copy, size));
+		/* The arena's word loads and the caches over it. */
+		ASSERT_EQ(iopt_arena_create(&a, size, phys), 0);
+		memcpy(a.base, img, size < a.size ? size : a.size);
+		iopt_hwsim_mem_arena(&m, &a);
+		if (iopt_hwsim_init(&sim, &c, &m, &oracle_params) == 0) {
+			for (unsigned int k = 0; k < 400; k++) {
+				struct iopt_hwsim_result r;
+				uint64_t reads = counters(&sim).entry_reads;
+				uint64_t iova = h_rand(&rng);
+				int ret;
+
+				if (k % 50 == 0)
+					iopt_hwsim_set_root(&sim, a.phys_base +
+							    h_rand(&rng) % a.size);
+				if (g.ias < 64 && h_rand(&rng) % 4)
+					iova &= (1ULL << g.ias) - 1;
+				ret = iopt_hwsim_translate(&sim, iova, R, &r);
+				check_outcome(&g, iova, ret, &r);
+				if (counters(&sim).entry_reads - reads > g.levels)
+					H_FAIL("translate read too much");
+				if (k % 37 == 0)
+					iopt_hwsim_amd_inv_pages(&sim,
+						h_rand(&rng) & ~0xfffULL,
+						h_rand(&rng) % 2, h_rand(&rng) % 2);
+			}
+			CHECK(iopt_hwsim_check_coherent(&sim, NULL, NULL) >= 0);
+			iopt_hwsim_fini(&sim);
+		} else {
+			H_FAIL("iopt_hwsim_init failed");
+		}
+		iopt_arena_destroy(&a);
+		free(img);
+		free(copy);
 	}
 }

@@ -186,6 +186,9 @@ TEST_CFG(usage_returns_to_zero)
 	for (uint64_t bm = e.bitmap; bm; bm &= bm - 1) {
 		uint64_t s = bm & -bm;
 
+		/* AMD v1's largest sizes do not fit at 2 * s (128T) */
+		if (s > e.top / 3 || (e.cfg.oas < 64 && 3 * s > 1ULL << e.cfg.oas))
+			continue;
 		if (!tenv_map(&e, e.base + 2 * s, 2 * s, s, 1, R | W))
 			total += s;
 	}

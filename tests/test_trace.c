@@ -189,6 +189,15 @@ TEST(iopt_map_lines)
 	CHECK_EQ(op.prot, RW_NX);
 	op = ok_line("map 0 0 4K wr#c", &failed);
 	CHECK_EQ(op.prot, RW_NX);
+	op = ok_line("map 0 0 4K rwc", &failed);
+	CHECK_EQ(op.prot, RW_NX | IOPT_CACHE);
+	op = ok_line("map 0 0 4K rm", &failed);
+	CHECK_EQ(op.prot, IOPT_READ | IOPT_NOEXEC | IOPT_MMIO);
+	op = ok_line("map 0 0 4K pxr", &failed);
+	CHECK_EQ(op.prot, IOPT_READ | IOPT_PRIV);
+	op = ok_line("map 0 0 4K rwxcmp", &failed);
+	CHECK_EQ(op.prot, IOPT_READ | IOPT_WRITE | IOPT_CACHE | IOPT_MMIO |
+			  IOPT_PRIV);
 	op = ok_line("map 0xffffffffffe00000 0 2M", &failed);
 	CHECK_EQ(op.iova, 0xffffffffffe00000ULL);
 	CHECK_EQ(failed, 0);
@@ -247,6 +256,9 @@ TEST(bad_prot)
 	bad_line("map 0 0 4K -", "needs r or w");
 	bad_line("map 0 0 4K ---", "needs r or w");
 	bad_line("map 0 0 4K 0x3", "PROT");
+	bad_line("map 0 0 4K rcc", "repeats");
+	bad_line("map 0 0 4K cmp", "needs r or w");
+	bad_line("map 0 0 4K rC", "PROT");
 }
 
 TEST(missing_and_extra_fields)

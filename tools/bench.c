@@ -30,7 +30,11 @@ static const struct {
 	  "random lookups over a populated 16 GiB table" },
 	{ "f", "table-memory", bench_table_memory,
 	  "table memory while cycling 4K maps through 1 TiB of IOVA" },
+	{ "g", "single-page", bench_single,
+	  "one-page map, unmap and lookups beside the batched calls (both formats)" },
 };
+/* What `--format all` runs when no --scenario is given. */
+static const char *const all_formats_default[] = { "b", "e", "g" };
 #define NR_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
 
 static int parse_size(const char *s, uint64_t *out)
@@ -59,12 +63,15 @@ static void usage(FILE *f)
 		"usage: iopt bench [--quick] [--json] [--scenario X]... [--format NAME]\n"
 		"                  [--rounds N]\n"
 		"       iopt bench --once [--single] [--size SIZE] [--format NAME]\n"
+		"       iopt bench --compare OLD.json NEW.json\n"
 		"  --quick        smaller sizes and fewer rounds (under 30 s)\n"
 		"  --json         a JSON array, one object per measurement\n"
 		"  --scenario X   run only scenario X (a letter or a name; repeatable)\n"
 		"  --format NAME  run every scenario on this configuration only, with\n"
 		"                 its page sizes and sizes that fit its address spaces\n"
-		"                 (default: arm-lpae-s1-4k, and x86-64-4lvl for a and b)\n"
+		"                 (default: arm-lpae-s1-4k, and x86-64-4lvl for a, b, g);\n"
+		"                 'all': every named configuration in turn (by default\n"
+		"                 scenarios b, e and g)\n"
 		"  --rounds N     timed rounds after the counting round (default 5,\n"
 		"                 --quick 3; table-memory uses at most 2)\n"
 		"  --once         map SIZE (default 1G) of 4K pages in one call, look\n"
@@ -72,6 +79,8 @@ static void usage(FILE *f)
 		"                 bench/callgrind.sh)\n"
 		"  --single       with --once: SIZE / 4K single-page maps, lookups\n"
 		"                 and unmaps, tables present\n"
+		"  --compare      NEW / OLD ns per unit of every measurement in both\n"
+		"                 files (written by --json), counts that changed\n"
 		"scenarios:\n");
 	for (unsigned int i = 0; i < NR_SCENARIOS; i++)
 		fprintf(f, "  %s  %-14s %s\n", scenarios[i].id, scenarios[i].name,
@@ -84,6 +93,26 @@ static int find_scenario(const char *s)
 		if (!strcmp(s, scenarios[i].id) || !strcmp(s, scenarios[i].name))
 			return (int)i;
 	return -1;
+}
+
+/* `--format all`: the picked scenarios (or b, e, g) on every named
+ * configuration, one configuration after the other. */
+static int run_all_formats(struct bench_opts *o, bool *picked, bool any_picked)
+{
+	struct iopt_config cfg;
+	const char *name;
+	int ret = 0;
+
+	if (!any_picked)
+		for (size_t k = 0; k < sizeof(all_formats_default) / sizeof(all_formats_default[0]); k++)
+			picked[find_scenario(all_formats_default[k])] = true;
+	for (unsigned int f = 0; (name = iopt_config_name(f, &cfg)); f++) {
+		o->format = name;
+		for (unsigned int i = 0; i < NR_SCENARIOS; i++)
+			if (picked[i] && scenarios[i].run(o))
+				ret = 1;
+	}
+	return ret;
 }
 
 int iopt_cmd_bench(int argc, char **argv)
@@ -119,7 +148,8 @@ int iopt_cmd_bench(int argc, char **argv)
 			struct iopt_config cfg;
 
 			o.format = argv[++i];
-			if (iopt_config_from_name(o.format, &cfg)) {
+			if (strcmp(o.format, "all") &&
+			    iopt_config_from_name(o.format, &cfg)) {
 				fprintf(stderr, "iopt bench: unknown format '%s'\n", o.format);
 				return 2;
 			}
@@ -138,6 +168,8 @@ int iopt_cmd_bench(int argc, char **argv)
 				usage(stderr);
 				return 2;
 			}
+		} else if (!strcmp(a, "--compare") && i + 2 < argc && argc == 4) {
+			return bench_compare(argv[i + 1], argv[i + 2]) ? 2 : 0;
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			usage(stdout);
 			return 0;
@@ -155,11 +187,15 @@ int iopt_cmd_bench(int argc, char **argv)
 	if (!json)
 		printf("iopt bench%s: best of %u timed rounds after a counting round;"
 		       " ratios from this run\n", o.quick ? " --quick" : "", o.rounds);
-	for (unsigned int i = 0; i < NR_SCENARIOS; i++) {
-		if (any_picked && !picked[i])
-			continue;
-		if (scenarios[i].run(&o))
-			ret = 1;
+	if (o.format && !strcmp(o.format, "all")) {
+		ret = run_all_formats(&o, picked, any_picked);
+	} else {
+		for (unsigned int i = 0; i < NR_SCENARIOS; i++) {
+			if (any_picked && !picked[i])
+				continue;
+			if (scenarios[i].run(&o))
+				ret = 1;
+		}
 	}
 	bench_report_end();
 	return ret;

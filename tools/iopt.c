@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later OR BSD-2-Clause
 /* iopt: the command-line tool. Dispatches to one subcommand per file. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,11 +12,13 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: iopt COMMAND [ARGS]\n"
+		"       iopt --version          the library's version\n"
+		"       iopt help [COMMAND]     this text, or COMMAND's own (COMMAND --help)\n"
 		"  demo                     a 16 GiB guest through VFIO, torn down four ways, judged\n"
 		"                           by a simulated IOMMU (exits 1 if a check fails)\n"
-		"  replay --format NAME [--image FILE] [--arena-size SIZE] [--keep-going] [--stats] TRACE|-\n"
+		"  replay --format NAME [--image FILE] [--arena-size SIZE] [--keep-going] [--contig] [--stats [--json]] TRACE|-\n"
 		"                           apply a trace of map/unmap/lookup lines or Linux iommu ftrace text\n"
-		"  formats                  list the configuration names and their page sizes\n"
+		"  formats [--json]         list the configuration names and their page sizes\n"
 		"  walk --format NAME --image FILE IOVA...\n"
 		"                           translate through an image with the simulated IOMMU\n"
 		"  bench [--quick] [--json] [--scenario X] [--format NAME]\n"
@@ -37,49 +40,90 @@ static void print_size(uint64_t sz)
 		printf("%llu%c", (unsigned long long)sz, units[u]);
 }
 
+/* The page sizes of @cfg's tables, or 0 when one cannot be built. Page
+ * sizes depend on the geometry: build an empty table to ask, in an arena
+ * at 1 GiB, which every output size can address (the heap's addresses can
+ * lie beyond a 40-bit one). */
+static uint64_t format_pgsizes(const struct iopt_config *cfg,
+			       unsigned int *levels)
+{
+	struct iopt_table t;
+	struct iopt_arena a;
+	struct iopt_mem mem;
+	uint64_t bm;
+
+	if (iopt_arena_create(&a, 1u << 20, 1ULL << 30))
+		return 0;
+	iopt_arena_mem(&a, &mem);
+	if (iopt_init(&t, cfg, &mem, NULL, NULL)) {
+		iopt_arena_destroy(&a);
+		return 0;
+	}
+	*levels = iopt_levels(&t);
+	bm = iopt_pgsize_bitmap(&t);
+	iopt_fini(&t);
+	iopt_arena_destroy(&a);
+	return bm;
+}
+
 int iopt_cmd_formats(int argc, char **argv)
 {
 	struct iopt_config cfg;
 	const char *name;
+	bool json = false;
 
-	(void)argc;
-	(void)argv;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			json = true;
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			printf("usage: iopt formats [--json]\n"
+			       "  one line per named configuration: name, ias, oas, levels and\n"
+			       "  page sizes; --json: an array of objects with the same fields\n"
+			       "  (page sizes in bytes)\n");
+			return 0;
+		} else {
+			fprintf(stderr, "iopt formats: unexpected argument '%s' (usage: iopt formats [--json])\n",
+				argv[i]);
+			return 2;
+		}
+	}
+	if (json)
+		printf("[\n");
 	for (unsigned int i = 0; (name = iopt_config_name(i, &cfg)); i++) {
-		struct iopt_table t;
-		struct iopt_arena a;
-		struct iopt_mem mem;
-		uint64_t bm;
+		unsigned int levels = 0;
+		uint64_t bm = format_pgsizes(&cfg, &levels);
+		bool first = true;
 
-		/*
-		 * Page sizes depend on the geometry: build an empty table to
-		 * ask, in an arena at 1 GiB, which every output size can
-		 * address (the heap's addresses can lie beyond a 40-bit one).
-		 */
+		if (json) {
+			printf("%s  {\"name\": \"%s\", \"ias\": %u, \"oas\": %u, \"levels\": %u, \"pagesizes\": [",
+			       i ? ",\n" : "", name, cfg.ias, cfg.oas, levels);
+			for (int b = 0; b < 64; b++)
+				if (bm & (1ULL << b)) {
+					printf("%s%llu", first ? "" : ", ",
+					       (unsigned long long)(1ULL << b));
+					first = false;
+				}
+			printf("]}");
+			continue;
+		}
 		printf("%-20s ias=%-2u oas=%-2u levels=", name, cfg.ias, cfg.oas);
-		if (iopt_arena_create(&a, 1u << 20, 1ULL << 30)) {
+		if (!bm) {
 			printf("?\n");
 			continue;
 		}
-		iopt_arena_mem(&a, &mem);
-		if (iopt_init(&t, &cfg, &mem, NULL, NULL)) {
-			iopt_arena_destroy(&a);
-			printf("?\n");
-			continue;
-		}
-		printf("%u pagesizes=", iopt_levels(&t));
-		bm = iopt_pgsize_bitmap(&t);
-		for (int b = 0, first = 1; b < 64; b++) {
+		printf("%u pagesizes=", levels);
+		for (int b = 0; b < 64; b++) {
 			if (!(bm & (1ULL << b)))
 				continue;
 			if (!first)
 				printf(",");
 			print_size(1ULL << b);
-			first = 0;
+			first = false;
 		}
 		printf("\n");
-		iopt_fini(&t);
-		iopt_arena_destroy(&a);
 	}
+	if (json)
+		printf("\n]\n");
 	return 0;
 }
 
@@ -99,6 +143,35 @@ int main(int argc, char **argv)
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		if (argc > 2) {
+			fprintf(stderr, "iopt: --version takes no arguments\n");
+			return 2;
+		}
+		printf("iopt %s\n", iopt_version());
+		return 0;
+	}
+	if (!strcmp(argv[1], "help")) {
+		static char help[] = "--help";
+		char *sub[3] = { NULL, help, NULL };
+
+		if (argc == 2) {
+			usage(stdout);
+			return 0;
+		}
+		if (argc > 3) {
+			fprintf(stderr, "iopt help: one command at most\n");
+			return 2;
+		}
+		for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+			if (!strcmp(argv[2], cmds[i].name)) {
+				sub[0] = argv[2];
+				return cmds[i].fn(2, sub);
+			}
+		fprintf(stderr, "iopt help: unknown command '%s'\n", argv[2]);
+		usage(stderr);
+		return 2;
 	}
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strcmp(argv[1], cmds[i].name))

@@ -54,13 +54,17 @@ static void replay_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: iopt replay --format NAME [--image FILE] [--arena-size SIZE]\n"
-		"                   [--keep-going] [--stats] TRACE|-\n"
+		"                   [--keep-going] [--contig] [--stats [--json]] TRACE|-\n"
 		"  --format NAME      table configuration ('iopt formats' lists them;\n"
 		"                     NAME:ias=N,oas=N overrides the address sizes)\n"
 		"  --image FILE       write the table memory to FILE at the end\n"
 		"  --arena-size SIZE  table memory, e.g. 256M (default 64M)\n"
 		"  --keep-going       report failed lines and carry on\n"
+		"  --contig           ARM LPAE: map contiguous-hint runs (64K, 32M, ...);\n"
+		"                     by default not, as Linux's io-pgtable-arm, so that\n"
+		"                     a captured trace may unmap 4K inside 64K\n"
 		"  --stats            print a summary on stderr at the end\n"
+		"  --json             with --stats: the summary as one JSON object\n"
 		"TRACE lines: 'map IOVA PADDR SIZE [PROT]', 'unmap IOVA SIZE',\n"
 		"'lookup IOVA', '#' comments, or Linux iommu:map/unmap ftrace text.\n");
 }
@@ -301,11 +305,28 @@ static int write_image(struct replay *r, const char *path)
 	return 0;
 }
 
-static void print_stats(struct replay *r)
+/* The summary; @json: one JSON object on one line (the keys below). */
+static void print_stats(struct replay *r, bool json)
 {
 	struct iopt_stats s;
 
 	iopt_get_stats(&r->table, &s);
+	if (json) {
+		fprintf(stderr, "{\"lines\": %llu, \"maps\": %llu, \"unmaps\": %llu, "
+			"\"lookups\": %llu, \"failed\": %llu, \"walks\": %llu, "
+			"\"entries_written\": %llu, \"entries_cleared\": %llu, "
+			"\"table_bytes\": %llu, \"table_bytes_peak\": %llu, "
+			"\"arena_touched\": %llu, \"arena_bytes\": %llu}\n",
+			r->lineno, r->maps, r->unmaps, r->lookups, r->failures,
+			(unsigned long long)s.walks,
+			(unsigned long long)s.entries_written,
+			(unsigned long long)s.entries_cleared,
+			(unsigned long long)s.table_bytes,
+			(unsigned long long)s.table_bytes_peak,
+			(unsigned long long)r->arena.bump,
+			(unsigned long long)r->arena_size);
+		return;
+	}
 	fprintf(stderr, "iopt replay: %s: %llu lines, %llu maps, %llu unmaps, %llu lookups, %llu failed; ",
 		r->file, r->lineno, r->maps, r->unmaps, r->lookups,
 		r->failures);
@@ -377,7 +398,7 @@ int iopt_cmd_replay(int argc, char **argv)
 {
 	const char *format = NULL, *image = NULL, *trace = NULL, *val;
 	struct replay r = { .arena_size = REPLAY_ARENA_SIZE };
-	bool stats = false, opts_done = false;
+	bool stats = false, opts_done = false, contig = false, json = false;
 	struct iopt_config cfg;
 	struct iopt_mem mem;
 	uint64_t v;
@@ -402,6 +423,10 @@ int iopt_cmd_replay(int argc, char **argv)
 			r.keep_going = true;
 		} else if (!strcmp(a, "--stats")) {
 			stats = true;
+		} else if (!strcmp(a, "--contig")) {
+			contig = true;
+		} else if (!strcmp(a, "--json")) {
+			json = true;
 		} else if (opt_value(argc, argv, &i, "--format", &val)) {
 			if (!val)
 				return usage_error("%s needs a name", a);
@@ -425,6 +450,8 @@ int iopt_cmd_replay(int argc, char **argv)
 	}
 	if (!format)
 		return usage_error("%s", "--format NAME is required ('iopt formats' lists the names)");
+	if (json && !stats)
+		return usage_error("%s", "--json goes with --stats");
 	if (!trace)
 		return usage_error("%s", "no trace file (use - for stdin)");
 	if (iopt_config_from_name(format, &cfg)) {
@@ -434,6 +461,12 @@ int iopt_cmd_replay(int argc, char **argv)
 	}
 	if (stats)
 		cfg.flags |= IOPT_CFG_STATS;
+	/* Linux's ARM driver never writes the contiguous hint: a trace it
+	 * recorded maps 4K pages where iopt would write a 64K run, then may
+	 * unmap one of them. Replay as it mapped, unless asked. */
+	if (!contig && (cfg.format == IOPT_FMT_ARM_LPAE_S1 ||
+			cfg.format == IOPT_FMT_ARM_LPAE_S2))
+		cfg.quirks |= IOPT_QUIRK_NO_CONTIG;
 
 	/* calloc: pages the tables never touch stay unbacked. */
 	r.region = calloc(1, r.arena_size);
@@ -491,7 +524,7 @@ int iopt_cmd_replay(int argc, char **argv)
 		rc = 1;
 	}
 	if (stats)
-		print_stats(&r);
+		print_stats(&r, json);
 	iopt_fini(&r.table);
 	free(r.region);
 	return rc;

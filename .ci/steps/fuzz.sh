@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later OR BSD-2-Clause
 #
 # CI step: libFuzzer on every fuzz target (tests/fuzz/, mk/fuzz.mk), each for
-# FUZZ_SECONDS (default 60) from its committed corpus; fails on any crash,
+# FUZZ_SECONDS (default 30, to keep CI under 15 minutes; campaigns run
+# longer by hand) from its committed corpus; fails on any crash,
 # leak, sanitizer report, failed check or timeout. The committed corpora
 # also run in plain `make check` (tests/test_fuzz_corpus.c); this step looks
 # for new inputs. A failing input is left in build-fuzz/artifacts/; to
@@ -21,7 +22,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-seconds=${FUZZ_SECONDS:-60}
+seconds=${FUZZ_SECONDS:-30}
 targets=${FUZZ_TARGETS:-ops tables trace write}
 
 install() {

@@ -129,6 +129,10 @@ uint64_t iopt_domain_pgsize(uint64_t bitmap, uint64_t iova, uint64_t paddr,
 
 /**
  * iopt_domain_map() - map [iova, iova + size) to [paddr, paddr + size)
+ * @d:     the domain.
+ * @iova:  first IOVA.
+ * @paddr: first physical address.
+ * @size:  bytes to map.
  * @prot:  IOPT_* protection.
  * iova, paddr and size must be multiples of the smallest page size.
  * Argument errors are found before the first run is mapped and change
@@ -147,6 +151,11 @@ int iopt_domain_map(struct iopt_domain *d, uint64_t iova, uint64_t paddr,
 
 /**
  * iopt_domain_map_sg() - map segments at consecutive IOVAs from @iova
+ * @d:     the domain.
+ * @iova:  IOVA of the first segment.
+ * @sg:    the segments, in order.
+ * @nents: how many.
+ * @prot:  IOPT_* protection.
  * Physically contiguous neighbours are merged into one run first, so a
  * large page can span segments. Every segment's paddr and length must be
  * multiples of the smallest page size; segments of length 0 are skipped
@@ -165,6 +174,9 @@ int iopt_domain_map_sg(struct iopt_domain *d, uint64_t iova,
 
 /**
  * iopt_domain_unmap() - unmap [iova, iova + size)
+ * @d:    the domain.
+ * @iova: start.
+ * @size: bytes.
  * @gather:   collects what to invalidate and free; the caller syncs it.
  * @unmapped: set to the bytes that were mapped and are now unmapped.
  * Split into runs as for a map (with paddr = iova). Argument errors are

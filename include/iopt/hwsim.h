@@ -124,6 +124,63 @@
  *    everything, as the driver's iotlb_sync does; without it the model
  *    keeps the range semantics below, so the coherence oracle still
  *    catches a gather that misses a range.
+ *  - AMD IOMMU v1 (host page tables, pub. 48882 section 2.2.3): DTE.Mode
+ *    is @levels (1..6, ias 12 + 9 * Mode, 64 for 6: a top table of 128
+ *    entries), the root is the DTE's [51:12]; the DTE itself grants IR and
+ *    IW and is valid (TV = 1). Generic level l is AMD level l + 1. PR is
+ *    bit 0; bits [58:52] are reserved (a reserved-bit fault, the
+ *    IO_PAGE_FAULT's RZ), as are address bits at or above oas in a table
+ *    pointer, the root, or any byte a leaf maps. NextLevel [11:9] of an
+ *    entry at AMD level L: 1..L-1 points to a table of that level, levels
+ *    between are skipped and the input bits that would index them must be
+ *    zero (a translation fault otherwise); 0 is a leaf of the level's size
+ *    (address bits below it ignored); 7 a leaf whose size is 2^(z + 1)
+ *    for the first zero bit z of [51:12] (the ones and that zero are not
+ *    address), valid only when larger than the level's size and at most
+ *    256 entries of it (2^52 at most); other values, and leaves at AMD
+ *    level 6 (the spec's page table level parameters allow PTEs at levels
+ *    1..5, any of which may be the top of a walk), are translation faults.
+ *    A NextLevel 7 run is copied into every entry it covers: as for v7s,
+ *    the walk takes the copy it reads, @size_lg2 is the run, @leaf_lg2 the
+ *    level's size, @contig is set, and the IOTLB keeps it as one entry
+ *    whose word every copy must equal. IR (61) and IW (62) are ANDed down
+ *    the walk, table entries included. There is no execute permission and
+ *    no privilege level: a fetch needs IR like a read, PRIV changes
+ *    nothing. FC (60), U (59, ATS only), A and D change no translation
+ *    and are neither required nor written.
+ *  - AMD INVALIDATE_IOMMU_PAGES (iopt_hwsim_amd_inv_pages()): with S = 0
+ *    one 4K page, with S = 1 the aligned 2^(z + 1) bytes for the first
+ *    zero bit z of the address at or above bit 12, the whole domain when
+ *    z >= 51 (as QEMU reads the spec's encoding table; 0x7FFF_FFFF_FFFF_F000
+ *    is the driver's). Address bits above the block are taken as given
+ *    (no sign extension from bit 51). It drops every IOTLB entry that
+ *    overlaps the range, whatever its size, and with PDE every walk-cache
+ *    entry whose region overlaps it. iopt_hwsim_flush_ops() on an AMD
+ *    table issues only this command, as Linux's amd driver does
+ *    (drivers/iommu/amd/iommu.c): a range becomes one command for the
+ *    smallest aligned block that holds it (iopt_hwsim_amd_inv_address()),
+ *    always with PDE, whether tables were freed or not; flush_all and a
+ *    range the encoding cannot name become the whole domain with PDE.
+ *    The generic iopt_hwsim_inv_all() / inv_range() still work on it.
+ *  - Intel VT-d second stage (IOPT_FMT_VTD_SS, 3/4/5 levels for ias
+ *    39/48/57; inputs at or above 2^ias are address-size faults with
+ *    @input): an entry is present when R (bit 0) or W (bit 1) is set;
+ *    R and W are AND-ed over every level, the leaf included. The model
+ *    implements ECAP.SC (SNP, bit 11, allowed in leaves; reserved in
+ *    non-leaf entries), no device TLB (TM, bit 62, reserved everywhere),
+ *    no ECAP.SLEE (bit 2 ignored; a fetch needs read permission, and
+ *    there are no privilege levels), CAP.SLLPS bit 0 (2M) always and bit
+ *    1 (1G) unless IOPT_QUIRK_VTD_NO_1G. Reserved-bit faults: address
+ *    bits [51:oas] of any entry or of the root, PS (bit 7) in a PML4E or
+ *    PML5E or, without 1G, in a PDPE, address bits [20:12] of a 2M and
+ *    [29:12] of a 1G leaf; bits 3..6, 8..10, 52..61 and 63 are ignored.
+ *    These are the masks QEMU's model checks, with its snoop-control
+ *    and without its device TLB. Invalidation: iopt_hwsim_vtd_psi()
+ *    (page-selective within domain) and iopt_hwsim_inv_all()
+ *    (domain-selective); CAP.MAMV is IOPT_HWSIM_VTD_MAMV_DEFAULT (18,
+ *    as QEMU reports) unless iopt_hwsim_vtd_set_mamv() changes it.
+ *    iopt_hwsim_flush_ops() issues them as Linux's intel driver does:
+ *    see iopt_hwsim_vtd_psi().
  *  - An IOTLB range invalidation acts at every granule step from @iova, as
  *    per-page TLBI commands do: an entry smaller than the granule between
  *    two steps survives it (so a gather that claims a larger granule than
@@ -166,7 +223,7 @@
 extern "C" {
 #endif
 
-#define IOPT_HWSIM_MAX_LEVELS 5
+#define IOPT_HWSIM_MAX_LEVELS 6	/* AMD v1 walks up to 6 */
 
 /* Access kinds of a translation request (combine; PRIV qualifies the rest). */
 #define IOPT_HWSIM_READ  (1u << 0)
@@ -190,7 +247,7 @@ enum iopt_hwsim_fault {
 				       * is true); ARM: the root, a table or an
 				       * output address at or above 2^oas */
 	IOPT_HWSIM_FAULT_ACCESS_FLAG, /* ARM, v7s: leaf with AF = 0 */
-	IOPT_HWSIM_FAULT_RESERVED,    /* x86: a reserved bit is set (address
+	IOPT_HWSIM_FAULT_RESERVED,    /* x86, VT-d: a reserved bit is set (address
 				       * bits at or above oas included);
 				       * v7s MTK_EXT: a supersection's
 				       * extended-address bits */
@@ -339,10 +396,12 @@ struct iopt_hwsim_result {
  * sets @g->ttbr1, IOPT_QUIRK_ARM_LPA2 @g->ds); arm-v7s granule 12,
  * ias 32, oas 32 (33..35 with V7S_MTK_EXT); arm-mali-lpae granule 12, ias
  * 32..48, oas 32..40; apple-dart granule 12, ias 30..32 (1, 2 or 4
- * TTBRs), oas 36; apple-dart2 granule 14, ias 32..42, oas 42; riscv
- * granule 12, ias 39, 48 or 57, oas 32..56 (@g->quirks keeps
- * IOPT_QUIRK_RISCV_NAPOT, the IOMMU's Svnapot). A granule of 0 means the
- * format's own.
+ * TTBRs), oas 36; apple-dart2 granule 14, ias 32..42, oas 42; amd-v1
+ * granule 12, ias 12 + 9 * levels (21, 30, 39, 48, 57) or 64 (6 levels),
+ * oas 32..52; VT-d second stage granule 12, ias 39, 48 or 57, oas 32..52,
+ * quirk VTD_NO_1G only (another: -EINVAL); riscv granule 12, ias 39, 48 or
+ * 57, oas 32..56 (@g->quirks keeps IOPT_QUIRK_RISCV_NAPOT, the IOMMU's
+ * Svnapot). A granule of 0 means the format's own.
  * Return: 0; -EINVAL for a NULL pointer or unknown format, V7S_MTK_EXT
  * without V7S_NO_PERMS, or ARM_TTBR1 on stage 2; -ENOTSUP for a geometry the hardware cannot walk
  * (granule, ias, oas, more than 16 concatenated start tables).
@@ -444,6 +503,12 @@ struct iopt_hwsim_counters {
 	uint64_t walk_dropped;   /* walk-cache entries invalidated */
 	uint64_t stale;          /* stale entries found (events) */
 	uint64_t use_after_free; /* walks that read freed table memory */
+	uint64_t amd_inv_pages;  /* AMD INVALIDATE_IOMMU_PAGES commands */
+	uint64_t amd_inv_pages_pde; /* of which with PDE set */
+	uint64_t vtd_psi;        /* VT-d page-selective invalidations */
+	uint64_t vtd_psi_ih;     /* of which with IH (paging-structure caches kept) */
+	uint64_t vtd_psi_wide;   /* flush ranges whose AM exceeded MAMV, sent
+				  * domain-selective (counted in inv_all too) */
 	uint64_t riscv_iotinval_vma;    /* RISC-V IOTINVAL.VMA commands */
 	uint64_t riscv_iotinval_vma_av; /* of which with AV = 1 (one address) */
 	uint64_t riscv_iofence_c;       /* RISC-V IOFENCE.C commands */
@@ -514,13 +579,14 @@ struct iopt_hwsim {
 	struct iopt_hwsim_wce *wc;       /* per level 1..levels-1: wc_sets * wc_ways */
 	unsigned int wc_sets;
 	unsigned int wc_ways;
-	unsigned int sizes_lg2[16];      /* translation sizes the IOTLB probes */
+	unsigned int sizes_lg2[64];      /* translation sizes the IOTLB probes */
 	unsigned int nr_sizes;
 	uint64_t clock;                  /* LRU time */
 	struct iopt_hwsim_counters cnt;
 	iopt_hwsim_event_fn event_fn;
 	void *event_arg;
 	struct iopt_hwsim_event last_event;
+	unsigned int vtd_mamv;           /* VT-d CAP.MAMV */
 };
 
 /**
@@ -607,6 +673,39 @@ int iopt_hwsim_inv_all(struct iopt_hwsim *sim);
 int iopt_hwsim_inv_range(struct iopt_hwsim *sim, uint64_t iova, uint64_t size,
 			 unsigned int granule_lg2, bool leaf_only);
 
+/* VT-d CAP.MAMV of a new simulated IOMMU, and the largest the model takes. */
+#define IOPT_HWSIM_VTD_MAMV_DEFAULT 18
+#define IOPT_HWSIM_VTD_MAMV_MAX     51
+
+/**
+ * iopt_hwsim_vtd_psi() - VT-d page-selective-within-domain IOTLB invalidation
+ * @sim:  a simulated IOMMU of an IOPT_FMT_VTD_SS configuration.
+ * @addr: ADDR; its low 12 + @am bits are ignored, as the hardware does.
+ * @am:   address mask: the region is 2^@am 4K pages, naturally aligned;
+ *        at most the MAMV (IOPT_HWSIM_VTD_MAMV_DEFAULT unless set).
+ * @ih:   invalidation hint: only leaves changed, so the paging-structure
+ *        (walk) caches are kept.
+ *
+ * Drops every IOTLB entry that overlaps the region (a superpage that
+ * reaches into it included, and cached "no translation" entries), and,
+ * unless @ih, every walk-cache entry whose region overlaps it. Counted in
+ * vtd_psi (and vtd_psi_ih), not in inv_range.
+ * Return: 0; -EINVAL for NULL, a simulated IOMMU of another format, or
+ * @am above the MAMV (nothing dropped or counted).
+ * Context: as iopt_hwsim_translate().
+ */
+int iopt_hwsim_vtd_psi(struct iopt_hwsim *sim, uint64_t addr, unsigned int am,
+		       bool ih);
+
+/**
+ * iopt_hwsim_vtd_set_mamv() - set the model's CAP.MAMV
+ * @sim:  a simulated IOMMU of an IOPT_FMT_VTD_SS configuration.
+ * @mamv: the largest AM iopt_hwsim_vtd_psi() accepts, 0..51.
+ * Return: 0; -EINVAL for NULL, another format or @mamv above 51 (nothing
+ * changed). Context: as iopt_hwsim_translate().
+ */
+int iopt_hwsim_vtd_set_mamv(struct iopt_hwsim *sim, unsigned int mamv);
+
 /**
  * iopt_hwsim_riscv_iotinval_vma() - the RISC-V IOMMU's IOTINVAL.VMA
  * @sim:  a simulated IOMMU of an IOPT_FMT_RISCV configuration.
@@ -646,16 +745,61 @@ int iopt_hwsim_riscv_iofence_c(struct iopt_hwsim *sim);
  * flush_all becomes iopt_hwsim_inv_all(), flush_range becomes
  * iopt_hwsim_inv_range() with the range's granule and leaf-only flag; a
  * range that command refuses (size 0, wrapping) becomes invalidate-all
- * rather than being lost. On a RISC-V simulated IOMMU they issue the
- * commands Linux's RISC-V driver does: IOTINVAL.VMA with AV = 1 for every
- * 4K page of a leaf-only range below 2 MB, one with AV = 0 for a larger
- * range, one that freed tables (non-leaf entries) and for flush_all; then
- * IOFENCE.C. With a NULL cookie the callbacks do nothing.
+ * rather than being lost. On an AMD v1 table both become
+ * iopt_hwsim_amd_inv_pages() instead (see the AMD item above). On VT-d
+ * second stage a range becomes one iopt_hwsim_vtd_psi() as Linux's intel
+ * driver sends it: the range's 4K pages rounded up to a power of two, AM
+ * its log2, widened until one naturally aligned region holds the first and
+ * last page; IH is the leaf-only flag; an AM above the MAMV is a
+ * domain-selective flush (iopt_hwsim_inv_all()) instead. On a RISC-V
+ * simulated IOMMU they issue the commands Linux's RISC-V driver does:
+ * IOTINVAL.VMA with AV = 1 for every 4K page of a leaf-only range below
+ * 2 MB, one with AV = 0 for a larger range, one that freed tables
+ * (non-leaf entries) and for flush_all; then IOFENCE.C. With a NULL cookie
+ * the callbacks do nothing.
  * Return: the ops (static, shared by all simulated IOMMUs).
  * Context: any.
  */
 const struct iopt_flush_ops *iopt_hwsim_flush_ops(struct iopt_hwsim *sim,
 						  void **cookie);
+
+/**
+ * iopt_hwsim_amd_inv_pages() - AMD v1 INVALIDATE_IOMMU_PAGES
+ * @sim:     the simulated IOMMU, of an AMD v1 table.
+ * @address: the command's address field, bits [63:12] (bits [11:0] must
+ *           be 0: in the command they hold the flags).
+ * @s:       S: false for the one 4K page at @address; true for the
+ *           naturally aligned 2^(z + 1) bytes, z the first zero bit of
+ *           @address at or above bit 12 (z >= 51, e.g.
+ *           0x7FFF_FFFF_FFFF_F000: the whole domain).
+ * @pde:     PDE: also drop cached page directory entries (walk cache)
+ *           overlapping the range; without it only leaf translations.
+ *
+ * Drops every IOTLB entry (negative ones included) that overlaps the
+ * range, whatever its size. Counted in amd_inv_pages (and
+ * amd_inv_pages_pde), tlb_dropped and walk_dropped.
+ * Return: 0; -EINVAL (nothing dropped or counted) for NULL, a simulated
+ * IOMMU of another format, or @address with bits [11:0] set.
+ * Context: as iopt_hwsim_translate().
+ */
+int iopt_hwsim_amd_inv_pages(struct iopt_hwsim *sim, uint64_t address, bool s,
+			     bool pde);
+
+/**
+ * iopt_hwsim_amd_inv_address() - the command Linux's amd driver sends
+ * @iova: first address of the range.
+ * @size: its bytes; 0 or a range past 2^64 means everything.
+ * @s:    if not NULL, set to the command's S bit.
+ *
+ * A range inside one 4K page is that page (S = 0); otherwise the smallest
+ * naturally aligned power-of-two block holding [@iova, @iova + @size - 1],
+ * from the highest bit in which the two ends differ: the address is @iova
+ * with every bit below that one set (bits [11:0] clear) and S = 1; when
+ * that bit is above 51, the whole domain (0x7FFF_FFFF_FFFF_F000, S = 1).
+ * Return: the address field for iopt_hwsim_amd_inv_pages().
+ * Context: any.
+ */
+uint64_t iopt_hwsim_amd_inv_address(uint64_t iova, uint64_t size, bool *s);
 
 /**
  * iopt_hwsim_check_coherent() - compare every cached entry with memory

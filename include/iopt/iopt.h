@@ -45,6 +45,28 @@
 extern "C" {
 #endif
 
+/*
+ * Version of these headers, MAJOR.MINOR.PATCH. Within one MAJOR (and, while
+ * MAJOR is 0, within one MINOR) a program built against older headers runs
+ * with a newer library: symbols are versioned per release (src/libiopt.map)
+ * and none is removed. IOPT_VERSION_NUMBER orders versions for #if tests.
+ */
+#define IOPT_VERSION_MAJOR 0
+#define IOPT_VERSION_MINOR 1
+#define IOPT_VERSION_PATCH 0
+#define IOPT_VERSION_NUMBER (IOPT_VERSION_MAJOR * 10000 + \
+			     IOPT_VERSION_MINOR * 100 + IOPT_VERSION_PATCH)
+
+/**
+ * iopt_version() - the version of the library that is running
+ *
+ * The library actually linked may be newer than the headers a program was
+ * built with (IOPT_VERSION_*); compare the two when it matters.
+ * Return: "MAJOR.MINOR.PATCH" in decimal, no suffix: a static string, never
+ * NULL, the same on every call. Context: any; no allocation, no locks.
+ */
+const char *iopt_version(void);
+
 /* Protection flags (the "prot" argument). READ or WRITE is required. */
 #define IOPT_READ   (1u << 0) /* device may read */
 #define IOPT_WRITE  (1u << 1) /* device may write */
@@ -66,17 +88,20 @@ enum iopt_format {
 	IOPT_FMT_ARM_MALI_LPAE = 5, /* Arm Mali GPU LPAE variant */
 	IOPT_FMT_APPLE_DART = 6,    /* Apple DART v1 (4K, oas 36) */
 	IOPT_FMT_APPLE_DART2 = 7,   /* Apple DART v2 (16K, oas 42) */
+	IOPT_FMT_AMD_V1 = 8,        /* AMD IOMMU v1 host tables */
+	IOPT_FMT_VTD_SS = 9,        /* Intel VT-d second stage */
 	IOPT_FMT_RISCV = 10,        /* RISC-V IOMMU first stage, Sv39/48/57 */
 };
 
 /* Quirks (struct iopt_config.quirks). A quirk a format does not know is -EINVAL. */
 #define IOPT_QUIRK_ARM_NS        (1u << 0) /* S1: NS on leaves, NSTable on tables */
 #define IOPT_QUIRK_ARM_S2FWB     (1u << 1) /* S2: FEAT_S2FWB MemAttr for CACHE */
-#define IOPT_QUIRK_NO_CONTIG     (1u << 2) /* ARM: do not offer contiguous-hint sizes */
+#define IOPT_QUIRK_NO_CONTIG     (1u << 2) /* ARM, v7s, AMD v1: no contiguous / size-encoded runs */
 #define IOPT_QUIRK_V7S_NO_PERMS  (1u << 3) /* v7s: no AP/AF/XN bits in leaves */
 #define IOPT_QUIRK_V7S_MTK_EXT   (1u << 4) /* v7s: MediaTek PA[34:32] in leaves (needs NO_PERMS) */
 #define IOPT_QUIRK_ARM_TTBR1     (1u << 5) /* S1: a TTBR1 table, IOVAs in the upper half */
 #define IOPT_QUIRK_ARM_LPA2      (1u << 6) /* 4K/16K: FEAT_LPA2 descriptors (TCR.DS = 1) */
+#define IOPT_QUIRK_VTD_NO_1G     (1u << 7) /* VT-d SS: no 1G superpages (CAP.SLLPS bit 1 clear) */
 #define IOPT_QUIRK_RISCV_NAPOT   (1u << 8) /* RISC-V: Svnapot 64K leaves (16 identical entries) */
 
 /* Options (struct iopt_config.flags). */
@@ -86,8 +111,9 @@ enum iopt_format {
  * struct iopt_config - what table to build
  * @format:      one of enum iopt_format.
  * @granule_lg2: log2 of the translation granule: 12, 14 or 16 for ARM LPAE;
- *               12 for x86-64, Mali, v7s and Apple DART v1, 14 for DART
- *               v2. 0 selects the format's default (12; DART v2: 14).
+ *               12 for x86-64, Mali, v7s, Apple DART v1 and VT-d second
+ *               stage, 14 for DART v2. 0 selects the format's default
+ *               (12; DART v2: 14).
  * @ias:         input (IOVA) address bits. ARM: 32..48, or up to 52 with
  *               the 64K granule (FEAT_LVA) or IOPT_QUIRK_ARM_LPA2 (the start
  *               level follows, 4K with ias > 48 adding the level above
@@ -100,20 +126,28 @@ enum iopt_format {
  *               above 2^ias are refused). v7s: 32. DART v1: 30..32 (one,
  *               two or four TTBR tables, laid out one after another from
  *               the root, see iopt_root_tables()). DART v2: 32..42 (two
- *               levels up to 36, three above). RISC-V: 39 (Sv39), 48
- *               (Sv48) or 57 (Sv57), sign-extended like x86-64.
+ *               levels up to 36, three above). AMD v1: 39, 48, 57 or 64
+ *               (3, 4, 5 or 6 levels: the DTE's Mode). VT-d second
+ *               stage: 39, 48 or 57 (3, 4 or 5 levels, the AGAWs); IOVAs
+ *               are not sign-extended, those at or above 2^ias are
+ *               refused. RISC-V: 39 (Sv39), 48 (Sv48) or 57 (Sv57),
+ *               sign-extended like x86-64.
  * @oas:         output (physical) address bits. ARM: 32, 36, 40, 42, 44, 48,
  *               or 52 with the 64K granule (FEAT_LPA) or with
  *               IOPT_QUIRK_ARM_LPA2. x86-64: 32..52. Mali: 32..40. v7s:
  *               32, or 33..35 with IOPT_QUIRK_V7S_MTK_EXT. DART v1: 36;
- *               DART v2: 42. RISC-V: 32..56 (PPN is 44 bits).
+ *               DART v2: 42. AMD v1: 32..52. VT-d second stage: 32..52
+ *               (the host address width; the named configurations use
+ *               52). RISC-V: 32..56 (PPN is 44 bits).
  * @quirks:      IOPT_QUIRK_* bits. ARM_TTBR1 is stage 1 only (-EINVAL on
  *               stage 2, which has no TTBR1). ARM_LPA2 (4K and 16K only,
  *               -ENOTSUP with 64K) writes the TCR.DS = 1 layout: OA[51:50]
  *               in bits [9:8] of every descriptor, no shareability in the
  *               leaves (TCR.SH0 gives it), and blocks at ARM level 0 (4K:
  *               512G) or level 1 (16K: 64G); it is never implied, so ias
- *               or oas above 48 with 4K or 16K needs it.
+ *               or oas above 48 with 4K or 16K needs it. VTD_NO_1G is
+ *               the only quirk of VT-d second stage (others: -EINVAL)
+ *               and is VT-d only: 4K and 2M leaves, no PS in a PDPE.
  * @flags:       IOPT_CFG_* bits. Unknown bits are -EINVAL.
  */
 struct iopt_config {
@@ -134,16 +168,33 @@ struct iopt_config {
  *        output address bits), and the flags "nocontig"
  *        (IOPT_QUIRK_NO_CONTIG), "ns" (ARM_NS), "s2fwb" (ARM_S2FWB),
  *        "ttbr1" (ARM_TTBR1), "lpa2" (ARM_LPA2), "no_perms"
- *        (V7S_NO_PERMS), "mtk_ext" (V7S_MTK_EXT). What each format
+ *        (V7S_NO_PERMS), "mtk_ext" (V7S_MTK_EXT), "no1g" (VTD_NO_1G:
+ *        VT-d second stage without 1G superpages, for hardware whose
+ *        CAP.SLLPS bit 1 is clear), "napot" (RISCV_NAPOT: RISC-V
+ *        Svnapot, 64K leaves as 16 identical level-0 entries, for an
+ *        IOMMU whose capabilities include Svnapot). What each format
  *        accepts: see struct iopt_config; arm-v7s: ias 32, oas 32 (up to
  *        35 with mtk_ext, which needs no_perms); arm-mali-lpae and
  *        apple-dart*: no flags ("apple-dart2:ias=42": DART v2 with three
- *        levels; "apple-dart:ias=31": v1 with two TTBRs);
+ *        levels; "apple-dart:ias=31": v1 with two TTBRs); vtd-ss-3lvl,
+ *        vtd-ss-4lvl, vtd-ss-5lvl (ias 39, 48, 57; oas 52, or 32..52
+ *        with "oas=N"): only "no1g" ("vtd-ss-4lvl:no1g"; the ias that
+ *        fits another level count is refused by iopt_init(), e.g.
+ *        "vtd-ss-3lvl:ias=40");
+ *        riscv-sv39, riscv-sv48, riscv-sv57 (ias 39, 48, 57: iosatp
+ *        MODE Sv39/48/57; oas 56, or 32..56 with "oas=N"): only "napot"
+ *        ("riscv-sv39:napot" adds the 64K page size; another ias, e.g.
+ *        "riscv-sv39:ias=40", or "oas=57" is refused by iopt_init()
+ *        with -ENOTSUP, another flag such as "riscv-sv48:nocontig", or
+ *        "napot" on another format, with -EINVAL);
  *        nocontig and ns on ARM LPAE and v7s, s2fwb on stage 2. 52-bit
- *        riscv-sv39, riscv-sv48, riscv-sv57 (oas 56; oas=32..56) take
- *        "napot" (IOPT_QUIRK_RISCV_NAPOT: Svnapot 64K leaves). 52-bit
  *        sizes with 4K or 16K are not implied: "arm-lpae-s1-16k:ias=52"
  *        without "lpa2" parses, and iopt_init() refuses it (-ENOTSUP).
+ *        amd-v1 (4 levels, ias 48, oas 52) takes "levels=N" (1..6; sets
+ *        ias to 12 + 9N, 64 for 6; iopt_init() accepts 3..6) and
+ *        "nocontig" (only the levels' own sizes: no NextLevel-7 runs).
+ *        Its pages are every power of two from 4K to 2^51 that its levels
+ *        hold, but 512G (left out for an AMD erratum, as Linux does).
  * @cfg:  filled on success.
  *
  * Return: 0, or -EINVAL for an unknown name or malformed override (@cfg is
@@ -312,6 +363,7 @@ struct iopt_table {
 				   * space; 0: there is none (va_upper) */
 	uint64_t va_hi_before;    /* IOVAs above it are in the upper input
 				   * space; UINT64_MAX: there is none */
+	bool va_full;             /* every IOVA is in the input space (ias 64) */
 	const uint32_t *labels;   /* mem.labels when the backend labels tables */
 	uint32_t label_base;      /* this tree's label, level 0; 0: no labels */
 	uint64_t gen;             /* unique per iopt_init(), for gathers */
@@ -359,15 +411,37 @@ int iopt_init(struct iopt_table *t, const struct iopt_config *cfg,
  */
 void iopt_fini(struct iopt_table *t);
 
-/* Root table physical address, page-size bitmap (bit n set = 2^n bytes),
- * and the number of levels, for programming the IOMMU. iopt_root_tables()
- * is the number of start tables laid out one after another from the root
- * (ARM stage-2 concatenation; Apple DART's TTBRs, TTBR n at root + n times
- * the table size); 1 for the others. Each returns 0 for a NULL or
- * destroyed table. Context: any. */
+/**
+ * iopt_root_phys() - the root table's physical address
+ * @t: the table.
+ * For programming the IOMMU (TTBR, DTE, context entry).
+ * Return: the address; 0 for a NULL or destroyed table. Context: any.
+ */
 uint64_t iopt_root_phys(const struct iopt_table *t);
+
+/**
+ * iopt_pgsize_bitmap() - the page sizes the table can map
+ * @t: the table.
+ * Return: bit n set when 2^n-byte pages can be mapped; 0 for a NULL or
+ * destroyed table. Context: any.
+ */
 uint64_t iopt_pgsize_bitmap(const struct iopt_table *t);
+
+/**
+ * iopt_levels() - the number of levels a walk goes through
+ * @t: the table.
+ * Return: the number; 0 for a NULL or destroyed table. Context: any.
+ */
 unsigned int iopt_levels(const struct iopt_table *t);
+
+/**
+ * iopt_root_tables() - the start tables laid out one after another
+ * @t: the table.
+ * ARM stage-2 concatenation; Apple DART's TTBRs (TTBR n at root + n times
+ * the table size).
+ * Return: their number, 1 for the other formats; 0 for a NULL or destroyed
+ * table. Context: any.
+ */
 unsigned int iopt_root_tables(const struct iopt_table *t);
 
 /* Map flags */
@@ -418,6 +492,13 @@ int iopt_map_pages(struct iopt_table *t, uint64_t iova, uint64_t paddr,
 
 /**
  * iopt_map_range() - map [iova, iova + size) to paddr with the largest pages
+ * @t:      the table.
+ * @iova:   first IOVA.
+ * @paddr:  first physical address.
+ * @size:   bytes to map.
+ * @prot:   IOPT_* protection flags; READ or WRITE required.
+ * @flags:  IOPT_MAP_* flags.
+ * @mapped: set to the bytes mapped (also on error).
  *
  * As iopt_map_pages(), but the page sizes are chosen per position: the
  * largest size in the bitmap that the alignment of iova and paddr and the
@@ -467,6 +548,13 @@ int iopt_unmap_range(struct iopt_table *t, uint64_t iova, uint64_t size,
 
 /**
  * iopt_unmap_pages() - unmap @pgcount pages of @pgsize at @iova
+ * @t:        the table.
+ * @iova:     start; aligned to @pgsize.
+ * @pgsize:   a page size in iopt_pgsize_bitmap().
+ * @pgcount:  number of pages, at least 1.
+ * @flags:    IOPT_UNMAP_* flags.
+ * @gather:   as for iopt_unmap_range().
+ * @unmapped: set to the bytes unmapped.
  *
  * iopt_unmap_range(t, iova, pgsize * pgcount, ...) after checking that
  * @pgsize is in the bitmap and @iova is aligned to it. The size of what is
@@ -481,6 +569,8 @@ int iopt_unmap_pages(struct iopt_table *t, uint64_t iova, uint64_t pgsize,
 
 /**
  * iopt_iova_to_phys() - translate one address
+ * @t:    the table.
+ * @iova: the address.
  * Return: the physical address of @iova (page offset included), or
  * IOPT_PHYS_NONE when nothing maps it (or @iova is outside the table, or
  * @t is NULL or destroyed).
@@ -490,11 +580,14 @@ uint64_t iopt_iova_to_phys(struct iopt_table *t, uint64_t iova);
 
 /**
  * iopt_iova_to_phys_length() - translate and report the leaf size
+ * @t:    the table.
+ * @iova: the address.
  * @phys:   the physical address of @iova.
  * @length: the size of the leaf that maps @iova: a whole contiguous-hint run
  *          when the hint is set. The leaf starts at iova & ~(length - 1).
  * @prot:   if not NULL, the leaf's protection as the format encodes it.
- * One walk. Return: 0; -ENOENT (not mapped); -ERANGE (outside the input
+ * One walk.
+ * Return: 0; -ENOENT (not mapped); -ERANGE (outside the input
  * space or not canonical); -EINVAL (NULL pointer); -EFAULT (an entry on
  * the walk points outside the backend's bound). Outputs are written only
  * on success. Context: as iopt_iova_to_phys().
@@ -505,6 +598,8 @@ int iopt_iova_to_phys_length(struct iopt_table *t, uint64_t iova,
 
 /**
  * iopt_iova_to_pgsize() - size of the leaf that maps @iova
+ * @t:    the table.
+ * @iova: the address.
  * Return: the size (as iopt_iova_to_phys_length() reports it), or 0 when
  * nothing maps @iova (or @iova is outside the table, or @t is NULL).
  * Context: as iopt_iova_to_phys().
@@ -523,6 +618,11 @@ typedef int (*iopt_extent_fn)(void *arg, uint64_t iova, uint64_t phys,
 
 /**
  * iopt_for_each_extent() - report the mapped runs of [iova, iova + size)
+ * @t:    the table.
+ * @iova: start of the range.
+ * @size: its length in bytes, not 0.
+ * @fn:   called once per run.
+ * @arg:  passed to @fn.
  * One descent over the range, in increasing IOVA order. On an argument
  * error the callback is never called.
  * Return: 0 after the last run; the callback's non-zero value if it stopped;
@@ -546,6 +646,9 @@ struct iopt_path {
 
 /**
  * iopt_walk_path() - the raw entries a walk of @iova reads
+ * @t:    the table.
+ * @iova: the address.
+ * @path: filled with the entries read.
  * Fills @path from the root down to the first entry that is empty or a leaf.
  * Return: 0; -ERANGE (outside the input space or not canonical); -EINVAL
  * (NULL): @path is not written; -EFAULT (an entry points outside the
@@ -599,11 +702,16 @@ struct iopt_gather {
 	uint64_t tables[IOPT_GATHER_TABLES];
 };
 
-/* Make @g empty and unbound; NULL is ignored. Context: any. */
+/**
+ * iopt_gather_init() - make a gather empty and unbound
+ * @g: the gather; NULL is ignored.
+ * Context: any.
+ */
 void iopt_gather_init(struct iopt_gather *g);
 
 /**
  * iopt_gather_sync() - flush what @g collected, then free its tables
+ * @g: the gather.
  * Calls flush_range once per collected range (or flush_all once when
  * flush_range is NULL), and only then frees the queued tables. An empty
  * gather calls nothing and returns 0. @g is empty and unbound afterwards,
@@ -617,22 +725,34 @@ int iopt_gather_sync(struct iopt_gather *g);
 
 /**
  * iopt_prot_effective() - the protection a leaf mapped with @prot reports
+ * @t:    the table.
+ * @prot: IOPT_* flags as a map would be given them.
  * Formats cannot express every combination (ARM stage 1 cannot make a page
  * writable but not readable, so WRITE alone reads back as READ|WRITE; PRIV
  * means nothing in stage 2 or on Mali, whose GPU makes no privilege
- * distinction). This returns what iopt_iova_to_phys_length()
+ * distinction; VT-d second stage keeps READ, WRITE and CACHE (the SNP
+ * bit, not set with MMIO) only: it has no privilege levels and, as
+ * Linux uses it, no execute permission or memory types). This returns what iopt_iova_to_phys_length()
  * and the extent iterator will report for such a leaf.
  * Unknown bits of @prot are ignored.
  * Return: IOPT_* flags; 0 for a NULL or destroyed table. Context: any.
  */
 unsigned int iopt_prot_effective(const struct iopt_table *t, unsigned int prot);
 
-/* Counters of @t (also of a destroyed table); nothing is done if either
- * pointer is NULL. Context: any (values are approximate under concurrency). */
+/**
+ * iopt_get_stats() - the counters of a table
+ * @t:   the table (also a destroyed one).
+ * @out: filled with the counters; nothing is done if either is NULL.
+ * Context: any (values are approximate under concurrency).
+ */
 void iopt_get_stats(const struct iopt_table *t, struct iopt_stats *out);
 
-/* A short description of a negative errno value returned by iopt; any
- * other value gives "unknown error". */
+/**
+ * iopt_strerror() - a short description of an error
+ * @err: a negative errno value returned by iopt.
+ * Return: a static string; "unknown error" for any other value.
+ * Context: any.
+ */
 const char *iopt_strerror(int err);
 
 #ifdef __cplusplus

@@ -100,8 +100,12 @@ int iopt_arena_init(struct iopt_arena *a, void *mem, size_t size,
  */
 int iopt_arena_create(struct iopt_arena *a, size_t size, uint64_t phys_base);
 
-/* Free the region of an arena made by iopt_arena_create(). NULL, and a
- * second call, are ignored. */
+/**
+ * iopt_arena_destroy() - free the region of an arena
+ * @a: an arena made by iopt_arena_create(); NULL, and a second call, are
+ *     ignored.
+ * Context: no other use of @a may run.
+ */
 void iopt_arena_destroy(struct iopt_arena *a);
 
 /**
@@ -133,9 +137,13 @@ void iopt_arena_mem(struct iopt_arena *a, struct iopt_mem *mem);
  */
 bool iopt_arena_is_free(const struct iopt_arena *a, uint64_t phys, size_t len);
 
-/* Fill @mem with the heap backend (hosted builds only); NULL is ignored.
+/**
+ * iopt_heap_mem() - a memory backend over malloc (hosted builds only)
+ * @mem: filled with the backend; NULL is ignored.
  * It cannot choose where memory lies: an IOPT_MEM_DMA32 request that
- * malloc serves above 4 GiB gets NULL. */
+ * malloc serves above 4 GiB gets NULL.
+ * Context: any.
+ */
 void iopt_heap_mem(struct iopt_mem *mem);
 
 #ifdef __cplusplus

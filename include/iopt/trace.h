@@ -17,7 +17,9 @@
  *    letters r, w and x in any order, each at most once; '-' is ignored, so
  *    "rw-" and "r-x" read as expected. r sets IOPT_READ and w IOPT_WRITE;
  *    at least one of them is required. x means instruction fetches are
- *    allowed: without x the map gets IOPT_NOEXEC. The default PROT is "rw",
+ *    allowed: without x the map gets IOPT_NOEXEC. c sets IOPT_CACHE, m
+ *    IOPT_MMIO and p IOPT_PRIV (whether a format accepts the combination
+ *    is the map's business, not the parser's). The default PROT is "rw",
  *    i.e. IOPT_READ | IOPT_WRITE | IOPT_NOEXEC. '#' starts a comment, on
  *    its own line or after a command; blank lines are ignored.
  *

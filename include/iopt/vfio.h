@@ -126,7 +126,12 @@ struct iopt_host {
 	uint64_t nr_chunks;     /* 2M blocks of the region */
 	uint64_t *chunk;        /* per 2M block: kind | phys, or kind | index */
 	uint32_t *small;        /* host page index of each base-page folio */
-	uint32_t *pincount;     /* per host page */
+	uint32_t *pincount;     /* per host page, in blocks with blk_mixed */
+	uint32_t *blk_count;    /* per physical 2M block: its pages' count */
+	uint8_t *blk_mixed;     /* per block: counts are per page */
+	uint64_t nr_gigs;       /* physical 1G blocks (the last may be partial) */
+	uint32_t *gig_count;    /* per 1G block: its pages' count */
+	uint8_t *gig_mixed;     /* per 1G block: counts are per 2M block */
 	struct iopt_host_stats stats;
 };
 
@@ -258,7 +263,8 @@ enum iopt_vfio_strategy {
 	/* The 2026 series: iopt_iova_to_phys_length() at each leaf. */
 	IOPT_VFIO_SCAN_LENGTH = 2,
 	/* iopt_for_each_extent(): one descent reports up to
-	 * IOPT_VFIO_SYNC_MAX whole runs; they are then unmapped. */
+	 * IOPT_VFIO_SYNC_MAX whole runs; one iopt_domain_unmap() over their
+	 * span then unmaps them all. */
 	IOPT_VFIO_SCAN_EXTENT = 3,
 };
 #define IOPT_VFIO_NR_STRATEGIES 4
@@ -457,7 +463,8 @@ int iopt_vfio_dma_map(struct iopt_vfio *c, uint64_t vaddr, uint64_t iova,
  * Removes every mapping inside [iova, iova + size); the range may cover
  * gaps between mappings but must not cut one. For each mapping the runs are
  * found in the table with the current strategy, unmapped into a gather
- * (one iopt_domain_unmap() per run), the gather is synced every
+ * (one iopt_domain_unmap() per run; with IOPT_VFIO_SCAN_EXTENT one per
+ * descent, over the span of the runs it found), the gather is synced every
  * IOPT_VFIO_SYNC_MAX runs and at the end, and each run is unpinned (and its
  * locked memory given back) only after a flush covered it. An unpin
  * attempted earlier is refused and counted in unpin_refused; a run still
@@ -522,7 +529,9 @@ void iopt_vfio_get_counters(struct iopt_vfio *c,
 enum iopt_pfn_method {
 	/* iopt_iova_to_phys() per page (batch_from_domain today). */
 	IOPT_PFNS_BY_PAGE = 0,
-	/* iopt_iova_to_phys_length() per leaf. */
+	/* iopt_iova_to_phys_length() per leaf; where a leaf covers fewer
+	 * than 16 pages, one iopt_for_each_extent() descent over the next 512
+	 * such leaves instead (counted as a descent). */
 	IOPT_PFNS_BY_LENGTH = 1,
 	/* iopt_for_each_extent(): one descent. */
 	IOPT_PFNS_BY_EXTENT = 2,

@@ -122,9 +122,9 @@ static unsigned int dart_prot_effective(const struct iopt_table *t,
 #define PT_LEAF_OA(t, pte, lvl)         dart_oa_of(PT_GRANULE_LG2, pte)
 #define PT_LEAF_CONTIG(t, pte, lvl)     0
 #define PT_LEAF_AT(t, lvl)              ((lvl) == 0)
-#define PT_CONTIG_AT(t, lvl)            0
-#define PT_MAKE_TABLE(t, pa)            (dart_oa_bits(PT_GRANULE_LG2, pa) | DART_VALID)
-#define PT_LEAF_BITS(t, attrs, lvl, contig) ((attrs) | DART_SP_END_FULL | DART_VALID)
+#define PT_CONTIG_SIZES(t, lvl)         0u
+#define PT_MAKE_TABLE(t, pa, lvl)       (dart_oa_bits(PT_GRANULE_LG2, pa) | DART_VALID)
+#define PT_LEAF_BITS(t, attrs, lvl, run) ((attrs) | DART_SP_END_FULL | DART_VALID)
 #define PT_OA_BITS(t, oa)               dart_oa_bits(PT_GRANULE_LG2, oa)
 #define PT_PROT_ATTRS(t, prot)          dart_prot_attrs(t, prot)
 #define PT_LEAF_PROT(t, pte, lvl)       dart_leaf_prot(t, pte)

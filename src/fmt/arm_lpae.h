@@ -207,13 +207,13 @@ static inline uint64_t arm_make_table(const struct iopt_table *t,
 #define PT_LEAF_CONTIG(t, pte, lvl)                                          \
 	(((pte) & ARM_CONT) ? arm_contig_lg2(PT_GRANULE_LG2, lvl) : 0)
 #define PT_LEAF_AT(t, lvl)              ((ARM_LEAF_LEVELS(t) >> (lvl)) & 1)
-#define PT_CONTIG_AT(t, lvl)                                                 \
+#define PT_CONTIG_SIZES(t, lvl)                                              \
 	(((ARM_CONT_LEVELS(t) >> (lvl)) & 1) ?                               \
-		 arm_contig_lg2(PT_GRANULE_LG2, lvl) : 0)
-#define PT_MAKE_TABLE(t, pa)            arm_make_table(t, PT_GRANULE_LG2, ARM_DS, pa)
-#define PT_LEAF_BITS(t, attrs, lvl, contig)                                  \
+		 1u << arm_contig_lg2(PT_GRANULE_LG2, lvl) : 0u)
+#define PT_MAKE_TABLE(t, pa, lvl)       arm_make_table(t, PT_GRANULE_LG2, ARM_DS, pa)
+#define PT_LEAF_BITS(t, attrs, lvl, run)                                  \
 	((attrs) | ARM_VALID | ((lvl) == 0 ? ARM_TYPE : 0) |                 \
-	 ((contig) ? ARM_CONT : 0))
+	 ((run) ? ARM_CONT : 0))
 #define PT_OA_BITS(t, oa)               arm_oa_bits(PT_GRANULE_LG2, ARM_DS, oa)
 #define PT_PROT_ATTRS(t, prot)                                               \
 	(ARM_DS ? arm_prot_attrs_ds(t, prot) : arm_prot_attrs(t, prot))

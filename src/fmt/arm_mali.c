@@ -110,12 +110,9 @@ static unsigned int mali_prot_effective(const struct iopt_table *t,
  */
 static inline unsigned int mali_all_ate(const uint64_t *tab)
 {
-	uint64_t a = ~0ULL, o = 0;
+	uint64_t a, o;
 
-	for (unsigned int i = 0; i < 512; i++) {
-		a &= tab[i];
-		o |= tab[i];
-	}
+	pt_and_or_words(tab, 512, &a, &o);
 	a = iopt_le64(a);
 	o = iopt_le64(o);
 	return (unsigned int)(a & ~(o >> 1) & 1);
@@ -129,9 +126,9 @@ static inline unsigned int mali_all_ate(const uint64_t *tab)
 	((pte) & MALI_ADDR_MASK & ~((1ULL << (12 + 9 * (lvl))) - 1))
 #define PT_LEAF_CONTIG(t, pte, lvl)     0
 #define PT_LEAF_AT(t, lvl)              ((lvl) <= MALI_LEAF_TOP)
-#define PT_CONTIG_AT(t, lvl)            0
-#define PT_MAKE_TABLE(t, pa)            (((pa) & MALI_ADDR_MASK) | MALI_TABLE)
-#define PT_LEAF_BITS(t, attrs, lvl, contig) ((attrs) | MALI_ATE)
+#define PT_CONTIG_SIZES(t, lvl)         0u
+#define PT_MAKE_TABLE(t, pa, lvl)       (((pa) & MALI_ADDR_MASK) | MALI_TABLE)
+#define PT_LEAF_BITS(t, attrs, lvl, run) ((attrs) | MALI_ATE)
 #define PT_OA_BITS(t, oa)               ((oa) & MALI_ADDR_MASK)
 #define PT_PROT_ATTRS(t, prot)          mali_prot_attrs(t, prot)
 #define PT_LEAF_PROT(t, pte, lvl)       mali_leaf_prot(t, pte)

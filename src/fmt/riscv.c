@@ -106,10 +106,13 @@ static unsigned int rv_prot_effective(const struct iopt_table *t,
 #define PT_LEAF_OA(t, pte, lvl)         rv_leaf_oa(t, pte, lvl)
 #define PT_LEAF_CONTIG(t, pte, lvl)     rv_contig(t, pte, lvl)
 #define PT_LEAF_AT(t, lvl)              1
-#define PT_CONTIG_AT(t, lvl)            (((lvl) == 0 && RV_NAPOT(t)) ? 4u : 0u)
-#define PT_MAKE_TABLE(t, pa)            (RV_V | (((pa) >> 2) & RV_PPN))
-#define PT_LEAF_BITS(t, attrs, lvl, contig)                                   \
-	((attrs) | ((contig) ? RV_N | RV_NAPOT64K : 0))
+/* Svnapot defines one run: 16 level-0 entries (64K), so one bit, 1 << 4. */
+#define PT_CONTIG_SIZES(t, lvl)         (((lvl) == 0 && RV_NAPOT(t)) ? 1u << 4 : 0u)
+/* A pointer is V alone: R = W = X = 0, and A, D, U are left 0 (reserved
+ * in a non-leaf entry). */
+#define PT_MAKE_TABLE(t, pa, lvl)       (RV_V | (((pa) >> 2) & RV_PPN))
+#define PT_LEAF_BITS(t, attrs, lvl, run)                                     \
+	((attrs) | ((run) == 4 ? RV_N | RV_NAPOT64K : 0))
 #define PT_OA_BITS(t, oa)               (((oa) >> 2) & RV_PPN)
 #define PT_PROT_ATTRS(t, prot)          rv_prot_attrs(t, prot)
 #define PT_LEAF_PROT(t, pte, lvl)       rv_leaf_prot(t, pte)

@@ -74,9 +74,9 @@ static unsigned int x86_prot_effective(const struct iopt_table *t,
 	((pte) & X86_PA_MASK & ~((1ULL << (12 + 9 * (lvl))) - 1))
 #define PT_LEAF_CONTIG(t, pte, lvl)     0
 #define PT_LEAF_AT(t, lvl)              ((lvl) <= 2)
-#define PT_CONTIG_AT(t, lvl)            0
-#define PT_MAKE_TABLE(t, pa)            ((pa) | X86_P | X86_RW | X86_US | X86_A)
-#define PT_LEAF_BITS(t, attrs, lvl, contig) ((attrs) | ((lvl) ? X86_PS : 0))
+#define PT_CONTIG_SIZES(t, lvl)         0u
+#define PT_MAKE_TABLE(t, pa, lvl)       ((pa) | X86_P | X86_RW | X86_US | X86_A)
+#define PT_LEAF_BITS(t, attrs, lvl, run) ((attrs) | ((lvl) ? X86_PS : 0))
 #define PT_OA_BITS(t, oa)               (oa)
 #define PT_PROT_ATTRS(t, prot)          x86_prot_attrs(t, prot)
 #define PT_LEAF_PROT(t, pte, lvl)       x86_leaf_prot(t, pte)

@@ -47,6 +47,7 @@ int iopt_hwsim_init(struct iopt_hwsim *sim, const struct iopt_config *cfg,
 					     sizeof(sim->sizes_lg2) /
 					     sizeof(sim->sizes_lg2[0]));
 		ret = hwsim_caches_alloc_(sim);
+		hwsim_vtd_init_(sim);
 	}
 	if (ret)
 		memset(sim, 0, sizeof(*sim));
@@ -269,6 +270,7 @@ int iopt_hwsim_translate(struct iopt_hwsim *sim, uint64_t iova,
 		fill.contig = r->contig;
 		fill.replicated = r->contig &&
 				  (sim->geom.format == IOPT_FMT_ARM_V7S ||
+				   sim->geom.format == IOPT_FMT_AMD_V1 ||
 				   sim->geom.format == IOPT_FMT_RISCV);
 		fill.pte = r->pte;
 		fill.subpage = r->subpage;
@@ -348,17 +350,37 @@ static bool is_riscv(const struct iopt_hwsim *sim)
 
 static void flush_all_cb(void *cookie)
 {
-	if (is_riscv(cookie))
-		hwsim_riscv_flush_all_(cookie);
-	else
-		iopt_hwsim_inv_all(cookie);
+	struct iopt_hwsim *sim = cookie;
+
+	if (sim && sim->geom.format == IOPT_FMT_AMD_V1) {
+		hwsim_amd_flush_all_(sim);
+		return;
+	}
+	if (is_riscv(sim)) {
+		hwsim_riscv_flush_all_(sim);
+		return;
+	}
+	iopt_hwsim_inv_all(cookie);
 }
 
 static void flush_range_cb(void *cookie, uint64_t iova, uint64_t size,
 			   unsigned int granule_lg2, bool leaf_only)
 {
-	if (is_riscv(cookie)) {
-		hwsim_riscv_flush_range_(cookie, iova, size, leaf_only);
+	struct iopt_hwsim *sim = cookie;
+
+	/* AMD v1: INVALIDATE_IOMMU_PAGES, as Linux's driver encodes it. */
+	if (sim && sim->geom.format == IOPT_FMT_AMD_V1) {
+		hwsim_amd_flush_range_(sim, iova, size);
+		return;
+	}
+	/* VT-d second stage: PSI as Linux's intel driver issues it. */
+	if (sim && sim->geom.format == IOPT_FMT_VTD_SS) {
+		hwsim_vtd_flush_range_(sim, iova, size, leaf_only);
+		return;
+	}
+	/* RISC-V: IOTINVAL.VMA and IOFENCE.C as Linux's driver issues them. */
+	if (is_riscv(sim)) {
+		hwsim_riscv_flush_range_(sim, iova, size, leaf_only);
 		return;
 	}
 	/* A command the model cannot express must not be lost: widen it. */

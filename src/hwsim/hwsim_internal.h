@@ -18,6 +18,8 @@
 #define HWSIM_A_NO_USER  (1u << 1)
 #define HWSIM_A_UXN      (1u << 2)
 #define HWSIM_A_PXN      (1u << 3)
+#define HWSIM_A_NO_READ  (1u << 4)	/* AMD v1: IR = 0 on the way */
+#define HWSIM_A_NO_READ  (1u << 4)  /* VT-d second stage: R clear above */
 
 /* Called for each valid table descriptor a walk reads. @iova is the first
  * address the descriptor covers; @attrs includes the descriptor's own.
@@ -72,11 +74,16 @@ uint64_t hwsim_root_base_(const struct iopt_hwsim_geom *g, uint64_t root);
 unsigned int hwsim_sizes_(const struct iopt_hwsim_geom *g, unsigned int *out,
 			  unsigned int max);
 void hwsim_result_init_(struct iopt_hwsim_result *r);
+/* End a walk with fault @f at @level (no translation): -EFAULT. */
+int hwsim_fault_(struct iopt_hwsim_result *r, enum iopt_hwsim_fault f,
+		 unsigned int level);
 int hwsim_walk_from_(struct hwsim_walk *w, uint64_t table, unsigned int level,
 		     uint32_t attrs, uint64_t iova, struct iopt_hwsim_result *r);
 int hwsim_walk_root_(struct hwsim_walk *w, uint64_t root, uint64_t iova,
 		     struct iopt_hwsim_result *r);
 int hwsim_check_access_(struct iopt_hwsim_result *r, unsigned int access);
+bool hwsim_read_entry_(struct hwsim_walk *w, unsigned int level, uint64_t addr,
+		       uint64_t *pte, struct iopt_hwsim_result *r);
 
 /* iotlb.c */
 int hwsim_caches_alloc_(struct iopt_hwsim *sim);
@@ -96,6 +103,28 @@ uint64_t hwsim_wc_inv_(struct iopt_hwsim *sim, uint64_t first, uint64_t last);
 unsigned int hwsim_tlb_slots_(const struct iopt_hwsim *sim);
 unsigned int hwsim_wc_slots_(const struct iopt_hwsim *sim);
 
+/* amd_v1.c: the AMD IOMMU v1 walker and INVALIDATE_IOMMU_PAGES */
+int hwsim_amd_geometry_(const struct iopt_config *cfg,
+			struct iopt_hwsim_geom *g);
+bool hwsim_amd_geom_valid_(const struct iopt_hwsim_geom *g);
+unsigned int hwsim_amd_sizes_(const struct iopt_hwsim_geom *g,
+			      unsigned int *out, unsigned int max);
+int hwsim_amd_walk_from_(struct hwsim_walk *w, uint64_t table,
+			 unsigned int level, uint32_t attrs, uint64_t iova,
+			 struct iopt_hwsim_result *r);
+void hwsim_amd_flush_all_(struct iopt_hwsim *sim);
+void hwsim_amd_flush_range_(struct iopt_hwsim *sim, uint64_t iova,
+			    uint64_t size);
+/* vtd_ss.c: Intel VT-d second stage */
+int hwsim_vtd_geometry_(const struct iopt_config *cfg,
+			struct iopt_hwsim_geom *g);
+bool hwsim_vtd_geom_valid_(const struct iopt_hwsim_geom *g);
+int hwsim_vtd_step_(const struct iopt_hwsim_geom *g, unsigned int level,
+		    uint64_t pte, uint64_t iova, uint64_t *next,
+		    uint32_t *attrs, struct iopt_hwsim_result *r);
+void hwsim_vtd_init_(struct iopt_hwsim *sim);
+void hwsim_vtd_flush_range_(struct iopt_hwsim *sim, uint64_t iova,
+			    uint64_t size, bool leaf_only);
 /* riscv.c: the RISC-V IOMMU's walker and commands */
 int hwsim_riscv_geometry_(const struct iopt_config *cfg,
 			  struct iopt_hwsim_geom *g);

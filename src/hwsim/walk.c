@@ -4,7 +4,8 @@
  * (stage 1 and stage 2, 4K/16K/64K granules), x86-64 (4 and 5 levels),
  * the Armv7 short descriptor (v7s: 32-bit entries, 16 KB L1 and 1 KB L2
  * tables, replicated large pages and supersections), Arm Mali's LPAE
- * variant and Apple DART v1/v2.
+ * variant and Apple DART v1/v2; Intel VT-d second stage has its step in
+ * vtd_ss.c.
  *
  * They are written from the descriptor formats (the Arm ARM, the Intel
  * SDM / VT-d facts, the Mali and DART bit layouts in formats.md; the model's
@@ -270,6 +271,12 @@ int iopt_hwsim_geometry(const struct iopt_config *cfg,
 	case IOPT_FMT_APPLE_DART2:
 		ret = dart_geometry(cfg, &tmp);
 		break;
+	case IOPT_FMT_AMD_V1:
+		ret = hwsim_amd_geometry_(cfg, &tmp);
+		break;
+	case IOPT_FMT_VTD_SS:
+		ret = hwsim_vtd_geometry_(cfg, &tmp);
+		break;
 	case IOPT_FMT_RISCV:
 		ret = hwsim_riscv_geometry_(cfg, &tmp);
 		break;
@@ -330,6 +337,10 @@ bool hwsim_geom_valid_(const struct iopt_hwsim_geom *g)
 		    g->levels < 2 || g->levels > 3)
 			return false;
 		break;
+	case IOPT_FMT_AMD_V1:
+		return hwsim_amd_geom_valid_(g);
+	case IOPT_FMT_VTD_SS:
+		return hwsim_vtd_geom_valid_(g);
 	case IOPT_FMT_RISCV:
 		return hwsim_riscv_geom_valid_(g);
 	default:
@@ -389,6 +400,7 @@ uint64_t hwsim_root_base_(const struct iopt_hwsim_geom *g, uint64_t root)
 		return root & ~((1ULL << g->granule_lg2) - 1);
 	case IOPT_FMT_ARM_MALI_LPAE:	/* TRANSTAB [47:12]; [11:0] are modes */
 	case IOPT_FMT_X86_64:
+	case IOPT_FMT_AMD_V1:		/* DTE Page Table Root Pointer [51:12] */
 	case IOPT_FMT_RISCV:		/* iosatp.PPN: a 4K-aligned root */
 		return root & ~0xfffULL;
 	default:
@@ -454,6 +466,8 @@ unsigned int hwsim_sizes_(const struct iopt_hwsim_geom *g, unsigned int *out,
 {
 	unsigned int n = 0;
 
+	if (g->format == IOPT_FMT_AMD_V1)
+		return hwsim_amd_sizes_(g, out, max);
 	for (unsigned int l = 0; l < g->levels; l++) {
 		unsigned int s = hwsim_shift_(g, l);
 
@@ -502,7 +516,7 @@ void hwsim_result_init_(struct iopt_hwsim_result *r)
 	r->phys = IOPT_PHYS_NONE;
 }
 
-static int fault(struct iopt_hwsim_result *r, enum iopt_hwsim_fault f,
+int hwsim_fault_(struct iopt_hwsim_result *r, enum iopt_hwsim_fault f,
 		 unsigned int level)
 {
 	r->fault = f;
@@ -641,11 +655,11 @@ static int arm_step(struct hwsim_walk *w, unsigned int level, uint64_t pte,
 	uint64_t oa;
 
 	if (!bit(pte, 0))
-		return fault(r, IOPT_HWSIM_FAULT_TRANSLATION, level);
+		return hwsim_fault_(r, IOPT_HWSIM_FAULT_TRANSLATION, level);
 	if (level > 0 && bit(pte, 1)) {
 		*next = arm_addr(g, pte, g->granule_lg2);
 		if (beyond_oas(g, *next))
-			return fault(r, IOPT_HWSIM_FAULT_ADDR_SIZE, level);
+			return hwsim_fault_(r, IOPT_HWSIM_FAULT_ADDR_SIZE, level);
 		if (!g->stage2) {
 			/* PXNTable, UXNTable, APTable[0] (no EL0), APTable[1]
 			 * (no write); stage 2 tables carry none of these. */
@@ -662,12 +676,12 @@ static int arm_step(struct hwsim_walk *w, unsigned int level, uint64_t pte,
 	}
 	/* Level 0 with [1:0] = 01 is reserved; blocks only where allowed. */
 	if (level == 0 ? !bit(pte, 1) : !arm_leaf_level(g, level))
-		return fault(r, IOPT_HWSIM_FAULT_TRANSLATION, level);
+		return hwsim_fault_(r, IOPT_HWSIM_FAULT_TRANSLATION, level);
 	oa = arm_addr(g, pte, shift);
 	if (beyond_oas(g, oa))
-		return fault(r, IOPT_HWSIM_FAULT_ADDR_SIZE, level);
+		return hwsim_fault_(r, IOPT_HWSIM_FAULT_ADDR_SIZE, level);
 	if (!bit(pte, 10))
-		return fault(r, IOPT_HWSIM_FAULT_ACCESS_FLAG, level);
+		return hwsim_fault_(r, IOPT_HWSIM_FAULT_ACCESS_FLAG, level);
 	r->level = level;
 	r->leaf_lg2 = shift;
 	r->size_lg2 = shift;
@@ -715,9 +729,9 @@ static int x86_step(struct hwsim_walk *w, unsigned int level, uint64_t pte,
 	uint64_t oa;
 
 	if (!bit(pte, 0))
-		return fault(r, IOPT_HWSIM_FAULT_TRANSLATION, level);
+		return hwsim_fault_(r, IOPT_HWSIM_FAULT_TRANSLATION, level);
 	if (ps && level > 2)	/* no leaves in the PML4 or PML5 */
-		return fault(r, IOPT_HWSIM_FAULT_RESERVED, level);
+		return hwsim_fault_(r, IOPT_HWSIM_FAULT_RESERVED, level);
 	/* R/W, U/S and XD restrict everything below, the leaf included. */
 	if (!bit(pte, 1))
 		*attrs |= HWSIM_A_NO_WRITE;
@@ -727,14 +741,14 @@ static int x86_step(struct hwsim_walk *w, unsigned int level, uint64_t pte,
 		*attrs |= HWSIM_A_UXN | HWSIM_A_PXN;
 	/* Address bits at or above MAXPHYADDR are reserved bits on x86. */
 	if (beyond_oas(g, pte & field(51, 12)))
-		return fault(r, IOPT_HWSIM_FAULT_RESERVED, level);
+		return hwsim_fault_(r, IOPT_HWSIM_FAULT_RESERVED, level);
 	if (level > 0 && !ps) {
 		*next = pte & field(51, 12);
 		return 1;
 	}
 	/* 2M and 1G leaves: bit 12 is PAT, bits [shift-1:13] are reserved. */
 	if (level > 0 && (pte & field(shift - 1, 13)))
-		return fault(r, IOPT_HWSIM_FAULT_RESERVED, level);
+		return hwsim_fault_(r, IOPT_HWSIM_FAULT_RESERVED, level);
 	oa = pte & field(51, shift);
 	r->level = level;
 	r->leaf_lg2 = shift;
@@ -798,7 +812,7 @@ static int v7s_step(struct hwsim_walk *w, unsigned int level, uint64_t pte,
 	uint64_t oa;
 
 	if (type == 0)
-		return fault(r, IOPT_HWSIM_FAULT_TRANSLATION, level);
+		return hwsim_fault_(r, IOPT_HWSIM_FAULT_TRANSLATION, level);
 	if (level > 0) {
 		if (type == 1) {
 			/* Page table: [31:10]; bit 2 PXN, bit 3 NS. */
@@ -818,7 +832,7 @@ static int v7s_step(struct hwsim_walk *w, unsigned int level, uint64_t pte,
 			oa = pte & field(31, 24);
 			if (mtk) {
 				if (pte & (field(23, 20) | field(8, 6)))
-					return fault(r, IOPT_HWSIM_FAULT_RESERVED,
+					return hwsim_fault_(r, IOPT_HWSIM_FAULT_RESERVED,
 						     level);
 				oa |= v7s_mtk_pa(pte);
 			} else {
@@ -849,9 +863,9 @@ static int v7s_step(struct hwsim_walk *w, unsigned int level, uint64_t pte,
 			oa |= v7s_mtk_pa(pte);
 	}
 	if (beyond_oas(g, oa))
-		return fault(r, IOPT_HWSIM_FAULT_ADDR_SIZE, level);
+		return hwsim_fault_(r, IOPT_HWSIM_FAULT_ADDR_SIZE, level);
 	if (!noperm && !af)
-		return fault(r, IOPT_HWSIM_FAULT_ACCESS_FLAG, level);
+		return hwsim_fault_(r, IOPT_HWSIM_FAULT_ACCESS_FLAG, level);
 	r->level = level;
 	r->leaf_lg2 = hwsim_shift_(g, level);
 	r->size_lg2 = shift;
@@ -872,15 +886,15 @@ static int mali_step(struct hwsim_walk *w, unsigned int level, uint64_t pte,
 	if (type == 3 && level > 0) {
 		*next = pte & field(47, 12);
 		if (beyond_oas(g, *next))
-			return fault(r, IOPT_HWSIM_FAULT_ADDR_SIZE, level);
+			return hwsim_fault_(r, IOPT_HWSIM_FAULT_ADDR_SIZE, level);
 		return 1;
 	}
 	/* 01 is the leaf ("ATE") at levels 0..2; nothing else translates. */
 	if (type != 1 || level > 2)
-		return fault(r, IOPT_HWSIM_FAULT_TRANSLATION, level);
+		return hwsim_fault_(r, IOPT_HWSIM_FAULT_TRANSLATION, level);
 	oa = pte & field(47, shift);
 	if (beyond_oas(g, oa))
-		return fault(r, IOPT_HWSIM_FAULT_ADDR_SIZE, level);
+		return hwsim_fault_(r, IOPT_HWSIM_FAULT_ADDR_SIZE, level);
 	r->level = level;
 	r->leaf_lg2 = shift;
 	r->size_lg2 = shift;
@@ -913,7 +927,7 @@ static int dart_step(struct hwsim_walk *w, unsigned int level, uint64_t pte,
 	unsigned int gl = g->granule_lg2;
 
 	if (!bit(pte, 0))
-		return fault(r, IOPT_HWSIM_FAULT_TRANSLATION, level);
+		return hwsim_fault_(r, IOPT_HWSIM_FAULT_TRANSLATION, level);
 	if (level > 0) {
 		*next = dart_oa(g, pte);
 		return 1;
@@ -956,6 +970,9 @@ int hwsim_walk_from_(struct hwsim_walk *w, uint64_t table, unsigned int level,
 	const struct iopt_hwsim_geom *g = w->g;
 	unsigned int top = g->levels - 1;
 
+	/* AMD v1 table pointers may skip levels: its own loop. */
+	if (g->format == IOPT_FMT_AMD_V1)
+		return hwsim_amd_walk_from_(w, table, level, attrs, iova, r);
 	/* Each round reads one entry and either stops or goes one level
 	 * down; level 0 never descends. So at most g->levels rounds. */
 	for (unsigned int round = 0; round < IOPT_HWSIM_MAX_LEVELS; round++) {
@@ -966,7 +983,7 @@ int hwsim_walk_from_(struct hwsim_walk *w, uint64_t table, unsigned int level,
 		int ret;
 
 		if (!read_entry(w, level, addr, &pte, r))
-			return fault(r, IOPT_HWSIM_FAULT_WALK_ABORT, level);
+			return hwsim_fault_(r, IOPT_HWSIM_FAULT_WALK_ABORT, level);
 		r->pte = pte;
 		r->pte_phys = addr;
 		switch (g->format) {
@@ -982,6 +999,9 @@ int hwsim_walk_from_(struct hwsim_walk *w, uint64_t table, unsigned int level,
 		case IOPT_FMT_APPLE_DART:
 		case IOPT_FMT_APPLE_DART2:
 			ret = dart_step(w, level, pte, iova, &next, r);
+			break;
+		case IOPT_FMT_VTD_SS:
+			ret = hwsim_vtd_step_(g, level, pte, iova, &next, &attrs, r);
 			break;
 		case IOPT_FMT_RISCV:
 			ret = hwsim_riscv_step_(w, level, pte, iova, &next, r);
@@ -1001,7 +1021,7 @@ int hwsim_walk_from_(struct hwsim_walk *w, uint64_t table, unsigned int level,
 		table = next;
 		level--;
 	}
-	return fault(r, IOPT_HWSIM_FAULT_TRANSLATION, level);
+	return hwsim_fault_(r, IOPT_HWSIM_FAULT_TRANSLATION, level);
 }
 
 int hwsim_walk_root_(struct hwsim_walk *w, uint64_t root, uint64_t iova,
@@ -1012,15 +1032,23 @@ int hwsim_walk_root_(struct hwsim_walk *w, uint64_t root, uint64_t iova,
 
 	if (!hwsim_input_ok_(g, iova)) {
 		r->input = true;
-		return fault(r, IOPT_HWSIM_FAULT_ADDR_SIZE, g->levels - 1);
+		return hwsim_fault_(r, IOPT_HWSIM_FAULT_ADDR_SIZE, g->levels - 1);
 	}
 	/* A v7s TTBR has 32 bits whatever the (MTK) output size. */
 	if (g->format == IOPT_FMT_ARM_V7S ? base >> 32 != 0 :
 	    beyond_oas(g, base))
-		return fault(r, g->format == IOPT_FMT_X86_64 ?
+		return hwsim_fault_(r, g->format == IOPT_FMT_X86_64 ||
+			     g->format == IOPT_FMT_AMD_V1 ||
+			     g->format == IOPT_FMT_VTD_SS ?
 			     IOPT_HWSIM_FAULT_RESERVED :
 			     IOPT_HWSIM_FAULT_ADDR_SIZE, g->levels - 1);
 	return hwsim_walk_from_(w, base, g->levels - 1, 0, iova, r);
+}
+
+bool hwsim_read_entry_(struct hwsim_walk *w, unsigned int level, uint64_t addr,
+		       uint64_t *pte, struct iopt_hwsim_result *r)
+{
+	return read_entry(w, level, addr, pte, r);
 }
 
 /* Permission check of a translation; turns @r into a permission fault. */

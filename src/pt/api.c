@@ -25,6 +25,10 @@ static const struct {
 	{ "arm-mali-lpae",   { IOPT_FMT_ARM_MALI_LPAE, 12, 48, 40, 0, 0 } },
 	{ "apple-dart",      { IOPT_FMT_APPLE_DART, 12, 32, 36, 0, 0 } },
 	{ "apple-dart2",     { IOPT_FMT_APPLE_DART2, 14, 36, 42, 0, 0 } },
+	{ "amd-v1",          { IOPT_FMT_AMD_V1, 12, 48, 52, 0, 0 } },
+	{ "vtd-ss-3lvl",     { IOPT_FMT_VTD_SS, 12, 39, 52, 0, 0 } },
+	{ "vtd-ss-4lvl",     { IOPT_FMT_VTD_SS, 12, 48, 52, 0, 0 } },
+	{ "vtd-ss-5lvl",     { IOPT_FMT_VTD_SS, 12, 57, 52, 0, 0 } },
 	{ "riscv-sv39",      { IOPT_FMT_RISCV, 12, 39, 56, 0, 0 } },
 	{ "riscv-sv48",      { IOPT_FMT_RISCV, 12, 48, 56, 0, 0 } },
 	{ "riscv-sv57",      { IOPT_FMT_RISCV, 12, 57, 56, 0, 0 } },
@@ -82,7 +86,7 @@ int iopt_config_from_name(const char *name, struct iopt_config *out)
 	if (!iopt_config_name(i, NULL))
 		return -EINVAL;
 	/* Overrides: ":key=value,key=value" or flags "nocontig", "ns", "s2fwb",
-	 * "ttbr1", "lpa2". */
+	 * "ttbr1", "lpa2", "no_perms", "mtk_ext", "no1g", "napot". */
 	for (p = name + n; *p;) {
 		const char *key = ++p, *eq = NULL;
 		unsigned int v;
@@ -109,6 +113,8 @@ int iopt_config_from_name(const char *name, struct iopt_config *out)
 				cfg.quirks |= IOPT_QUIRK_ARM_TTBR1;
 			else if (word_is(key, kn, "lpa2"))
 				cfg.quirks |= IOPT_QUIRK_ARM_LPA2;
+			else if (word_is(key, kn, "no1g"))
+				cfg.quirks |= IOPT_QUIRK_VTD_NO_1G;
 			else if (word_is(key, kn, "napot"))
 				cfg.quirks |= IOPT_QUIRK_RISCV_NAPOT;
 			else
@@ -121,6 +127,9 @@ int iopt_config_from_name(const char *name, struct iopt_config *out)
 			cfg.ias = v;
 		else if (word_is(key, (size_t)(eq - key), "oas"))
 			cfg.oas = v;
+		else if (word_is(key, (size_t)(eq - key), "levels") &&
+			 cfg.format == IOPT_FMT_AMD_V1 && v >= 1 && v <= 6)
+			cfg.ias = v == 6 ? 64 : 12 + 9 * v; /* the DTE's Mode */
 		else
 			return -EINVAL;
 	}
@@ -271,6 +280,12 @@ int iopt_init(struct iopt_table *t, const struct iopt_config *cfg,
 	case IOPT_FMT_APPLE_DART2:
 		ret = iopt_apple_dart_init(t);
 		break;
+	case IOPT_FMT_AMD_V1:
+		ret = iopt_amd_v1_init(t);
+		break;
+	case IOPT_FMT_VTD_SS:
+		ret = iopt_vtd_ss_init(t);
+		break;
 	case IOPT_FMT_RISCV:
 		ret = iopt_riscv_init(t);
 		break;
@@ -296,8 +311,11 @@ int iopt_init(struct iopt_table *t, const struct iopt_config *cfg,
 		/* One test per half in in_space(): the lower half [0, 2^bits)
 		 * unless the format keeps only the upper one; the upper half
 		 * [2^64 - 2^bits, 2^64) with sign extension or va_upper. */
-		t->va_lo_end = t->va_upper ? 0 : 1ULL << bits;
-		t->va_hi_before = t->sign_extend || t->va_upper ?
+		t->va_full = bits >= 64; /* AMD v1 with 6 levels */
+		t->va_lo_end = t->va_upper ? 0 :
+			       t->va_full ? UINT64_MAX : 1ULL << bits;
+		t->va_hi_before = t->va_full ? UINT64_MAX :
+				  t->sign_extend || t->va_upper ?
 				  (uint64_t)0 - (1ULL << bits) - 1 : UINT64_MAX;
 		/* Every table address of a bounded backend must fit an entry. */
 		if (mem->bound_size &&
@@ -375,7 +393,7 @@ static inline uint64_t granule(const struct iopt_table *t)
 static inline bool in_space(const struct iopt_table *t, uint64_t iova,
 			    uint64_t last)
 {
-	return last < t->va_lo_end || iova > t->va_hi_before;
+	return last < t->va_lo_end || iova > t->va_hi_before || t->va_full;
 }
 
 /* Size, wrap and space checks of an IOVA range. */

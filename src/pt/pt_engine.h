@@ -35,9 +35,15 @@
  *                              also needs some bit clear (Mali: 0b01 is a
  *                              page, 0b11 is not) defines its own
  *   PT_LEAF_AT(t, lvl)         may a leaf be written at this level
- *   PT_CONTIG_AT(t, lvl)       log2 of the items in a run map may write (0: none)
- *   PT_MAKE_TABLE(t, pa)       a table entry
- *   PT_LEAF_BITS(t, attrs, lvl, contig)  a leaf entry without its address
+ *   PT_CONTIG_SIZES(t, lvl)    the runs map may write at this level, as a mask
+ *                              of log2 item counts (bit n: runs of 2^n items;
+ *                              0: none). One bit for ARM's hint and v7s, many
+ *                              for AMD v1's size-encoded runs
+ *   PT_MAKE_TABLE(t, pa, lvl)  a table entry at level @lvl (pointing to a
+ *                              table of level @lvl - 1)
+ *   PT_LEAF_BITS(t, attrs, lvl, run)  a leaf entry without its address;
+ *                              @run is log2 of the items of its run (0: a
+ *                              single item)
  *   PT_OA_BITS(t, oa)          the address field for @oa
  *   PT_PROT_ATTRS(t, prot)     per-call attributes from IOPT_* flags
  *   PT_LEAF_PROT(t, pte, lvl)  IOPT_* flags of a leaf at a level
@@ -62,6 +68,7 @@ struct pt_mctx {
 	unsigned int leaf_mask;  /* levels where whole entries become leaves */
 	unsigned int plain_mask; /* levels where single-item leaves are allowed */
 	unsigned int contig_mask;/* levels where contiguous runs are allowed */
+	uint32_t runs[PT_MAX_LEVELS]; /* per level: PT_CONTIG_SIZES the call may use */
 	bool replace;            /* empty tables sit where leaves go */
 	uint64_t need;           /* tables the map will allocate */
 	void *pool;              /* preallocated tables (all-or-nothing) */
@@ -112,6 +119,20 @@ static inline int pt_iter_emit(struct pt_ictx *it, uint64_t va, uint64_t last,
 	return 0;
 }
 
+/*
+ * The largest run of @runs (a PT_CONTIG_SIZES mask) that may start at entry
+ * @k and end by entry @j: @k aligned to it, and it fits. 0 if none.
+ */
+static inline unsigned int pt_pick_run(uint32_t runs, unsigned int k,
+				       unsigned int j)
+{
+	unsigned int fit = pt_fls64(j - k + 1);
+	unsigned int align = k ? pt_ctz64(k) : 31;
+	unsigned int max = fit < align ? fit : align;
+	uint32_t ok = runs & (uint32_t)((2ULL << max) - 1);
+
+	return ok ? pt_fls64(ok) : 0;
+}
 
 #endif /* PT_ENGINE_COMMON */
 
@@ -271,16 +292,68 @@ static uint64_t PT_NAME(full_cost)(const struct pt_mctx *c, unsigned int lvl)
 	return 1 + (1ULL << PT_BITS) * PT_NAME(full_cost)(c, lvl - 1);
 }
 
+/*
+ * May the whole entry at @va (level @lvl, a level in c->leaf_mask) become a
+ * leaf of a call whose range in this table is [@first, @last]? Yes where the
+ * call may write single items there. Where it may write only runs (AMD v1's
+ * 1T..128T runs beside the 512G size it lacks; map_pages of a run size), the
+ * smallest run holding the entry must lie inside the range.
+ */
+static inline bool PT_NAME(leafable)(const struct pt_mctx *c, unsigned int lvl,
+				     uint64_t va, uint64_t first, uint64_t last)
+{
+	uint64_t s;
+
+	if (c->plain_mask & (1u << lvl))
+		return true;
+	s = (1ULL << (PT_NAME(item_lg2)(lvl) + pt_ctz64(c->runs[lvl]))) - 1;
+	return (va & ~s) >= first && ((va & ~s) | s) <= last;
+}
+
+/*
+ * Whole entries in [@a, @b] (level @lvl, where only runs may be written)
+ * that are not leafable() in a call range [@first, @last]: those in the
+ * partly covered runs at either end.
+ */
+static inline uint64_t PT_NAME(unleafable)(const struct pt_mctx *c,
+					   unsigned int lvl, uint64_t a,
+					   uint64_t b, uint64_t first,
+					   uint64_t last)
+{
+	const unsigned int sh = PT_NAME(item_lg2)(lvl);
+	const uint64_t s = (1ULL << (sh + pt_ctz64(c->runs[lvl]))) - 1;
+	const uint64_t total = ((b - a) >> sh) + 1;
+	uint64_t lo, end, hi;
+
+	if (first > UINT64_MAX - s)
+		return total; /* no run starts at or after @first */
+	lo = (first + s) & ~s;          /* the first run inside */
+	end = (last + 1) & ~s;          /* past the last (0: at 2^64) */
+	if (last != UINT64_MAX && end <= lo)
+		return total;           /* no whole run */
+	hi = end - 1;
+	if (lo < a)
+		lo = a;
+	if (hi > b)
+		hi = b;
+	if (lo > hi)
+		return total;
+	return total - (((hi - lo) >> sh) + 1);
+}
+
 static uint64_t PT_NAME(count_new)(const struct pt_mctx *c, unsigned int lvl,
 				   uint64_t va, uint64_t last);
 
-/* Tables needed for the part [va, last] of one entry at @lvl that is empty. */
+/* Tables needed for the part [va, last] of one entry at @lvl that is empty,
+ * in a call whose range in this table is [first, end]. */
 static uint64_t PT_NAME(entry_cost)(const struct pt_mctx *c, unsigned int lvl,
-				    uint64_t va, uint64_t last)
+				    uint64_t va, uint64_t last, uint64_t first,
+				    uint64_t end)
 {
 	uint64_t m = (1ULL << PT_NAME(item_lg2)(lvl)) - 1;
 
-	if (!(va & m) && (last & m) == m && (c->leaf_mask & (1u << lvl)))
+	if (!(va & m) && (last & m) == m && (c->leaf_mask & (1u << lvl)) &&
+	    PT_NAME(leafable)(c, lvl, va, first, end))
 		return 0;
 	if (lvl == 0)
 		return 0;
@@ -297,15 +370,21 @@ static uint64_t PT_NAME(count_new)(const struct pt_mctx *c, unsigned int lvl,
 {
 	uint64_t m = (1ULL << PT_NAME(item_lg2)(lvl)) - 1;
 	uint64_t first_last = (va | m) < last ? (va | m) : last;
-	uint64_t n = PT_NAME(entry_cost)(c, lvl, va, first_last);
+	uint64_t n = PT_NAME(entry_cost)(c, lvl, va, first_last, va, last);
 	uint64_t last_first, whole;
 
 	if (first_last == last)
 		return n;
 	last_first = last & ~m;
 	whole = (last_first - (first_last + 1)) >> PT_NAME(item_lg2)(lvl);
+	/* full_cost() of a run-only level assumes its run is covered; the
+	 * entries of the partly covered runs at the ends need a table each. */
 	n += whole * PT_NAME(full_cost)(c, lvl);
-	return n + PT_NAME(entry_cost)(c, lvl, last_first, last);
+	if (whole && lvl && (c->leaf_mask & ~c->plain_mask & (1u << lvl)))
+		n += PT_NAME(unleafable)(c, lvl, first_last + 1, last_first - 1,
+					 va, last) *
+		     (1 + (1ULL << PT_BITS) * PT_NAME(full_cost)(c, lvl - 1));
+	return n + PT_NAME(entry_cost)(c, lvl, last_first, last, va, last);
 }
 
 /*
@@ -324,6 +403,7 @@ static int PT_NAME(map_check)(struct pt_mctx *c, PT_E *tab, uint64_t tab_phys,
 	const bool can_leaf = c->leaf_mask & (1u << lvl);
 	unsigned int i = PT_NAME(index)(t, va, lvl);
 	const unsigned int end = PT_NAME(index)(t, last, lvl);
+	const uint64_t first = va;
 	int ret;
 
 	for (;; i++) {
@@ -333,7 +413,8 @@ static int PT_NAME(map_check)(struct pt_mctx *c, PT_E *tab, uint64_t tab_phys,
 
 		if (k == PT_LEAF)
 			return -EEXIST;
-		if (can_leaf && !(va & m) && sub_last == (va | m)) {
+		if (can_leaf && !(va & m) && sub_last == (va | m) &&
+		    PT_NAME(leafable)(c, lvl, va, first, last)) {
 			if (k == PT_TABLE) {
 				uint64_t cphys = PT_TABLE_PA(t, pte);
 				PT_E *child = PT_NAME(table_own)(t, cphys, lvl - 1);
@@ -412,8 +493,9 @@ static inline void PT_NAME(fill)(struct iopt_table *t, PT_E *tab,
 
 	(void)t;
 	if ((tmpl | PT_OA_BITS(t, oa + span)) - v == span) {
-		for (unsigned int k = from; k <= to; k++, v += step)
-			tab[k] = (PT_E)PT_LE(v);
+		/* A pointer loop: an unsigned index costs a widening per entry. */
+		for (PT_E *p = tab + from, *e = tab + to + 1; p != e; p++, v += step)
+			*p = (PT_E)PT_LE(v);
 		return;
 	}
 	for (unsigned int k = from; k <= to; k++, oa += step)
@@ -439,7 +521,12 @@ static inline void PT_NAME(fill_replicated)(struct iopt_table *t, PT_E *tab,
 	}
 }
 
-/* Whole entries [i, j] of @tab, the first at @va, become leaves. */
+/*
+ * Whole entries [i, j] of @tab, the first at @va, become leaves: runs where
+ * the call may use them (the largest that fits at each aligned entry), single
+ * items between them. With one run size (ARM's hint, v7s) that is a head of
+ * single items, the runs, and a tail.
+ */
 static int PT_NAME(write_leaves)(struct pt_mctx *c, PT_E *tab,
 				 uint64_t tab_phys, unsigned int lvl,
 				 unsigned int i, unsigned int j, uint64_t va)
@@ -447,33 +534,44 @@ static int PT_NAME(write_leaves)(struct pt_mctx *c, PT_E *tab,
 	struct iopt_table *t = c->t;
 	const unsigned int sh = PT_NAME(item_lg2)(lvl);
 	const uint64_t oa = va + c->delta;
-	const uint64_t tmpl = PT_LEAF_BITS(t, c->attrs, lvl, false);
-	unsigned int a = j + 1, b = j + 1; /* the contiguous runs: [a, b) */
+	const uint32_t runs = (c->contig_mask >> lvl) & 1 ? c->runs[lvl] : 0;
+	const unsigned int small = runs ? 1u << pt_ctz64(runs) : 0;
 
-	if (c->contig_mask & (1u << lvl)) {
-		unsigned int n = 1u << PT_CONTIG_AT(t, lvl);
-
-		a = (i + n - 1) & ~(n - 1);
-		b = (j + 1) & ~(n - 1);
-		if (a >= b)
-			a = b = j + 1;
-	}
-	if (!(c->plain_mask & (1u << lvl)) && (a != i || b != j + 1))
+	if (!(c->plain_mask & (1u << lvl)) &&
+	    (!runs || (i & (small - 1)) || ((j + 1) & (small - 1))))
 		return -EINVAL; /* unreachable after the API's alignment checks */
-	if (a > i)
-		PT_NAME(fill)(t, tab, i, a - 1, tmpl, oa, sh);
-	if (b > a && PT_REPLICATED)
-		PT_NAME(fill_replicated)(t, tab, a, b - 1,
-					 PT_LEAF_BITS(t, c->attrs, lvl, true),
-					 oa + ((uint64_t)(a - i) << sh), sh,
-					 PT_CONTIG_AT(t, lvl));
-	else if (b > a)
-		PT_NAME(fill)(t, tab, a, b - 1,
-			      PT_LEAF_BITS(t, c->attrs, lvl, true),
-			      oa + ((uint64_t)(a - i) << sh), sh);
-	if (j + 1 > b)
-		PT_NAME(fill)(t, tab, b, j, tmpl,
-			      oa + ((uint64_t)(b - i) << sh), sh);
+	for (unsigned int k = i; k <= j;) {
+		const unsigned int n = runs ? pt_pick_run(runs, k, j) : 0;
+		const uint64_t koa = oa + ((uint64_t)(k - i) << sh);
+		unsigned int stop = j + 1;
+
+		if (!n) {
+			/* Single items up to where the smallest run aligns. */
+			if (runs && ((k | (small - 1)) + 1) < stop)
+				stop = (k | (small - 1)) + 1;
+			PT_NAME(fill)(t, tab, k, stop - 1,
+				      PT_LEAF_BITS(t, c->attrs, lvl, 0), koa, sh);
+		} else {
+			/* Runs of 2^n until a larger one aligns, or the end. */
+			const uint32_t larger = runs & ~(uint32_t)((2ULL << n) - 1);
+
+			stop &= ~((1u << n) - 1);
+			if (larger) {
+				unsigned int m = 1u << pt_ctz64(larger);
+
+				if (((k | (m - 1)) + 1) < stop)
+					stop = (k | (m - 1)) + 1;
+			}
+			if (PT_REPLICATED)
+				PT_NAME(fill_replicated)(t, tab, k, stop - 1,
+							 PT_LEAF_BITS(t, c->attrs, lvl, n),
+							 koa, sh, n);
+			else
+				PT_NAME(fill)(t, tab, k, stop - 1,
+					      PT_LEAF_BITS(t, c->attrs, lvl, n), koa, sh);
+		}
+		k = stop;
+	}
 	pt_sync(t, &tab[i], tab_phys + PT_ENTRY_BYTES * i, PT_ENTRY_BYTES * (j - i + 1));
 	c->written += j - i + 1;
 	c->req->mapped += (uint64_t)(j - i + 1) << sh;
@@ -506,7 +604,7 @@ static int PT_NAME(child_for_map)(struct pt_mctx *c, PT_E *tab,
 			return -ENOMEM;
 		/* The zeroed table must be visible before anything points to it. */
 		pt_sync(t, v, phys, PT_TABLE_SIZE);
-		if (PT_INSTALL(&tab[i], pte, PT_MAKE_TABLE(t, phys))) {
+		if (PT_INSTALL(&tab[i], pte, PT_MAKE_TABLE(t, phys, lvl))) {
 			pt_sync(t, &tab[i], tab_phys + PT_ENTRY_BYTES * i, PT_ENTRY_BYTES);
 			c->written++;
 			c->allocated++;
@@ -545,7 +643,7 @@ static int PT_NAME(build_leaf_table)(struct pt_mctx *c, PT_E *tab,
 		return -ENOMEM;
 	ret = PT_NAME(write_leaves)(c, v, phys, lvl - 1, 0,
 				    (1u << PT_BITS) - 1, va);
-	if (!ret && PT_INSTALL(&tab[i], pte, PT_MAKE_TABLE(t, phys))) {
+	if (!ret && PT_INSTALL(&tab[i], pte, PT_MAKE_TABLE(t, phys, lvl))) {
 		pt_sync(t, &tab[i], tab_phys + PT_ENTRY_BYTES * i, PT_ENTRY_BYTES);
 		c->written++;
 		c->allocated++;
@@ -573,6 +671,7 @@ static int PT_NAME(map_level)(struct pt_mctx *c, PT_E *tab,
 	const bool can_leaf = c->leaf_mask & (1u << lvl);
 	unsigned int i = PT_NAME(index)(t, va, lvl);
 	const unsigned int end = PT_NAME(index)(t, last, lvl);
+	const uint64_t first = va;
 	int ret;
 
 	for (;;) {
@@ -580,9 +679,16 @@ static int PT_NAME(map_level)(struct pt_mctx *c, PT_E *tab,
 		PT_E *child;
 		uint64_t child_phys;
 
-		if (can_leaf && !(va & m) && sub_last == (va | m)) {
-			/* Every whole entry from here on is a leaf. */
+		if (can_leaf && !(va & m) && sub_last == (va | m) &&
+		    PT_NAME(leafable)(c, lvl, va, first, last)) {
+			/* Every whole entry from here on is a leaf (with runs
+			 * only: up to the end of the last whole run). */
 			unsigned int j = (last & m) == m ? end : end - 1;
+
+			if (!(c->plain_mask & (1u << lvl)))
+				j = PT_NAME(index)(t, ((last + 1) &
+					~((1ULL << (sh + pt_ctz64(c->runs[lvl]))) - 1)) - 1,
+						   lvl);
 
 			ret = PT_NAME(write_leaves)(c, tab, tab_phys, lvl, i, j, va);
 			if (ret || j == end)
@@ -644,7 +750,7 @@ static int PT_NAME(map_one)(struct iopt_table *t, struct pt_map_req *req,
 			if (k != PT_EMPTY)
 				return -EAGAIN;
 			PT_STORE(&tab[i], PT_LEAF_BITS(t, PT_PROT_ATTRS(t, req->prot),
-						       lvl, false) |
+						       lvl, 0) |
 					  PT_OA_BITS(t, req->paddr));
 			pt_sync(t, &tab[i], tab_phys + PT_ENTRY_BYTES * i, PT_ENTRY_BYTES);
 			req->mapped = req->last - req->iova + 1;
@@ -666,7 +772,7 @@ static int PT_NAME(map_one)(struct iopt_table *t, struct pt_map_req *req,
 		if (!v)
 			return -ENOMEM;
 		pt_sync(t, v, phys, PT_TABLE_SIZE);
-		if (!PT_INSTALL(&tab[i], pte, PT_MAKE_TABLE(t, phys))) {
+		if (!PT_INSTALL(&tab[i], pte, PT_MAKE_TABLE(t, phys, lvl))) {
 			iopt_table_free_(t, v, phys, PT_TABLE_SIZE); /* lost a race */
 			continue;
 		}
@@ -703,14 +809,20 @@ static int PT_NAME(map)(struct iopt_table *t, struct pt_map_req *req)
 	c.attrs = PT_PROT_ATTRS(t, req->prot);
 	for (unsigned int lvl = 0; lvl <= t->top_level; lvl++) {
 		uint64_t sz = 1ULL << PT_NAME(item_lg2)(lvl);
-		unsigned int cl = PT_CONTIG_AT(t, lvl);
+		uint32_t runs = PT_CONTIG_SIZES(t, lvl), ok = 0;
 
 		if (!PT_LEAF_AT(t, lvl))
 			continue;
 		if ((req->sizes & sz) && !(c.delta & (sz - 1)))
 			c.plain_mask |= 1u << lvl;
-		if (cl && (req->sizes & (sz << cl)) &&
-		    !(c.delta & ((sz << cl) - 1)))
+		for (; runs; runs &= runs - 1) {
+			uint64_t rsz = sz << pt_ctz64(runs);
+
+			if ((req->sizes & rsz) && !(c.delta & (rsz - 1)))
+				ok |= runs & -runs;
+		}
+		c.runs[lvl] = ok;
+		if (ok)
 			c.contig_mask |= 1u << lvl;
 	}
 	c.leaf_mask = c.plain_mask | c.contig_mask;

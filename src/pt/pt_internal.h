@@ -66,6 +66,8 @@ int iopt_arm_mali_init(struct iopt_table *t);
 int iopt_x86_64_init(struct iopt_table *t);
 int iopt_arm_v7s_init(struct iopt_table *t);
 int iopt_apple_dart_init(struct iopt_table *t);
+int iopt_amd_v1_init(struct iopt_table *t);
+int iopt_vtd_ss_init(struct iopt_table *t);
 int iopt_riscv_init(struct iopt_table *t);
 
 /*
@@ -181,6 +183,31 @@ static inline uint64_t pt_and_words(const uint64_t *p, size_t n)
 	}
 	a &= b & c & d;
 	return a[0] & a[1];
+}
+
+/*
+ * AND and OR of @n raw words (n a multiple of 4), the same way: for leaf
+ * tests that need some bits present in every word and others absent from
+ * all (Mali's 0b01 pages, AMD v1's NextLevel 0).
+ */
+static inline void pt_and_or_words(const uint64_t *p, size_t n, uint64_t *and_,
+				   uint64_t *or_)
+{
+	typedef uint64_t v2 __attribute__((vector_size(16)));
+	v2 a = { ~0ULL, ~0ULL }, b = a, o = { 0, 0 }, q = o, x, y;
+
+	for (size_t i = 0; i < n; i += 4) {
+		__builtin_memcpy(&x, p + i, 16);
+		__builtin_memcpy(&y, p + i + 2, 16);
+		a &= x;
+		o |= x;
+		b &= y;
+		q |= y;
+	}
+	a &= b;
+	o |= q;
+	*and_ = a[0] & a[1];
+	*or_ = o[0] | o[1];
 }
 
 /* Walk and entry counters: only with IOPT_CFG_STATS. */

@@ -205,10 +205,20 @@ int iopt_host_init(struct iopt_host *h, const struct iopt_host_config *cfg)
 	h->nr_chunks = cfg->size / IOPT_HOST_2M;
 	h->chunk = malloc(sizeof(*h->chunk) * h->nr_chunks);
 	h->pincount = calloc(h->nr_pages, sizeof(*h->pincount));
-	if (!h->chunk || !h->pincount) {
+	h->blk_count = calloc(h->nr_chunks, sizeof(*h->blk_count));
+	h->blk_mixed = calloc(h->nr_chunks, sizeof(*h->blk_mixed));
+	h->nr_gigs = (h->nr_chunks + CHUNKS_PER_1G - 1) / CHUNKS_PER_1G;
+	h->gig_count = calloc(h->nr_gigs, sizeof(*h->gig_count));
+	h->gig_mixed = calloc(h->nr_gigs, sizeof(*h->gig_mixed));
+	if (!h->chunk || !h->pincount || !h->blk_count || !h->blk_mixed ||
+	    !h->gig_count || !h->gig_mixed) {
 		ret = -ENOMEM;
 		goto fail;
 	}
+	/* A gigabyte the region ends inside keeps per-2M counts from the
+	 * start (gig_join() would look past the region). */
+	if (h->nr_chunks % CHUNKS_PER_1G)
+		h->gig_mixed[h->nr_gigs - 1] = 1;
 	s = cfg->seed;
 	nr_small = host_choose_kinds(h, &s);
 	ret = host_place(h, nr_small, &s);
@@ -218,6 +228,10 @@ int iopt_host_init(struct iopt_host *h, const struct iopt_host_config *cfg)
 fail:
 	free(h->chunk);
 	free(h->pincount);
+	free(h->blk_count);
+	free(h->blk_mixed);
+	free(h->gig_count);
+	free(h->gig_mixed);
 	free(h->small);
 	memset(h, 0, sizeof(*h));
 	return ret;
@@ -230,6 +244,10 @@ void iopt_host_fini(struct iopt_host *h)
 	free(h->chunk);
 	free(h->small);
 	free(h->pincount);
+	free(h->blk_count);
+	free(h->blk_mixed);
+	free(h->gig_count);
+	free(h->gig_mixed);
 	memset(h, 0, sizeof(*h));
 }
 
@@ -296,10 +314,152 @@ static int host_page_range(const struct iopt_host *h, uint64_t phys,
 }
 
 /*
+ * Pin counts, kept at three grains: a physical 1G block keeps one count
+ * for all its pages while they agree (gig_mixed[g] == 0: gig_count[g]),
+ * else each of its 2M blocks does (blk_mixed[b] == 0: blk_count[b]), else
+ * each page (pincount[]). So pinning or unpinning a whole 1G or 2M folio
+ * is one step, as Linux's folio refcount is for large folios since 6.17,
+ * while partial ones keep exact per-page counts. A grain splits when an
+ * operation covers part of it and joins again when an operation that
+ * covered it whole leaves its parts equal.
+ */
+static inline uint64_t pages_per_blk(const struct iopt_host *h)
+{
+	return IOPT_HOST_2M >> h->cfg.page_lg2;
+}
+
+static inline uint64_t pages_per_gig(const struct iopt_host *h)
+{
+	return IOPT_HOST_1G >> h->cfg.page_lg2;
+}
+
+static inline uint32_t page_count(const struct iopt_host *h, uint64_t idx)
+{
+	uint64_t g = idx / pages_per_gig(h), b = idx / pages_per_blk(h);
+
+	if (!h->gig_mixed[g])
+		return h->gig_count[g];
+	return h->blk_mixed[b] ? h->pincount[idx] : h->blk_count[b];
+}
+
+/* Give 1G block @g per-2M counts (their current ones). */
+static void gig_split(struct iopt_host *h, uint64_t g)
+{
+	uint64_t first = g * CHUNKS_PER_1G, end = first + CHUNKS_PER_1G;
+
+	if (h->gig_mixed[g])
+		return;
+	if (end > h->nr_chunks)
+		end = h->nr_chunks;
+	for (uint64_t b = first; b < end; b++) {
+		h->blk_count[b] = h->gig_count[g];
+		h->blk_mixed[b] = 0;
+	}
+	h->gig_mixed[g] = 1;
+}
+
+/* Give 2M block @b per-page counts (its 1G block already split). */
+static void blk_split(struct iopt_host *h, uint64_t b)
+{
+	uint64_t ppb = pages_per_blk(h);
+
+	if (h->blk_mixed[b])
+		return;
+	for (uint64_t i = 0; i < ppb; i++)
+		h->pincount[b * ppb + i] = h->blk_count[b];
+	h->blk_mixed[b] = 1;
+}
+
+/* Back to one count if every page of block @b has the same again. */
+static void blk_join(struct iopt_host *h, uint64_t b)
+{
+	uint64_t ppb = pages_per_blk(h);
+	const uint32_t *pc = h->pincount + b * ppb;
+
+	for (uint64_t i = 1; i < ppb; i++)
+		if (pc[i] != pc[0])
+			return;
+	h->blk_count[b] = pc[0];
+	h->blk_mixed[b] = 0;
+}
+
+/* The same for a whole 1G block @g. */
+static void gig_join(struct iopt_host *h, uint64_t g)
+{
+	uint64_t first = g * CHUNKS_PER_1G;
+
+	for (uint64_t b = first; b < first + CHUNKS_PER_1G; b++)
+		if (h->blk_mixed[b] || h->blk_count[b] != h->blk_count[first])
+			return;
+	h->gig_count[g] = h->blk_count[first];
+	h->gig_mixed[g] = 0;
+}
+
+/*
+ * One pin more (@pin) or one less on each page of [first, end) (page
+ * indices) inside 1G block @g, or only checking (@apply false): -EOVERFLOW
+ * or -ENOENT where a count is at its limit. Adds to *@flipped the pages
+ * whose count goes from @last.
+ */
+static int gig_step(struct iopt_host *h, uint64_t g, uint64_t first,
+		    uint64_t end, uint32_t step, uint32_t limit, uint32_t last,
+		    bool apply, uint64_t *flipped)
+{
+	const uint64_t ppb = pages_per_blk(h), ppg = pages_per_gig(h);
+	const bool whole_gig = first == g * ppg && end == (g + 1) * ppg;
+	const int err = step == 1 ? -EOVERFLOW : -ENOENT;
+
+	if (whole_gig && !h->gig_mixed[g]) {
+		if (!apply)
+			return h->gig_count[g] == limit ? err : 0;
+		*flipped += h->gig_count[g] == last ? ppg : 0;
+		h->gig_count[g] += step;
+		return 0;
+	}
+	if (apply)
+		gig_split(h, g);
+	for (uint64_t i = first; i < end;) {
+		uint64_t b = i / ppb, stop = (b + 1) * ppb;
+		bool whole = i == b * ppb && stop <= end;
+
+		if (stop > end)
+			stop = end;
+		if (whole && !h->blk_mixed[b]) {
+			uint32_t n = page_count(h, i);
+
+			if (!apply && n == limit)
+				return err;
+			if (apply) {
+				*flipped += n == last ? ppb : 0;
+				h->blk_count[b] += step;
+			}
+			i = stop;
+			continue;
+		}
+		if (apply)
+			blk_split(h, b);
+		for (; i < stop; i++) {
+			if (!apply && page_count(h, i) == limit)
+				return err;
+			if (apply) {
+				*flipped += h->pincount[i] == last;
+				h->pincount[i] += step;
+			}
+		}
+		if (apply && whole)
+			blk_join(h, b);
+	}
+	if (apply && whole_gig)
+		gig_join(h, g);
+	return 0;
+}
+
+/*
  * One pin more (@pin) or one less on each page of [phys, phys + n pages),
- * all or nothing: a count already at its limit (2^32 - 1, or 0) undoes the
- * pages done so far and gives -EOVERFLOW, or -ENOENT. *@flipped: the pages
- * that went from no pin to one, or from one to none.
+ * all or nothing: a count already at its limit (2^32 - 1, or 0) gives
+ * -EOVERFLOW, or -ENOENT, and nothing changes (a first pass checks, a
+ * second applies). *@flipped: the pages that went from no pin to one, or
+ * from one to none.
  */
 static int host_pin_step(struct iopt_host *h, uint64_t phys, uint64_t npages,
 			 bool pin, uint64_t *flipped)
@@ -307,23 +467,45 @@ static int host_pin_step(struct iopt_host *h, uint64_t phys, uint64_t npages,
 	const uint32_t step = pin ? 1 : UINT32_MAX;  /* +1 or -1, mod 2^32 */
 	const uint32_t limit = pin ? UINT32_MAX : 0;
 	const uint32_t last = pin ? 0 : 1;           /* a count that flips */
-	uint64_t first;
-	uint32_t *pc;
+	uint64_t first, end, ppg, ppb;
 	int ret = host_page_range(h, phys, npages, &first);
 
 	if (ret)
 		return ret;
-	*flipped = 0;
-	pc = h->pincount + first;
-	for (uint64_t i = 0; i < npages; i++) {
-		if (pc[i] == limit) {
-			/* Undo what this call did; nothing changes. */
-			while (i--)
-				pc[i] -= step;
-			return pin ? -EOVERFLOW : -ENOENT;
+	ppg = pages_per_gig(h);
+	ppb = pages_per_blk(h);
+	/* A folio's worth: one whole 1G or 2M block under one count is
+	 * checked and changed in place (the usual unpin of a large folio). */
+	if ((npages == ppg || npages == ppb) && !(first & (npages - 1))) {
+		uint64_t g = first / ppg, b = first / ppb;
+		uint32_t *n = NULL;
+
+		if (!h->gig_mixed[g])
+			n = npages == ppg ? &h->gig_count[g] : NULL;
+		else if (!h->blk_mixed[b])
+			n = npages == ppb ? &h->blk_count[b] : NULL;
+		if (n) {
+			if (*n == limit)
+				return step == 1 ? -EOVERFLOW : -ENOENT;
+			*flipped = *n == last ? npages : 0;
+			*n += step;
+			return 0;
 		}
-		*flipped += pc[i] == last;
-		pc[i] += step;
+	}
+	end = first + npages;
+	for (int apply = 0; apply < 2; apply++) {
+		*flipped = 0;
+		for (uint64_t i = first; i < end;) {
+			uint64_t g = i / ppg, stop = (g + 1) * ppg;
+
+			if (stop > end)
+				stop = end;
+			ret = gig_step(h, g, i, stop, step, limit, last, apply,
+				       flipped);
+			if (ret)
+				return ret;
+			i = stop;
+		}
 	}
 	return 0;
 }
@@ -363,7 +545,7 @@ uint32_t iopt_host_pincount(const struct iopt_host *h, uint64_t phys)
 	if (!h || !h->pincount || phys < h->cfg.phys_base)
 		return 0;
 	idx = (phys - h->cfg.phys_base) >> h->cfg.page_lg2;
-	return idx < h->nr_pages ? h->pincount[idx] : 0;
+	return idx < h->nr_pages ? page_count(h, idx) : 0;
 }
 
 uint64_t iopt_host_pin_digest(const struct iopt_host *h)
@@ -375,10 +557,12 @@ uint64_t iopt_host_pin_digest(const struct iopt_host *h)
 	for (uint64_t i = 0; i < h->nr_pages; i++) {
 		uint64_t x;
 
-		if (!h->pincount[i])
+		uint32_t n = page_count(h, i);
+
+		if (!n)
 			continue;
 		/* Mix (page, count) pairs; order-dependent on purpose. */
-		x = (i << 32 | h->pincount[i]) * 0x9e3779b97f4a7c15ULL;
+		x = (i << 32 | n) * 0x9e3779b97f4a7c15ULL;
 		d = (d ^ (x ^ (x >> 29))) * 0xbf58476d1ce4e5b9ULL;
 	}
 	return d ^ h->stats.pins;

@@ -187,6 +187,22 @@ static void sync_unpin(struct iopt_vfio *c, struct unmap_state *st)
 	c->nr_pending = 0;
 }
 
+/* IOPT_VFIO_TEST_UNPIN_EARLY: try the unpin right after the unmap, before
+ * any sync (the model must refuse it). */
+static void unpin_early(struct iopt_vfio *c, struct unmap_state *st,
+			struct iopt_vfio_run *r)
+{
+	int ret;
+
+	if (!(c->flags & IOPT_VFIO_TEST_UNPIN_EARLY))
+		return;
+	ret = unpin_run(c, r);
+	if (ret == -EBUSY)
+		st->refused = true;
+	else
+		note_err(&st->err, ret);
+}
+
 /*
  * unmap_unpin_fast(): unmap one run without flushing and queue it for the
  * unpin. Returns the bytes unmapped; 0 with st->err set on failure.
@@ -218,14 +234,7 @@ static uint64_t unmap_run(struct iopt_vfio *c, struct unmap_state *st,
 		c->nr_pending--;
 	} else {
 		c->ctr.runs++;
-		if (c->flags & IOPT_VFIO_TEST_UNPIN_EARLY) {
-			int r2 = unpin_run(c, r);
-
-			if (r2 == -EBUSY)
-				st->refused = true;
-			else
-				note_err(&st->err, r2);
-		}
+		unpin_early(c, st, r);
 	}
 	if (ret || c->nr_pending == IOPT_VFIO_SYNC_MAX)
 		sync_unpin(c, st);
@@ -348,9 +357,68 @@ static void count_gap(struct iopt_vfio *c, uint64_t from, uint64_t to)
 }
 
 /*
+ * Strategy 4's unmap: the @n runs one descent found, queued for the unpin,
+ * then unmapped by one call over the span from the first to the end of the
+ * last (what lies between them is unmapped already: there is nothing to
+ * split). Each run is credited front to back with the bytes the call
+ * reports, so a call that stops early leaves the runs after it out.
+ * Returns the end of what was unmapped; 0 with st->err set on failure.
+ */
+static uint64_t unmap_batch(struct iopt_vfio *c, struct unmap_state *st,
+			    const struct iopt_vfio_run *run, unsigned int n)
+{
+	const struct iopt_vfio_run *last = &run[n - 1];
+	unsigned int first = c->nr_pending, kept;
+	uint64_t unmapped = 0, left, total = 0;
+	int ret;
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct iopt_vfio_run *r = &c->pending[c->nr_pending++];
+
+		memset(r, 0, sizeof(*r));
+		r->iova = run[i].iova;
+		r->phys = run[i].phys;
+		r->len = run[i].len;
+		r->unflushed = run[i].iova;
+		total += run[i].len;
+	}
+	c->ctr.unmap_calls++;
+	ret = iopt_domain_unmap(&c->domain, run[0].iova,
+				last->iova + last->len - run[0].iova,
+				&st->gather, &unmapped);
+	if (!ret && unmapped != total)
+		ret = -ENOENT;  /* the descent said mapped: the table disagrees */
+	if (ret) {
+		c->ctr.errors++;
+		note_err(&st->err, ret);
+	}
+	left = unmapped;
+	kept = first;
+	for (unsigned int i = first; i < c->nr_pending; i++) {
+		struct iopt_vfio_run *r = &c->pending[i];
+
+		r->len = r->len < left ? r->len : left;
+		left -= r->len;
+		if (!r->len)
+			continue;
+		c->pending[kept++] = *r;
+		c->ctr.runs++;
+	}
+	c->nr_pending = kept;
+	for (unsigned int i = first; i < kept; i++)
+		unpin_early(c, st, &c->pending[i]);
+	if (ret || c->nr_pending == IOPT_VFIO_SYNC_MAX)
+		sync_unpin(c, st);
+	if (ret || kept == first)
+		return 0;
+	return last->iova + last->len;
+}
+
+/*
  * Strategy 4: the callback may not change the table, so one descent
- * collects up to a sync's worth of runs, which are then unmapped (the last
- * one triggers the sync and the unpins); the next descent resumes after them.
+ * collects up to a sync's worth of runs, which one call then unmaps (the
+ * last batch of a sync triggers the sync and the unpins); the next descent
+ * resumes after them.
  */
 static void scan_extent(struct iopt_vfio *c, struct unmap_state *st,
 			const struct iopt_vfio_dma *dma)
@@ -365,6 +433,7 @@ static void scan_extent(struct iopt_vfio *c, struct unmap_state *st,
 	}
 	b->c = c;
 	while (pos < dma->size) {
+		uint64_t end;
 		int ret;
 
 		b->n = 0;
@@ -377,22 +446,20 @@ static void scan_extent(struct iopt_vfio *c, struct unmap_state *st,
 			note_err(&st->err, ret);
 			break;
 		}
-		for (unsigned int i = 0; i < b->n; i++) {
-			const struct iopt_vfio_run *r = &b->run[i];
-			uint64_t done;
-
-			count_gap(c, dma->iova + pos, r->iova);
-			done = unmap_run(c, st, r->iova, r->phys, r->len);
-			if (!done)
-				goto out;
-			pos = r->iova - dma->iova + done;
+		for (unsigned int i = 0; i < b->n; i++)
+			count_gap(c, i ? b->run[i - 1].iova + b->run[i - 1].len :
+				  dma->iova + pos, b->run[i].iova);
+		if (b->n) {
+			end = unmap_batch(c, st, b->run, b->n);
+			if (!end)
+				break;
+			pos = end - dma->iova;
 		}
 		if (!ret) {
 			count_gap(c, dma->iova + pos, dma->iova + dma->size);
 			break;
 		}
 	}
-out:
 	free(b);
 }
 

@@ -516,6 +516,8 @@ static unsigned int ops_expect_effective(const struct ops_ctx *c,
 	case IOPT_FMT_APPLE_DART:	/* NO_READ / NO_WRITE, nothing else */
 		return p & (IOPT_READ | IOPT_WRITE);
 	case IOPT_FMT_APPLE_DART2:	/* and NO_CACHE */
+	case IOPT_FMT_AMD_V1:		/* IR, IW and FC */
+	case IOPT_FMT_VTD_SS:		/* R, W and SNP */
 		return p & (IOPT_READ | IOPT_WRITE | IOPT_CACHE);
 	case IOPT_FMT_ARM_V7S:
 		if (c->cfg.quirks & IOPT_QUIRK_V7S_NO_PERMS)
@@ -543,6 +545,8 @@ static unsigned int ops_expect_perm(const struct ops_ctx *c, unsigned int prot)
 	switch (c->cfg.format) {
 	case IOPT_FMT_APPLE_DART:
 	case IOPT_FMT_APPLE_DART2:
+	case IOPT_FMT_AMD_V1:
+	case IOPT_FMT_VTD_SS:	/* without ECAP.SLEE */
 		/* no privilege, no execute bit: a fetch is a read */
 		if (r)
 			p |= IOPT_HWSIM_PERM_UR | IOPT_HWSIM_PERM_PR |

@@ -299,8 +299,8 @@ static uint64_t tb_entry(const struct tb_ctx *c, struct fz *f, uint64_t phys)
 {
 	uint8_t lo = fz_u8(f), hi = fz_u8(f);
 
-	/* Mostly "valid table" in every family (ARM 0b11, x86 P|RW, v7s
-	 * 0b01; a 32-bit entry keeps the low word only). */
+	/* Mostly "valid table" in every family (ARM 0b11, x86 P|RW, VT-d
+	 * R|W, v7s 0b01; a 32-bit entry keeps the low word only). */
 	if (c->cfg.format == IOPT_FMT_RISCV) {
 		/* PPN in [53:10]; mostly a pointer: V alone (A, D, U, N and
 		 * PBMT are reserved in one), else any low and top bits. */
@@ -521,9 +521,12 @@ static int tb_probe_one(struct tb_ctx *c, uint64_t a, uint64_t *phys_out,
 	lvl = path.level[path.depth - 1];
 	if (!rc) {
 		unsigned int item = c->g + lvl * c->bits;
+		/* Runs: up to 128 items (ARM 16K granule's contiguous hint),
+		 * AMD v1's NextLevel 7 up to 256 (1M of 4K entries). */
+		unsigned int run = c->cfg.format == IOPT_FMT_AMD_V1 ? 8 : 7;
 
 		TB_CHECK(c, len && !(len & (len - 1)) && len >= (1ULL << item) &&
-			 len <= (1ULL << (item + 7)),
+			 len <= (1ULL << (item + run)),
 			 "a leaf at level %u with length 0x%" PRIx64, lvl, len);
 		TB_CHECK(c, ((phys ^ a) & ((1ULL << item) - 1)) == 0,
 			 "phys 0x%" PRIx64 " does not keep the offset of 0x%" PRIx64
@@ -859,7 +862,7 @@ static void tb_hw_sane(struct tb_ctx *c, const struct iopt_hwsim_geom *g,
 	}
 	if (r->phys == IOPT_PHYS_NONE ||
 	    r->leaf_lg2 != g->granule_lg2 + r->level * g->level_bits ||
-	    r->size_lg2 < r->leaf_lg2 || r->size_lg2 > r->leaf_lg2 + 7 ||
+	    r->size_lg2 < r->leaf_lg2 || r->size_lg2 > r->leaf_lg2 + 8 || /* AMD v1: 256 entries */
 	    r->contig != (r->size_lg2 > r->leaf_lg2) ||
 	    ((r->phys ^ iova) & ((1ULL << r->leaf_lg2) - 1)) ||
 	    (r->phys >> g->oas) || (r->perm & ~0x3fu) ||

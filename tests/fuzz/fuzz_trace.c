@@ -121,7 +121,7 @@ static void tr_num(char *buf, size_t len, uint64_t v, unsigned int how)
 /* PROT letters for @prot, in an order and padding that @how picks. */
 static void tr_prot(char *buf, size_t len, unsigned int prot, unsigned int how)
 {
-	char l[3];
+	char l[6];
 	unsigned int n = 0;
 	size_t o = 0;
 
@@ -131,6 +131,12 @@ static void tr_prot(char *buf, size_t len, unsigned int prot, unsigned int how)
 		l[n++] = 'w';
 	if (!(prot & IOPT_NOEXEC))
 		l[n++] = 'x';
+	if (prot & IOPT_CACHE)
+		l[n++] = 'c';
+	if (prot & IOPT_MMIO)
+		l[n++] = 'm';
+	if (prot & IOPT_PRIV)
+		l[n++] = 'p';
 	for (unsigned int i = 0; i < n; i++) {
 		unsigned int k = (i + how) % n;
 
@@ -233,7 +239,9 @@ static void tr_roundtrip(const struct tr_line *l, const struct iopt_trace_op *op
 
 static void tr_check_op(const struct tr_line *l, const struct iopt_trace_op *op)
 {
-	const unsigned int rwx = IOPT_READ | IOPT_WRITE | IOPT_NOEXEC;
+	/* r, w, x (NOEXEC when absent), c, m, p */
+	const unsigned int rwx = IOPT_READ | IOPT_WRITE | IOPT_NOEXEC |
+				 IOPT_CACHE | IOPT_MMIO | IOPT_PRIV;
 
 	switch (op->kind) {
 	case IOPT_TRACE_NONE:

@@ -142,7 +142,8 @@
 #define FW_FRESH 512                /* blocks allocated in one call, tracked */
 #define FW_LOG 24                   /* operations shown on failure */
 #define FW_PASSES 16
-#define FW_POISON 0xfefefefefefefefeULL /* reads as "not present" everywhere */
+#define FW_POISON 0xfefefefefefefefeULL /* "not present" everywhere but VT-d
+					  * (W set, reserved TM bit 62) */
 #define FW_JUNK 0xa5                /* IOPT_MEM_NOZERO blocks */
 
 struct fw_blk {
@@ -688,7 +689,8 @@ static uint64_t fw_addr_mask(const struct fw_tree *t)
 		return 0xfffffc00ULL;
 	if (t->cfg.format == IOPT_FMT_APPLE_DART2)	/* PA[41:14] in [37:10] */
 		return 0x0000003ffffffc00ULL;
-	if (t->cfg.format == IOPT_FMT_X86_64)
+	if (t->cfg.format == IOPT_FMT_X86_64 || t->cfg.format == IOPT_FMT_AMD_V1 ||
+	    t->cfg.format == IOPT_FMT_VTD_SS)
 		return 0x000ffffffffff000ULL;
 	if (t->cfg.format == IOPT_FMT_RISCV)		/* PPN: PA[55:12] in [53:10] */
 		return 0x003ffffffffffc00ULL;
@@ -702,7 +704,8 @@ static uint64_t fw_enc(const struct fw_tree *t, uint64_t pa)
 		return pa & 0xfffffc00ULL;
 	if (t->cfg.format == IOPT_FMT_APPLE_DART2)
 		return (pa >> 4) & 0x0000003ffffffc00ULL;
-	if (t->cfg.format == IOPT_FMT_X86_64)
+	if (t->cfg.format == IOPT_FMT_X86_64 || t->cfg.format == IOPT_FMT_AMD_V1 ||
+	    t->cfg.format == IOPT_FMT_VTD_SS)
 		return pa & 0x000ffffffffff000ULL;
 	if (t->cfg.format == IOPT_FMT_RISCV)
 		return (pa >> 2) & 0x003ffffffffffc00ULL;
@@ -716,7 +719,8 @@ static uint64_t fw_dec(const struct fw_tree *t, uint64_t pte)
 		return pte & 0xfffffc00ULL;
 	if (t->cfg.format == IOPT_FMT_APPLE_DART2)
 		return (pte & 0x0000003ffffffc00ULL) << 4;
-	if (t->cfg.format == IOPT_FMT_X86_64)
+	if (t->cfg.format == IOPT_FMT_X86_64 || t->cfg.format == IOPT_FMT_AMD_V1 ||
+	    t->cfg.format == IOPT_FMT_VTD_SS)
 		return pte & 0x000ffffffffff000ULL;
 	if (t->cfg.format == IOPT_FMT_RISCV)
 		return (pte & 0x003ffffffffffc00ULL) << 2;
@@ -729,8 +733,12 @@ static bool fw_is_table(const struct fw_tree *t, uint64_t pte, unsigned int lvl)
 {
 	if (t->cfg.format == IOPT_FMT_ARM_V7S)	/* [1:0] = 01 in the L1 table */
 		return lvl && (pte & 3) == 1;
+	if (t->cfg.format == IOPT_FMT_VTD_SS)	/* R or W, no PS */
+		return lvl && (pte & 3) && !(pte & (1ULL << 7));
 	if (lvl == 0 || !(pte & 1))
 		return false;
+	if (t->cfg.format == IOPT_FMT_AMD_V1)	/* NextLevel names the next one */
+		return ((pte >> 9) & 7) == lvl;
 	if (t->cfg.format == IOPT_FMT_APPLE_DART ||	/* the valid bit alone */
 	    t->cfg.format == IOPT_FMT_APPLE_DART2)
 		return true;
