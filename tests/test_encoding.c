@@ -225,6 +225,9 @@ TEST(config_names)
 		{ "vtd-ss-3lvl", IOPT_FMT_VTD_SS, 12, 39, 52 },
 		{ "vtd-ss-4lvl", IOPT_FMT_VTD_SS, 12, 48, 52 },
 		{ "vtd-ss-5lvl", IOPT_FMT_VTD_SS, 12, 57, 52 },
+		{ "riscv-sv39", IOPT_FMT_RISCV, 12, 39, 56 },
+		{ "riscv-sv48", IOPT_FMT_RISCV, 12, 48, 56 },
+		{ "riscv-sv57", IOPT_FMT_RISCV, 12, 57, 56 },
 	};
 	static const char *const bad[] = {
 		"", "arm-lpae", "arm-lpae-s1-8k", "x86-64", "arm-lpae-s1-4k:",
@@ -233,7 +236,8 @@ TEST(config_names)
 		"arm-lpae-s1-4k:ias=40;oas=40", "ARM-LPAE-S1-4K ",
 		/* levels=N is AMD v1's Mode, 1..6 */
 		"amd-v1:levels=0", "amd-v1:levels=7", "x86-64-4lvl:levels=4",
-		"arm-lpae-s1-4k:levels=3",
+		"arm-lpae-s1-4k:levels=3", "riscv-sv39:levels=3",
+		"riscv-sv39:svnapot", "riscv", "riscv-sv32",
 	};
 	struct iopt_config cfg, cfg2;
 	unsigned int found = 0, n;
@@ -268,6 +272,12 @@ TEST(config_names)
 	CHECK_EQ(cfg.granule_lg2, 12);
 	CHECK_EQ(cfg.ias, 39);
 	CHECK_EQ(cfg.oas, 36);
+	/* RISC-V: napot is IOPT_QUIRK_RISCV_NAPOT; oas=N as elsewhere. */
+	ASSERT_EQ(iopt_config_from_name("riscv-sv48:napot,oas=44", &cfg), 0);
+	CHECK_EQ(cfg.format, IOPT_FMT_RISCV);
+	CHECK_EQ(cfg.ias, 48);
+	CHECK_EQ(cfg.oas, 44);
+	CHECK_EQ(cfg.quirks, IOPT_QUIRK_RISCV_NAPOT);
 	/* AMD v1: levels=N sets ias to 12 + 9N (64 for 6 levels). */
 	{
 		static const unsigned int ias[] = { 21, 30, 39, 48, 57, 64 };
@@ -440,6 +450,40 @@ TEST(config_errors)
 		{ "vtd-ss-4lvl:oas=32", -1, 0, 0, "VT-d smallest oas" },
 		{ "vtd-ss-3lvl:no1g,oas=46", -1, 0, 0, "VT-d no1g" },
 		{ "vtd-ss-5lvl", 0, 0, 0, "VT-d granule 0 is 4K" },
+		/* RISC-V: ias 39/48/57 (iosatp.MODE Sv39/48/57), oas 32..56
+		 * (PPN is 44 bits), 4K only, quirk RISCV_NAPOT only, and
+		 * RISCV_NAPOT nowhere else */
+		{ "riscv-sv39:ias=40", -1, 0, -ENOTSUP, "RISC-V ias 40" },
+		{ "riscv-sv48:ias=47", -1, 0, -ENOTSUP, "RISC-V ias 47" },
+		{ "riscv-sv57:ias=56", -1, 0, -ENOTSUP, "RISC-V ias 56" },
+		{ "riscv-sv57:ias=64", -1, 0, -ENOTSUP, "RISC-V ias 64" },
+		{ "riscv-sv39:ias=32", -1, 0, -ENOTSUP, "Sv32 is RV32 only" },
+		{ "riscv-sv48:oas=57", -1, 0, -ENOTSUP, "RISC-V oas 57" },
+		{ "riscv-sv48:oas=31", -1, 0, -ENOTSUP, "RISC-V oas 31" },
+		{ "riscv-sv39", 14, 0, -ENOTSUP, "RISC-V has only 4K" },
+		{ "riscv-sv39", 16, 0, -ENOTSUP, "RISC-V has only 4K" },
+		{ "riscv-sv39", -1, IOPT_QUIRK_NO_CONTIG, -EINVAL,
+		  "RISC-V: napot, not nocontig" },
+		{ "riscv-sv48", -1, IOPT_QUIRK_ARM_TTBR1, -EINVAL,
+		  "ARM quirk on RISC-V" },
+		{ "riscv-sv57", -1, IOPT_QUIRK_VTD_NO_1G, -EINVAL,
+		  "VT-d quirk on RISC-V" },
+		{ "riscv-sv39", -1, 1u << 31, -EINVAL, "unknown quirk" },
+		{ "x86-64-4lvl", -1, IOPT_QUIRK_RISCV_NAPOT, -EINVAL,
+		  "RISC-V quirk on x86-64" },
+		{ "arm-lpae-s1-4k", -1, IOPT_QUIRK_RISCV_NAPOT, -EINVAL,
+		  "RISC-V quirk on ARM" },
+		{ "arm-v7s", -1, IOPT_QUIRK_RISCV_NAPOT, -EINVAL,
+		  "RISC-V quirk on v7s" },
+		{ "vtd-ss-4lvl", -1, IOPT_QUIRK_RISCV_NAPOT, -EINVAL,
+		  "RISC-V quirk on VT-d" },
+		{ "amd-v1", -1, IOPT_QUIRK_RISCV_NAPOT, -EINVAL,
+		  "RISC-V quirk on AMD v1" },
+		{ "apple-dart", -1, IOPT_QUIRK_RISCV_NAPOT, -EINVAL,
+		  "RISC-V quirk on DART" },
+		{ "riscv-sv39:oas=32", -1, 0, 0, "RISC-V smallest oas" },
+		{ "riscv-sv57:napot,oas=56", -1, 0, 0, "RISC-V napot" },
+		{ "riscv-sv48", 0, 0, 0, "RISC-V granule 0 is 4K" },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -612,6 +656,14 @@ TEST(geometry)
 		  "Mode 5: L5 [56:48]" },
 		{ "amd-v1:levels=6", 6, 4096, 0xfffffffffffff000ULL, 127, 511,
 		  "Mode 6: L6 [63:57], 128 entries in a whole page (DTE root)" },
+		/* RISC-V: 512 entries at every level; the last lower-half
+		 * page (bit ias - 1 clear) has top index 255 */
+		{ "riscv-sv39", 3, 4096, 0x3ffffff000ULL, 255, 511,
+		  "Sv39 root [38:30], last lower-half page" },
+		{ "riscv-sv48", 4, 4096, 0x7ffffffff000ULL, 255, 511,
+		  "Sv48 root [47:39], last lower-half page" },
+		{ "riscv-sv57", 5, 4096, 0xfffffffffff000ULL, 255, 511,
+		  "Sv57 root [56:48], last lower-half page" },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(g); i++) {
@@ -734,6 +786,14 @@ TEST(pgsize_bitmaps)
 		/* nocontig: 4K, 2M, 1G; 256T too with 5 levels */
 		{ "amd-v1", IOPT_QUIRK_NO_CONTIG, 0x40201000ULL },
 		{ "amd-v1:levels=5", IOPT_QUIRK_NO_CONTIG, 0x1000040201000ULL },
+		/* RISC-V: a leaf at every level: Sv39 4K|2M|1G = 0x40201000,
+		 * Sv48 + 512G (0x8000000000), Sv57 + 256T (0x1000000000000);
+		 * napot adds 64K (0x10000) */
+		{ "riscv-sv39", 0, 0x40201000ULL },
+		{ "riscv-sv48", 0, 0x8040201000ULL },
+		{ "riscv-sv57", 0, 0x1008040201000ULL },
+		{ "riscv-sv39", IOPT_QUIRK_RISCV_NAPOT, 0x40211000ULL },
+		{ "riscv-sv57", IOPT_QUIRK_RISCV_NAPOT, 0x1008040211000ULL },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(b); i++) {
@@ -2016,6 +2076,22 @@ TEST(prot_effective)
 		check_effective("apple-dart2", d2, ARRAY_SIZE(d2), 0);
 		check_effective("apple-dart2:ias=42", d2, ARRAY_SIZE(d2), 0);
 	}
+	/*
+	 * RISC-V: W needs R (W alone is reserved), NOEXEC is X clear, PRIV
+	 * is U clear; no PBMT, so neither CACHE nor MMIO reads back.
+	 */
+	{
+		static const struct eff_case rv[] = {
+			{ R, R }, { W, R | W }, { R | W, R | W },
+			{ R | W | NX, R | W | NX }, { R | CA, R },
+			{ R | W | MM, R | W }, { R | W | PV, R | W | PV },
+			{ W | NX | PV, R | W | NX | PV },
+			{ IOPT_PROT_ALL, R | W | NX | PV },
+		};
+
+		check_effective("riscv-sv39", rv, ARRAY_SIZE(rv), 0);
+		check_effective("riscv-sv57:napot", rv, ARRAY_SIZE(rv), 0);
+	}
 	CHECK_EQ(iopt_prot_effective(NULL, R | W), 0);
 }
 
@@ -2649,6 +2725,321 @@ TEST(amd_v1_map_range_every_size)
 		CHECK_EQ(tenv_unmap(&e, iova, len, len), 0);
 		CHECK_EQ(iopt_iova_to_phys(&e.t, base), IOPT_PHYS_NONE);
 		iopt_gather_sync(&e.g);
+	}
+	tenv_close(&e);
+}
+
+/* ---- RISC-V IOMMU first stage (Sv39, Sv48, Sv57, Svnapot) ---- */
+
+/*
+ * RISC-V PTE bits (privileged spec, "Sv39"/"Sv48"/"Sv57", "Svnapot",
+ * "Svpbmt"; the IOMMU spec's first stage uses them unchanged): V bit 0 =
+ * 0x1, R 1 = 0x2, W 2 = 0x4, X 3 = 0x8, U 4 = 0x10, G 5 = 0x20, A 6 =
+ * 0x40, D 7 = 0x80, RSW [9:8], PPN [53:10] (PA[55:12]), reserved [60:54],
+ * PBMT [62:61], N bit 63.
+ *
+ * The format presets A (and D on writable leaves) so the IOMMU never has
+ * to update them, sets U unless IOPT_PRIV (device requests without a
+ * privileged PASID are U-mode), never sets G or RSW, and turns W alone
+ * into R | W (W without R is reserved). It writes no PBMT (0: the PMA's
+ * memory type), so IOPT_CACHE and IOPT_MMIO change no bit: the platform's
+ * PMAs decide cacheability, and an MMIO leaf is the same leaf.
+ *
+ * A 4K read/write user leaf at PA 0x80000000: PPN 0x80000, << 10 =
+ * 0x20000000; V|R|W|X|U|A|D = 0x1+0x2+0x4+0x8+0x10+0x40+0x80 = 0xdf.
+ * A leaf's size is its level: the same bits make a 2M, 1G, 512G or 256T
+ * leaf one, two, three or four levels up (no PS bit).
+ */
+static const struct enc_case rv_4k[] = {
+	{ R | W, 0x00000000200000dfULL, "PPN 0x80000 << 10 | D|A|U|X|W|R|V" },
+	{ R, 0x000000002000005bULL, "A|U|X|R|V = 0x5b: no W, no D" },
+	{ W, 0x00000000200000dfULL, "W alone is reserved: R|W, 0xdf" },
+	{ R | W | NX, 0x00000000200000d7ULL, "0xdf without X (0x8)" },
+	{ R | W | PV, 0x00000000200000cfULL, "0xdf without U (0x10)" },
+	{ R | NX | PV, 0x0000000020000043ULL, "A|R|V only" },
+	{ R | W | CA, 0x00000000200000dfULL, "CACHE: no PBMT, 0xdf" },
+	{ R | W | MM, 0x00000000200000dfULL, "MMIO: no PBMT (not IO = 2)" },
+	{ R | W | CA | MM, 0x00000000200000dfULL, "no PBMT bits at all" },
+};
+
+/* 2M leaves (level 1) at PA 0x80200000: PPN 0x80200, << 10 = 0x20080000. */
+static const struct enc_case rv_2m[] = {
+	{ R | W, 0x00000000200800dfULL, "PPN 0x80200 << 10 | 0xdf" },
+	{ R | NX, 0x0000000020080053ULL, "A|U|R|V = 0x53" },
+	{ R | W | PV | MM, 0x00000000200800cfULL, "no U, no PBMT" },
+};
+
+/* A table pointer: V alone (R = W = X = 0 make it non-leaf; A, D and U
+ * are reserved in a non-leaf entry and left 0) over the next table's PPN.
+ * The tables come from the bump pointer after the root at ARENA_PHYS
+ * 0x40000000: 0x40001000 -> PPN 0x40001 << 10 = 0x10000400 | V, and so on
+ * by 0x400 per 4K table. */
+static const uint64_t rv_tables[] = {
+	0x0000000010000401ULL, 0x0000000010000801ULL,
+	0x0000000010000c01ULL, 0x0000000010001001ULL,
+};
+
+/*
+ * check_table_entries() for RISC-V, whose address field is not in place:
+ * a pointer to the table at PA @next holds PPN = @next >> 12 at bit 10,
+ * and V alone.
+ */
+static void rv_table_entries(struct tenv *e, uint64_t iova)
+{
+	struct iopt_path p;
+
+	if (!get_path(e, iova, &p))
+		return;
+	CHECK_EQ(p.table_phys[0], iopt_root_phys(&e->t));
+	for (unsigned int i = 0; i + 1 < p.depth; i++) {
+		uint64_t next = p.table_phys[i + 1];
+		uint64_t want = ((next >> 12) << 10) | 0x1;
+
+		CHECK_EQ(p.level[i + 1], p.level[i] - 1);
+		if (p.pte[i] != want)
+			H_FAIL("iova 0x%" PRIx64 " level %u: pointer 0x%016" PRIx64
+			       ", expected 0x%016" PRIx64, iova, p.level[i],
+			       p.pte[i], want);
+		CHECK(next % SZ_4K == 0);
+		CHECK(!iopt_arena_is_free(&e->a, next, SZ_4K));
+	}
+}
+
+struct rv_geo {
+	const char *name;
+	unsigned int levels;
+	uint64_t upper;       /* first upper-half (sign-extended) IOVA */
+	uint64_t bad[4];      /* non-canonical IOVAs */
+};
+
+static void rv_checks(const struct rv_geo *gi)
+{
+	struct tenv e;
+	struct iopt_path p;
+	uint64_t m = 1, phys, len;
+	unsigned int prot = 0, levels = gi->levels;
+
+	ASSERT_EQ(tenv_open(&e, gi->name, NULL), 0);
+	CHECK_EQ(iopt_levels(&e.t), levels);
+	CHECK_EQ(iopt_root_phys(&e.t), ARENA_PHYS);
+	check_cases(&e, gi->name, 0, SZ_4K, 0x80000000ULL, SZ_4K, 0, rv_4k,
+		    ARRAY_SIZE(rv_4k));
+	if (get_path(&e, 0, &p)) {
+		CHECK_EQ(p.depth, levels);
+		for (unsigned int d = 0; d + 1 < levels; d++)
+			CHECK_EQ(p.pte[d], rv_tables[d]);
+	}
+	rv_table_entries(&e, 0);
+	check_cases(&e, gi->name, SZ_1G, SZ_2M, 0x80200000ULL, SZ_2M, 1, rv_2m,
+		    ARRAY_SIZE(rv_2m));
+	rv_table_entries(&e, SZ_1G);
+	/* 1G (level 2) at PA 0xc0000000: PPN 0xc0000 << 10 = 0x30000000. */
+	{
+		static const struct enc_case c[] = {
+			{ R | W, 0x00000000300000dfULL, "1G PPN 0xc0000 | 0xdf" },
+			{ R | PV, 0x000000003000004bULL, "1G A|X|R|V = 0x4b" },
+		};
+
+		check_cases(&e, gi->name, 4 * SZ_1G, SZ_1G, 0xc0000000ULL, SZ_1G,
+			    2, c, ARRAY_SIZE(c));
+	}
+	/* 512G (level 3, Sv48 and Sv57) at IOVA and PA 2^39: PPN 2^27,
+	 * << 10 = 2^37 = 0x2000000000. */
+	if (levels >= 4) {
+		static const struct enc_case c[] = {
+			{ R | W, 0x00000020000000dfULL, "512G PPN 2^27 | 0xdf" },
+		};
+
+		check_cases(&e, gi->name, 1ULL << 39, 0, 1ULL << 39, 1ULL << 39,
+			    3, c, 1);
+	}
+	/* 256T (level 4, Sv57 only) at IOVA and PA 2^48: PPN 2^36, << 10 =
+	 * 2^46 = 0x400000000000. */
+	if (levels >= 5) {
+		static const struct enc_case c[] = {
+			{ R | W, 0x00004000000000dfULL, "256T PPN 2^36 | 0xdf" },
+		};
+
+		check_cases(&e, gi->name, 1ULL << 48, 0, 1ULL << 48, 1ULL << 48,
+			    4, c, 1);
+	}
+	/* The highest PA with oas 56: PPN bits [53:10], [53:19], [53:28]
+	 * all set: 2^54 - 2^10 = 0x3ffffffffffc00, 2^54 - 2^19 =
+	 * 0x3ffffffff80000, 2^54 - 2^28 = 0x3ffffff0000000. */
+	{
+		static const struct page_case c[] = {
+			{ 10 * SZ_1G, 0x00fffffffffff000ULL, SZ_4K, 0,
+			  0x003ffffffffffcdfULL, "PA[55:12] all set | 0xdf" },
+			{ 10 * SZ_1G + SZ_2M, 0x00ffffffffe00000ULL, SZ_2M, 1,
+			  0x003ffffffff800dfULL, "PA[55:21] | 0xdf" },
+			{ 11 * SZ_1G, 0x00ffffffc0000000ULL, SZ_1G, 2,
+			  0x003ffffff00000dfULL, "PA[55:30] | 0xdf" },
+		};
+
+		check_pages(&e, gi->name, c, ARRAY_SIZE(c));
+	}
+	CHECK_EQ(iopt_map_pages(&e.t, 12 * SZ_1G, 1ULL << 56, SZ_4K, 1, R, 0,
+				&m), -ERANGE);
+	CHECK_EQ(m, 0);
+	/* What the leaves report: R, W, NOEXEC for X clear, PRIV for U
+	 * clear; never CACHE or MMIO. */
+	CHECK_EQ(iopt_iova_to_phys_length(&e.t, 0 * SZ_4K + 5, &phys, &len,
+					  &prot), 0);
+	CHECK_EQ(phys, 0x80000005ULL);
+	CHECK_EQ(len, SZ_4K);
+	CHECK_EQ(prot, R | W);
+	CHECK_EQ(iopt_iova_to_phys_length(&e.t, 5 * SZ_4K, &phys, &len, &prot),
+		 0);
+	CHECK_EQ(prot, R | NX | PV);
+	CHECK_EQ(iopt_iova_to_phys_length(&e.t, SZ_1G + SZ_2M + 7, &phys, &len,
+					  &prot), 0);
+	CHECK_EQ(phys, 0x80200007ULL);
+	CHECK_EQ(len, SZ_2M);
+	CHECK_EQ(prot, R | NX);
+	CHECK_EQ(iopt_prot_effective(&e.t, W), R | W);
+	CHECK_EQ(iopt_prot_effective(&e.t, R | W | CA | MM), R | W);
+	CHECK_EQ(iopt_prot_effective(&e.t, IOPT_PROT_ALL), R | W | NX | PV);
+	/* Upper half: the first sign-extended IOVA, root index 256. */
+	if (map_path(&e, gi->upper, 0x80000000ULL, SZ_4K, R | W, &p)) {
+		CHECK_EQ(p.depth, levels);
+		CHECK_EQ(p.index[0], 256);
+		for (unsigned int d = 1; d < levels; d++)
+			CHECK_EQ(p.index[d], 0);
+		CHECK_EQ(p.pte[levels - 1], 0x00000000200000dfULL);
+		CHECK_EQ(iopt_iova_to_phys(&e.t, gi->upper + 0x123),
+			 0x80000123ULL);
+	}
+	rv_table_entries(&e, gi->upper);
+	/* The last page of the space: index 511 at every level. PA
+	 * 0xabcde000, read-only: PPN 0xabcde << 10 = 0x2af37800 | 0x5b. */
+	if (map_path(&e, 0xfffffffffffff000ULL, 0xabcde000ULL, SZ_4K, R, &p)) {
+		CHECK_EQ(p.depth, levels);
+		for (unsigned int d = 0; d < levels; d++) {
+			CHECK_EQ(p.index[d], 511);
+			CHECK_EQ(p.level[d], levels - 1 - d);
+		}
+		CHECK_EQ(p.pte[levels - 1], 0x000000002af3785bULL);
+		CHECK_EQ(iopt_iova_to_phys(&e.t, 0xffffffffffffffffULL),
+			 0xabcdefffULL);
+	}
+	/* Bits [63:ias] must all equal bit ias - 1: anything else is
+	 * refused by every entry point. */
+	for (unsigned int i = 0; i < 4; i++) {
+		const uint64_t bad = gi->bad[i];
+
+		m = 1;
+		CHECK_EQ(iopt_map_pages(&e.t, bad, 0, SZ_4K, 1, R, 0, &m),
+			 -ERANGE);
+		CHECK_EQ(m, 0);
+		CHECK_EQ(iopt_walk_path(&e.t, bad, &p), -ERANGE);
+		CHECK_EQ(iopt_iova_to_phys_length(&e.t, bad, &phys, &len, NULL),
+			 -ERANGE);
+		CHECK_EQ(iopt_iova_to_phys(&e.t, bad), IOPT_PHYS_NONE);
+	}
+	tenv_close(&e);
+}
+
+TEST(riscv_encoding)
+{
+	static const struct rv_geo g[] = {
+		/* Sv39: bits [63:39] copy bit 38. 2^38 = 0x4000000000 is the
+		 * first address past the lower half, 2^64 - 2^38 =
+		 * 0xffffffc000000000 the first of the upper one. */
+		{ "riscv-sv39", 3, 0xffffffc000000000ULL,
+		  { 0x0000004000000000ULL, 0xffffffbffffff000ULL,
+		    0x0000008000000000ULL, 0x8000000000000000ULL } },
+		/* Sv48: bits [63:48] copy bit 47. */
+		{ "riscv-sv48", 4, 0xffff800000000000ULL,
+		  { 0x0000800000000000ULL, 0xffff7ffffffff000ULL,
+		    0x0001000000000000ULL, 0x8000000000000000ULL } },
+		/* Sv57: bits [63:57] copy bit 56. */
+		{ "riscv-sv57", 5, 0xff00000000000000ULL,
+		  { 0x0100000000000000ULL, 0xfeffffffffff0000ULL,
+		    0x0200000000000000ULL, 0x8000000000000000ULL } },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(g); i++)
+		rv_checks(&g[i]);
+}
+
+/*
+ * Svnapot 64K: 16 level-0 entries, all identical, with N (bit 63) set and
+ * PPN[3:0] = 0b1000 in place of PA[15:12] (the hardware takes those from
+ * the IOVA). 64K at PA 0x90010000: PPN 0x90010 -> 0x90018, << 10 =
+ * 0x24006000; | 0xdf | N 0x8000000000000000.
+ */
+TEST(riscv_napot)
+{
+	struct tenv e;
+	uint64_t u = 0, phys = 0, len = 0;
+	unsigned int lvl = ~0u, prot = 0;
+
+	ASSERT_EQ(tenv_open(&e, "riscv-sv39:napot", NULL), 0);
+	CHECK_EQ(e.cfg.quirks, IOPT_QUIRK_RISCV_NAPOT);
+	if (!tenv_map(&e, 0x10010000ULL, 0x90010000ULL, SZ_64K, 1, R | W)) {
+		for (unsigned int i = 0; i < 16; i++) {
+			CHECK_EQ(leaf_pte(&e, 0x10010000ULL + i * SZ_4K, &lvl),
+				 0x80000000240060dfULL);
+			CHECK_EQ(lvl, 0);
+		}
+		CHECK_EQ(iopt_iova_to_phys_length(&e.t, 0x1001fff8ULL, &phys,
+						  &len, &prot), 0);
+		CHECK_EQ(phys, 0x9001fff8ULL);
+		CHECK_EQ(len, SZ_64K);
+		CHECK_EQ(prot, R | W);
+		CHECK_EQ(iopt_iova_to_pgsize(&e.t, 0x10015000ULL), SZ_64K);
+		CHECK_EQ(iopt_iova_to_phys(&e.t, 0x1000ffffULL), IOPT_PHYS_NONE);
+		CHECK_EQ(iopt_iova_to_phys(&e.t, 0x10020000ULL), IOPT_PHYS_NONE);
+	}
+	/* Read-only, no exec, at PA 0xa0000000: PPN 0xa0000 -> 0xa0008,
+	 * << 10 = 0x28002000; V|R|U|A = 0x53; N. */
+	if (!tenv_map(&e, 0x10020000ULL, 0xa0000000ULL, SZ_64K, 1, R | NX)) {
+		CHECK_EQ(leaf_pte(&e, 0x10020000ULL, NULL),
+			 0x8000000028002053ULL);
+		CHECK_EQ(leaf_pte(&e, 0x1002f000ULL, NULL),
+			 0x8000000028002053ULL);
+	}
+	/* map_range over 128K + 4K, 64K aligned: two runs, then one page
+	 * (PA 0xb0020000: PPN 0xb0020 << 10 = 0x2c008000 | 0xdf). */
+	if (!iopt_map_range(&e.t, 0x10200000ULL, 0xb0000000ULL,
+			    2 * SZ_64K + SZ_4K, R | W, 0, &u)) {
+		CHECK_EQ(u, 2 * SZ_64K + SZ_4K);
+		CHECK_EQ(iopt_iova_to_pgsize(&e.t, 0x10200000ULL), SZ_64K);
+		CHECK_EQ(iopt_iova_to_pgsize(&e.t, 0x10210000ULL), SZ_64K);
+		CHECK_EQ(iopt_iova_to_pgsize(&e.t, 0x10220000ULL), SZ_4K);
+		/* 0xb0010000: PPN 0xb0010 -> 0xb0018 << 10 = 0x2c006000 */
+		CHECK_EQ(leaf_pte(&e, 0x10213000ULL, NULL),
+			 0x800000002c0060dfULL);
+		CHECK_EQ(leaf_pte(&e, 0x10220000ULL, NULL),
+			 0x000000002c0080dfULL);
+	} else {
+		H_FAIL("map_range over 128K + 4K failed");
+	}
+	/* Never split: a 4K page inside the run is refused; the whole run
+	 * goes at once, all 16 copies. */
+	CHECK_EQ(iopt_unmap_range(&e.t, 0x10014000ULL, SZ_4K, 0, &e.g, &u),
+		 -EXDEV);
+	CHECK_EQ(leaf_pte(&e, 0x10014000ULL, NULL), 0x80000000240060dfULL);
+	CHECK_EQ(tenv_unmap(&e, 0x10010000ULL, SZ_64K, SZ_64K), 0);
+	for (unsigned int i = 0; i < 16; i++)
+		CHECK_EQ(leaf_pte(&e, 0x10010000ULL + i * SZ_4K, NULL), 0);
+	CHECK_EQ(leaf_pte(&e, 0x10020000ULL, NULL), 0x8000000028002053ULL);
+	tenv_close(&e);
+
+	/* Without the quirk: no 64K size; map_range writes 16 plain 4K
+	 * leaves, each with its own PPN and no N: 0x90010 + i, << 10 =
+	 * 0x24004000 + i * 0x400, | 0xdf. */
+	ASSERT_EQ(tenv_open(&e, "riscv-sv39", NULL), 0);
+	CHECK_EQ(iopt_map_pages(&e.t, 0x10010000ULL, 0x90010000ULL, SZ_64K, 1,
+				R | W, 0, &u), -EINVAL);
+	if (!iopt_map_range(&e.t, 0x10010000ULL, 0x90010000ULL, SZ_64K, R | W,
+			    0, &u)) {
+		CHECK_EQ(leaf_pte(&e, 0x10010000ULL, NULL), 0x00000000240040dfULL);
+		CHECK_EQ(leaf_pte(&e, 0x10011000ULL, NULL), 0x00000000240044dfULL);
+		CHECK_EQ(leaf_pte(&e, 0x1001f000ULL, NULL), 0x0000000024007cdfULL);
+		CHECK_EQ(iopt_iova_to_pgsize(&e.t, 0x10015000ULL), SZ_4K);
+	} else {
+		H_FAIL("map_range 64K without napot failed");
 	}
 	tenv_close(&e);
 }
