@@ -5226,3 +5226,435 @@ TEST(amd_hostile)
 		free(copy);
 	}
 }
+
+/* ---------------------------------------------- RISC-V IOTINVAL.VMA */
+
+/*
+ * An Sv39 image written here from the privileged spec's PTE layout (V 0,
+ * R 1, W 2, X 3, U 4, A 6, D 7, PPN [53:10] = PA[55:12], N 63), not by the
+ * engine: root at RV_PHYS, level-1 table at +0x1000, level-0 table at
+ * +0x2000, on the path of RV_A (VPN[2] 1, VPN[1] 2, VPN[0] 3).
+ *
+ *   RV_A, RV_B     4K pages (level-0 entries 3 and 4)
+ *   RV_N1, RV_N2   two neighbouring Svnapot 64K runs (entries 16..31 and
+ *                  32..47), each 16 identical words with N and PPN[3:0] =
+ *                  0b1000
+ *   RV_BIG         a 2M page (level-1 entry 5)
+ *   RV_HUGE        a 1G page (root entry 3)
+ *   RV_C           not mapped (level-0 entry 5)
+ */
+#define RV_PHYS  0x10000000ULL
+#define RV_L1    (RV_PHYS + 0x1000)
+#define RV_L0    (RV_PHYS + 0x2000)
+#define RV_IDX(v2, v1, v0) (((uint64_t)(v2) << 30) | ((uint64_t)(v1) << 21) | \
+			    ((uint64_t)(v0) << 12))
+#define RV_A     RV_IDX(1, 2, 3)
+#define RV_B     RV_IDX(1, 2, 4)
+#define RV_C     RV_IDX(1, 2, 5)
+#define RV_N1    RV_IDX(1, 2, 16)
+#define RV_N2    RV_IDX(1, 2, 32)
+#define RV_BIG   RV_IDX(1, 5, 0)
+#define RV_HUGE  RV_IDX(3, 0, 0)
+#define RV_LEAF  0xdfULL		/* D|A|U|X|W|R|V */
+#define RV_N     (1ULL << 63)
+/* PA -> PPN field: PA[55:12] in [53:10]. */
+#define RV_PPN(pa) (((uint64_t)(pa) >> 12) << 10)
+
+static int rv_image(struct himg *h, uint32_t quirks)
+{
+	if (himg_open(h, IOPT_FMT_RISCV, 12, 39, 56, quirks, RV_PHYS, 0x3000))
+		return -1;
+	put64(h, RV_PHYS + 8 * 1, RV_PPN(RV_L1) | 1);	/* pointers: V alone */
+	put64(h, RV_L1 + 8 * 2, RV_PPN(RV_L0) | 1);
+	put64(h, RV_L0 + 8 * 3, RV_PPN(0x123456000ULL) | RV_LEAF);
+	put64(h, RV_L0 + 8 * 4, RV_PPN(0x123457000ULL) | RV_LEAF);
+	/* 64K at PA 0x30010000: PPN 0x30010, low nibble 1000 -> 0x30018;
+	 * at 0x30020000: 0x30028. */
+	for (unsigned int i = 0; i < 16; i++) {
+		put64(h, RV_L0 + 8 * (16 + i),
+		      RV_N | (0x30018ULL << 10) | RV_LEAF);
+		put64(h, RV_L0 + 8 * (32 + i),
+		      RV_N | (0x30028ULL << 10) | RV_LEAF);
+	}
+	put64(h, RV_L1 + 8 * 5, RV_PPN(0x40000000ULL) | RV_LEAF);
+	put64(h, RV_PHYS + 8 * 3, RV_PPN(0x80000000ULL) | RV_LEAF);
+	return 0;
+}
+
+/* Translate @iova: must succeed at @want; returns whether the IOTLB
+ * answered. */
+static bool rv_cached(struct iopt_hwsim *sim, uint64_t iova, uint64_t want)
+{
+	struct iopt_hwsim_result r;
+
+	if (iopt_hwsim_translate(sim, iova, 0, &r) || r.phys != want) {
+		H_FAIL("0x%" PRIx64 ": expected 0x%" PRIx64, iova, want);
+		print_result("translate", -1, &r);
+		return false;
+	}
+	return r.cached;
+}
+
+static const struct {
+	uint64_t iova, phys;
+} rv_probe[] = {
+	{ RV_A, 0x123456000ULL },
+	{ RV_B, 0x123457000ULL },
+	{ RV_N1, 0x30010000ULL },
+	{ RV_N2, 0x30020000ULL },
+	{ RV_BIG, 0x40000000ULL },
+	{ RV_HUGE, 0x80000000ULL },
+};
+
+/* Six IOTLB entries (one per probe: a 64K run is one entry) and two
+ * walk-cache entries (root entry 1 at level 2, level-1 entry 2 at level
+ * 1); counters cleared. */
+static void rv_fill(struct iopt_hwsim *sim)
+{
+	struct iopt_hwsim_result r;
+
+	ASSERT_EQ(iopt_hwsim_set_root(sim, RV_PHYS), 0);
+	for (unsigned int i = 0; i < ARRAY_SIZE(rv_probe); i++)
+		CHECK_EQ(iopt_hwsim_translate(sim, rv_probe[i].iova, 0, &r), 0);
+	iopt_hwsim_reset_counters(sim);
+}
+
+/* Which probes the IOTLB still answers, bit i for rv_probe[i]. */
+static unsigned int rv_cached_set(struct iopt_hwsim *sim)
+{
+	unsigned int set = 0;
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(rv_probe); i++)
+		if (rv_cached(sim, rv_probe[i].iova, rv_probe[i].phys))
+			set |= 1u << i;
+	return set;
+}
+
+#define RVP_A    (1u << 0)
+#define RVP_B    (1u << 1)
+#define RVP_N1   (1u << 2)
+#define RVP_N2   (1u << 3)
+#define RVP_BIG  (1u << 4)
+#define RVP_HUGE (1u << 5)
+#define RVP_ALL  0x3fu
+
+/*
+ * IOTINVAL.VMA as the model implements it (first stage, GV = 0, one
+ * process context, so PSCV selects nothing more): AV = 0 drops every
+ * IOTLB and walk-cache entry; AV = 1 drops the IOTLB entries whose
+ * translation contains ADDR's page (ADDR[11:0] ignored) and keeps every
+ * other IOTLB entry and the whole walk cache.
+ */
+TEST(riscv_iotinval_vma)
+{
+	const struct iopt_hwsim_params p = { .tlb_entries = 64,
+					     .walk_entries = 16 };
+	struct iopt_hwsim sim, other;
+	struct iopt_hwsim_counters c;
+	struct himg h;
+	uint64_t hits;
+
+	memset(&sim, 0, sizeof(sim));
+	memset(&other, 0, sizeof(other));
+	if (rv_image(&h, IOPT_QUIRK_RISCV_NAPOT))
+		goto out;
+	ASSERT_EQ(iopt_hwsim_init(&sim, &h.c, &h.m, &p), 0);
+
+	/* The fill is what rv_fill() says: all six answered by the IOTLB. */
+	rv_fill(&sim);
+	CHECK_EQ(rv_cached_set(&sim), RVP_ALL);
+	CHECK_EQ(counters(&sim).walks, 0);
+
+	/* AV = 0: the whole address space, leaves and non-leaves. */
+	rv_fill(&sim);
+	CHECK_EQ(iopt_hwsim_riscv_iotinval_vma(&sim, false, RV_A), 0);
+	c = counters(&sim);
+	CHECK_EQ(c.riscv_iotinval_vma, 1);
+	CHECK_EQ(c.riscv_iotinval_vma_av, 0);
+	CHECK_EQ(c.inv_all + c.inv_range, 0);
+	CHECK_EQ(c.tlb_dropped, 6);
+	CHECK_EQ(c.walk_dropped, 2);
+	CHECK_EQ(rv_cached_set(&sim), 0);
+	c = counters(&sim);
+	/* Every walk started from the root: nothing left in the walk
+	 * cache (the first one refills it for the rest). */
+	CHECK_EQ(c.walks, 6);
+	CHECK(c.walk_misses >= 1);
+	CHECK_EQ(c.walk_hits[1] + c.walk_hits[2], 6 - c.walk_misses);
+	iopt_hwsim_reset_counters(&sim);
+	CHECK_EQ(iopt_hwsim_riscv_iotinval_vma(&sim, false, 0), 0);
+	CHECK(!rv_cached(&sim, RV_A, 0x123456000ULL));
+	CHECK_EQ(counters(&sim).walk_misses, 1);
+
+	/* AV = 1 at A: A's page only; the walk cache stays, so A's walk
+	 * resumes below level-1 entry 2. */
+	rv_fill(&sim);
+	CHECK_EQ(iopt_hwsim_riscv_iotinval_vma(&sim, true, RV_A), 0);
+	c = counters(&sim);
+	CHECK_EQ(c.riscv_iotinval_vma, 1);
+	CHECK_EQ(c.riscv_iotinval_vma_av, 1);
+	CHECK_EQ(c.tlb_dropped, 1);
+	CHECK_EQ(c.walk_dropped, 0);
+	CHECK_EQ(rv_cached_set(&sim), RVP_ALL & ~RVP_A);
+	c = counters(&sim);
+	CHECK_EQ(c.walks, 1);
+	CHECK_EQ(c.walk_misses, 0);
+	CHECK_EQ(c.walk_hits[1], 1);
+
+	/* ADDR[11:0] are not part of the command: B + 0xabc is B's page. */
+	rv_fill(&sim);
+	CHECK_EQ(iopt_hwsim_riscv_iotinval_vma(&sim, true, RV_B + 0xabc), 0);
+	CHECK_EQ(counters(&sim).tlb_dropped, 1);
+	CHECK_EQ(rv_cached_set(&sim), RVP_ALL & ~RVP_B);
+
+	/* One 4K address inside a superpage drops the superpage, nothing
+	 * else: 2M + 0x1f5000, 1G + 0x3ffff000. */
+	rv_fill(&sim);
+	CHECK_EQ(iopt_hwsim_riscv_iotinval_vma(&sim, true, RV_BIG + 0x1f5000),
+		 0);
+	CHECK_EQ(counters(&sim).tlb_dropped, 1);
+	CHECK_EQ(rv_cached_set(&sim), RVP_ALL & ~RVP_BIG);
+	rv_fill(&sim);
+	CHECK_EQ(iopt_hwsim_riscv_iotinval_vma(&sim, true,
+					       RV_HUGE + 0x3ffff000), 0);
+	CHECK_EQ(counters(&sim).tlb_dropped, 1);
+	CHECK_EQ(rv_cached_set(&sim), RVP_ALL & ~RVP_HUGE);
+
+	/* An address nothing cached translates: nothing dropped. */
+	rv_fill(&sim);
+	CHECK_EQ(iopt_hwsim_riscv_iotinval_vma(&sim, true, RV_C), 0);
+	c = counters(&sim);
+	CHECK_EQ(c.riscv_iotinval_vma_av, 1);
+	CHECK_EQ(c.tlb_dropped + c.walk_dropped, 0);
+	CHECK_EQ(rv_cached_set(&sim), RVP_ALL);
+
+	/* AV = 1 never reaches the walk cache: a pointer changed under it
+	 * stays stale (v1.0: only AV = 0 invalidates non-leaf entries).
+	 * Level-1 entry 2 now names the root as A's level-0 table. */
+	rv_fill(&sim);
+	put64(&h, RV_L1 + 8 * 2, RV_PPN(RV_PHYS) | 1);
+	CHECK_EQ(iopt_hwsim_riscv_iotinval_vma(&sim, true, RV_A), 0);
+	CHECK_EQ(iopt_hwsim_riscv_iotinval_vma(&sim, true, RV_B), 0);
+	CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL) > 0, 1);
+	CHECK_EQ(iopt_hwsim_riscv_iotinval_vma(&sim, false, 0), 0);
+	CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL), 0);
+	put64(&h, RV_L1 + 8 * 2, RV_PPN(RV_L0) | 1);
+
+	/* Refused: NULL and another format; nothing dropped or counted. */
+	rv_fill(&sim);
+	CHECK_EQ(iopt_hwsim_riscv_iotinval_vma(NULL, false, 0), -EINVAL);
+	CHECK_EQ(iopt_hwsim_riscv_iofence_c(NULL), -EINVAL);
+	{
+		struct iopt_config x86 = { IOPT_FMT_X86_64, 12, 48, 52, 0, 0 };
+
+		ASSERT_EQ(iopt_hwsim_init(&other, &x86, &h.m, &p), 0);
+		CHECK_EQ(iopt_hwsim_riscv_iotinval_vma(&other, false, 0),
+			 -EINVAL);
+		CHECK_EQ(iopt_hwsim_riscv_iotinval_vma(&other, true, RV_A),
+			 -EINVAL);
+		CHECK_EQ(iopt_hwsim_riscv_iofence_c(&other), -EINVAL);
+		c = counters(&other);
+		CHECK_EQ(c.riscv_iotinval_vma + c.riscv_iofence_c, 0);
+	}
+	c = counters(&sim);
+	CHECK_EQ(c.riscv_iotinval_vma + c.tlb_dropped + c.walk_dropped, 0);
+	/* IOFENCE.C completes nothing the model has pending: it counts. */
+	CHECK_EQ(iopt_hwsim_riscv_iofence_c(&sim), 0);
+	c = counters(&sim);
+	CHECK_EQ(c.riscv_iofence_c, 1);
+	CHECK_EQ(c.tlb_dropped + c.walk_dropped, 0);
+	hits = c.tlb_hits;
+	CHECK_EQ(rv_cached_set(&sim), RVP_ALL);
+	CHECK_EQ(counters(&sim).tlb_hits, hits + 6);
+out:
+	iopt_hwsim_fini(&sim);
+	iopt_hwsim_fini(&other);
+	himg_close(&h);
+}
+
+/*
+ * A Svnapot 64K translation is one IOTLB entry: any page of the run hits
+ * it, and an IOTINVAL.VMA (AV = 1) of any one 4K address inside it drops
+ * the whole 64K, while the neighbouring run stays cached.
+ */
+TEST(riscv_napot_iotlb)
+{
+	const struct iopt_hwsim_params p = { .tlb_entries = 64,
+					     .walk_entries = 16 };
+	struct iopt_hwsim sim;
+	struct iopt_hwsim_result r;
+	struct iopt_hwsim_counters c;
+	struct himg h;
+
+	memset(&sim, 0, sizeof(sim));
+	if (rv_image(&h, IOPT_QUIRK_RISCV_NAPOT))
+		goto out;
+	ASSERT_EQ(iopt_hwsim_init(&sim, &h.c, &h.m, &p), 0);
+	ASSERT_EQ(iopt_hwsim_set_root(&sim, RV_PHYS), 0);
+
+	/* One walk fills it: 64K, contiguous, then every page hits. */
+	CHECK_EQ(iopt_hwsim_translate(&sim, RV_N1 + 0x3456, 0, &r), 0);
+	CHECK_EQ(r.phys, 0x30013456ULL);
+	CHECK_EQ(r.size_lg2, 16);
+	CHECK(r.contig);
+	CHECK(!r.cached);
+	CHECK_EQ(iopt_hwsim_translate(&sim, RV_N2, 0, &r), 0);
+	CHECK_EQ(r.size_lg2, 16);
+	iopt_hwsim_reset_counters(&sim);
+	for (unsigned int i = 0; i < 16; i++) {
+		CHECK(rv_cached(&sim, RV_N1 + i * 0x1000 + 8,
+				0x30010008ULL + i * 0x1000));
+		CHECK(rv_cached(&sim, RV_N2 + i * 0x1000,
+				0x30020000ULL + i * 0x1000));
+	}
+	c = counters(&sim);
+	CHECK_EQ(c.tlb_hits, 32);
+	CHECK_EQ(c.walks, 0);
+
+	/* Invalidate one 4K address (the run's 12th page): the whole 64K
+	 * translation goes, one entry. */
+	CHECK_EQ(iopt_hwsim_riscv_iotinval_vma(&sim, true, RV_N1 + 0xb000), 0);
+	c = counters(&sim);
+	CHECK_EQ(c.tlb_dropped, 1);
+	CHECK_EQ(c.walk_dropped, 0);
+	/* Pages far from the one named miss too: the first and the last. */
+	CHECK(!rv_cached(&sim, RV_N1 + 0xf000, 0x3001f000ULL));
+	iopt_hwsim_reset_counters(&sim);
+	CHECK_EQ(iopt_hwsim_riscv_iotinval_vma(&sim, true, RV_N1 + 0xb000), 0);
+	CHECK(!rv_cached(&sim, RV_N1, 0x30010000ULL));
+	/* The neighbouring 64K stays cached, all of it. */
+	for (unsigned int i = 0; i < 16; i++)
+		CHECK(rv_cached(&sim, RV_N2 + i * 0x1000 + 0x10,
+				0x30020010ULL + i * 0x1000));
+	/* The last page of the neighbour is not "inside" N1: invalidating
+	 * it drops N2, not the refilled N1. */
+	iopt_hwsim_reset_counters(&sim);
+	CHECK_EQ(iopt_hwsim_riscv_iotinval_vma(&sim, true, RV_N2 + 0xf000), 0);
+	CHECK_EQ(counters(&sim).tlb_dropped, 1);
+	CHECK(rv_cached(&sim, RV_N1 + 0x7000, 0x30017000ULL));
+	CHECK(!rv_cached(&sim, RV_N2 + 0x1000, 0x30021000ULL));
+
+	/* Without the Svnapot quirk the same words are reserved: a fault,
+	 * and nothing cached. */
+	iopt_hwsim_fini(&sim);
+	himg_close(&h);
+	memset(&sim, 0, sizeof(sim));
+	if (rv_image(&h, 0))
+		goto out;
+	ASSERT_EQ(iopt_hwsim_init(&sim, &h.c, &h.m, &p), 0);
+	ASSERT_EQ(iopt_hwsim_set_root(&sim, RV_PHYS), 0);
+	CHECK_EQ(iopt_hwsim_translate(&sim, RV_N1, 0, &r), -EFAULT);
+	CHECK_EQ(r.fault, IOPT_HWSIM_FAULT_TRANSLATION);
+	CHECK_EQ(r.level, 0);
+out:
+	iopt_hwsim_fini(&sim);
+	himg_close(&h);
+}
+
+/*
+ * Caching mode (IOPT_HWSIM_STRICT) remembers "no translation" too: AV = 1
+ * of the page drops that entry, so a page mapped after the fault becomes
+ * visible; before it, the model reports the stale negative entry.
+ */
+TEST(riscv_iotinval_negative)
+{
+	const struct iopt_hwsim_params p = { .tlb_entries = 64,
+					     .walk_entries = 16,
+					     .flags = IOPT_HWSIM_STRICT };
+	struct iopt_hwsim sim;
+	struct iopt_hwsim_result r;
+	struct himg h;
+
+	memset(&sim, 0, sizeof(sim));
+	if (rv_image(&h, 0))
+		goto out;
+	ASSERT_EQ(iopt_hwsim_init(&sim, &h.c, &h.m, &p), 0);
+	ASSERT_EQ(iopt_hwsim_set_root(&sim, RV_PHYS), 0);
+	CHECK_EQ(iopt_hwsim_translate(&sim, RV_C, 0, &r), -EFAULT);
+	put64(&h, RV_L0 + 8 * 5, RV_PPN(0x55555000ULL) | RV_LEAF);
+	CHECK_EQ(iopt_hwsim_translate(&sim, RV_C, 0, &r), -EFAULT);
+	CHECK(r.cached);
+	CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL), 1);
+	/* Another page's command leaves it. */
+	CHECK_EQ(iopt_hwsim_riscv_iotinval_vma(&sim, true, RV_B), 0);
+	CHECK_EQ(iopt_hwsim_translate(&sim, RV_C, 0, &r), -EFAULT);
+	CHECK_EQ(iopt_hwsim_riscv_iotinval_vma(&sim, true, RV_C + 0x10), 0);
+	CHECK_EQ(iopt_hwsim_check_coherent(&sim, NULL, NULL), 0);
+	CHECK_EQ(iopt_hwsim_translate(&sim, RV_C, 0, &r), 0);
+	CHECK_EQ(r.phys, 0x55555000ULL);
+out:
+	iopt_hwsim_fini(&sim);
+	himg_close(&h);
+}
+
+/*
+ * The flush callbacks on a RISC-V simulated IOMMU send what Linux's driver
+ * sends: a leaf-only range below 2M as one AV = 1 command per 4K page, a
+ * larger one or one that freed tables as AV = 0; flush_all as AV = 0;
+ * each followed by one IOFENCE.C.
+ */
+TEST(riscv_flush_ops)
+{
+	const struct iopt_hwsim_params p = { .tlb_entries = 64,
+					     .walk_entries = 16 };
+	const struct iopt_flush_ops *ops;
+	struct iopt_hwsim sim;
+	struct iopt_hwsim_counters c;
+	struct himg h;
+	void *cookie = NULL;
+
+	memset(&sim, 0, sizeof(sim));
+	if (rv_image(&h, IOPT_QUIRK_RISCV_NAPOT))
+		goto out;
+	ASSERT_EQ(iopt_hwsim_init(&sim, &h.c, &h.m, &p), 0);
+	ops = iopt_hwsim_flush_ops(&sim, &cookie);
+	ASSERT(ops && cookie == &sim);
+
+	/* A and B, leaf only: two AV = 1 commands, both pages dropped. */
+	rv_fill(&sim);
+	ops->flush_range(cookie, RV_A, 0x2000, 12, true);
+	c = counters(&sim);
+	CHECK_EQ(c.riscv_iotinval_vma, 2);
+	CHECK_EQ(c.riscv_iotinval_vma_av, 2);
+	CHECK_EQ(c.riscv_iofence_c, 1);
+	CHECK_EQ(c.inv_range + c.inv_all, 0);
+	CHECK_EQ(c.tlb_dropped, 2);
+	CHECK_EQ(c.walk_dropped, 0);
+	CHECK_EQ(rv_cached_set(&sim), RVP_ALL & ~(RVP_A | RVP_B));
+
+	/* A page-unaligned start still names each page once: 3 pages. */
+	rv_fill(&sim);
+	ops->flush_range(cookie, RV_A + 0x800, 0x2000, 12, true);
+	CHECK_EQ(counters(&sim).riscv_iotinval_vma_av, 3);
+
+	/* 2M or more: one AV = 0. */
+	rv_fill(&sim);
+	ops->flush_range(cookie, RV_BIG, 0x200000, 21, true);
+	c = counters(&sim);
+	CHECK_EQ(c.riscv_iotinval_vma, 1);
+	CHECK_EQ(c.riscv_iotinval_vma_av, 0);
+	CHECK_EQ(c.riscv_iofence_c, 1);
+	CHECK_EQ(c.tlb_dropped, 6);
+	CHECK_EQ(c.walk_dropped, 2);
+
+	/* Tables freed (not leaf only), however small: AV = 0. */
+	rv_fill(&sim);
+	ops->flush_range(cookie, RV_A, 0x1000, 12, false);
+	c = counters(&sim);
+	CHECK_EQ(c.riscv_iotinval_vma, 1);
+	CHECK_EQ(c.riscv_iotinval_vma_av, 0);
+	CHECK_EQ(c.walk_dropped, 2);
+
+	/* flush_all: AV = 0 and a fence. */
+	rv_fill(&sim);
+	ops->flush_all(cookie);
+	c = counters(&sim);
+	CHECK_EQ(c.riscv_iotinval_vma, 1);
+	CHECK_EQ(c.riscv_iotinval_vma_av, 0);
+	CHECK_EQ(c.riscv_iofence_c, 1);
+	CHECK_EQ(c.tlb_dropped, 6);
+	CHECK_EQ(rv_cached_set(&sim), 0);
+out:
+	iopt_hwsim_fini(&sim);
+	himg_close(&h);
+}
