@@ -342,7 +342,8 @@ VAS="0x10000 0x1ffff 0x400000 0x9ffff0 0x2234567 0x27fffff 0x8000000 0x802ffff"
 for v in $VAS; do echo "lookup $v"; done >>"$T/every.trace"
 for f in $("$IOPT" formats | awk '{ print $1 }') \
 	 arm-v7s:no_perms,mtk_ext,oas=35 arm-lpae-s1-4k:lpa2,ias=52,oas=52 \
-	 vtd-ss-4lvl:no1g vtd-ss-5lvl:oas=40; do
+	 vtd-ss-4lvl:no1g vtd-ss-5lvl:oas=40 \
+	 riscv-sv39:napot riscv-sv57:napot,oas=40; do
 	run --format "$f" --image "$T/every.img" "$T/every.trace"
 	cp "$T/out" "$T/lookups"
 	# shellcheck disable=SC2086

@@ -5645,6 +5645,14 @@ TEST(riscv_flush_ops)
 	CHECK_EQ(c.riscv_iotinval_vma_av, 0);
 	CHECK_EQ(c.walk_dropped, 2);
 
+	/* A range the command cannot express (size 0) is not lost: AV = 0. */
+	rv_fill(&sim);
+	ops->flush_range(cookie, RV_A, 0, 12, true);
+	c = counters(&sim);
+	CHECK_EQ(c.riscv_iotinval_vma, 1);
+	CHECK_EQ(c.riscv_iotinval_vma_av, 0);
+	CHECK_EQ(c.tlb_dropped, 6);
+
 	/* flush_all: AV = 0 and a fence. */
 	rv_fill(&sim);
 	ops->flush_all(cookie);
@@ -5657,4 +5665,80 @@ TEST(riscv_flush_ops)
 out:
 	iopt_hwsim_fini(&sim);
 	himg_close(&h);
+}
+
+/*
+ * RISC-V geometry: iosatp.MODE's Sv39, Sv48, Sv57 (3, 4, 5 levels of 9
+ * index bits over 4K pages, sign-extended inputs), 44-bit PPNs (oas up to
+ * 56), Svnapot the only quirk; a geometry that does not add up is refused
+ * by the walker.
+ */
+TEST(riscv_geometry)
+{
+	struct iopt_hwsim_geom g;
+	static const struct {
+		unsigned int gl, ias, oas;
+		uint32_t q;
+		int ret;
+		unsigned int levels;
+	} v[] = {
+		{ 12, 39, 56, 0, 0, 3 }, { 0, 48, 40, 0, 0, 4 },
+		{ 12, 57, 32, IOPT_QUIRK_RISCV_NAPOT, 0, 5 },
+		{ 12, 32, 34, 0, -ENOTSUP, 0 }, { 12, 47, 56, 0, -ENOTSUP, 0 },
+		{ 12, 48, 57, 0, -ENOTSUP, 0 }, { 12, 48, 31, 0, -ENOTSUP, 0 },
+		{ 16, 48, 48, 0, -ENOTSUP, 0 },
+		{ 12, 48, 48, IOPT_QUIRK_NO_CONTIG, -EINVAL, 0 },
+		{ 12, 39, 48, IOPT_QUIRK_VTD_NO_1G, -EINVAL, 0 },
+		{ 12, 39, 48, IOPT_QUIRK_RISCV_NAPOT | IOPT_QUIRK_ARM_TTBR1,
+		  -EINVAL, 0 },
+	};
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(v); i++) {
+		struct iopt_config c = { IOPT_FMT_RISCV, v[i].gl, v[i].ias,
+					 v[i].oas, v[i].q, 0 };
+		int ret;
+
+		memset(&g, 0xa5, sizeof(g));
+		ret = iopt_hwsim_geometry(&c, &g);
+		if (ret != v[i].ret) {
+			H_FAIL("case %u: %d, expected %d", i, ret, v[i].ret);
+			continue;
+		}
+		if (ret) {
+			CHECK_EQ(g.levels, 0xa5a5a5a5u);
+			continue;
+		}
+		CHECK_EQ(g.levels, v[i].levels);
+		CHECK_EQ(g.top_bits, 9);
+		CHECK_EQ(g.level_bits, 9);
+		CHECK_EQ(g.granule_lg2, 12);
+		CHECK(g.sign_extend && !g.stage2 && !g.ttbr1);
+		CHECK_EQ(g.quirks, v[i].q);
+	}
+	/* NAPOT on other formats' geometries is refused too. */
+	CHECK_EQ(iopt_hwsim_geometry(&(struct iopt_config){ IOPT_FMT_VTD_SS,
+				12, 48, 52, IOPT_QUIRK_RISCV_NAPOT, 0 }, &g),
+		 -EINVAL);
+	ASSERT_EQ(iopt_hwsim_geometry(&(struct iopt_config){ IOPT_FMT_RISCV,
+				12, 48, 56, 0, 0 }, &g), 0);
+	{
+		struct iopt_hwsim_result r;
+		struct iopt_hwsim_mem m;
+		struct iopt_hwsim_geom bad = g;
+
+		iopt_hwsim_mem_image(&m, "", 0, 0);
+		bad.levels = 5;			/* ias 48 is 4 levels */
+		CHECK_EQ(iopt_hwsim_walk(&bad, &m, 0, 0, 0, &r), -EINVAL);
+		bad = g;
+		bad.sign_extend = false;
+		CHECK_EQ(iopt_hwsim_walk(&bad, &m, 0, 0, 0, &r), -EINVAL);
+		bad = g;
+		bad.oas = 57;
+		CHECK_EQ(iopt_hwsim_walk(&bad, &m, 0, 0, 0, &r), -EINVAL);
+		bad = g;
+		bad.quirks = IOPT_QUIRK_NO_CONTIG;
+		CHECK_EQ(iopt_hwsim_walk(&bad, &m, 0, 0, 0, &r), -EINVAL);
+		CHECK_EQ(iopt_hwsim_walk(&g, &m, 0, 0, 0, &r), -EFAULT);
+		CHECK_EQ(r.fault, IOPT_HWSIM_FAULT_WALK_ABORT);
+	}
 }

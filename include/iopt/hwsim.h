@@ -400,8 +400,8 @@ struct iopt_hwsim_result {
  * granule 12, ias 12 + 9 * levels (21, 30, 39, 48, 57) or 64 (6 levels),
  * oas 32..52; VT-d second stage granule 12, ias 39, 48 or 57, oas 32..52,
  * quirk VTD_NO_1G only (another: -EINVAL); riscv granule 12, ias 39, 48 or
- * 57, oas 32..56 (@g->quirks keeps IOPT_QUIRK_RISCV_NAPOT, the IOMMU's
- * Svnapot). A granule of 0 means the format's own.
+ * 57, oas 32..56, quirk RISCV_NAPOT only (the IOMMU's Svnapot, kept in
+ * @g->quirks; another: -EINVAL). A granule of 0 means the format's own.
  * Return: 0; -EINVAL for a NULL pointer or unknown format, V7S_MTK_EXT
  * without V7S_NO_PERMS, or ARM_TTBR1 on stage 2; -ENOTSUP for a geometry the hardware cannot walk
  * (granule, ias, oas, more than 16 concatenated start tables).

@@ -33,6 +33,9 @@
 int hwsim_riscv_geometry_(const struct iopt_config *cfg,
 			  struct iopt_hwsim_geom *g)
 {
+	/* Svnapot is the only choice the format leaves to the IOMMU. */
+	if (cfg->quirks & ~IOPT_QUIRK_RISCV_NAPOT)
+		return -EINVAL;
 	if (cfg->granule_lg2 && cfg->granule_lg2 != 12)
 		return -ENOTSUP;
 	if (cfg->ias != 39 && cfg->ias != 48 && cfg->ias != 57)
@@ -49,7 +52,7 @@ int hwsim_riscv_geometry_(const struct iopt_config *cfg,
 	g->top_bits = 9;
 	g->concat = 1;
 	g->sign_extend = true;
-	g->quirks = cfg->quirks & IOPT_QUIRK_RISCV_NAPOT;
+	g->quirks = cfg->quirks;
 	return 0;
 }
 
