@@ -426,6 +426,25 @@ static const char *ftrace_event(const char *line)
 	return NULL;
 }
 
+/* trace-cmd report's header: "cpus=N" (decimal) or "version = V". */
+static bool is_trace_cmd_header(const char *p)
+{
+	if (starts_with(p, "cpus=")) {
+		p += strlen("cpus=");
+		if (!is_digit(*p))
+			return false;
+		while (is_digit(*p))
+			p++;
+		return !*skip_space(p);
+	}
+	if (!starts_with(p, "version"))
+		return false;
+	p = skip_space(p + strlen("version"));
+	if (*p != '=')
+		return false;
+	return *skip_space(p + 1) != '\0';
+}
+
 /*
  * Linux ftrace text. Returns 1 when @line is not ftrace text at all, else
  * 0 (op filled, maybe IOPT_TRACE_NONE) or -EINVAL.
@@ -443,6 +462,10 @@ static int parse_ftrace(struct ctx *c, struct iopt_trace_op *op,
 		p = skip_space(line);
 		if (starts_with(p, "CPU:") && strstr(p, "[LOST "))
 			return fail(c, "ftrace lost events here, so the trace is incomplete");
+		if (is_trace_cmd_header(p)) {
+			op->header = true;
+			return 0;
+		}
 		/* An event without the prefix: "map: IOMMU: ...". */
 		e = token_end(p, false);
 		if (e == p || e[-1] != ':' ||

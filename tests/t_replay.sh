@@ -107,6 +107,54 @@ run --contig --format arm-lpae-s1-4k "$T/lx.trace"
 check "ARM 4K --contig: the same unmap would split a 64K run (exit 1)" \
 	eval 'status_is 1 && err_has "lx.trace:2: .*split"'
 
+# --pgsizes: maps split into the listed sizes only. amd-v1 would map 6M
+# at 0x200000 as one 2M leaf and one 4M leaf; with 4K,2M it takes three 2M
+# leaves, so unmapping one 2M inside succeeds; with 4K only, every page is
+# 4K. The sizes come back from the lookups (iopt_iova_to_phys_length).
+printf 'map 0x200000 0x10200000 0x600000 rw\nlookup 0x400000\nunmap 0x600000 0x200000\nlookup 0x600000\nlookup 0x700000\n' >"$T/pg.trace"
+run --format amd-v1 "$T/pg.trace"
+check "amd-v1 default: 6M at 2M alignment maps a 4M leaf (the 2M unmap inside fails)" \
+	eval 'status_is 1 && [ "$(head -n 1 "$T/out")" = "0x400000 0x10400000 0x400000" ]'
+run --format amd-v1 --pgsizes 4K,2M "$T/pg.trace"
+check "amd-v1 --pgsizes 4K,2M: 2M leaves, one of them unmapped" \
+	eval 'status_is 0 && err_empty && out_is "0x400000 0x10400000 0x200000
+0x600000 unmapped
+0x700000 unmapped"'
+printf 'map 0x1000 0x5000 0x203000 rw\nlookup 0x1000\nlookup 0x200000\nlookup 0x203000\n' >"$T/pg4k.trace"
+run --format x86-64-4lvl --pgsizes=4K "$T/pg4k.trace"
+check "x86-64 --pgsizes=4K: 2M+12K at 4K alignment, every lookup a 4K page" \
+	eval 'status_is 0 && out_is "0x1000 0x5000 0x1000
+0x200000 0x204000 0x1000
+0x203000 0x207000 0x1000"'
+run --format x86-64-4lvl "$T/pg4k.trace"
+check "x86-64 default: the same map takes a 2M page where both addresses allow it" \
+	eval 'status_is 0 && [ "$(sed -n 2p "$T/out")" = "0x200000 0x204000 0x1000" ] &&
+	      printf "map 0x1000 0x201000 0x400000 rw\nlookup 0x200000\n" >"$T/al.trace" &&
+	      "$IOPT" replay --format x86-64-4lvl "$T/al.trace" | grep -qx "0x200000 0x400000 0x200000"'
+run --format arm-lpae-s1-4k --pgsizes 4K,64K "$T/pg4k.trace"
+check "--pgsizes: a size the format does not have is a usage error naming the allowed ones" \
+	eval 'status_is 2 && err_has "64K is not a page size" && err_has "allowed: 4K,2M,1G"'
+run --format arm-lpae-s1-4k --pgsizes 4K,,2M "$T/pg4k.trace"
+check "--pgsizes: a malformed list is a usage error" \
+	eval 'status_is 2 && err_has "separated by commas"'
+# A failing step leaves nothing of its line: the second map overlaps the
+# first only in its last 2M, so the 4K pages mapped before it are removed.
+printf 'map 0x400000 0x400000 0x200000 rw\nmap 0x3fe000 0x3fe000 0x202000 rw\nlookup 0x3fe000\nlookup 0x400000\n' >"$T/pgfail.trace"
+run --format x86-64-4lvl --pgsizes 4K,2M --keep-going "$T/pgfail.trace"
+check "--pgsizes: a map that fails part way leaves nothing of itself" \
+	eval 'status_is 1 && lines_in_err 1 && out_is "0x3fe000 unmapped
+0x400000 0x400000 0x200000"'
+
+# trace-cmd report's header lines are skipped and counted.
+printf 'cpus=2\nversion = 7\n  cpus=16\nmap 0x1000 0x2000 0x1000 rw\n' >"$T/tc.trace"
+run --format x86-64-4lvl --stats --json "$T/tc.trace"
+check "trace-cmd header lines (cpus=N, version = V): skipped and counted" \
+	eval 'status_is 0 && grep -q "\"headers\": 3}" "$T/err" && grep -q "\"maps\": 1," "$T/err"'
+printf 'cpus=two\n' >"$T/tc2.trace"
+run --format x86-64-4lvl "$T/tc2.trace"
+check "cpus= without a number is still a malformed line" \
+	eval 'status_is 1 && err_has "tc2.trace:1: unknown command"'
+
 # ---- Linux ftrace text, all three layouts, mixed with iopt lines ---------
 cat >"$T/ftrace.trace" <<'EOF'
 # tracer: nop
@@ -398,7 +446,7 @@ check "--stats: summary on stderr, stdout unchanged" \
 run --format "$X86" --stats --json "$T/small.trace"
 check "--stats --json: one object on stderr with the counts, stdout unchanged" \
 	eval 'status_is 0 && [ "$(wc -l <"$T/err")" -eq 1 ] &&
-	      err_has "^{\"lines\": 3, \"maps\": 1, \"unmaps\": 0, \"lookups\": 2, \"failed\": 0, \"walks\": [0-9]*, .*\"arena_bytes\": [0-9]*}\$" &&
+	      err_has "^{\"lines\": 3, \"maps\": 1, \"unmaps\": 0, \"lookups\": 2, \"failed\": 0, \"walks\": [0-9]*, .*\"arena_bytes\": [0-9]*, \"headers\": 0}\$" &&
 	      out_is "0x1000 unmapped
 0x1000 0x1000 0x1000"'
 run --format "$X86" --json "$T/small.trace"

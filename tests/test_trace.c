@@ -494,6 +494,34 @@ TEST(ftrace_malformed)
 	bad_line("CPU:3 [LOST 120 EVENTS]", "lost events");
 }
 
+/* trace-cmd report's header lines: NONE with @header set; near misses are
+ * still errors, and other NONE lines do not claim to be headers. */
+TEST(trace_cmd_header)
+{
+	static const char *const heads[] = {
+		"cpus=2", "cpus=16\n", "  cpus=4 \r\n", "version = 7",
+		"version=6", "version =  7\n",
+	};
+	struct iopt_trace_op op;
+	char reason[128];
+
+	for (unsigned int i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+		CHECK_EQ(iopt_trace_parse_line(heads[i], &op, reason, sizeof(reason)), 0);
+		CHECK_EQ(op.kind, IOPT_TRACE_NONE);
+		CHECK(op.header);
+	}
+	bad_line("cpus=", "unknown command");
+	bad_line("cpus=x2", "unknown command");
+	bad_line("cpus=2 extra", "unknown command");
+	bad_line("version =", "unknown command");
+	bad_line("version 7", "unknown command");
+	CHECK_EQ(iopt_trace_parse_line("# cpus=2", &op, reason, sizeof(reason)), 0);
+	CHECK(!op.header);
+	CHECK_EQ(iopt_trace_parse_line("map 0x1000 0x2000 0x1000", &op, reason,
+				       sizeof(reason)), 0);
+	CHECK(!op.header);
+}
+
 TEST(arguments)
 {
 	struct iopt_trace_op op;

@@ -47,14 +47,16 @@ struct replay {
 	struct iopt_arena arena;
 	struct iopt_table table;
 	struct iopt_gather gather;
-	unsigned long long maps, unmaps, lookups, failures;
+	uint64_t pgsizes;            /* --pgsizes; 0: iopt_map_range() */
+	unsigned long long maps, unmaps, lookups, failures, headers;
 };
 
 static void replay_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: iopt replay --format NAME [--image FILE] [--arena-size SIZE]\n"
-		"                   [--keep-going] [--contig] [--stats [--json]] TRACE|-\n"
+		"                   [--keep-going] [--contig] [--pgsizes LIST]\n"
+		"                   [--stats [--json]] TRACE|-\n"
 		"  --format NAME      table configuration ('iopt formats' lists them;\n"
 		"                     NAME:ias=N,oas=N overrides the address sizes)\n"
 		"  --image FILE       write the table memory to FILE at the end\n"
@@ -63,6 +65,8 @@ static void replay_usage(FILE *f)
 		"  --contig           ARM LPAE: map contiguous-hint runs (64K, 32M, ...);\n"
 		"                     by default not, as Linux's io-pgtable-arm, so that\n"
 		"                     a captured trace may unmap 4K inside 64K\n"
+		"  --pgsizes LIST     split each map into these page sizes only, as a\n"
+		"                     driver offering them would (e.g. 4K,2M)\n"
 		"  --stats            print a summary on stderr at the end\n"
 		"  --json             with --stats: the summary as one JSON object\n"
 		"TRACE lines: 'map IOVA PADDR SIZE [PROT]', 'unmap IOVA SIZE',\n"
@@ -99,6 +103,56 @@ static const char *size_str(char *buf, size_t len, unsigned long long v)
 	return buf;
 }
 
+/*
+ * --pgsizes: the map split as Linux's iommu_map() splits it, each step the
+ * largest allowed page that the IOVA and the address are aligned to and
+ * that fits, as many of it as fit before a larger one could start. A
+ * failure unmaps what the line had mapped, so the line is all or nothing.
+ */
+static int map_split(struct replay *r, const struct iopt_trace_op *op)
+{
+	uint64_t iova = op->iova, paddr = op->paddr, left = op->size, done = 0;
+	int err = 0;
+
+	while (left && !err) {
+		uint64_t addr = iova | paddr, sizes = r->pgsizes, mapped = 0;
+		unsigned int hb = 63 - (unsigned int)__builtin_clzll(left);
+		uint64_t pgsize, count, larger;
+
+		if (addr)	/* both addresses aligned to it */
+			sizes &= (addr & -addr) | ((addr & -addr) - 1);
+		if (hb < 63)	/* no larger than what is left */
+			sizes &= (2ULL << hb) - 1;
+		if (!sizes)
+			return -EINVAL;
+		pgsize = 1ULL << (63 - __builtin_clzll(sizes));
+		count = left / pgsize;
+		/* Stop where the next larger allowed size could begin. */
+		larger = r->pgsizes & ~((pgsize << 1) - 1);
+		if (larger) {
+			uint64_t next = larger & -larger;
+			uint64_t to = next - (iova & (next - 1));
+
+			if (!((iova ^ paddr) & (next - 1)) && to / pgsize < count)
+				count = to / pgsize;
+		}
+		err = iopt_map_pages(&r->table, iova, paddr, pgsize, count,
+				     op->prot, IOPT_MAP_ALL_OR_NOTHING, &mapped);
+		done += mapped;
+		iova += mapped;
+		paddr += mapped;
+		left -= mapped;
+	}
+	if (err && done) {
+		uint64_t unmapped;
+
+		iopt_unmap_range(&r->table, op->iova, done, 0, &r->gather,
+				 &unmapped);
+		iopt_gather_sync(&r->gather);
+	}
+	return err;
+}
+
 static void do_map(struct replay *r, const struct iopt_trace_op *op)
 {
 	uint64_t mapped = 0;
@@ -109,8 +163,11 @@ static void do_map(struct replay *r, const struct iopt_trace_op *op)
 	if (!op->size)
 		return; /* a kernel map of 0 bytes (iopt lines cannot say 0) */
 	/* All or nothing, so a failed line never leaves part of itself. */
-	err = iopt_map_range(&r->table, op->iova, op->paddr, op->size,
-			     op->prot, IOPT_MAP_ALL_OR_NOTHING, &mapped);
+	if (r->pgsizes)
+		err = map_split(r, op);
+	else
+		err = iopt_map_range(&r->table, op->iova, op->paddr, op->size,
+				     op->prot, IOPT_MAP_ALL_OR_NOTHING, &mapped);
 	if (err == -ENOMEM)
 		line_error(r, "map 0x%llx 0x%llx 0x%llx: %s: the %s arena is full; use a larger --arena-size",
 			   (unsigned long long)op->iova,
@@ -251,6 +308,7 @@ static int replay_stream(struct replay *r, FILE *f)
 				do_lookup(r, &op);
 				break;
 			case IOPT_TRACE_NONE:
+				r->headers += op.header;
 				break;
 			}
 			bad = r->failures != before;
@@ -316,7 +374,8 @@ static void print_stats(struct replay *r, bool json)
 			"\"lookups\": %llu, \"failed\": %llu, \"walks\": %llu, "
 			"\"entries_written\": %llu, \"entries_cleared\": %llu, "
 			"\"table_bytes\": %llu, \"table_bytes_peak\": %llu, "
-			"\"arena_touched\": %llu, \"arena_bytes\": %llu}\n",
+			"\"arena_touched\": %llu, \"arena_bytes\": %llu, "
+			"\"headers\": %llu}\n",
 			r->lineno, r->maps, r->unmaps, r->lookups, r->failures,
 			(unsigned long long)s.walks,
 			(unsigned long long)s.entries_written,
@@ -324,7 +383,7 @@ static void print_stats(struct replay *r, bool json)
 			(unsigned long long)s.table_bytes,
 			(unsigned long long)s.table_bytes_peak,
 			(unsigned long long)r->arena.bump,
-			(unsigned long long)r->arena_size);
+			(unsigned long long)r->arena_size, r->headers);
 		return;
 	}
 	fprintf(stderr, "iopt replay: %s: %llu lines, %llu maps, %llu unmaps, %llu lookups, %llu failed; ",
@@ -334,11 +393,11 @@ static void print_stats(struct replay *r, bool json)
 		(unsigned long long)s.walks,
 		(unsigned long long)s.entries_written,
 		(unsigned long long)s.entries_cleared);
-	fprintf(stderr, "table memory %llu bytes (peak %llu); arena %llu of %llu bytes touched\n",
+	fprintf(stderr, "table memory %llu bytes (peak %llu); arena %llu of %llu bytes touched; %llu trace-cmd header lines skipped\n",
 		(unsigned long long)s.table_bytes,
 		(unsigned long long)s.table_bytes_peak,
 		(unsigned long long)r->arena.bump,
-		(unsigned long long)r->arena_size);
+		(unsigned long long)r->arena_size, r->headers);
 }
 
 /* "--name VALUE" or "--name=VALUE" at argv[*i]; 1 when it matched. */
@@ -378,6 +437,40 @@ static int usage_error(const char *fmt, ...)
 	return 2;
 }
 
+/* "4K,2M": each a page size of the table (usage error 2 otherwise). */
+static int parse_pgsizes(struct replay *r, const char *list)
+{
+	uint64_t allowed = iopt_pgsize_bitmap(&r->table);
+	const char *p = list;
+
+	r->pgsizes = 0;
+	for (;;) {
+		const char *end;
+		uint64_t v;
+
+		if (iopt_trace_parse_u64(p, &end, &v) || (*end && *end != ',')) {
+			fprintf(stderr, "iopt replay: --pgsizes '%s': expected sizes separated by commas, e.g. 4K,2M\n",
+				list);
+			return 2;
+		}
+		if (!v || (v & (v - 1)) || !(allowed & v)) {
+			char sz[32];
+
+			fprintf(stderr, "iopt replay: --pgsizes: %s is not a page size of this format; allowed:",
+				size_str(sz, sizeof(sz), v));
+			for (uint64_t m = allowed; m; m &= m - 1)
+				fprintf(stderr, "%s%s", m == allowed ? " " : ",",
+					size_str(sz, sizeof(sz), m & -m));
+			fputc('\n', stderr);
+			return 2;
+		}
+		r->pgsizes |= v;
+		if (!*end)
+			return 0;
+		p = end + 1;
+	}
+}
+
 /**
  * iopt_cmd_replay() - the "iopt replay" subcommand
  * @argc: number of arguments, counting argv[0].
@@ -397,6 +490,7 @@ static int usage_error(const char *fmt, ...)
 int iopt_cmd_replay(int argc, char **argv)
 {
 	const char *format = NULL, *image = NULL, *trace = NULL, *val;
+	const char *pgsizes = NULL;
 	struct replay r = { .arena_size = REPLAY_ARENA_SIZE };
 	bool stats = false, opts_done = false, contig = false, json = false;
 	struct iopt_config cfg;
@@ -437,6 +531,10 @@ int iopt_cmd_replay(int argc, char **argv)
 			if (!strcmp(val, "-"))
 				return usage_error("%s: stdout is for lookup lines; give a file name", a);
 			image = val;
+		} else if (opt_value(argc, argv, &i, "--pgsizes", &val)) {
+			if (!val || !*val)
+				return usage_error("%s needs a list of page sizes, e.g. 4K,2M", a);
+			pgsizes = val;
 		} else if (opt_value(argc, argv, &i, "--arena-size", &val)) {
 			if (!val)
 				return usage_error("%s needs a size", a);
@@ -499,6 +597,14 @@ int iopt_cmd_replay(int argc, char **argv)
 		return err == -ENOMEM ? 1 : 2;
 	}
 	iopt_gather_init(&r.gather);
+	if (pgsizes) {
+		rc = parse_pgsizes(&r, pgsizes);
+		if (rc) {
+			iopt_fini(&r.table);
+			free(r.region);
+			return rc;
+		}
+	}
 
 	if (!strcmp(trace, "-")) {
 		r.file = "<stdin>";

@@ -45,8 +45,11 @@
  *    events do not record protection: maps get IOPT_READ | IOPT_WRITE
  *    (executable, as the kernel's DMA API maps). Lines of other ftrace
  *    events and lines starting with '#' (the ftrace header) are
- *    IOPT_TRACE_NONE. A "CPU:N [LOST N EVENTS]" line is malformed: the
- *    trace has a gap, so a replay of it would silently diverge.
+ *    IOPT_TRACE_NONE. So are the header lines `trace-cmd report` prints
+ *    before the events, "cpus=N" and "version = V", with @header set so
+ *    that a reader can count them. A "CPU:N [LOST N EVENTS]" line is
+ *    malformed: the trace has a gap, so a replay of it would silently
+ *    diverge.
  *
  *    Unmap: the kernel's event has size (requested) and unmapped_size
  *    (what the IOMMU driver actually removed: less when it met a hole or
@@ -84,6 +87,8 @@ enum iopt_trace_kind {
  * @req_size: unmap: the size the caller asked for (the ftrace event's size=;
  *            equal to @size for iopt lines). Map: equal to @size.
  * @prot:     map: IOPT_* protection flags.
+ * @header:   true for a trace-cmd report header line ("cpus=N",
+ *            "version = V"); @kind is then IOPT_TRACE_NONE.
  *
  * Fields a kind does not use are 0.
  */
@@ -95,6 +100,7 @@ struct iopt_trace_op {
 	uint64_t size;
 	uint64_t req_size;
 	unsigned int prot;
+	bool header;
 };
 
 /**

@@ -74,7 +74,7 @@ static bool tr_same(const struct iopt_trace_op *a, const struct iopt_trace_op *b
 	return a->kind == b->kind && a->ftrace == b->ftrace &&
 	       a->iova == b->iova && a->paddr == b->paddr &&
 	       a->size == b->size && a->req_size == b->req_size &&
-	       a->prot == b->prot;
+	       a->prot == b->prot && a->header == b->header;
 }
 
 static bool tr_is_clear(const struct iopt_trace_op *op)
@@ -243,9 +243,20 @@ static void tr_check_op(const struct tr_line *l, const struct iopt_trace_op *op)
 	const unsigned int rwx = IOPT_READ | IOPT_WRITE | IOPT_NOEXEC |
 				 IOPT_CACHE | IOPT_MMIO | IOPT_PRIV;
 
+	if (op->kind != IOPT_TRACE_NONE)
+		TR_CHECK(l, !op->header, "a header flag on an operation");
 	switch (op->kind) {
 	case IOPT_TRACE_NONE:
 		TR_CHECK(l, tr_is_clear(op), "a NONE op with fields set");
+		if (op->header) {	/* trace-cmd's "cpus=N" or "version = V" */
+			const char *p = l->text;
+
+			while (p < l->text + l->len && (*p == ' ' || *p == '\t'))
+				p++;
+			TR_CHECK(l, !strncmp(p, "cpus=", 5) ||
+				    !strncmp(p, "version", 7),
+				 "a header that is not cpus= or version");
+		}
 		return;
 	case IOPT_TRACE_MAP:
 		TR_CHECK(l, op->size == op->req_size,
