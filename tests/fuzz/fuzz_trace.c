@@ -251,7 +251,9 @@ static void tr_check_op(const struct tr_line *l, const struct iopt_trace_op *op)
 		if (op->header) {	/* trace-cmd's "cpus=N" or "version = V" */
 			const char *p = l->text;
 
-			while (p < l->text + l->len && (*p == ' ' || *p == '\t'))
+			/* the reader's white space: " \t\r\n\v\f" */
+			while (p < l->text + l->len && (*p == ' ' ||
+			       (*p >= '\t' && *p <= '\r')))
 				p++;
 			TR_CHECK(l, !strncmp(p, "cpus=", 5) ||
 				    !strncmp(p, "version", 7),
