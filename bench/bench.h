@@ -161,7 +161,9 @@ struct bench_tab {
 	bool up;
 };
 
-/* The arena, @bytes of address space (memory is touched only as used). */
+/* The arena, with room for @bytes of tables: its metadata (41/553 of the
+ * region, see iopt_arena_init()) comes on top. Memory is touched only as
+ * used. */
 int bench_tab_arena(struct bench_tab *b, size_t bytes);
 /* A fresh table for @format on the arena; @stats: IOPT_CFG_STATS. */
 int bench_tab_init(struct bench_tab *b, const char *format, bool stats);

@@ -34,8 +34,11 @@ const struct iopt_flush_ops bench_noflush = {
 
 int bench_tab_arena(struct bench_tab *b, size_t bytes)
 {
+	/* usable = size * 512 / 553: the arena keeps 41 bytes of every 553. */
+	size_t region = bytes / 512 * 553 + (bytes % 512) * 553 / 512 + 4096;
+
 	memset(b, 0, sizeof(*b));
-	if (iopt_arena_create(&b->arena, bytes, BENCH_ARENA_PHYS))
+	if (region < bytes || iopt_arena_create(&b->arena, region, BENCH_ARENA_PHYS))
 		return -1;
 	b->have_arena = true;
 	/* Freed tables go back as a kernel's would: without being poisoned
