@@ -145,6 +145,23 @@ check "--pgsizes: a map that fails part way leaves nothing of itself" \
 	eval 'status_is 1 && lines_in_err 1 && out_is "0x3fe000 unmapped
 0x400000 0x400000 0x200000"'
 
+# A refused operation says which check failed.
+for c in 'map 0x5000 0x8000 0x10000|iova 0x5000 is not aligned to the 16K page size' \
+	 'map 0x8000 0x5000 0x10000|paddr 0x5000 is not aligned to the 16K page size' \
+	 'map 0x8000 0x8000 0x6000|size 0x6000 is not a multiple of the 16K page size' \
+	 'map 0x1000000000000 0 0x4000|iova range 0x1000000000000-0x1000000003fff is outside the 48-bit input space' \
+	 'map 0x4000 0xffffffffc000 0x8000|paddr range 0xffffffffc000-0x1000000003fff is beyond the 48-bit output size' \
+	 'unmap 0x5000 0x4000|iova 0x5000 is not aligned to the 16K page size'; do
+	printf '%s\n' "${c%%|*}" >"$T/why.trace"
+	run --format arm-lpae-s1-16k "$T/why.trace"
+	check "refused '${c%%|*}': the message says '${c#*|}'" \
+		eval 'status_is 1 && err_has "why.trace:1: .*: ${c#*|}\$"'
+done
+printf 'map 0x800000000000 0 0x1000\n' >"$T/why.trace"
+run --format x86-64-4lvl "$T/why.trace"
+check "refused non-canonical x86 iova: the message names the input space" \
+	eval 'status_is 1 && err_has "outside the 48-bit input space (or not canonical)"'
+
 # trace-cmd report's header lines are skipped and counted.
 printf 'cpus=2\nversion = 7\n  cpus=16\nmap 0x1000 0x2000 0x1000 rw\n' >"$T/tc.trace"
 run --format x86-64-4lvl --stats --json "$T/tc.trace"

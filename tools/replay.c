@@ -153,10 +153,49 @@ static int map_split(struct replay *r, const struct iopt_trace_op *op)
 	return err;
 }
 
+/*
+ * Which check a refused operation failed (@err), for its message; "" when
+ * none of these explains it. @paddr is ignored for unmaps (@is_map false).
+ */
+static const char *refusal(const struct replay *r, char *buf, size_t len,
+			   const struct iopt_trace_op *op, bool is_map, int err)
+{
+	uint64_t sizes = r->pgsizes ? r->pgsizes : iopt_pgsize_bitmap(&r->table);
+	uint64_t gran = sizes & -sizes, last = op->iova + op->size - 1;
+	uint64_t plast = op->paddr + op->size - 1;
+	unsigned int oas = r->table.cfg.oas;
+	char sz[32];
+
+	buf[0] = '\0';
+	if (err == -EINVAL && (op->iova & (gran - 1)))
+		snprintf(buf, len, ": iova 0x%llx is not aligned to the %s page size",
+			 (unsigned long long)op->iova, size_str(sz, sizeof(sz), gran));
+	else if (err == -EINVAL && is_map && (op->paddr & (gran - 1)))
+		snprintf(buf, len, ": paddr 0x%llx is not aligned to the %s page size",
+			 (unsigned long long)op->paddr, size_str(sz, sizeof(sz), gran));
+	else if (err == -EINVAL && (op->size & (gran - 1)))
+		snprintf(buf, len, ": size 0x%llx is not a multiple of the %s page size",
+			 (unsigned long long)op->size, size_str(sz, sizeof(sz), gran));
+	else if (err == -EOVERFLOW || (err == -ERANGE && last < op->iova))
+		snprintf(buf, len, ": iova + size wraps past 2^64");
+	else if (err == -ERANGE && is_map && oas < 64 &&
+		 (plast < op->paddr || (plast >> oas)))
+		snprintf(buf, len, ": paddr range 0x%llx-0x%llx is beyond the %u-bit output size",
+			 (unsigned long long)op->paddr, (unsigned long long)plast,
+			 oas);
+	else if (err == -ERANGE)
+		snprintf(buf, len, ": iova range 0x%llx-0x%llx is outside the %u-bit input space%s",
+			 (unsigned long long)op->iova, (unsigned long long)last,
+			 r->table.cfg.ias,
+			 r->table.sign_extend ?
+			 " (or not canonical)" : "");
+	return buf;
+}
+
 static void do_map(struct replay *r, const struct iopt_trace_op *op)
 {
 	uint64_t mapped = 0;
-	char sz[32];
+	char sz[32], why[160];
 	int err;
 
 	r->maps++;
@@ -175,16 +214,18 @@ static void do_map(struct replay *r, const struct iopt_trace_op *op)
 			   (unsigned long long)op->size, iopt_strerror(err),
 			   size_str(sz, sizeof(sz), r->arena_size));
 	else if (err)
-		line_error(r, "map 0x%llx 0x%llx 0x%llx: %s",
+		line_error(r, "map 0x%llx 0x%llx 0x%llx: %s%s",
 			   (unsigned long long)op->iova,
 			   (unsigned long long)op->paddr,
-			   (unsigned long long)op->size, iopt_strerror(err));
+			   (unsigned long long)op->size, iopt_strerror(err),
+			   refusal(r, why, sizeof(why), op, true, err));
 }
 
 static void do_unmap(struct replay *r, const struct iopt_trace_op *op)
 {
 	unsigned int flags = 0;
 	uint64_t unmapped = 0;
+	char why[160];
 	int err, err2;
 
 	r->unmaps++;
@@ -201,9 +242,10 @@ static void do_unmap(struct replay *r, const struct iopt_trace_op *op)
 			   (unsigned long long)op->iova,
 			   (unsigned long long)op->size, iopt_strerror(err));
 	else if (err)
-		line_error(r, "unmap 0x%llx 0x%llx: %s",
+		line_error(r, "unmap 0x%llx 0x%llx: %s%s",
 			   (unsigned long long)op->iova,
-			   (unsigned long long)op->size, iopt_strerror(err));
+			   (unsigned long long)op->size, iopt_strerror(err),
+			   refusal(r, why, sizeof(why), op, false, err));
 	else if (err2)
 		line_error(r, "unmap 0x%llx 0x%llx: gather sync: %s",
 			   (unsigned long long)op->iova,
