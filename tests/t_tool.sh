@@ -54,4 +54,27 @@ sed -n 's/^  {"name": "\([^"]*\)", "ias": \([0-9]*\), "oas": \([0-9]*\), "levels
 		s = s (s == "" ? "" : ",") sprintf("%d", v) (k ? us[k] : "") }
 	       printf "%-20s ias=%-2u oas=%-2u levels=%u pagesizes=%s\n", $1, $2, $3, $4, s }' >"$T/rebuilt"
 check "formats --json says what the plain listing says" cmp -s "$T/plain" "$T/rebuilt"
+
+# bench: --opt=value and --opt value alike; refusals say what was wrong.
+"$IOPT" bench --quick --rounds=1 --scenario=a --format=x86-64-4lvl >"$T/out" 2>"$T/err"; rc=$?
+"$IOPT" bench --quick --rounds 1 --scenario a --format x86-64-4lvl >"$T/ref" 2>>"$T/err"; rc2=$?
+check "bench: --opt=value runs what --opt value runs (same rows)" \
+	sh -c '[ '$rc' -eq 0 ] && [ '$rc2' -eq 0 ] && grep -q "x86-64-4lvl  *batched" "$0" &&
+	       [ "$(awk "{print \$1, \$2}" "$0")" = "$(awk "{print \$1, \$2}" "$1")" ]' "$T/out" "$T/ref"
+check "bench: piped, no progress lines on stderr" [ ! -s "$T/err" ]
+for c in '--rounds=0|--rounds .0.: a number from 1 to 1000' '--scenario=z|unknown scenario .z.' \
+	 '--scenario|--scenario needs a letter or name' '--bogus|unknown option or argument .--bogus.'; do
+	# shellcheck disable=SC2086
+	"$IOPT" bench ${c%%|*} >"$T/out" 2>&1; rc=$?
+	check "bench ${c%%|*}: 2, says '${c#*|}'" \
+		sh -c '[ '$rc' -eq 2 ] && grep -q "^iopt bench: $1" "$0"' "$T/out" "${c#*|}"
+done
+# On a terminal (script(1) gives one) bench shows which scenario runs.
+if command -v script >/dev/null 2>&1; then
+	script -qc "$IOPT bench --quick --rounds=1 --scenario=a --format=x86-64-4lvl" /dev/null >"$T/out" 2>&1
+	check "bench on a terminal: a progress line names the scenario" \
+		grep -q "running a (unmap-example) on x86-64-4lvl" "$T/out"
+else
+	ok "# SKIP script(1) not installed"
+fi
 finish

@@ -5,9 +5,11 @@
  * bench/bench.h for how every scenario measures.
  */
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../bench/bench.h"
 #include "cmds.h"
@@ -95,6 +97,29 @@ static int find_scenario(const char *s)
 	return -1;
 }
 
+/*
+ * One scenario, with a progress line on stderr while it runs when stderr
+ * is a terminal (erased afterwards, so a terminal shows only the results
+ * and a pipe or file never sees it).
+ */
+static int run_scenario(unsigned int i, const struct bench_opts *o)
+{
+	bool tty = isatty(STDERR_FILENO);
+	int ret;
+
+	if (tty) {
+		fprintf(stderr, "iopt bench: running %s (%s) on %s...",
+			scenarios[i].id, scenarios[i].name,
+			o->format ? o->format : "the default formats");
+		fflush(stderr);
+	}
+	fflush(stdout);
+	ret = scenarios[i].run(o);
+	if (tty)
+		fprintf(stderr, "\r\033[K");
+	return ret;
+}
+
 /* `--format all`: the picked scenarios (or b, e, g) on every named
  * configuration, one configuration after the other. */
 static int run_all_formats(struct bench_opts *o, bool *picked, bool any_picked)
@@ -109,10 +134,24 @@ static int run_all_formats(struct bench_opts *o, bool *picked, bool any_picked)
 	for (unsigned int f = 0; (name = iopt_config_name(f, &cfg)); f++) {
 		o->format = name;
 		for (unsigned int i = 0; i < NR_SCENARIOS; i++)
-			if (picked[i] && scenarios[i].run(o))
+			if (picked[i] && run_scenario(i, o))
 				ret = 1;
 	}
 	return ret;
+}
+
+__attribute__((format(printf, 1, 2)))
+static int bench_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "iopt bench: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	usage(stderr);
+	return 2;
 }
 
 int iopt_cmd_bench(int argc, char **argv)
@@ -124,8 +163,7 @@ int iopt_cmd_bench(int argc, char **argv)
 	int ret = 0;
 
 	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		bool has_val = i + 1 < argc;
+		const char *a = argv[i], *val;
 
 		if (!strcmp(a, "--quick")) {
 			o.quick = true;
@@ -135,47 +173,45 @@ int iopt_cmd_bench(int argc, char **argv)
 			once = true;
 		} else if (!strcmp(a, "--single")) {
 			single = true;
-		} else if (!strcmp(a, "--scenario") && has_val) {
-			int k = find_scenario(argv[++i]);
+		} else if (tool_opt_value(argc, argv, &i, "--scenario", &val)) {
+			int k = val ? find_scenario(val) : -1;
 
-			if (k < 0) {
-				fprintf(stderr, "iopt bench: unknown scenario '%s'\n", argv[i]);
-				usage(stderr);
-				return 2;
-			}
+			if (k < 0)
+				return bench_usage_error(val ? "unknown scenario '%s'" :
+							 "%s needs a letter or name", val ? val : a);
 			picked[k] = any_picked = true;
-		} else if (!strcmp(a, "--format") && has_val) {
+		} else if (tool_opt_value(argc, argv, &i, "--format", &val)) {
 			struct iopt_config cfg;
 
-			o.format = argv[++i];
+			if (!val)
+				return bench_usage_error("%s needs a name", a);
+			o.format = val;
 			if (strcmp(o.format, "all") &&
 			    iopt_config_from_name(o.format, &cfg)) {
-				fprintf(stderr, "iopt bench: unknown format '%s'\n", o.format);
+				fprintf(stderr, "iopt bench: unknown format '%s': run 'iopt formats' for the names\n",
+					o.format);
 				return 2;
 			}
-		} else if (!strcmp(a, "--rounds") && has_val) {
+		} else if (tool_opt_value(argc, argv, &i, "--rounds", &val)) {
 			char *end;
-			unsigned long v = strtoul(argv[++i], &end, 0);
+			unsigned long v = val ? strtoul(val, &end, 0) : 0;
 
-			if (*end || !v || v > 1000) {
-				usage(stderr);
-				return 2;
-			}
+			if (!val || *end || !v || v > 1000)
+				return bench_usage_error("--rounds '%s': a number from 1 to 1000",
+							 val ? val : "");
 			o.rounds = (unsigned int)v;
-		} else if (!strcmp(a, "--size") && has_val) {
-			if (parse_size(argv[++i], &once_size) || once_size < 4096 ||
-			    (once_size & 4095)) {
-				usage(stderr);
-				return 2;
-			}
+		} else if (tool_opt_value(argc, argv, &i, "--size", &val)) {
+			if (!val || parse_size(val, &once_size) || once_size < 4096 ||
+			    (once_size & 4095))
+				return bench_usage_error("--size '%s': a multiple of 4K such as 64M",
+							 val ? val : "");
 		} else if (!strcmp(a, "--compare") && i + 2 < argc && argc == 4) {
 			return bench_compare(argv[i + 1], argv[i + 2]) ? 2 : 0;
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			usage(stdout);
 			return 0;
 		} else {
-			usage(stderr);
-			return 2;
+			return bench_usage_error("unknown option or argument '%s'", a);
 		}
 	}
 	if (once)
@@ -193,7 +229,7 @@ int iopt_cmd_bench(int argc, char **argv)
 		for (unsigned int i = 0; i < NR_SCENARIOS; i++) {
 			if (any_picked && !picked[i])
 				continue;
-			if (scenarios[i].run(&o))
+			if (run_scenario(i, &o))
 				ret = 1;
 		}
 	}

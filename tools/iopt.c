@@ -140,6 +140,10 @@ int main(int argc, char **argv)
 		{ "bench", iopt_cmd_bench },
 	};
 
+	/* Results appear line by line also when piped (long runs, tee); but
+	 * not replay's lookup stream, which may be millions of lines. */
+	if (argc < 2 || strcmp(argv[1], "replay"))
+		setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
