@@ -55,6 +55,12 @@ sed -n 's/^  {"name": "\([^"]*\)", "ias": \([0-9]*\), "oas": \([0-9]*\), "levels
 	       printf "%-20s ias=%-2u oas=%-2u levels=%u pagesizes=%s\n", $1, $2, $3, $4, s }' >"$T/rebuilt"
 check "formats --json says what the plain listing says" cmp -s "$T/plain" "$T/rebuilt"
 
+# docs/formats.md describes every configuration the tool lists.
+missing=$("$IOPT" formats | awk '{ print $1 }' | while read -r f; do
+	grep -q "\`$f\`" "$(dirname "$0")/../docs/formats.md" || echo "$f"; done)
+check "docs/formats.md names every configuration of iopt formats${missing:+ (missing: $missing)}" \
+	[ -z "$missing" ]
+
 # bench: --opt=value and --opt value alike; refusals say what was wrong.
 "$IOPT" bench --quick --rounds=1 --scenario=a --format=x86-64-4lvl >"$T/out" 2>"$T/err"; rc=$?
 "$IOPT" bench --quick --rounds 1 --scenario a --format x86-64-4lvl >"$T/ref" 2>>"$T/err"; rc2=$?

@@ -390,7 +390,7 @@ struct iopt_hwsim_result {
  * @cfg: a configuration as given to iopt_init().
  * @g:   filled on success; unchanged on error.
  *
- * Computed from the architecture's rules (formats.md), not asked of the
+ * Computed from the architecture's rules (docs/formats.md), not asked of the
  * engine: compare @g->levels with iopt_levels() to check the engine.
  * Accepted: ARM and x86 as iopt_init() takes them (ARM: IOPT_QUIRK_ARM_TTBR1
  * sets @g->ttbr1, IOPT_QUIRK_ARM_LPA2 @g->ds); arm-v7s granule 12,
