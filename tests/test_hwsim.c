@@ -2218,7 +2218,8 @@ static void amd_plant_chain(unsigned char *bytes, uint64_t phys,
  * the same bytes; they must agree, read at most @g->levels entries, and
  * never touch memory after a refused read.  With @deep, some walk must read
  * @g->levels entries; for AMD the first walk is IOVA 0 from @phys, down the
- * chain amd_plant_chain() wrote there. */
+ * chain amd_plant_chain() wrote there. The second starts past the end, so
+ * a refused read is certain. */
 static void hostile_walks(const struct iopt_hwsim_geom *g,
 			  const struct iopt_hwsim_mem *m, const void *bytes,
 			  uint64_t phys, uint64_t size, uint64_t *rng,
@@ -2248,6 +2249,8 @@ static void hostile_walks(const struct iopt_hwsim_geom *g,
 			root = phys;
 			iova = 0;
 		}
+		if (i == 1)	/* a root past the end: the edge is reached */
+			root = phys + size;
 		ra = iopt_hwsim_walk(g, m, root, iova, access, &a);
 		rm.refused_now = false;
 		rc = iopt_hwsim_walk(g, &cm, root, iova, access, &c);
@@ -5203,10 +5206,11 @@ TEST(amd_hostile)
 		ASSERT_EQ(iopt_hwsim_geometry(&c, &g), 0);
 		for (uint64_t o = 0; o < size; o += 8)
 			le64_put(img + o, amd_hostile_word(&rng, phys, size, g.levels));
+		amd_plant_chain(img, phys, g.levels);
 		memcpy(copy, img, size);
 		iopt_hwsim_mem_image(&m, img, size, phys);
 		hostile_walks(&g, &m, img, phys, size, &rng, NR_HOSTILE_WALKS,
-			      ias[i] <= 48);
+			      true);
 		iopt_hwsim_mem_image(&m, img, size, phys + 12);
 		hostile_walks(&g, &m, img, phys + 12, size, &rng,
 			      NR_HOSTILE_WALKS / 4, false);
