@@ -34,7 +34,7 @@ check "bench --json runs (exit 0)" [ "$rc" -eq 0 ]
 check "the JSON is one array" \
 	sh -c 'head -n 1 "$0" | grep -qx "\[" && tail -n 1 "$0" | grep -qx "\]"' "$T/out"
 objs=$(grep -c '^  {' "$T/out")
-check "one object per measurement: 2 formats x 2 variants + 1" [ "$objs" -eq 5 ]
+check "one object per measurement: 2 formats x 2 variants + 2" [ "$objs" -eq 6 ]
 missing=0
 for key in scenario format variant unit count ns_per_unit calls walks flushes \
 	   baseline ratio_to_baseline; do
@@ -63,13 +63,26 @@ r=$(field "$bt" ratio_to_baseline)
 check "the ratio is a positive number" \
 	sh -c 'echo "$0" | grep -Eq "^[0-9]+(\.[0-9]+)?(e[-+]?[0-9]+)?$" && [ "$0" != 0 ]' "$r"
 # 64 GiB cycled: 32768 leaf tables + 64 L2 + 1 L1 + the root, 4 KiB each.
-tm='"scenario": "table-memory"'
+tm='"scenario": "table-memory", "format": "arm-lpae-s1-4k", "variant": "4K every 2M, 64G"'
+tr='"scenario": "table-memory", "format": "arm-lpae-s1-4k", "variant": "4K every 2M, 64G, reclaim"'
 check "table-memory: final bytes as the geometry says" \
 	[ "$(field "$tm" table_bytes_final)" = $(( (32768 + 64 + 1 + 1) * 4096 )) ]
 check "table-memory: peak = final (nothing reclaimed)" \
 	[ "$(field "$tm" table_bytes_peak)" = "$(field "$tm" table_bytes_final)" ]
 check "table-memory: 2 engine calls and 1 flush per cycle" \
 	[ "$(field "$tm" calls)" = 65536 -a "$(field "$tm" flushes)" = 32768 ]
+# With iopt_reclaim() sweeping each finished 2M, 1G and at the end the
+# whole space: only the root is left, the peak is one path of tables, and
+# each cycle walks once more (the sweep) for the same flushes.
+check "table-memory reclaim: only the root is left" \
+	[ "$(field "$tr" table_bytes_final)" = 4096 ]
+check "table-memory reclaim: the peak is the root and one path (4 tables)" \
+	[ "$(field "$tr" table_bytes_peak)" = $(( 4 * 4096 )) ]
+check "table-memory reclaim: one sweep walk per cycle, same calls and flushes" \
+	[ "$(field "$tr" walks)" = $(( 65536 + 32768 )) -a "$(field "$tr" calls)" = 65536 -a \
+	  "$(field "$tr" flushes)" = 32768 ]
+check "table-memory reclaim: compared with keeping the tables" \
+	sh -c 'grep "^  {" "$0" | grep -- "$1" | grep -q "\"baseline\": \"4K every 2M, 64G\", "' "$T/out" "$tr"
 
 # Every scenario on the formats whose sizes differ from ARM LPAE's: v7s
 # (4 GiB of IOVA and PA, 4-byte entries, replicated 64K and 16M pages) and
@@ -87,7 +100,7 @@ for f in arm-v7s arm-mali-lpae; do
 		[ "$(grep -c "^  {.*\"format\": \"$f\"" "$T/out")" -eq "$(grep -c '^  {' "$T/out")" ]
 	check "$f: unmap-example, teardown, lookup, table-memory ran" \
 		[ "$(nobj unmap-example)" -eq 2 -a "$(nobj teardown)" -eq 12 \
-		  -a "$(nobj lookup)" -eq 6 -a "$(nobj table-memory)" -eq 1 ]
+		  -a "$(nobj lookup)" -eq 6 -a "$(nobj table-memory)" -eq 2 ]
 done
 # Mali's run (the last): 1 GiB pages repeated over the GiBs that fit its
 # 40-bit output. Batched is one call (and one sync) for all the GiBs of a
@@ -131,10 +144,15 @@ check "arm-v7s: teardown of a 3 GiB guest" \
 check "arm-v7s: lookups over 1 GiB (a quarter of the input space)" \
 	[ "$(field '"scenario": "lookup"' iova_bytes)" = $((1 << 30)) ]
 # 4 GiB cycled: a 16 KiB first-level table and one 1 KiB table per 2 MiB.
+tm7='"scenario": "table-memory", "format": "arm-v7s", "variant": "4K every 2M, 4G"'
+tr7='"scenario": "table-memory", "format": "arm-v7s", "variant": "4K every 2M, 4G, reclaim"'
 check "arm-v7s: table-memory through 4 GiB, bytes as the geometry says" \
-	[ "$(field "$tm" iova_bytes)" = $((4 << 30)) -a \
-	  "$(field "$tm" table_bytes_final)" = $((16384 + 2048 * 1024)) -a \
-	  "$(field "$tm" calls)" = 4096 -a "$(field "$tm" flushes)" = 2048 ]
+	[ "$(field "$tm7" iova_bytes)" = $((4 << 30)) -a \
+	  "$(field "$tm7" table_bytes_final)" = $((16384 + 2048 * 1024)) -a \
+	  "$(field "$tm7" calls)" = 4096 -a "$(field "$tm7" flushes)" = 2048 ]
+check "arm-v7s: table-memory reclaim leaves the 16 KiB root, peaks at one 1 KiB table more" \
+	[ "$(field "$tr7" table_bytes_final)" = 16384 -a \
+	  "$(field "$tr7" table_bytes_peak)" = $((16384 + 1024)) ]
 # The single-page and one-call modes of bench/callgrind.sh, per format.
 for f in arm-v7s arm-mali-lpae apple-dart apple-dart2; do
 	"$IOPT" bench --once --single --size 1M --format $f >"$T/out" 2>&1 &&

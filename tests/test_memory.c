@@ -313,6 +313,125 @@ out:
 }
 
 /*
+ * iopt_reclaim(): after partial unmaps leave leaf tables empty, a sweep
+ * over a range frees exactly the empty tables wholly inside it, through the
+ * gather (after the flush, which covers their spans and is not leaf-only);
+ * tables that still map, or reach past the range, stay; translations do not
+ * change; a sweep over everything leaves only the root.
+ */
+TEST_CFG(reclaim_empty_tables)
+{
+	struct tenv e;
+	uint64_t root_bytes, lt, used0, frees0, freed = ~0ULL, pa;
+	uint64_t a, b, d, keep, big;
+
+	if (env_open(&e, cfg->name, &flush_both))
+		goto out;
+	root_bytes = e.a.used;
+	lt = e.gsz * (e.tbl / e.ent);   /* the span of one leaf table */
+	if (6 * lt > e.top)
+		goto out;               /* not four leaf tables' worth of IOVA */
+	a = e.base + e.gsz;             /* leaf table 0: emptied */
+	d = e.base + lt + 2 * e.gsz;    /* leaf table 1: keeps a page */
+	b = e.base + 2 * lt;            /* leaf table 2: emptied */
+	keep = e.base + 4 * lt;         /* leaf table 4: outside the sweep */
+	pa = 0x40000000ULL;
+	if (tenv_map(&e, a, pa, e.gsz, 1, R | W) ||
+	    tenv_map(&e, d, pa + e.gsz, e.gsz, 1, R) ||
+	    tenv_map(&e, b, pa + 2 * e.gsz, e.gsz, 1, R | W) ||
+	    tenv_map(&e, b + e.gsz, pa + 3 * e.gsz, e.gsz, 1, R | W) ||
+	    tenv_map(&e, keep, pa + 4 * e.gsz, e.gsz, 1, R))
+		goto out;
+	tenv_unmap(&e, a, e.gsz, e.gsz);
+	tenv_unmap(&e, b, 2 * e.gsz, 2 * e.gsz);
+	CHECK_EQ(iopt_gather_sync(&e.g), 0);
+	used0 = e.a.used;
+	frees0 = e.a.frees;
+
+	/* A range holding no whole table: nothing, and the gather untouched. */
+	CHECK_EQ(iopt_reclaim(&e.t, e.base, lt - e.gsz, &e.g, &freed), 0);
+	CHECK_EQ(freed, 0);
+	CHECK_EQ(e.g.nr_ranges + e.g.nr_tables, 0);
+	CHECK_EQ(iopt_reclaim(&e.t, e.base + e.gsz, lt, &e.g, &freed), 0);
+	CHECK_EQ(freed, 0);
+
+	/* Leaf tables 0, 1, 2 inside: 0 and 2 are empty, 1 maps d. */
+	tenv_rec_reset(&e);
+	CHECK_EQ(iopt_reclaim(&e.t, e.base, 3 * lt, &e.g, &freed), 0);
+	CHECK_EQ(freed, 2 * e.tbl);
+	CHECK_EQ(e.a.frees, frees0);    /* queued, not freed */
+	CHECK_EQ(e.nr_range + e.nr_all, 0);
+	CHECK_EQ(iopt_gather_sync(&e.g), 0);
+	CHECK_EQ(e.a.frees, frees0 + 2);
+	CHECK_EQ(e.a.used, used0 - 2 * e.tbl);
+	CHECK(tenv_flushed(&e, e.base, lt, false));
+	CHECK(tenv_flushed(&e, b, lt, false));
+	for (unsigned int k = 0; k < e.nr_range && k < TENV_MAX_FLUSH; k++)
+		CHECK(!e.r[k].leaf_only);
+	/* Nothing mapped moved. */
+	CHECK_EQ(iopt_iova_to_phys(&e.t, d), pa + e.gsz);
+	CHECK_EQ(iopt_iova_to_phys(&e.t, keep), pa + 4 * e.gsz);
+	CHECK_EQ(iopt_iova_to_phys(&e.t, a), IOPT_PHYS_NONE);
+	/* The emptied places map again. */
+	if (!tenv_map(&e, a, pa, e.gsz, 1, R))
+		CHECK_EQ(iopt_iova_to_phys(&e.t, a), pa);
+	tenv_unmap(&e, a, e.gsz, e.gsz);
+
+	/* Again: nothing more is empty there but what the map just left. */
+	CHECK_EQ(iopt_gather_sync(&e.g), 0);
+	CHECK_EQ(iopt_reclaim(&e.t, e.base, 3 * lt, &e.g, &freed), 0);
+	CHECK_EQ(freed, e.tbl);
+	CHECK_EQ(iopt_gather_sync(&e.g), 0);
+
+	/* Everything unmapped, one sweep over the whole input space: only
+	 * the root is left. */
+	tenv_unmap(&e, d, e.gsz, e.gsz);
+	tenv_unmap(&e, keep, e.gsz, e.gsz);
+	CHECK_EQ(iopt_gather_sync(&e.g), 0);
+	CHECK(e.a.used > root_bytes);
+	big = e.top;
+	CHECK_EQ(iopt_reclaim(&e.t, e.base, big, &e.g, &freed), 0);
+	CHECK_EQ(freed, e.a.used - root_bytes);
+	CHECK_EQ(iopt_gather_sync(&e.g), 0);
+	CHECK_EQ(e.a.used, root_bytes);
+
+	/* Refusals change nothing. */
+	CHECK_EQ(iopt_reclaim(&e.t, e.base + 1, e.gsz, &e.g, &freed), -EINVAL);
+	CHECK_EQ(iopt_reclaim(&e.t, e.base, e.gsz + 1, &e.g, &freed), -EINVAL);
+	CHECK_EQ(iopt_reclaim(&e.t, e.base, 0, &e.g, &freed), -EINVAL);
+	CHECK_EQ(iopt_reclaim(&e.t, e.base, e.gsz, NULL, &freed), -EINVAL);
+	CHECK_EQ(iopt_reclaim(&e.t, e.base, e.gsz, &e.g, NULL), -EINVAL);
+	CHECK_EQ(iopt_reclaim(NULL, e.base, e.gsz, &e.g, &freed), -EINVAL);
+	CHECK_EQ(iopt_reclaim(&e.t, 0 - e.gsz, 2 * e.gsz, &e.g, &freed),
+		 -EOVERFLOW);
+	if (!e.sext && e.base == 0 && e.cfg.ias < 64)
+		CHECK_EQ(iopt_reclaim(&e.t, 1ULL << e.cfg.ias, e.gsz, &e.g,
+				      &freed), -ERANGE);
+	CHECK_EQ(e.a.used, root_bytes);
+
+	/* A gather holding work for another table is refused, untouched. */
+	{
+		struct iopt_table t2;
+		struct iopt_gather g2;
+		uint64_t u = 0;
+
+		memset(&t2, 0, sizeof(t2));
+		ASSERT_EQ(iopt_init(&t2, &e.cfg, &e.mem, NULL, NULL), 0);
+		iopt_gather_init(&g2);
+		if (!tenv_map(&e, a, pa, e.gsz, 1, R)) {
+			CHECK_EQ(iopt_unmap_range(&e.t, a, e.gsz, 0, &g2, &u), 0);
+			CHECK_EQ(iopt_reclaim(&t2, e.base, big, &g2, &freed), -EINVAL);
+			CHECK_EQ(freed, 0);
+			CHECK(g2.table == &e.t && g2.nr_ranges > 0);
+			CHECK_EQ(iopt_gather_sync(&g2), 0);
+		}
+		iopt_fini(&t2);
+	}
+out:
+	tenv_close(&e);
+}
+
+/*
  * Flush ranges: every unmapped leaf is covered, the leaf size is reported,
  * leaf_only is true while no table goes, false when tables go; more ranges
  * than the gather holds are merged, never dropped.

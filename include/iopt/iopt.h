@@ -529,7 +529,7 @@ int iopt_map_range(struct iopt_table *t, uint64_t iova, uint64_t paddr,
  * A leaf (or contiguous run) that starts before @iova or ends after the
  * range is never split: the call fails and changes nothing. Tables that only
  * partly overlap the range stay linked, even when they become empty; a later
- * unmap or map that covers them reclaims them. An entry in the range that
+ * unmap or map that covers them, or iopt_reclaim(), frees them. An entry in the range that
  * points at memory that is not a table of this tree (corrupt memory) is
  * cleared and its whole span invalidated; it counts no bytes, and nothing
  * below it is walked or freed. So an unmap never fails with -EFAULT.
@@ -566,6 +566,39 @@ int iopt_unmap_range(struct iopt_table *t, uint64_t iova, uint64_t size,
 int iopt_unmap_pages(struct iopt_table *t, uint64_t iova, uint64_t pgsize,
 		     uint64_t pgcount, unsigned int flags,
 		     struct iopt_gather *gather, uint64_t *unmapped);
+
+/**
+ * iopt_reclaim() - free the empty tables inside [iova, iova + size)
+ * @t:      the table.
+ * @iova:   start; aligned to the smallest page size.
+ * @size:   length; a multiple of the smallest page size, not 0.
+ * @gather: required, as for iopt_unmap_range(): collects the invalidation
+ *          (a non-leaf range over each unhooked table's span) and the
+ *          tables, which iopt_gather_sync() frees after the flush.
+ * @freed:  set to the bytes of table memory unhooked, freed by the sync
+ *          (corrupt memory that points two entries at one table counts it
+ *          twice; the sync frees it once).
+ *
+ * An explicit sweep for the tables that partial unmaps leave empty (an
+ * unmap frees only the tables it covers entirely). Every table whose whole
+ * span lies inside the range and that maps nothing is unhooked: its parent
+ * entry is cleared, and so up the tree while parents inside the range
+ * empty too. The root is never freed. Leaves, holes and tables that still
+ * map something are left as they are, so no translation changes; an entry
+ * that is not a table of this tree is left too (an unmap drops it). Each
+ * table is read once, and no more tables than the tree holds.
+ * Concurrency: the caller owns the range, as for an unmap of it: no map or
+ * unmap inside it may run concurrently. Map and unmap of ranges disjoint
+ * from it may, also when they share a table with it: only tables wholly
+ * inside the range are freed, and no other operation may reach those.
+ * Return: 0 (also when nothing was empty: *@freed is 0 and @gather is left
+ * as it was); -EINVAL (misalignment, size 0, NULL, @gather holds work for
+ * another table, or for a destroyed one that lived in @t's struct);
+ * -EOVERFLOW; -ERANGE (outside the input space, not canonical).
+ * Context: as iopt_unmap_range(). Never allocates.
+ */
+int iopt_reclaim(struct iopt_table *t, uint64_t iova, uint64_t size,
+		 struct iopt_gather *gather, uint64_t *freed);
 
 /**
  * iopt_iova_to_phys() - translate one address

@@ -496,6 +496,34 @@ int iopt_map_range(struct iopt_table *t, uint64_t iova, uint64_t paddr,
 		      mapped);
 }
 
+int iopt_reclaim(struct iopt_table *t, uint64_t iova, uint64_t size,
+		 struct iopt_gather *gather, uint64_t *freed)
+{
+	struct iopt_table *prev;
+	uint64_t last, prev_gen;
+	int ret;
+
+	if (!freed)
+		return -EINVAL;
+	*freed = 0;
+	if (!t || !t->ops || !gather || ((iova | size) & (granule(t) - 1)) ||
+	    iopt_gather_busy_(gather, t))
+		return -EINVAL;
+	ret = check_iova(t, iova, size, &last);
+	if (ret)
+		return ret;
+	prev = gather->table;
+	prev_gen = gather->gen;
+	pt_gather_own(gather, t);
+	ret = t->ops->reclaim(t, iova, last, gather, freed);
+	/* Nothing unhooked: @gather stays as it was. */
+	if (!gather->nr_ranges && !gather->nr_tables) {
+		gather->table = prev;
+		gather->gen = prev_gen;
+	}
+	return ret;
+}
+
 int iopt_unmap_range(struct iopt_table *t, uint64_t iova, uint64_t size,
 		     unsigned int flags, struct iopt_gather *gather,
 		     uint64_t *unmapped)

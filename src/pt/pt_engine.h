@@ -1203,6 +1203,94 @@ static int PT_NAME(unmap)(struct iopt_table *t, struct pt_unmap_req *req)
 	return 0;
 }
 
+/* -------------------------------------------------------------- reclaim */
+
+/*
+ * In [va, last] of @tab (at @lvl > 0): unhook every table of this tree
+ * whose span lies inside the range and that holds no leaf (its own empty
+ * tables first, so each table is read once), queueing it on the gather
+ * after its range. True when nothing is left in [va, last] of @tab: all
+ * its entries there are empty. Leaves, holes and entries that are not
+ * this tree's tables are left as they are; a tree that exceeds the visit
+ * budget shares tables and keeps the rest.
+ */
+static bool PT_NAME(reclaim_level)(struct pt_uctx *c, PT_E *tab,
+				   uint64_t tab_phys, unsigned int lvl,
+				   uint64_t va, uint64_t last)
+{
+	struct iopt_table *t = c->t;
+	const unsigned int sh = PT_NAME(item_lg2)(lvl);
+	const uint64_t m = (1ULL << sh) - 1;
+	unsigned int i = PT_NAME(index)(t, va, lvl);
+	const unsigned int end = PT_NAME(index)(t, last, lvl);
+	bool left = false;
+
+	for (unsigned int k = i;; k++) {
+		uint64_t sub_last = (va | m) < last ? (va | m) : last;
+		uint64_t pte = PT_LOAD(&tab[k]);
+		enum pt_kind kind = PT_KIND(t, pte, lvl);
+		bool whole = !(va & m) && sub_last == (va | m);
+		uint64_t cphys;
+		PT_E *child;
+
+		if (kind == PT_LEAF) {
+			left = true;
+		} else if (kind == PT_TABLE) {
+			cphys = PT_TABLE_PA(t, pte);
+			child = PT_NAME(table_own)(t, cphys, lvl - 1);
+			if (!child || !c->budget) {
+				left = true;
+			} else {
+				bool empty;
+
+				c->budget--;
+				if (lvl - 1 == 0) {
+					uint64_t any = 0;
+
+					/* A leaf table: empty or not, read once. */
+					for (unsigned int j = 0; whole && j < (1u << PT_BITS); j++)
+						any |= PT_KIND(t, PT_LOAD(&child[j]), 0) != PT_EMPTY;
+					empty = whole && !any;
+				} else {
+					empty = PT_NAME(reclaim_level)(c, child, cphys,
+								       lvl - 1, va,
+								       sub_last) && whole;
+				}
+				if (empty) {
+					PT_STORE(&tab[k], 0);
+					pt_sync(t, &tab[k], tab_phys + PT_ENTRY_BYTES * k,
+						PT_ENTRY_BYTES);
+					c->cleared++;
+					c->bytes += PT_TABLE_SIZE;
+					iopt_gather_add_range_(c->g, va, sub_last,
+							       PT_GRANULE_LG2, false);
+					iopt_gather_add_table_(c->g, cphys, lvl - 1);
+				} else {
+					left = true;
+				}
+			}
+		}
+		if (k == end)
+			break;
+		va = sub_last + 1;
+	}
+	return !left;
+}
+
+static int PT_NAME(reclaim)(struct iopt_table *t, uint64_t iova, uint64_t last,
+			    struct iopt_gather *g, uint64_t *freed)
+{
+	struct pt_uctx c = { .t = t, .g = g, .budget = pt_visit_budget(t) };
+
+	pt_stat_walk(t, &t->stats.walks, 1);
+	if (t->top_level > 0)
+		PT_NAME(reclaim_level)(&c, t->root, t->root_phys, t->top_level,
+				       iova, last);
+	pt_stat_walk(t, &t->stats.entries_cleared, c.cleared);
+	*freed = c.bytes;
+	return 0;
+}
+
 /* --------------------------------------------------------------- lookup */
 
 static inline int PT_NAME(lookup_leaf)(struct iopt_table *t, uint64_t pte,
@@ -1393,6 +1481,7 @@ static const struct iopt_fmt_ops PT_NAME(ops) = {
 	.destroy = PT_NAME(destroy),
 	.map = PT_NAME(map),
 	.unmap = PT_NAME(unmap),
+	.reclaim = PT_NAME(reclaim),
 	.lookup = PT_NAME(lookup),
 	.iterate = PT_NAME(iterate),
 	.walk_path = PT_NAME(walk_path),

@@ -48,6 +48,8 @@ struct pt_leaf {
 struct iopt_fmt_ops {
 	int (*map)(struct iopt_table *t, struct pt_map_req *req);
 	int (*unmap)(struct iopt_table *t, struct pt_unmap_req *req);
+	int (*reclaim)(struct iopt_table *t, uint64_t iova, uint64_t last,
+		       struct iopt_gather *g, uint64_t *freed);
 	int (*lookup)(struct iopt_table *t, uint64_t iova, struct pt_leaf *out);
 	int (*iterate)(struct iopt_table *t, uint64_t iova, uint64_t last,
 		       iopt_extent_fn fn, void *arg);

@@ -6,7 +6,7 @@
  * trees after the first) share one strict memory backend, each through its
  * own ctx. The input maps normally, then interleaves corruption of live
  * table memory with iopt_map_pages(), iopt_map_range(), iopt_unmap_pages(),
- * iopt_unmap_range() (with and without IOPT_UNMAP_NO_HOLES and
+ * iopt_reclaim(), iopt_unmap_range() (with and without IOPT_UNMAP_NO_HOLES and
  * IOPT_MAP_ALL_OR_NOTHING, with allocation failures), iopt_gather_sync()
  * of gathers that span several unmaps (also of another tree's gather, and
  * of one whose table was destroyed), and iopt_fini() of corrupted trees
@@ -1184,6 +1184,55 @@ static void fw_unmap(struct fw_state *s, struct fw_tree *t, struct fz *f, bool p
 	}
 }
 
+/* iopt_reclaim() over a range of @t into its gather or another tree's:
+ * the same refusals as an unmap, writes only into its own tables, frees
+ * nothing before the sync, and never fails otherwise. */
+static void fw_reclaim(struct fw_state *s, struct fw_tree *t, struct fz *f)
+{
+	uint8_t b = fz_u8(f);
+	struct fw_tree *gt = t;
+	struct iopt_gather *g;
+	uint64_t size, iova, freed = 0xdead;
+	unsigned int nr0, nt0;
+	bool busy;
+	int rc, aerr;
+
+	if ((b & 0x40) && s->ntrees > 1)
+		gt = &s->tree[(t->id + 1 + (b >> 5 & 1)) % s->ntrees];
+	g = &gt->g;
+	if (b & 0x80) {
+		size = t->va_lo_last + 1;
+		iova = (t->sext && (b & 1)) ? t->va_hi_first : fw_base(t);
+	} else {
+		size = t->min_pg * ((fz_u16(f) % 4096) + 1);
+		iova = fw_pick_iova(t, f, t->min_pg);
+	}
+	fw_log(s, "reclaim tree %u iova 0x%" PRIx64 " size 0x%" PRIx64 ", gather of tree %u",
+	       t->id, iova, size, gt->id);
+	busy = fw_g_busy(g) && (g->table != &t->t || gt->g_stale);
+	aerr = fw_iova_err(t, iova, size);
+	nr0 = g->nr_ranges;
+	nt0 = g->nr_tables;
+	fw_begin(s, t, 0);
+	rc = iopt_reclaim(&t->t, iova, size, g, &freed);
+	fw_end(s, t, busy || aerr, "iopt_reclaim");
+	FW_CHECK(s, !s->c_frees, "reclaim freed tables before the sync");
+	if (busy || aerr) {
+		FW_CHECK(s, busy ? rc == -EINVAL : rc == aerr,
+			 "reclaim with %s returned %s", busy ? "a gather busy for another table" :
+			 fz_err_name(aerr), fz_err_name(rc));
+		FW_CHECK(s, !freed && g->nr_ranges == nr0 && g->nr_tables == nt0,
+			 "a refused reclaim changed something");
+		return;
+	}
+	FW_CHECK(s, rc == 0, "reclaim returned %s (%d)", fz_err_name(rc), rc);
+	FW_CHECK(s, !(freed % t->tsz), "reclaim unhooked 0x%" PRIx64 " bytes, not whole tables", freed);
+	FW_CHECK(s, freed || (g->nr_ranges == nr0 && g->nr_tables == nt0),
+		 "a reclaim that freed nothing gathered something");
+	if (g->table == &t->t)
+		gt->g_stale = false;
+}
+
 static void fw_sync(struct fw_state *s, struct fw_tree *gt)
 {
 	struct fw_tree *t = fw_g_owner(s, &gt->g);
@@ -1547,6 +1596,10 @@ static void fw_op(struct fw_state *s, struct fz *f)
 	case 13:
 		if (!t->live)
 			fw_tree_init(s, t);
+		break;
+	case 14:
+		if (t->live)
+			fw_reclaim(s, t, f);
 		break;
 	default:
 		/* Several unmaps into one gather, then its sync. */
