@@ -23,8 +23,10 @@
  * A round starts at a barrier, where every writer at once maps its first
  * chunk of each shared slice and its whole slices, so all of them race to
  * install region A's table and the shared leaf tables. Then each does random
- * map_pages / map_range / unmap_range / unmap_pages (each thread its own
- * gather, synced after every unmap) and lookups of its own ranges, every
+ * map_pages / map_range / unmap_range / unmap_pages / iopt_reclaim (each
+ * thread its own gather, synced after every unmap or sweep: a sweep frees
+ * the emptied leaf tables of a thread's own slices, whose parent the other
+ * writers share) and lookups of its own ranges, every
  * result checked against the thread's own model (tests/model.h). At the end
  * of a round the writers unmap what they own, except their chunks in region
  * B's slice 0, and writer 0 alone unmaps all of region A, which frees its
@@ -530,13 +532,33 @@ static void do_unmap(struct worker *w, uint64_t iova, uint64_t size,
 	w->ops++;
 }
 
+/* iopt_reclaim() of a range this writer owns: it frees the tables that
+ * lie wholly inside and hold nothing (often a whole slice's leaf table,
+ * whose parent the other writers keep changing), never a mapping. */
+static void do_reclaim(struct worker *w, uint64_t iova, uint64_t size)
+{
+	struct conc *c = w->c;
+	uint64_t freed = ~0ULL, before = tl_flushes;
+	int rc = iopt_reclaim(&c->t, iova, size, &w->g, &freed);
+
+	if (rc)
+		w_fail(w, "writer %u: reclaim(0x%llx, 0x%llx) = %d", w->id,
+		       ull(iova), ull(size), rc);
+	iopt_gather_sync(&w->g);
+	if (freed && freed != ~0ULL && tl_flushes == before)
+		w_fail(w, "writer %u: reclaim of 0x%llx table bytes at 0x%llx, no flush on this thread",
+		       w->id, ull(freed), ull(iova));
+	check_extents(w, &w->m, iova, size, "after reclaim");
+	w->ops++;
+}
+
 static void random_op(struct worker *w)
 {
 	struct conc *c = w->c;
 	struct unit *u = &w->unit[h_rand(&w->rng) % w->nr_units];
 	uint64_t iova, size, pgsize, count;
 
-	switch (h_rand(&w->rng) % 10) {
+	switch (h_rand(&w->rng) % 11) {
 	case 0:
 	case 1: /* pages of the granule */
 		pick_range(w, u, &iova, &size);
@@ -565,6 +587,22 @@ static void random_op(struct worker *w)
 	case 8: /* free the unit's tables and build them again */
 		do_unmap(w, u->iova, u->size, 0, 0);
 		do_map(w, u->iova, u->size, (h_rand(&w->rng) % 2) ? c->gsz : 0, 0);
+		break;
+	case 9: /* empty part or all of the unit, sweep it, refill it */
+		pick_range(w, u, &iova, &size);
+		if (h_rand(&w->rng) % 2) {
+			/* all of it, in two halves: the tables stay behind
+			 * for the sweep (one unmap would free them itself) */
+			iova = u->iova;
+			size = u->size;
+			do_unmap(w, iova, size / 2, 0, 0);
+			do_unmap(w, iova + size / 2, size / 2, 0, 0);
+		} else {
+			do_unmap(w, iova, size, 0, 0);
+		}
+		do_reclaim(w, u->iova, u->size);
+		if (h_rand(&w->rng) % 2)
+			do_map(w, iova, size, c->gsz, 0);
 		break;
 	default: /* lookups of this thread's own range */
 		for (unsigned int i = 0; i < 4; i++)
