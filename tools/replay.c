@@ -32,11 +32,11 @@
 #include <iopt/mem.h>
 #include <iopt/trace.h>
 #include "cmds.h"
+#include "image.h"
 
 #define REPLAY_PHYS_BASE 0x40000000ULL
 #define REPLAY_ARENA_SIZE (64ULL << 20)
 #define REPLAY_LINE_MAX (1u << 20)   /* longer lines are malformed */
-#define IMAGE_MAGIC "IOPTIMG1"
 
 struct replay {
 	const char *file;            /* name used in messages */
@@ -57,7 +57,8 @@ static void replay_usage(FILE *f)
 		"                   [--keep-going] [--contig] [--stats [--json]] TRACE|-\n"
 		"  --format NAME      table configuration ('iopt formats' lists them;\n"
 		"                     NAME:ias=N,oas=N overrides the address sizes)\n"
-		"  --image FILE       write the table memory to FILE at the end\n"
+		"  --image FILE       write the table memory to FILE at the end (an\n"
+		"                     IOPTIMG2 image that records NAME, at most 31 bytes)\n"
 		"  --arena-size SIZE  table memory, e.g. 256M (default 64M)\n"
 		"  --keep-going       report failed lines and carry on\n"
 		"  --contig           ARM LPAE: map contiguous-hint runs (64K, 32M, ...);\n"
@@ -267,42 +268,17 @@ static int replay_stream(struct replay *r, FILE *f)
 	return r->failures ? 1 : 0;
 }
 
-static void put_le64(unsigned char *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
 /*
- * The image: "IOPTIMG1", then little-endian u64s: root table physical
- * address, physical address of the first byte that follows, number of
- * bytes that follow; then the arena from its start to its bump pointer
- * (every byte a table ever used).
+ * The image (image.h): "IOPTIMG2", then little-endian u64s: root table
+ * physical address, physical address of the first byte that follows,
+ * number of bytes that follow; the configuration name (@name, as given to
+ * --format) NUL-padded to 32 bytes; then the arena from its start to its
+ * bump pointer (every byte a table ever used).
  */
-static int write_image(struct replay *r, const char *path)
+static int write_image(struct replay *r, const char *path, const char *name)
 {
-	unsigned char hdr[32];
-	size_t n = r->arena.bump;
-	FILE *f;
-	int ok;
-
-	memcpy(hdr, IMAGE_MAGIC, 8);
-	put_le64(hdr + 8, iopt_root_phys(&r->table));
-	put_le64(hdr + 16, r->arena.phys_base);
-	put_le64(hdr + 24, n);
-	f = fopen(path, "wb");
-	if (!f) {
-		fprintf(stderr, "iopt replay: cannot create image %s: %s\n",
-			path, strerror(errno));
-		return 1;
-	}
-	ok = fwrite(hdr, 1, sizeof(hdr), f) == sizeof(hdr) &&
-	     fwrite(r->arena.base, 1, n, f) == n;
-	if (fclose(f) || !ok) {
-		fprintf(stderr, "iopt replay: cannot write image %s\n", path);
-		return 1;
-	}
-	return 0;
+	return iopt_image_write("replay", path, name, iopt_root_phys(&r->table),
+				r->arena.phys_base, r->arena.base, r->arena.bump);
 }
 
 /* The summary; @json: one JSON object on one line (the keys below). */
@@ -452,6 +428,9 @@ int iopt_cmd_replay(int argc, char **argv)
 		return usage_error("%s", "--format NAME is required ('iopt formats' lists the names)");
 	if (json && !stats)
 		return usage_error("%s", "--json goes with --stats");
+	if (image && strlen(format) >= IOPT_IMAGE_NAME_MAX)
+		return usage_error("format name '%s' does not fit an image (%d bytes at most)",
+				   format, IOPT_IMAGE_NAME_MAX - 1);
 	if (!trace)
 		return usage_error("%s", "no trace file (use - for stdin)");
 	if (iopt_config_from_name(format, &cfg)) {
@@ -516,7 +495,7 @@ int iopt_cmd_replay(int argc, char **argv)
 		if (f != stdin)
 			fclose(f);
 		/* Before iopt_fini(), which frees (and poisons) the tables. */
-		if (image && write_image(&r, image))
+		if (image && write_image(&r, image, format))
 			rc = 1;
 	}
 	if (fflush(stdout) || ferror(stdout)) {
