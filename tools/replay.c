@@ -5,7 +5,8 @@
  * optionally write the arena out as an image another program can walk.
  *
  * Behaviour that scripts rely on:
- *  - stdout carries only lookup results, one line each:
+ *  - stdout carries only lookup results (and, with --dump, the dump of
+ *    the table after them, as `iopt dump` prints it), one line each:
  *    "0xIOVA 0xPHYS 0xSIZE" (SIZE as iopt_iova_to_phys_length() reports
  *    it) or "0xIOVA unmapped"; lower-case hex, no leading zeros.
  *  - A malformed line or a failed operation is reported on stderr as
@@ -54,7 +55,7 @@ static void replay_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: iopt replay --format NAME [--image FILE] [--arena-size SIZE]\n"
-		"                   [--keep-going] [--contig] [--stats [--json]] TRACE|-\n"
+		"                   [--keep-going] [--contig] [--dump] [--stats [--json]] TRACE|-\n"
 		"  --format NAME      table configuration ('iopt formats' lists them;\n"
 		"                     NAME:ias=N,oas=N overrides the address sizes)\n"
 		"  --image FILE       write the table memory to FILE at the end (an\n"
@@ -64,6 +65,8 @@ static void replay_usage(FILE *f)
 		"  --contig           ARM LPAE: map contiguous-hint runs (64K, 32M, ...);\n"
 		"                     by default not, as Linux's io-pgtable-arm, so that\n"
 		"                     a captured trace may unmap 4K inside 64K\n"
+		"  --dump             print the table at the end, as 'iopt dump' prints an\n"
+		"                     image, after the lookup lines\n"
 		"  --stats            print a summary on stderr at the end\n"
 		"  --json             with --stats: the summary as one JSON object\n"
 		"TRACE lines: 'map IOVA PADDR SIZE [PROT]', 'unmap IOVA SIZE',\n"
@@ -281,6 +284,18 @@ static int write_image(struct replay *r, const char *path, const char *name)
 				r->arena.phys_base, r->arena.base, r->arena.bump);
 }
 
+/* `iopt dump` of the table as built, on stdout after the lookups. */
+static int dump_table(struct replay *r, const char *name)
+{
+	struct iopt_config cfg;
+
+	if (fflush(stdout) || iopt_config_from_name(name, &cfg))
+		return 1;
+	return iopt_dump_image(stdout, name, &cfg, iopt_root_phys(&r->table),
+			       r->arena.phys_base, r->arena.base,
+			       r->arena.bump, false) != 0;
+}
+
 /* The summary; @json: one JSON object on one line (the keys below). */
 static void print_stats(struct replay *r, bool json)
 {
@@ -375,6 +390,7 @@ int iopt_cmd_replay(int argc, char **argv)
 	const char *format = NULL, *image = NULL, *trace = NULL, *val;
 	struct replay r = { .arena_size = REPLAY_ARENA_SIZE };
 	bool stats = false, opts_done = false, contig = false, json = false;
+	bool dump = false;
 	struct iopt_config cfg;
 	struct iopt_mem mem;
 	uint64_t v;
@@ -401,6 +417,8 @@ int iopt_cmd_replay(int argc, char **argv)
 			stats = true;
 		} else if (!strcmp(a, "--contig")) {
 			contig = true;
+		} else if (!strcmp(a, "--dump")) {
+			dump = true;
 		} else if (!strcmp(a, "--json")) {
 			json = true;
 		} else if (opt_value(argc, argv, &i, "--format", &val)) {
@@ -496,6 +514,8 @@ int iopt_cmd_replay(int argc, char **argv)
 			fclose(f);
 		/* Before iopt_fini(), which frees (and poisons) the tables. */
 		if (image && write_image(&r, image, format))
+			rc = 1;
+		if (dump && dump_table(&r, format))
 			rc = 1;
 	}
 	if (fflush(stdout) || ferror(stdout)) {
