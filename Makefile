@@ -41,7 +41,8 @@ CORE_SRCS += src/fmt/riscv.c
 CORE_SRCS += src/version.c
 HOST_SRCS := src/mem/heap.c src/trace.c
 
-TOOL_SRCS := tools/iopt.c tools/replay.c tools/demo.c tools/bench.c tools/walk.c tools/opts.c
+TOOL_SRCS := tools/iopt.c tools/replay.c tools/demo.c tools/bench.c tools/walk.c \
+	tools/image.c tools/dump.c tools/opts.c
 
 # Optional parts add sources (HOST_SRCS += ..., TOOL_SRCS += ...) and targets
 # (sanitizer variants, fuzzing, cross builds) in mk/*.mk; each documents

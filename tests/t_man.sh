@@ -50,7 +50,7 @@ check "one man3 page per documented function ($nf)" [ "$n3" -eq "$nf" -a "$nf" -
 check "iopt.3 links every function page" \
 	sh -c 'for p in "$0"/man3/iopt_*.3; do f=$(basename "$p" .3); grep -qx ".BR $f (3)" "$0/man3/iopt.3" || exit 1; done' "$T/man"
 check "iopt.1 has every command's help" \
-	sh -c 'for c in DEMO REPLAY FORMATS WALK BENCH; do grep -qx ".SH $c" "$0" || exit 1; done && grep -q "usage: iopt replay" "$0"' "$T/man/man1/iopt.1"
+	sh -c 'for c in DEMO REPLAY FORMATS WALK DUMP BENCH; do grep -qx ".SH $c" "$0" || exit 1; done && grep -q "usage: iopt replay" "$0"' "$T/man/man1/iopt.1"
 check "iopt_map_pages.3: synopsis, every argument, the return value" \
 	sh -c 'grep -q "^int iopt_map_pages(struct iopt_table \*t," "$0" &&
 	       [ $(grep -c "^\.I " "$0") -eq 8 ] && grep -q "^\.SH RETURN VALUE" "$0"' "$T/man/man3/iopt_map_pages.3"

@@ -301,12 +301,14 @@ magic=$(od -An -tx1 -N8 "$T/one.img" | tr -d ' \n')
 root=$(le64 "$T/one.img" 8)
 first=$(le64 "$T/one.img" 16)
 count=$(le64 "$T/one.img" 24)
-check "image: magic IOPTIMG1" eval '[ "$magic" = "494f5054494d4731" ]'
+name=$(dd if="$T/one.img" bs=1 skip=32 count=32 2>/dev/null | tr -d '\000')
+check "image: magic IOPTIMG2" eval '[ "$magic" = "494f5054494d4732" ]'
+check "image: the format name at offset 32, NUL-padded" eval '[ "$name" = "$X86" ]'
 check "image: first byte is at physical 0x40000000" \
 	eval '[ "$first" = "0000000040000000" ]'
 # x86-64 4-level: root, PDPT, PD and PT, 4K each, from the arena's start.
 check "image: byte count is 4 tables of 4K and matches the file size" \
-	eval '[ "$count" = "0000000000004000" ] && [ $((size - 32)) -eq 16384 ]'
+	eval '[ "$count" = "0000000000004000" ] && [ $((size - 64)) -eq 16384 ]'
 check "image: root table lies inside the image" \
 	eval '[ $((0x$root)) -ge $((0x40000000)) ] &&
 	      [ $((0x$root)) -lt $((0x40000000 + 0x$count)) ]'
@@ -316,11 +318,11 @@ check "image: root table lies inside the image" \
 walk_ok() {
 	tab=$((0x$root))
 	for idx in 0 0 0; do
-		e=$(le64 "$T/one.img" $((32 + tab - 0x40000000 + 8 * idx)))
+		e=$(le64 "$T/one.img" $((64 + tab - 0x40000000 + 8 * idx)))
 		case $e in *[13579bdf]) ;; *) echo "# entry $e not present"; return 1;; esac
 		tab=$((0x$(echo "$e" | cut -c4-13)000))
 	done
-	e=$(le64 "$T/one.img" $((32 + tab - 0x40000000 + 8)))
+	e=$(le64 "$T/one.img" $((64 + tab - 0x40000000 + 8)))
 	case $e in *[13579bdf]) ;; *) echo "# leaf $e not present"; return 1;; esac
 	[ $((0x$(echo "$e" | cut -c4-13)000)) -eq $((0x5000)) ] ||
 		{ echo "# leaf $e does not map 0x5000"; return 1; }
@@ -339,11 +341,11 @@ mali_ok() {
 		{ echo "# not four tables"; return 1; }
 	tab=$((0x$root))
 	for idx in 0 0 0; do
-		e=$(le64 "$T/mali.img" $((32 + tab - 0x40000000 + 8 * idx)))
+		e=$(le64 "$T/mali.img" $((64 + tab - 0x40000000 + 8 * idx)))
 		case $e in *[37bf]) ;; *) echo "# entry $e is no table"; return 1;; esac
 		tab=$((0x$(echo "$e" | cut -c5-13)000))
 	done
-	e=$(le64 "$T/mali.img" $((32 + tab - 0x40000000 + 8)))
+	e=$(le64 "$T/mali.img" $((64 + tab - 0x40000000 + 8)))
 	[ "$e" = "00400000000052c1" ] || { echo "# leaf $e"; return 1; }
 }
 check "image: arm-mali-lpae, walking it finds the ATE for 0x1000 -> 0x5000" mali_ok
@@ -360,11 +362,11 @@ vtd_ok() {
 		{ echo "# not three tables"; return 1; }
 	tab=$((0x$root))
 	for idx in 0 0; do
-		e=$(le64 "$T/vtd.img" $((32 + tab - 0x40000000 + 8 * idx)))
+		e=$(le64 "$T/vtd.img" $((64 + tab - 0x40000000 + 8 * idx)))
 		case $e in 0000*003) ;; *) echo "# entry $e is not a table"; return 1;; esac
 		tab=$((0x$(echo "$e" | cut -c4-13)000))
 	done
-	e=$(le64 "$T/vtd.img" $((32 + tab - 0x40000000 + 8)))
+	e=$(le64 "$T/vtd.img" $((64 + tab - 0x40000000 + 8)))
 	[ "$e" = "0000000000005003" ] || { echo "# leaf $e"; return 1; }
 }
 check "image: vtd-ss-3lvl, walking it finds the R|W leaf for 0x1000 -> 0x5000" vtd_ok
@@ -409,6 +411,13 @@ for f in $("$IOPT" formats | awk '{ print $1 }') \
 	 arm-v7s:no_perms,mtk_ext,oas=35 arm-lpae-s1-4k:lpa2,ias=52,oas=52 \
 	 vtd-ss-4lvl:no1g vtd-ss-5lvl:oas=40 \
 	 riscv-sv39:napot riscv-sv57:napot,oas=40; do
+	if [ ${#f} -gt 31 ]; then
+		# The image's name field holds 31 bytes: longer names are refused.
+		run --format "$f" --image "$T/long.img" "$T/every.trace"
+		check "image: $f (${#f} bytes) does not fit the name field: exit 2, said" \
+			eval 'status_is 2 && err_has "does not fit an image" && [ ! -e "$T/long.img" ]'
+		continue
+	fi
 	run --format "$f" --image "$T/every.img" "$T/every.trace"
 	cp "$T/out" "$T/lookups"
 	# shellcheck disable=SC2086
@@ -419,7 +428,7 @@ for f in $("$IOPT" formats | awk '{ print $1 }') \
 		      diff "$T/lookups" "$T/walked" >/dev/null ||
 		      { diff "$T/lookups" "$T/walked" | sed "s/^/#   /"; false; }'
 done
-"$IOPT" walk --format arm-v7s --image "$T/every.img" 0x1000000 >"$T/walked"; rc=$?
+"$IOPT" walk --image "$T/every.img" 0x1000000 >"$T/walked"; rc=$?
 check "walk: an unmapped IOVA prints a fault and exits 1" \
 	eval 'status_is 1 && grep -q "^0x1000000 fault " "$T/walked"'
 "$IOPT" walk --format arm-v7s --image "$T/does-not-exist" 0x1000 2>"$T/err"; rc=$?

@@ -17,8 +17,8 @@ need_built "$IOPT"
 
 "$IOPT" help >"$T/out" 2>&1; rc=$?
 check "help: exit 0, lists every command" \
-	sh -c '[ '$rc' -eq 0 ] && for c in demo replay formats walk bench help; do grep -q "^ *\(iopt \)\?$c" "$0" || exit 1; done' "$T/out"
-for c in demo replay formats walk bench; do
+	sh -c '[ '$rc' -eq 0 ] && for c in demo replay formats walk dump bench help; do grep -q "^ *\(iopt \)\?$c" "$0" || exit 1; done' "$T/out"
+for c in demo replay formats walk dump bench; do
 	"$IOPT" help $c >"$T/out" 2>&1; rc=$?
 	"$IOPT" $c --help >"$T/ref" 2>&1; rc2=$?
 	check "help $c: exit 0, the text of '$c --help'" \

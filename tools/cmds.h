@@ -9,6 +9,7 @@ int iopt_cmd_replay(int argc, char **argv);
 int iopt_cmd_bench(int argc, char **argv);
 int iopt_cmd_formats(int argc, char **argv);
 int iopt_cmd_walk(int argc, char **argv);
+int iopt_cmd_dump(int argc, char **argv);
 
 /*
  * tool_opt_value() - "--name VALUE" or "--name=VALUE" at argv[*i]
@@ -18,5 +19,20 @@ int iopt_cmd_walk(int argc, char **argv);
 int tool_opt_value(int argc, char **argv, int *i, const char *name,
 		   const char **val);
 
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <iopt/iopt.h>
+
+/*
+ * Print the tree of the table whose root is at @root in the @count bytes
+ * at @bytes (physical @base), built with @cfg (named @name), as `iopt
+ * dump` does (text, or one JSON object with @json) on @out. Return: 0; 1
+ * when the tables are damaged (also reported on stderr); 2 when the
+ * simulated IOMMU cannot walk @cfg.
+ */
+int iopt_dump_image(FILE *out, const char *name, const struct iopt_config *cfg,
+		    uint64_t root, uint64_t base, const void *bytes,
+		    size_t count, bool json);
 
 #endif

@@ -16,11 +16,13 @@ static void usage(FILE *f)
 		"       iopt help [COMMAND]     this text, or COMMAND's own (COMMAND --help)\n"
 		"  demo                     a 16 GiB guest through VFIO, torn down four ways, judged\n"
 		"                           by a simulated IOMMU (exits 1 if a check fails)\n"
-		"  replay --format NAME [--image FILE] [--arena-size SIZE] [--keep-going] [--contig] [--stats [--json]] TRACE|-\n"
+		"  replay --format NAME [--image FILE] [--arena-size SIZE] [--keep-going] [--contig] [--dump] [--stats [--json]] TRACE|-\n"
 		"                           apply a trace of map/unmap/lookup lines or Linux iommu ftrace text\n"
 		"  formats [--json]         list the configuration names and their page sizes\n"
-		"  walk --format NAME --image FILE IOVA...\n"
+		"  walk [--format NAME] --image FILE IOVA...\n"
 		"                           translate through an image with the simulated IOMMU\n"
+		"  dump IMAGE [--format NAME] [--json]\n"
+		"                           print an image's tree: every live entry, decoded\n"
 		"  bench [--quick] [--json] [--scenario X] [--format NAME]\n"
 		"                           the benchmark scenarios (iopt bench --help)\n");
 }
@@ -137,6 +139,7 @@ int main(int argc, char **argv)
 		{ "replay", iopt_cmd_replay },
 		{ "formats", iopt_cmd_formats },
 		{ "walk", iopt_cmd_walk },
+		{ "dump", iopt_cmd_dump },
 		{ "bench", iopt_cmd_bench },
 	};
 

@@ -51,7 +51,7 @@ rm -f "$out/man3/list"
 	printf '.SH SYNOPSIS\n.nf\n'
 	"$iopt" help | verbatim
 	printf '.fi\n'
-	for c in demo replay formats walk bench; do
+	for c in demo replay formats walk dump bench; do
 		printf '.SH %s\n.nf\n' "$(echo "$c" | tr a-z A-Z)"
 		"$iopt" "$c" --help | verbatim
 		printf '.fi\n'

@@ -5,7 +5,8 @@
  * optionally write the arena out as an image another program can walk.
  *
  * Behaviour that scripts rely on:
- *  - stdout carries only lookup results, one line each:
+ *  - stdout carries only lookup results (and, with --dump, the dump of
+ *    the table after them, as `iopt dump` prints it), one line each:
  *    "0xIOVA 0xPHYS 0xSIZE" (SIZE as iopt_iova_to_phys_length() reports
  *    it) or "0xIOVA unmapped"; lower-case hex, no leading zeros.
  *  - A malformed line or a failed operation is reported on stderr as
@@ -32,11 +33,11 @@
 #include <iopt/mem.h>
 #include <iopt/trace.h>
 #include "cmds.h"
+#include "image.h"
 
 #define REPLAY_PHYS_BASE 0x40000000ULL
 #define REPLAY_ARENA_SIZE (64ULL << 20)
 #define REPLAY_LINE_MAX (1u << 20)   /* longer lines are malformed */
-#define IMAGE_MAGIC "IOPTIMG1"
 
 struct replay {
 	const char *file;            /* name used in messages */
@@ -55,11 +56,12 @@ static void replay_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: iopt replay --format NAME [--image FILE] [--arena-size SIZE]\n"
-		"                   [--keep-going] [--contig] [--pgsizes LIST]\n"
+		"                   [--keep-going] [--contig] [--pgsizes LIST] [--dump]\n"
 		"                   [--stats [--json]] TRACE|-\n"
 		"  --format NAME      table configuration ('iopt formats' lists them;\n"
 		"                     NAME:ias=N,oas=N overrides the address sizes)\n"
-		"  --image FILE       write the table memory to FILE at the end\n"
+		"  --image FILE       write the table memory to FILE at the end (an\n"
+		"                     IOPTIMG2 image that records NAME, at most 31 bytes)\n"
 		"  --arena-size SIZE  table memory, e.g. 256M (default 64M)\n"
 		"  --keep-going       report failed lines and carry on\n"
 		"  --contig           ARM LPAE: map contiguous-hint runs (64K, 32M, ...);\n"
@@ -67,6 +69,8 @@ static void replay_usage(FILE *f)
 		"                     a captured trace may unmap 4K inside 64K\n"
 		"  --pgsizes LIST     split each map into these page sizes only, as a\n"
 		"                     driver offering them would (e.g. 4K,2M)\n"
+		"  --dump             print the table at the end, as 'iopt dump' prints an\n"
+		"                     image, after the lookup lines\n"
 		"  --stats            print a summary on stderr at the end\n"
 		"  --json             with --stats: the summary as one JSON object\n"
 		"TRACE lines: 'map IOVA PADDR SIZE [PROT]', 'unmap IOVA SIZE',\n"
@@ -367,42 +371,29 @@ static int replay_stream(struct replay *r, FILE *f)
 	return r->failures ? 1 : 0;
 }
 
-static void put_le64(unsigned char *p, uint64_t v)
+/*
+ * The image (image.h): "IOPTIMG2", then little-endian u64s: root table
+ * physical address, physical address of the first byte that follows,
+ * number of bytes that follow; the configuration name (@name, as given to
+ * --format) NUL-padded to 32 bytes; then the arena from its start to its
+ * bump pointer (every byte a table ever used).
+ */
+static int write_image(struct replay *r, const char *path, const char *name)
 {
-	for (int i = 0; i < 8; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
+	return iopt_image_write("replay", path, name, iopt_root_phys(&r->table),
+				r->arena.phys_base, r->arena.base, r->arena.bump);
 }
 
-/*
- * The image: "IOPTIMG1", then little-endian u64s: root table physical
- * address, physical address of the first byte that follows, number of
- * bytes that follow; then the arena from its start to its bump pointer
- * (every byte a table ever used).
- */
-static int write_image(struct replay *r, const char *path)
+/* `iopt dump` of the table as built, on stdout after the lookups. */
+static int dump_table(struct replay *r, const char *name)
 {
-	unsigned char hdr[32];
-	size_t n = r->arena.bump;
-	FILE *f;
-	int ok;
+	struct iopt_config cfg;
 
-	memcpy(hdr, IMAGE_MAGIC, 8);
-	put_le64(hdr + 8, iopt_root_phys(&r->table));
-	put_le64(hdr + 16, r->arena.phys_base);
-	put_le64(hdr + 24, n);
-	f = fopen(path, "wb");
-	if (!f) {
-		fprintf(stderr, "iopt replay: cannot create image %s: %s\n",
-			path, strerror(errno));
+	if (fflush(stdout) || iopt_config_from_name(name, &cfg))
 		return 1;
-	}
-	ok = fwrite(hdr, 1, sizeof(hdr), f) == sizeof(hdr) &&
-	     fwrite(r->arena.base, 1, n, f) == n;
-	if (fclose(f) || !ok) {
-		fprintf(stderr, "iopt replay: cannot write image %s\n", path);
-		return 1;
-	}
-	return 0;
+	return iopt_dump_image(stdout, name, &cfg, iopt_root_phys(&r->table),
+			       r->arena.phys_base, r->arena.base,
+			       r->arena.bump, false) != 0;
 }
 
 /* The summary; @json: one JSON object on one line (the keys below). */
@@ -440,29 +431,6 @@ static void print_stats(struct replay *r, bool json)
 		(unsigned long long)s.table_bytes_peak,
 		(unsigned long long)r->arena.bump,
 		(unsigned long long)r->arena_size, r->headers);
-}
-
-/* "--name VALUE" or "--name=VALUE" at argv[*i]; 1 when it matched. */
-static int opt_value(int argc, char **argv, int *i, const char *name,
-		     const char **val)
-{
-	size_t n = strlen(name);
-	const char *a = argv[*i];
-
-	if (strncmp(a, name, n))
-		return 0;
-	if (a[n] == '=') {
-		*val = a + n + 1;
-		return 1;
-	}
-	if (a[n])
-		return 0;
-	if (*i + 1 >= argc) {
-		*val = NULL;
-		return 1;
-	}
-	*val = argv[++*i];
-	return 1;
 }
 
 __attribute__((format(printf, 1, 2)))
@@ -535,6 +503,7 @@ int iopt_cmd_replay(int argc, char **argv)
 	const char *pgsizes = NULL;
 	struct replay r = { .arena_size = REPLAY_ARENA_SIZE };
 	bool stats = false, opts_done = false, contig = false, json = false;
+	bool dump = false;
 	struct iopt_config cfg;
 	struct iopt_mem mem;
 	uint64_t v;
@@ -561,23 +530,25 @@ int iopt_cmd_replay(int argc, char **argv)
 			stats = true;
 		} else if (!strcmp(a, "--contig")) {
 			contig = true;
+		} else if (!strcmp(a, "--dump")) {
+			dump = true;
 		} else if (!strcmp(a, "--json")) {
 			json = true;
-		} else if (opt_value(argc, argv, &i, "--format", &val)) {
+		} else if (tool_opt_value(argc, argv, &i, "--format", &val)) {
 			if (!val)
 				return usage_error("%s needs a name", a);
 			format = val;
-		} else if (opt_value(argc, argv, &i, "--image", &val)) {
+		} else if (tool_opt_value(argc, argv, &i, "--image", &val)) {
 			if (!val || !*val)
 				return usage_error("%s needs a file name", a);
 			if (!strcmp(val, "-"))
 				return usage_error("%s: stdout is for lookup lines; give a file name", a);
 			image = val;
-		} else if (opt_value(argc, argv, &i, "--pgsizes", &val)) {
+		} else if (tool_opt_value(argc, argv, &i, "--pgsizes", &val)) {
 			if (!val || !*val)
 				return usage_error("%s needs a list of page sizes, e.g. 4K,2M", a);
 			pgsizes = val;
-		} else if (opt_value(argc, argv, &i, "--arena-size", &val)) {
+		} else if (tool_opt_value(argc, argv, &i, "--arena-size", &val)) {
 			if (!val)
 				return usage_error("%s needs a size", a);
 			err = iopt_trace_parse_u64(val, NULL, &v);
@@ -592,6 +563,9 @@ int iopt_cmd_replay(int argc, char **argv)
 		return usage_error("%s", "--format NAME is required ('iopt formats' lists the names)");
 	if (json && !stats)
 		return usage_error("%s", "--json goes with --stats");
+	if (image && strlen(format) >= IOPT_IMAGE_NAME_MAX)
+		return usage_error("format name '%s' does not fit an image (%d bytes at most)",
+				   format, IOPT_IMAGE_NAME_MAX - 1);
 	if (!trace)
 		return usage_error("%s", "no trace file (use - for stdin)");
 	if (iopt_config_from_name(format, &cfg)) {
@@ -664,7 +638,9 @@ int iopt_cmd_replay(int argc, char **argv)
 		if (f != stdin)
 			fclose(f);
 		/* Before iopt_fini(), which frees (and poisons) the tables. */
-		if (image && write_image(&r, image))
+		if (image && write_image(&r, image, format))
+			rc = 1;
+		if (dump && dump_table(&r, format))
 			rc = 1;
 	}
 	if (fflush(stdout) || ferror(stdout)) {
