@@ -140,19 +140,7 @@ static int run_all_formats(struct bench_opts *o, bool *picked, bool any_picked)
 	return ret;
 }
 
-__attribute__((format(printf, 1, 2)))
-static int bench_usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "iopt bench: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	usage(stderr);
-	return 2;
-}
+#define bench_usage_error(...) tool_usage_error("bench", usage, __VA_ARGS__)
 
 int iopt_cmd_bench(int argc, char **argv)
 {

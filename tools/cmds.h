@@ -4,6 +4,11 @@
 #ifndef IOPT_TOOLS_CMDS_H
 #define IOPT_TOOLS_CMDS_H
 
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <iopt/iopt.h>
+
 int iopt_cmd_demo(int argc, char **argv);
 int iopt_cmd_replay(int argc, char **argv);
 int iopt_cmd_bench(int argc, char **argv);
@@ -19,10 +24,11 @@ int iopt_cmd_dump(int argc, char **argv);
 int tool_opt_value(int argc, char **argv, int *i, const char *name,
 		   const char **val);
 
-#include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <iopt/iopt.h>
+/* "iopt CMD: MESSAGE" and @usage on stderr; returns 2, the usage status. */
+__attribute__((format(printf, 3, 4)))
+int tool_usage_error(const char *cmd, void (*usage)(FILE *f),
+		     const char *fmt, ...);
+
 
 /*
  * Print the tree of the table whose root is at @root in the @count bytes

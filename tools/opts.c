@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later OR BSD-2-Clause
 /* Option parsing shared by the iopt tool's subcommands. */
+#include <stdarg.h>
 #include <string.h>
 
 #include "cmds.h"
@@ -24,4 +25,18 @@ int tool_opt_value(int argc, char **argv, int *i, const char *name,
 	}
 	*val = argv[++*i];
 	return 1;
+}
+
+int tool_usage_error(const char *cmd, void (*usage)(FILE *f),
+		     const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "iopt %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	usage(stderr);
+	return 2;
 }

@@ -433,19 +433,7 @@ static void print_stats(struct replay *r, bool json)
 		(unsigned long long)r->arena_size, r->headers);
 }
 
-__attribute__((format(printf, 1, 2)))
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "iopt replay: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-	replay_usage(stderr);
-	return 2;
-}
+#define usage_error(...) tool_usage_error("replay", replay_usage, __VA_ARGS__)
 
 /* "4K,2M": each a page size of the table (usage error 2 otherwise). */
 static int parse_pgsizes(struct replay *r, const char *list)
